@@ -1,0 +1,256 @@
+/*
+ * profile.h - a behaviour profile: everything that makes one emulated peer
+ * differ from another, as data.
+ *
+ * A profile is loaded once from YAML (profile.c, with libyaml), validated
+ * with file:line:column errors, and then treated as const by every session
+ * that uses it. The engine never asks "which vendor is this?": it asks the
+ * profile for a reply text, a limit, or the rules to try at a hook point.
+ *
+ * Not here: matching rules against a live session (rules.c), expanding
+ * reply templates (template.c), TLS policy (later: tls_policy.c).
+ */
+#ifndef PROFILE_H
+#define PROFILE_H
+
+#include <regex.h>
+#include <stdio.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Every reply the engine can send on its own. The YAML key under
+ * "replies:" is reply_id_str(id). Each reply is the exact wire text, one
+ * string per line without CRLF, with {placeholders} (template.h).
+ */
+enum reply_id {
+	REPLY_GREETING,		 /* top-level "greeting:" key */
+	REPLY_HELO,		 /* 250 to HELO */
+	REPLY_MAIL_OK,		 /* 250 to MAIL */
+	REPLY_RCPT_OK,		 /* 250 to RCPT */
+	REPLY_DATA_START,	 /* 354 to DATA */
+	REPLY_DATA_OK,		 /* 250 after end of data / BDAT LAST */
+	REPLY_BDAT_OK,		 /* 250 after a non-LAST BDAT chunk */
+	REPLY_RSET_OK,		 /* 250 to RSET */
+	REPLY_NOOP_OK,		 /* 250 to NOOP */
+	REPLY_QUIT,		 /* 221 to QUIT */
+	REPLY_VRFY,		 /* 252/250 to VRFY */
+	REPLY_HELP,		 /* 214 to HELP */
+	REPLY_STARTTLS_READY,	 /* 220 to STARTTLS */
+	REPLY_TLS_UNAVAILABLE,	 /* 454: STARTTLS but no TLS configured */
+	REPLY_TLS_ALREADY,	 /* 503: STARTTLS inside TLS */
+	REPLY_AUTH_OK,		 /* 235 */
+	REPLY_AUTH_FAILED,	 /* 535 */
+	REPLY_AUTH_MECHANISM,	 /* 504: mechanism not advertised/known */
+	REPLY_AUTH_CANCELLED,	 /* 501: client sent "*" */
+	REPLY_AUTH_ALREADY,	 /* 503: AUTH after success */
+	REPLY_AUTH_NEEDS_TLS,	 /* 530: auth.require_tls and no TLS */
+	REPLY_NEED_HELO,	 /* 503: command before EHLO/HELO */
+	REPLY_NEED_MAIL,	 /* 503: RCPT/DATA before MAIL */
+	REPLY_NEED_RCPT,	 /* 503: DATA before RCPT */
+	REPLY_NESTED_MAIL,	 /* 503: MAIL inside a transaction */
+	REPLY_SYNTAX_ERROR,	 /* 501: generic bad arguments */
+	REPLY_EHLO_SYNTAX,	 /* 501: bad EHLO/HELO domain */
+	REPLY_MAIL_SYNTAX,	 /* 501: bad MAIL FROM path */
+	REPLY_RCPT_SYNTAX,	 /* 501: bad RCPT TO path */
+	REPLY_PARAM_UNKNOWN,	 /* 555: unknown/unadvertised parameter */
+	REPLY_UNKNOWN_COMMAND,	 /* 500: verb not recognised */
+	REPLY_TOO_MANY_RCPTS,	 /* 452: limits.recipients reached */
+	REPLY_LINE_TOO_LONG,	 /* 500: limits.line_length exceeded */
+	REPLY_MESSAGE_TOO_BIG,	 /* 552: SIZE= or data over limit */
+	REPLY_HEADER_TOO_LARGE,	 /* 552: limits.header_size exceeded */
+	REPLY_BARE_LF,		 /* strict line endings, bare LF seen */
+	REPLY_IDLE_TIMEOUT,	 /* 421: limits.idle_timeout */
+	REPLY_CONNECTION_TIMEOUT, /* 421: limits.connection_timeout */
+	REPLY_BAD_COMMAND_LIMIT, /* 421: limits.bad_commands reached */
+	REPLY_TOO_MANY_SESSIONS, /* 421: limits.max_sessions */
+	REPLY_TOO_MANY_FROM_CLIENT, /* 421: limits.max_sessions_per_client */
+	REPLY_SHUTDOWN,		 /* 421: server stopping */
+	REPLY_COUNT
+};
+
+/* reply_id_str - the YAML key of a reply ("mail_ok", ...) */
+const char *reply_id_str(enum reply_id id);
+/* reply_id_from_str - inverse of reply_id_str; -1 when unknown */
+int reply_id_from_str(const char *key);
+
+/* One reply: its exact lines (without CRLF), placeholders unexpanded. */
+struct reply_text {
+	char **lines;
+	size_t n;
+};
+
+/* SMTP verbs the engine implements; profile "commands:" picks a subset. */
+enum smtp_verb {
+	VERB_HELO,
+	VERB_EHLO,
+	VERB_MAIL,
+	VERB_RCPT,
+	VERB_DATA,
+	VERB_BDAT,
+	VERB_RSET,
+	VERB_NOOP,
+	VERB_QUIT,
+	VERB_VRFY,
+	VERB_HELP,
+	VERB_AUTH,
+	VERB_STARTTLS,
+	VERB_COUNT,
+	VERB_UNKNOWN = -1
+};
+
+/* How a connection ends when a rule or limit ends it. */
+enum close_how {
+	CLOSE_NONE,   /* keep the session */
+	CLOSE_FIN,    /* normal reply (or the rule's reply), then FIN */
+	CLOSE_SILENT, /* no reply at all, then FIN */
+	CLOSE_RST,    /* reply only if the rule gives one, then RST */
+};
+const char *close_how_str(enum close_how how);
+
+/* Extensions the engine derives from the EHLO keywords it advertises. */
+enum ext_bit {
+	EXT_SIZE = 1u << 0,
+	EXT_PIPELINING = 1u << 1,
+	EXT_8BITMIME = 1u << 2,
+	EXT_SMTPUTF8 = 1u << 3,
+	EXT_DSN = 1u << 4,
+	EXT_CHUNKING = 1u << 5,
+	EXT_BINARYMIME = 1u << 6,
+	EXT_STARTTLS = 1u << 7,
+	EXT_AUTH = 1u << 8,
+	EXT_ENHANCEDSTATUSCODES = 1u << 9,
+};
+
+enum eol_mode {
+	EOL_STRICT,  /* only CRLF ends a line; a bare LF gets REPLY_BARE_LF */
+	EOL_LENIENT, /* LF alone also ends a line */
+};
+
+enum hook {
+	HOOK_CONNECT,
+	HOOK_COMMAND, /* a command line, before the engine handles it */
+	HOOK_HEADER,  /* end of the message header section */
+	HOOK_DATA,    /* message size crosses size_over, or end of data */
+	HOOK_COUNT
+};
+const char *hook_str(enum hook h);
+
+/* The "when:" half of a rule. Unused fields are zero/NULL. */
+struct rule_when {
+	enum hook hook;
+	/* HOOK_CONNECT */
+	char *client_pattern; /* POSIX ERE on the client IP, or NULL */
+	regex_t client_re;
+	/* HOOK_COMMAND */
+	int verb;	      /* enum smtp_verb; VERB_UNKNOWN = any */
+	char *verb_name;      /* verb as written (may be an unknown verb) */
+	unsigned nth;	      /* 1-based use of that verb in the session; 0 any */
+	char *arg_pattern;    /* POSIX ERE, REG_ICASE, on the arguments */
+	regex_t arg_re;
+	/* HOOK_HEADER */
+	char *header_name;   /* header that must be present, or NULL */
+	bool header_duplicate; /* ...more than once (any header if name NULL) */
+	/* HOOK_DATA */
+	uint64_t size_over;  /* fires when the message grows past this; 0: at end */
+};
+
+/* The "do:" half of a rule. */
+struct rule_do {
+	unsigned delay_ms;	 /* wait first, then go on */
+	bool has_reply;
+	struct reply_text reply; /* sent instead of the engine's reply */
+	enum close_how close;
+	bool hang;		 /* stop reading; ends at limits.hang_timeout */
+};
+
+struct rule {
+	char *name;
+	char *why;	    /* printed in the transcript when it fires */
+	struct rule_when when;
+	struct rule_do act;
+	double probability; /* 1.0 = always; drawn from the seeded generator */
+	unsigned times;	    /* fires at most this often per process; 0 = no cap */
+	bool enabled;
+	int line;	    /* where it was defined, for messages */
+	atomic_uint fired;  /* how often it fired (for "times") */
+};
+
+struct limits {
+	size_t line_length;	  /* command line incl. CRLF (RFC 5321 4.5.3.1.4) */
+	size_t text_line_length;  /* DATA line incl. CRLF (RFC 5321 4.5.3.1.6) */
+	unsigned recipients;	  /* RCPTs per transaction (4.5.3.1.8) */
+	uint64_t message_size;	  /* bytes; 0 = unlimited */
+	size_t header_size;	  /* bytes of header section; 0 = unlimited */
+	unsigned bad_commands;	  /* unknown/bad commands before the 421; 0 off */
+	enum close_how bad_commands_close; /* after the 421 */
+	unsigned idle_timeout_ms; /* no input for this long: 421 + close */
+	unsigned connection_timeout_ms; /* whole session; 0 = none */
+	unsigned hang_timeout_ms; /* how long "hang" lasts before closing */
+	unsigned max_sessions;	  /* 0 = unlimited */
+	unsigned max_sessions_per_client; /* 0 = unlimited */
+};
+
+struct credential {
+	char *user;
+	char *password;
+};
+
+struct auth_policy {
+	struct credential *creds;
+	size_t ncreds;
+	bool accept_any;  /* any user/password pair passes */
+	bool require_tls; /* REPLY_AUTH_NEEDS_TLS without TLS */
+};
+
+struct profile {
+	char *name;
+	char *description;
+	char *path;	 /* file it was loaded from */
+	char *hostname;
+	/* EHLO: first line and keyword lines, in order, templates */
+	char *ehlo_greeting;
+	char **ehlo_keywords;
+	size_t nehlo_keywords;
+	unsigned ext;	 /* enum ext_bit, derived from the keywords */
+	uint64_t ext_size; /* value of "SIZE n", 0 if none given */
+	char **auth_mechs; /* from "AUTH m1 m2", upper case */
+	size_t nauth_mechs;
+	unsigned commands; /* bit (1u << verb) for each recognised verb */
+	enum eol_mode eol;
+	struct reply_text replies[REPLY_COUNT];
+	struct limits limits;
+	struct auth_policy auth;
+	struct rule *rules;
+	size_t nrules;
+	atomic_uint refs; /* sessions using it + the server's current pointer */
+};
+
+/*
+ * profile_load - load and validate a profile by NAME or FILE path.
+ *
+ * NAME (no '/' and no ".yaml") is looked up as NAME.yaml in each of the
+ * search dirs in order. "extends:" names are resolved the same way, first
+ * in the directory of the extending file. On error returns NULL and writes
+ * one line "file:line:column: what is wrong" to err.
+ */
+struct profile *profile_load(const char *name_or_path, const char *const *dirs,
+    size_t ndirs, char *err, size_t errlen);
+
+/* profile_ref / profile_unref - share a profile between sessions */
+struct profile *profile_ref(struct profile *p);
+void profile_unref(struct profile *p);
+
+/* profile_summary - human-readable explanation for --check */
+void profile_summary(const struct profile *p, FILE *out);
+
+/* profile_list - "name  description" for every profile in dirs */
+void profile_list(const char *const *dirs, size_t ndirs, FILE *out);
+
+/* verb_str / verb_from_str - "EHLO" <-> VERB_EHLO (case-insensitive) */
+const char *verb_str(enum smtp_verb v);
+int verb_from_str(const char *s, size_t len);
+
+#endif

@@ -1,0 +1,66 @@
+/*
+ * transcript.h - what crossed the wire, for people and for programs.
+ *
+ * Every event goes to up to two sinks: a readable live transcript on
+ * stderr ("12:00:01.234 [s7] C: EHLO gw.test") unless quiet, and JSON
+ * Lines (--transcript FILE|-) built with jansson, one object per event:
+ *   {"time":"2026-11-23T12:00:01.234Z","session":7,"dir":"C",
+ *    "text":"EHLO gw.test","profile":"esa"}
+ * plus "rule"/"why" when a rule fired, and "hex" with the raw bytes when
+ * the text is not valid UTF-8 (text then shows \xNN escapes).
+ *
+ * Not here: deciding what to log (the session does); it never blocks on
+ * anything but the write to the sink.
+ */
+#ifndef TRANSCRIPT_H
+#define TRANSCRIPT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum tr_kind {
+	TR_CONNECT,    /* "connect 1.2.3.4:5 -> 6.7.8.9:25 profile=x" */
+	TR_CLOSE,      /* how the connection ended: "close fin (...)" */
+	TR_CLIENT,     /* C: a line the client sent */
+	TR_SERVER,     /* S: a line the server sent */
+	TR_RULE,       /* !: a rule fired; rule and why set */
+	TR_INFO,       /* *: state changes, data summaries, spool ids */
+	TR_WARN,       /* *: bad input or a server-side problem */
+	TR_COUNT
+};
+
+/* tr_kind_str - the "dir" field in JSON: "connect","close","C","S",... */
+const char *tr_kind_str(enum tr_kind kind);
+
+struct tr_event {
+	unsigned long session;
+	enum tr_kind kind;
+	const char *text; /* raw bytes, not NUL-terminated necessarily */
+	size_t len;
+	const char *rule; /* NULL unless TR_RULE (or a rule caused it) */
+	const char *why;
+	const char *profile;
+};
+
+/*
+ * transcript_open - set the sinks. readable: print on stderr; verbose
+ * also prints TR_INFO. json_path: NULL for none, "-" for stdout.
+ * Returns 0, or -1 with a reason in err.
+ */
+int transcript_open(bool readable, bool verbose, const char *json_path,
+    char *err, size_t errlen);
+void transcript_close(void);
+
+/* transcript_emit - record one event */
+void transcript_emit(const struct tr_event *ev);
+
+/* transcript_printf - convenience: formatted text for TR_INFO/TR_WARN... */
+void transcript_printf(unsigned long session, enum tr_kind kind,
+    const char *profile, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* transcript_escape - printable form of raw bytes (\r \n \t \xNN), for
+ * the readable sink; writes at most outlen-1 bytes + NUL, returns out */
+char *transcript_escape(const char *in, size_t len, char *out, size_t outlen);
+
+#endif
