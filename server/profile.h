@@ -68,6 +68,7 @@ enum reply_id {
 	REPLY_TOO_MANY_SESSIONS, /* 421: limits.max_sessions */
 	REPLY_TOO_MANY_FROM_CLIENT, /* 421: limits.max_sessions_per_client */
 	REPLY_SHUTDOWN,		 /* 421: server stopping */
+	REPLY_LOCAL_ERROR,	 /* 451: the spool could not take the message */
 	REPLY_COUNT
 };
 

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# test.sh - install what is missing, build, and run every test twice:
+# once on a normal build, once on an AddressSanitizer + UBSan build.
+#
+# Unit tests (cmocka) and black-box tests (the real binary over real
+# sockets with swaks, curl, Python smtplib, smtp-source and raw sockets)
+# are all registered with ctest. Exits non-zero if anything fails.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+"$top/scripts/deps.sh" --test
+
+jobs=$(nproc)
+status=0
+for variant in build build-asan; do
+	dir="$top/$variant"
+	extra=()
+	[ "$variant" = build-asan ] && extra=(-DSANITIZE=ON)
+	echo "== $variant: building" >&2
+	"$top/scripts/build.sh" "$dir" "${extra[@]}"
+	echo "== $variant: testing" >&2
+	# halt_on_error: a sanitizer finding fails the server and so the test.
+	ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=0 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		ctest --test-dir "$dir" --output-on-failure -j"$jobs" ||
+		status=1
+done
+exit $status

@@ -1,0 +1,622 @@
+/*
+ * commands.c - the SMTP command table (RFC 5321 4.1, RFC 4954 AUTH,
+ * RFC 3030 BDAT, RFC 3207 STARTTLS).
+ *
+ * As in OpenSMTPD: each verb has a check function, which only decides
+ * whether the command is acceptable now (and sends the profile's error
+ * reply when not), and a proceed function, which does the work. Which
+ * verbs exist, which parameters are allowed (what EHLO advertised) and
+ * every reply text come from the profile.
+ *
+ * Does not: read input or write to the socket (session.c, reply.c).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "session.h"
+#include "transcript.h"
+
+/* Largest decoded AUTH response: RFC 4954 4 caps the line at 12288. */
+#define AUTH_DECODED_MAX (12288 / 4 * 3)
+
+struct command {
+	enum smtp_verb verb;
+	bool (*check)(struct session *);
+	void (*proceed)(struct session *);
+};
+
+/* Send an error reply for a bad command and count it. */
+static bool
+refuse(struct session *s, enum reply_id id)
+{
+	reply_send(s, id);
+	session_bad_command(s);
+	return false;
+}
+
+static bool
+has_args(const struct session *s)
+{
+	return s->cmd.args != NULL && s->cmd.args_len != 0;
+}
+
+static bool
+advertised(const struct session *s, unsigned ext)
+{
+	return (s->profile->ext & ext) != 0;
+}
+
+/* --- EHLO / HELO (RFC 5321 4.1.1.1) --- */
+
+static bool
+check_hello(struct session *s)
+{
+	if (!has_args(s) || !smtp_domain_valid(s->cmd.args, s->cmd.args_len))
+		return refuse(s, REPLY_EHLO_SYNTAX);
+	return true;
+}
+
+static void
+proceed_hello(struct session *s, bool esmtp)
+{
+	size_t n = s->cmd.args_len < sizeof(s->helo) - 1 ? s->cmd.args_len
+	                                                 : sizeof(s->helo) - 1;
+
+	/* RFC 5321 4.1.4: EHLO/HELO resets any transaction. */
+	session_reset_transaction(s);
+	memcpy(s->helo, s->cmd.args, n);
+	s->helo[n] = '\0';
+	s->esmtp = esmtp;
+	if (esmtp)
+		reply_ehlo(s);
+	else
+		reply_send(s, REPLY_HELO);
+	session_enter(s, STATE_HELO);
+}
+
+static void
+proceed_ehlo(struct session *s)
+{
+	proceed_hello(s, true);
+}
+
+static void
+proceed_helo(struct session *s)
+{
+	proceed_hello(s, false);
+}
+
+/* --- MAIL (RFC 5321 4.1.1.2, RFC 1870, 6152, 6531, 3461, 4954) --- */
+
+static bool
+check_greeted(struct session *s)
+{
+	if (s->state == STATE_INIT)
+		return refuse(s, REPLY_NEED_HELO);
+	return true;
+}
+
+/* Is an ESMTP parameter allowed by what EHLO advertised? */
+static bool
+mail_param_advertised(const struct session *s, const struct smtp_param *p)
+{
+	if (!s->esmtp)
+		return false; /* RFC 5321 4.1.1.11: no parameters after HELO */
+	if (strcmp(p->key, "SIZE") == 0)
+		return advertised(s, EXT_SIZE);
+	if (strcmp(p->key, "BODY") == 0) {
+		if (p->value_len == 4 && strncasecmp(p->value, "7BIT", 4) == 0)
+			return advertised(s, EXT_8BITMIME | EXT_BINARYMIME);
+		if (p->value_len == 10 &&
+		    strncasecmp(p->value, "BINARYMIME", 10) == 0)
+			return advertised(s, EXT_BINARYMIME);
+		return advertised(s, EXT_8BITMIME);
+	}
+	if (strcmp(p->key, "SMTPUTF8") == 0)
+		return advertised(s, EXT_SMTPUTF8);
+	if (strcmp(p->key, "RET") == 0 || strcmp(p->key, "ENVID") == 0 ||
+	    strcmp(p->key, "NOTIFY") == 0 || strcmp(p->key, "ORCPT") == 0)
+		return advertised(s, EXT_DSN);
+	if (strcmp(p->key, "AUTH") == 0)
+		return advertised(s, EXT_AUTH);
+	return false;
+}
+
+static void
+set_param(struct session *s, const struct smtp_param *p)
+{
+	snprintf(s->param, sizeof(s->param), "%s", p->key);
+}
+
+/* Check every parameter is advertised; 555 for the first that is not. */
+static bool
+params_advertised(struct session *s, const struct smtp_path *path)
+{
+	for (size_t i = 0; i < path->nparams; i++) {
+		if (!mail_param_advertised(s, &path->params[i])) {
+			set_param(s, &path->params[i]);
+			return refuse(s, REPLY_PARAM_UNKNOWN);
+		}
+	}
+	return true;
+}
+
+static bool
+check_mail(struct session *s)
+{
+	struct smtp_path path;
+	size_t bad = 0;
+	enum path_error e;
+
+	if (!check_greeted(s))
+		return false;
+	if (s->state == STATE_MAIL || s->state == STATE_RCPT)
+		return refuse(s, REPLY_NESTED_MAIL);
+	e = smtp_parse_path(s->cmd.args ? s->cmd.args : "", s->cmd.args_len,
+	                    "FROM:", true, &path, &bad);
+	if (e == PATH_BAD_PARAM) {
+		set_param(s, &path.params[bad]);
+		return refuse(s, REPLY_PARAM_UNKNOWN);
+	}
+	if (e != PATH_OK)
+		return refuse(s, REPLY_MAIL_SYNTAX);
+	if (!params_advertised(s, &path))
+		return false;
+	if (smtp_mail_params(&path, &s->mail, &bad) == -1) {
+		set_param(s, &path.params[bad]);
+		memset(&s->mail, 0, sizeof(s->mail));
+		return refuse(s, REPLY_PARAM_UNKNOWN);
+	}
+	/* RFC 1870 6.2: a declared size over the limit is refused now. */
+	if (s->mail.has_size && s->profile->limits.message_size != 0 &&
+	    s->mail.size > s->profile->limits.message_size) {
+		memset(&s->mail, 0, sizeof(s->mail));
+		reply_send(s, REPLY_MESSAGE_TOO_BIG);
+		return false;
+	}
+	memcpy(s->mail_from, path.addr, path.addr_len + 1);
+	return true;
+}
+
+static void
+proceed_mail(struct session *s)
+{
+	free(s->mail_line);
+	s->mail_line = strndup(s->line, s->line_len);
+	session_enter(s, STATE_MAIL);
+	reply_send(s, REPLY_MAIL_OK);
+}
+
+/* --- RCPT (RFC 5321 4.1.1.3, RFC 3461) --- */
+
+static bool
+check_rcpt(struct session *s)
+{
+	struct smtp_path path;
+	struct rcpt_params rp;
+	size_t bad = 0;
+	enum path_error e;
+
+	if (!check_greeted(s))
+		return false;
+	if (s->state != STATE_MAIL && s->state != STATE_RCPT)
+		return refuse(s, REPLY_NEED_MAIL);
+	e = smtp_parse_path(s->cmd.args ? s->cmd.args : "", s->cmd.args_len,
+	                    "TO:", false, &path, &bad);
+	if (e == PATH_BAD_PARAM) {
+		set_param(s, &path.params[bad]);
+		return refuse(s, REPLY_PARAM_UNKNOWN);
+	}
+	if (e != PATH_OK)
+		return refuse(s, REPLY_RCPT_SYNTAX);
+	if (!params_advertised(s, &path))
+		return false;
+	if (smtp_rcpt_params(&path, &rp, &bad) == -1) {
+		set_param(s, &path.params[bad]);
+		return refuse(s, REPLY_PARAM_UNKNOWN);
+	}
+	/* RFC 5321 4.5.3.1.10: too many recipients is a 452, not an error
+	 * of the client's, so it is not counted as a bad command. */
+	if (s->nrcpts >= s->profile->limits.recipients) {
+		reply_send(s, REPLY_TOO_MANY_RCPTS);
+		return false;
+	}
+	s->rcpts[s->nrcpts] = strndup(path.addr, path.addr_len);
+	return s->rcpts[s->nrcpts] != NULL;
+}
+
+static void
+proceed_rcpt(struct session *s)
+{
+	s->nrcpts++;
+	session_enter(s, STATE_RCPT);
+	reply_send(s, REPLY_RCPT_OK);
+}
+
+/* --- DATA (RFC 5321 4.1.1.4) and BDAT (RFC 3030) --- */
+
+static enum reply_id
+transaction_error(const struct session *s)
+{
+	if (s->state == STATE_INIT)
+		return REPLY_NEED_HELO;
+	if (s->state == STATE_MAIL)
+		return REPLY_NEED_RCPT;
+	if (s->state != STATE_RCPT)
+		return REPLY_NEED_MAIL;
+	return REPLY_COUNT;
+}
+
+static bool
+check_data(struct session *s)
+{
+	enum reply_id e;
+
+	if (has_args(s))
+		return refuse(s, REPLY_SYNTAX_ERROR);
+	if ((e = transaction_error(s)) != REPLY_COUNT)
+		return refuse(s, e);
+	/* RFC 3030 3: DATA after BDAT, or BINARYMIME with DATA, is a 503. */
+	if (s->bdat_used || s->mail.body == BODY_BINARYMIME)
+		return refuse(s, REPLY_NEED_MAIL);
+	return true;
+}
+
+static void
+proceed_data(struct session *s)
+{
+	if (!session_start_data(s))
+		return;
+	reply_send(s, REPLY_DATA_START);
+	session_enter(s, STATE_DATA);
+}
+
+static bool
+check_bdat(struct session *s)
+{
+	uint64_t size;
+	bool last;
+	enum reply_id e;
+
+	if (smtp_bdat_args(s->cmd.args ? s->cmd.args : "", s->cmd.args_len,
+	                   &size, &last) == -1)
+		return refuse(s,
+		              REPLY_SYNTAX_ERROR); /* size unknown: no skip */
+	if ((e = transaction_error(s)) != REPLY_COUNT) {
+		/* RFC 3030 2: the chunk is read and thrown away, then 503. */
+		session_start_bdat(s, size, last, true, e);
+		return false;
+	}
+	s->bdat_size_arg = size;
+	s->bdat_last_arg = last;
+	return true;
+}
+
+static void
+proceed_bdat(struct session *s)
+{
+	session_start_bdat(s, s->bdat_size_arg, s->bdat_last_arg, false,
+	                   REPLY_COUNT);
+}
+
+/* --- RSET, NOOP, QUIT, VRFY, HELP (RFC 5321 4.1.1.5-4.1.1.10) --- */
+
+static bool
+check_noargs(struct session *s)
+{
+	if (has_args(s))
+		return refuse(s, REPLY_SYNTAX_ERROR);
+	return true;
+}
+
+static bool
+check_any(struct session *s)
+{
+	return true;
+}
+
+static void
+proceed_rset(struct session *s)
+{
+	session_reset_transaction(s);
+	session_enter(s, s->state == STATE_INIT ? STATE_INIT : STATE_HELO);
+	reply_send(s, REPLY_RSET_OK);
+}
+
+static void
+proceed_noop(struct session *s)
+{
+	reply_send(s, REPLY_NOOP_OK);
+}
+
+static void
+proceed_quit(struct session *s)
+{
+	reply_send(s, REPLY_QUIT);
+	session_close(s, CLOSE_FIN, "client sent QUIT");
+}
+
+static bool
+check_vrfy(struct session *s)
+{
+	if (!has_args(s))
+		return refuse(s, REPLY_SYNTAX_ERROR);
+	return true;
+}
+
+static void
+proceed_vrfy(struct session *s)
+{
+	reply_send(s, REPLY_VRFY);
+}
+
+static void
+proceed_help(struct session *s)
+{
+	reply_send(s, REPLY_HELP);
+}
+
+/* --- AUTH (RFC 4954) --- */
+
+static bool
+auth_mech_advertised(const struct session *s, const char *mech, size_t len)
+{
+	for (size_t i = 0; i < s->profile->nauth_mechs; i++) {
+		const char *m = s->profile->auth_mechs[i];
+		if (strlen(m) == len && strncasecmp(m, mech, len) == 0)
+			return true;
+	}
+	return false;
+}
+
+static bool
+check_auth(struct session *s)
+{
+	if (!advertised(s, EXT_AUTH) || !s->esmtp) {
+		if (s->state == STATE_INIT)
+			return refuse(s, REPLY_NEED_HELO);
+		return refuse(s, REPLY_UNKNOWN_COMMAND);
+	}
+	if (s->authenticated) {
+		reply_send(s, REPLY_AUTH_ALREADY);
+		return false;
+	}
+	/* RFC 4954 4: not permitted during a mail transaction. */
+	if (s->state == STATE_MAIL || s->state == STATE_RCPT)
+		return refuse(s, REPLY_NESTED_MAIL);
+	if (!has_args(s))
+		return refuse(s, REPLY_SYNTAX_ERROR);
+	if (s->profile->auth.require_tls && !s->tls) {
+		reply_send(s, REPLY_AUTH_NEEDS_TLS);
+		return false;
+	}
+	return true;
+}
+
+static bool
+credentials_ok(const struct session *s, const char *user, size_t ulen,
+               const char *pass, size_t plen)
+{
+	const struct auth_policy *a = &s->profile->auth;
+
+	if (a->accept_any)
+		return true;
+	for (size_t i = 0; i < a->ncreds; i++) {
+		if (strlen(a->creds[i].user) == ulen &&
+		    memcmp(a->creds[i].user, user, ulen) == 0 &&
+		    strlen(a->creds[i].password) == plen &&
+		    memcmp(a->creds[i].password, pass, plen) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void
+session_info_auth(struct session *s, const char *user, size_t ulen, bool ok)
+{
+	transcript_printf(s->id, TR_INFO, s->profile->name,
+	                  "authentication %s for user \"%.*s\"",
+	                  ok ? "succeeded" : "failed",
+	                  (int)(ulen > 128 ? 128 : ulen), user);
+}
+
+static void
+auth_done(struct session *s, const char *user, size_t ulen, const char *pass,
+          size_t plen)
+{
+	s->auth_step = AUTH_NONE;
+	session_enter(s, STATE_HELO);
+	if (!credentials_ok(s, user, ulen, pass, plen)) {
+		session_info_auth(s, user, ulen, false);
+		reply_send(s, REPLY_AUTH_FAILED);
+		return;
+	}
+	if (ulen >= sizeof(s->auth_user))
+		ulen = sizeof(s->auth_user) - 1;
+	memcpy(s->auth_user, user, ulen);
+	s->auth_user[ulen] = '\0';
+	s->authenticated = true;
+	session_info_auth(s, user, ulen, true);
+	reply_send(s, REPLY_AUTH_OK);
+}
+
+/* Decode an AUTH response; on error send 501 and return -1. */
+static long
+auth_decode(struct session *s, const char *b64, size_t len, unsigned char *out,
+            size_t outlen)
+{
+	long n = smtp_base64_decode(b64, len, out, outlen);
+
+	if (n < 0) {
+		s->auth_step = AUTH_NONE;
+		session_enter(s, STATE_HELO);
+		refuse(s, REPLY_SYNTAX_ERROR);
+	}
+	return n;
+}
+
+static void
+auth_plain(struct session *s, const char *b64, size_t len)
+{
+	unsigned char buf[AUTH_DECODED_MAX];
+	const char *user, *pass;
+	size_t ulen, plen;
+	long n;
+
+	if ((n = auth_decode(s, b64, len, buf, sizeof(buf))) < 0)
+		return;
+	if (smtp_auth_plain(buf, (size_t)n, &user, &ulen, &pass, &plen) == -1) {
+		s->auth_step = AUTH_NONE;
+		session_enter(s, STATE_HELO);
+		refuse(s, REPLY_SYNTAX_ERROR);
+		return;
+	}
+	auth_done(s, user, ulen, pass, plen);
+}
+
+static void
+proceed_auth(struct session *s)
+{
+	const char *a = s->cmd.args, *sp, *resp = NULL;
+	size_t mlen, rlen = 0;
+
+	sp = memchr(a, ' ', s->cmd.args_len);
+	mlen = sp ? (size_t)(sp - a) : s->cmd.args_len;
+	if (sp) {
+		resp = sp + 1;
+		rlen = s->cmd.args_len - mlen - 1;
+	}
+	if (!auth_mech_advertised(s, a, mlen) ||
+	    (!(mlen == 5 && strncasecmp(a, "PLAIN", 5) == 0) &&
+	     !(mlen == 5 && strncasecmp(a, "LOGIN", 5) == 0))) {
+		/* Not advertised, or advertised but not one we can run
+		 * (NTLM, GSSAPI...): the profile's reply for that. */
+		reply_send(s, REPLY_AUTH_MECHANISM);
+		return;
+	}
+	if (strncasecmp(a, "PLAIN", 5) == 0) {
+		if (resp != NULL) {
+			auth_plain(s, resp, rlen);
+			return;
+		}
+		s->auth_step = AUTH_PLAIN_RESPONSE;
+		session_enter(s, STATE_AUTH);
+		reply_raw(s, "334 ");
+		return;
+	}
+	if (resp != NULL) {
+		long n =
+		    auth_decode(s, resp, rlen, (unsigned char *)s->auth_user,
+		                sizeof(s->auth_user) - 1);
+		if (n < 0)
+			return;
+		s->auth_user[n] = '\0';
+		s->auth_user_len = (size_t)n;
+		s->auth_step = AUTH_LOGIN_PASS;
+		session_enter(s, STATE_AUTH);
+		reply_raw(s, "334 UGFzc3dvcmQ6"); /* "Password:" */
+		return;
+	}
+	s->auth_step = AUTH_LOGIN_USER;
+	session_enter(s, STATE_AUTH);
+	reply_raw(s, "334 VXNlcm5hbWU6"); /* "Username:" */
+}
+
+/* commands_auth_line - a continuation line while in STATE_AUTH */
+void
+commands_auth_line(struct session *s)
+{
+	unsigned char buf[AUTH_DECODED_MAX];
+	char user[sizeof(s->auth_user)];
+	long n;
+
+	/* RFC 4954 4: "*" cancels the exchange. */
+	if (s->line_len == 1 && s->line[0] == '*') {
+		s->auth_step = AUTH_NONE;
+		session_enter(s, STATE_HELO);
+		reply_send(s, REPLY_AUTH_CANCELLED);
+		return;
+	}
+	switch (s->auth_step) {
+	case AUTH_PLAIN_RESPONSE:
+		auth_plain(s, s->line, s->line_len);
+		break;
+	case AUTH_LOGIN_USER:
+		n = auth_decode(s, s->line, s->line_len,
+		                (unsigned char *)s->auth_user,
+		                sizeof(s->auth_user) - 1);
+		if (n < 0)
+			return;
+		s->auth_user[n] = '\0';
+		s->auth_user_len = (size_t)n;
+		s->auth_step = AUTH_LOGIN_PASS;
+		reply_raw(s, "334 UGFzc3dvcmQ6");
+		break;
+	case AUTH_LOGIN_PASS:
+		if ((n = auth_decode(s, s->line, s->line_len, buf,
+		                     sizeof(buf))) < 0)
+			return;
+		memcpy(user, s->auth_user, s->auth_user_len);
+		auth_done(s, user, s->auth_user_len, (const char *)buf,
+		          (size_t)n);
+		break;
+	default:
+		session_enter(s, STATE_HELO);
+		break;
+	}
+}
+
+/* --- STARTTLS (RFC 3207) --- */
+
+static void
+proceed_starttls(struct session *s)
+{
+	if (s->tls) {
+		refuse(s, REPLY_TLS_ALREADY);
+		return;
+	}
+	/* TLS itself arrives with the TLS issue; until then, RFC 3207 4's
+	 * "454 TLS not available due to temporary reason". */
+	reply_send(s, REPLY_TLS_UNAVAILABLE);
+}
+
+static const struct command commands[VERB_COUNT] = {
+    [VERB_HELO] = {VERB_HELO, check_hello, proceed_helo},
+    [VERB_EHLO] = {VERB_EHLO, check_hello, proceed_ehlo},
+    [VERB_MAIL] = {VERB_MAIL, check_mail, proceed_mail},
+    [VERB_RCPT] = {VERB_RCPT, check_rcpt, proceed_rcpt},
+    [VERB_DATA] = {VERB_DATA, check_data, proceed_data},
+    [VERB_BDAT] = {VERB_BDAT, check_bdat, proceed_bdat},
+    [VERB_RSET] = {VERB_RSET, check_noargs, proceed_rset},
+    [VERB_NOOP] = {VERB_NOOP, check_any, proceed_noop},
+    [VERB_QUIT] = {VERB_QUIT, check_any, proceed_quit},
+    [VERB_VRFY] = {VERB_VRFY, check_vrfy, proceed_vrfy},
+    [VERB_HELP] = {VERB_HELP, check_any, proceed_help},
+    [VERB_AUTH] = {VERB_AUTH, check_auth, proceed_auth},
+    [VERB_STARTTLS] = {VERB_STARTTLS, check_noargs, proceed_starttls},
+};
+
+/* commands_run - handle the command line parsed into s->cmd */
+void
+commands_run(struct session *s)
+{
+	int verb = verb_from_str(s->cmd.verb, s->cmd.verb_len);
+	const struct command *c;
+
+	if (s->cmd.has_nul) {
+		refuse(s, REPLY_SYNTAX_ERROR);
+		return;
+	}
+	/* A verb the profile does not recognise is unknown, whatever the
+	 * engine could do; BDAT also needs CHUNKING advertised. */
+	if (verb < 0 || !(s->profile->commands & (1u << verb)) ||
+	    (verb == VERB_BDAT && !advertised(s, EXT_CHUNKING))) {
+		refuse(s, REPLY_UNKNOWN_COMMAND);
+		return;
+	}
+	c = &commands[verb];
+	if (c->check(s))
+		c->proceed(s);
+}

@@ -1,0 +1,289 @@
+/*
+ * io.c - a connection's bytes over a libevent bufferevent, and the exact
+ * way it ends (FIN after a flush, or RST).
+ *
+ * Does: buffering, watermarks, idle timeouts, half-close with drain so a
+ * FIN stays a FIN. Does not: parse anything, know about SMTP or profiles.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+
+#include "io.h"
+#include "log.h"
+
+/* After our FIN, how long we keep draining the peer before close(). */
+#define IO_DRAIN_MS 3000
+
+struct io {
+	struct event_base *base;
+	struct bufferevent *bev;
+	evutil_socket_t fd;
+	io_cb cb;
+	void *arg;
+	bool closing;  /* io_close() called */
+	bool draining; /* FIN sent, discarding input until EOF */
+	enum io_close how;
+	struct event *closed_ev; /* delivers IO_CLOSED from the loop */
+	char error[128];
+};
+
+static const char *io_event_names[] = {
+    "datain", "lowat", "timeout", "disconnected", "error", "closed",
+};
+
+/* io_event_str - name of an io event, for logs */
+const char *
+io_event_str(enum io_event ev)
+{
+	return io_event_names[ev];
+}
+
+static void
+io_notify_closed(evutil_socket_t fd, short what, void *arg)
+{
+	struct io *io = arg;
+
+	io->cb(io, IO_CLOSED, io->arg);
+}
+
+/* Close the socket now, the way io_close() asked, and report IO_CLOSED. */
+static void
+io_finish(struct io *io)
+{
+	struct linger lg = {1, 0};
+
+	if (io->bev == NULL)
+		return;
+	if (io->how == IO_CLOSE_RST)
+		setsockopt(io->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	bufferevent_free(io->bev); /* BEV_OPT_CLOSE_ON_FREE: close(fd) */
+	io->bev = NULL;
+	event_active(io->closed_ev, EV_TIMEOUT, 0);
+}
+
+/* Output is flushed: send FIN (and drain) or RST. */
+static void
+io_flushed_close(struct io *io)
+{
+	struct timeval tv = {IO_DRAIN_MS / 1000, (IO_DRAIN_MS % 1000) * 1000};
+
+	if (io->how == IO_CLOSE_RST) {
+		io_finish(io);
+		return;
+	}
+	if (shutdown(io->fd, SHUT_WR) == -1) {
+		io_finish(io);
+		return;
+	}
+	/* Read until the peer's EOF so that close() sends no RST. */
+	io->draining = true;
+	bufferevent_set_timeouts(io->bev, &tv, NULL);
+	bufferevent_setwatermark(io->bev, EV_READ, 0, 0);
+	bufferevent_enable(io->bev, EV_READ);
+}
+
+static void
+io_readcb(struct bufferevent *bev, void *arg)
+{
+	struct io *io = arg;
+
+	if (io->closing) {
+		struct evbuffer *in = bufferevent_get_input(bev);
+		evbuffer_drain(in, evbuffer_get_length(in));
+		return;
+	}
+	io->cb(io, IO_DATAIN, io->arg);
+}
+
+static void
+io_writecb(struct bufferevent *bev, void *arg)
+{
+	struct io *io = arg;
+
+	if (io->closing) {
+		if (!io->draining &&
+		    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+			io_flushed_close(io);
+		return;
+	}
+	io->cb(io, IO_LOWAT, io->arg);
+}
+
+static void
+io_eventcb(struct bufferevent *bev, short what, void *arg)
+{
+	struct io *io = arg;
+
+	if (what & BEV_EVENT_ERROR) {
+		int e = EVUTIL_SOCKET_ERROR();
+		snprintf(io->error, sizeof(io->error), "%s",
+		         evutil_socket_error_to_string(e));
+	}
+	if (io->closing) {
+		/* EOF, error or drain timeout while closing: we are done. */
+		io_finish(io);
+		return;
+	}
+	if (what & BEV_EVENT_TIMEOUT)
+		io->cb(io, IO_TIMEOUT, io->arg);
+	else if (what & BEV_EVENT_EOF)
+		io->cb(io, IO_DISCONNECTED, io->arg);
+	else if (what & BEV_EVENT_ERROR)
+		io->cb(io, IO_ERROR, io->arg);
+}
+
+/* io_new - wrap a connected, non-blocking socket */
+struct io *
+io_new(struct event_base *base, evutil_socket_t fd, io_cb cb, void *arg)
+{
+	struct io *io;
+
+	if ((io = calloc(1, sizeof(*io))) == NULL)
+		return NULL;
+	io->base = base;
+	io->fd = fd;
+	io->cb = cb;
+	io->arg = arg;
+	io->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+	io->closed_ev = event_new(base, -1, 0, io_notify_closed, io);
+	if (io->bev == NULL || io->closed_ev == NULL) {
+		if (io->bev)
+			bufferevent_free(io->bev);
+		if (io->closed_ev)
+			event_free(io->closed_ev);
+		free(io);
+		return NULL;
+	}
+	bufferevent_setcb(io->bev, io_readcb, io_writecb, io_eventcb, io);
+	bufferevent_enable(io->bev, EV_READ | EV_WRITE);
+	return io;
+}
+
+/* io_free - release everything now */
+void
+io_free(struct io *io)
+{
+	if (io == NULL)
+		return;
+	if (io->bev != NULL) {
+		if (io->closing && io->how == IO_CLOSE_RST) {
+			struct linger lg = {1, 0};
+			setsockopt(io->fd, SOL_SOCKET, SO_LINGER, &lg,
+			           sizeof(lg));
+		}
+		bufferevent_free(io->bev);
+	}
+	event_free(io->closed_ev);
+	free(io);
+}
+
+/* io_input - bytes received and not yet consumed */
+struct evbuffer *
+io_input(struct io *io)
+{
+	return bufferevent_get_input(io->bev);
+}
+
+/* io_output - bytes queued for sending */
+struct evbuffer *
+io_output(struct io *io)
+{
+	return bufferevent_get_output(io->bev);
+}
+
+/* io_queued - bytes waiting to be sent */
+size_t
+io_queued(const struct io *io)
+{
+	if (io->bev == NULL)
+		return 0;
+	return evbuffer_get_length(bufferevent_get_output(io->bev));
+}
+
+/* io_pause - stop reading */
+void
+io_pause(struct io *io)
+{
+	if (io->bev != NULL && !io->closing)
+		bufferevent_disable(io->bev, EV_READ);
+}
+
+/* io_resume - read again */
+void
+io_resume(struct io *io)
+{
+	if (io->bev != NULL && !io->closing)
+		bufferevent_enable(io->bev, EV_READ);
+}
+
+/* io_set_timeout - idle timeout for reads and writes; 0 = none */
+void
+io_set_timeout(struct io *io, unsigned ms)
+{
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+
+	if (io->bev == NULL || io->closing)
+		return;
+	if (ms == 0)
+		bufferevent_set_timeouts(io->bev, NULL, NULL);
+	else
+		bufferevent_set_timeouts(io->bev, &tv, &tv);
+}
+
+/* io_set_read_max - high-watermark for reading ahead */
+void
+io_set_read_max(struct io *io, size_t max)
+{
+	bufferevent_setwatermark(io->bev, EV_READ, 0, max);
+}
+
+/* io_close - end the connection after what is queued has been sent */
+void
+io_close(struct io *io, enum io_close how)
+{
+	if (io->closing || io->bev == NULL)
+		return;
+	io->closing = true;
+	io->how = how;
+	/* Stop delivering input; read events only drain from now on. */
+	evbuffer_drain(bufferevent_get_input(io->bev),
+	               evbuffer_get_length(bufferevent_get_input(io->bev)));
+	bufferevent_set_timeouts(io->bev, NULL, NULL);
+	if (io_queued(io) == 0)
+		io_flushed_close(io);
+	else {
+		/* Bound the flush: a peer that never reads must not wedge us.
+		 */
+		struct timeval tv = {IO_DRAIN_MS / 1000,
+		                     (IO_DRAIN_MS % 1000) * 1000};
+		bufferevent_set_timeouts(io->bev, NULL, &tv);
+		bufferevent_enable(io->bev, EV_WRITE);
+	}
+}
+
+/* io_closing - io_close() was called */
+bool
+io_closing(const struct io *io)
+{
+	return io->closing;
+}
+
+/* io_error - reason for the last IO_ERROR */
+const char *
+io_error(const struct io *io)
+{
+	return io->error[0] ? io->error : "connection error";
+}
+
+/* io_fd - the socket */
+evutil_socket_t
+io_fd(const struct io *io)
+{
+	return io->fd;
+}

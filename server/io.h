@@ -1,0 +1,80 @@
+/*
+ * io.h - one client connection's bytes, and the ways it can end.
+ *
+ * The only module that touches libevent bufferevents (and, with the TLS
+ * issue, OpenSSL objects). The session above it never sees a bufferevent:
+ * it reads io_input(), writes with io_write(), and is told what happened
+ * through one callback (OpenSMTPD's ioev style).
+ *
+ * Ending a connection is explicit because profiles care how it ends:
+ * IO_CLOSE_FIN flushes what is queued, sends FIN with shutdown(SHUT_WR)
+ * and drains the peer until EOF (so close() never turns into a RST);
+ * IO_CLOSE_RST flushes, then closes with SO_LINGER {1, 0}.
+ */
+#ifndef IO_H
+#define IO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <event2/event.h>
+
+struct evbuffer;
+struct io;
+
+enum io_event {
+	IO_DATAIN,	 /* new input in io_input() */
+	IO_LOWAT,	 /* the output queue drained below the low mark */
+	IO_TIMEOUT,	 /* no input (or no output progress) for the timeout */
+	IO_DISCONNECTED, /* the peer closed (EOF) */
+	IO_ERROR,	 /* a socket error; errno-ish reason in io_error() */
+	IO_CLOSED,	 /* io_close() finished: the fd is gone, free the io */
+};
+const char *io_event_str(enum io_event ev);
+
+enum io_close {
+	IO_CLOSE_FIN,
+	IO_CLOSE_RST,
+};
+
+typedef void (*io_cb)(struct io *io, enum io_event ev, void *arg);
+
+/* io_new - wrap a connected, non-blocking socket */
+struct io *io_new(struct event_base *base, evutil_socket_t fd, io_cb cb,
+    void *arg);
+
+/* io_free - release everything now (the fd is closed with FIN/RST as set) */
+void io_free(struct io *io);
+
+struct evbuffer *io_input(struct io *io);
+struct evbuffer *io_output(struct io *io);
+
+/* io_queued - bytes waiting to be sent */
+size_t io_queued(const struct io *io);
+
+/* io_pause / io_resume - stop and restart reading (back-pressure, hang) */
+void io_pause(struct io *io);
+void io_resume(struct io *io);
+
+/* io_set_timeout - idle timeout for reads and writes; 0 = none */
+void io_set_timeout(struct io *io, unsigned ms);
+
+/* io_set_read_max - high-watermark: read at most this much ahead */
+void io_set_read_max(struct io *io, size_t max);
+
+/*
+ * io_close - end the connection after what is queued has been sent.
+ * The callback then gets IO_CLOSED exactly once (possibly later).
+ */
+void io_close(struct io *io, enum io_close how);
+
+/* io_closing - io_close() was called */
+bool io_closing(const struct io *io);
+
+/* io_error - reason for the last IO_ERROR */
+const char *io_error(const struct io *io);
+
+/* io_fd - the socket, for getsockname() and the like */
+evutil_socket_t io_fd(const struct io *io);
+
+#endif

@@ -1,0 +1,2734 @@
+/*
+ * profile.c - load, validate and describe behaviour profiles.
+ *
+ * Does: find a profile file by name or path, parse it with libyaml's
+ * document API, follow "extends:" (parent first, then this file on top),
+ * check every key, type and value, and fill a struct profile that the
+ * sessions then share read-only. Every error is one line
+ * "file:line:column: what is wrong (what to do)", with 1-based positions.
+ * Also: the name tables (replies, verbs, hooks, close modes), the --check
+ * summary and the --list-profiles listing.
+ *
+ * Does not: match rules (rules.c), expand templates (template.c; only
+ * template_check() is used here), or read any YAML by hand.
+ *
+ * The schema, every key ("|" separates the choices):
+ *
+ *   name: standard                # required in every file; [a-z0-9._-]+
+ *   description: "one line"       # for --list-profiles; not inherited
+ *   extends: standard             # load that profile first, then overlay
+ *                                 # this one. A NAME is looked up as
+ *                                 # NAME.yaml in this file's directory,
+ *                                 # then in the search dirs; a path
+ *                                 # (with "/" or ending ".yaml") is taken
+ *                                 # relative to this file's directory.
+ *                                 # At most 8 levels; cycles are errors.
+ *   hostname: mx.lab.test         # {hostname}; default "mx.lab.test"
+ *   greeting: "220 {hostname} ESMTP smtp-mimic"   # a reply (see below)
+ *   ehlo:
+ *     greeting: "{hostname}"      # first EHLO line, after "250-"
+ *     keywords: [PIPELINING, "SIZE 10485760", ...] # in order; replaces
+ *                                 # the parent's list as a whole. The first
+ *                                 # word sets the engine's extension bits
+ *                                 # (SIZE PIPELINING 8BITMIME SMTPUTF8 DSN
+ *                                 # CHUNKING BINARYMIME STARTTLS AUTH
+ *                                 # ENHANCEDSTATUSCODES); others are only
+ *                                 # advertised. "SIZE n" gives ext_size,
+ *                                 # "AUTH m1 m2" the mechanisms.
+ *   commands: [HELO, EHLO, ...]   # recognised verbs; default: all of them
+ *   line_endings: strict          # strict | lenient
+ *   replies:                      # any reply key but "greeting" (see
+ *     mail_ok: "250 2.1.0 Ok"     # reply_keys[] below); merged key by key
+ *   limits:                       # merged key by key
+ *     line_length: 512            # bytes incl. CRLF; byte sizes take
+ *     text_line_length: 1000      # K, M, G suffixes (1024-based): 36M
+ *     recipients: 100
+ *     message_size: 10M           # 0 = unlimited; absent in every file:
+ *                                 # the "SIZE n" keyword's n, else 0
+ *     header_size: 0              # 0 = unlimited
+ *     bad_commands: 0             # 0 = no limit
+ *     bad_commands_close: fin     # fin | rst | silent
+ *     idle_timeout: 5m            # durations: a bare number is ms, or
+ *     connection_timeout: 0       # with ms, s, m or h: 250ms, 300s, 5m
+ *     hang_timeout: 10m
+ *     max_sessions: 1000          # 0 = unlimited
+ *     max_sessions_per_client: 0  # 0 = unlimited
+ *   auth:                         # merged key by key
+ *     credentials: [{user: alice, password: secret}]   # list replaces
+ *     accept_any: false
+ *     require_tls: false
+ *   rules:                        # merged by name, see below
+ *     - name: tarpit-unknown      # required, unique in the file
+ *       why: "text for the transcript"
+ *       enabled: true             # default true
+ *       probability: 1.0          # 0 < p <= 1, default 1
+ *       times: 0                  # firings per process; 0 = no cap
+ *       when:                     # exactly one hook:
+ *         command: {verb: RCPT, nth: 0, arg: "unknown@"}
+ *                                 # all optional; verb is any word, upper-
+ *                                 # cased; arg a POSIX ERE, case-blind
+ *         # connect: {client: "^127\\."}    (or {} or null)
+ *         # header: {name: DKIM-Signature, duplicate: false}
+ *         # data: {size_over: 1M}  (0 or absent: at end of data)
+ *       do:                       # at least one of:
+ *         delay: 5s
+ *         reply: "550 5.1.1 User unknown"   # a reply
+ *         close: fin              # fin | rst | silent
+ *         hang: true
+ *
+ * A reply is a string or a list of strings (one per line, no CRLF). Each
+ * line starts with a three-digit code 200-599 followed by the end, " " or
+ * "-"; every line but the last has "-", the last has " " or nothing.
+ * Replies, greetings and keywords may hold {placeholders} (template.h).
+ *
+ * Overlay ("extends"): scalars replace; replies, limits, auth and ehlo
+ * merge key by key; commands and ehlo.keywords replace; a rule with the
+ * name of an inherited rule is overlaid on it in place, key by key, with
+ * "when" and "do" each replaced as a whole (so "{name: x, enabled: false}"
+ * disables rule x); rules with new names are appended.
+ */
+#include "profile.h"
+#include "template.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <yaml.h>
+
+#define nitems(a)         (sizeof(a) / sizeof((a)[0]))
+#define PROFILE_MAX_DEPTH 8         /* levels of "extends" */
+#define PROFILE_MAX_BYTES (1 << 20) /* a profile is a small text file */
+#define MSG_MAX           1024
+
+/* ------------------------------------------------------------------ */
+/* Name tables                                                         */
+
+static const char *const reply_keys[REPLY_COUNT] = {
+    [REPLY_GREETING] = "greeting",
+    [REPLY_HELO] = "helo",
+    [REPLY_MAIL_OK] = "mail_ok",
+    [REPLY_RCPT_OK] = "rcpt_ok",
+    [REPLY_DATA_START] = "data_start",
+    [REPLY_DATA_OK] = "data_ok",
+    [REPLY_BDAT_OK] = "bdat_ok",
+    [REPLY_RSET_OK] = "rset_ok",
+    [REPLY_NOOP_OK] = "noop_ok",
+    [REPLY_QUIT] = "quit",
+    [REPLY_VRFY] = "vrfy",
+    [REPLY_HELP] = "help",
+    [REPLY_STARTTLS_READY] = "starttls_ready",
+    [REPLY_TLS_UNAVAILABLE] = "tls_unavailable",
+    [REPLY_TLS_ALREADY] = "tls_already",
+    [REPLY_AUTH_OK] = "auth_ok",
+    [REPLY_AUTH_FAILED] = "auth_failed",
+    [REPLY_AUTH_MECHANISM] = "auth_mechanism",
+    [REPLY_AUTH_CANCELLED] = "auth_cancelled",
+    [REPLY_AUTH_ALREADY] = "auth_already",
+    [REPLY_AUTH_NEEDS_TLS] = "auth_needs_tls",
+    [REPLY_NEED_HELO] = "need_helo",
+    [REPLY_NEED_MAIL] = "need_mail",
+    [REPLY_NEED_RCPT] = "need_rcpt",
+    [REPLY_NESTED_MAIL] = "nested_mail",
+    [REPLY_SYNTAX_ERROR] = "syntax_error",
+    [REPLY_EHLO_SYNTAX] = "ehlo_syntax",
+    [REPLY_MAIL_SYNTAX] = "mail_syntax",
+    [REPLY_RCPT_SYNTAX] = "rcpt_syntax",
+    [REPLY_PARAM_UNKNOWN] = "param_unknown",
+    [REPLY_UNKNOWN_COMMAND] = "unknown_command",
+    [REPLY_TOO_MANY_RCPTS] = "too_many_rcpts",
+    [REPLY_LINE_TOO_LONG] = "line_too_long",
+    [REPLY_MESSAGE_TOO_BIG] = "message_too_big",
+    [REPLY_HEADER_TOO_LARGE] = "header_too_large",
+    [REPLY_BARE_LF] = "bare_lf",
+    [REPLY_IDLE_TIMEOUT] = "idle_timeout",
+    [REPLY_CONNECTION_TIMEOUT] = "connection_timeout",
+    [REPLY_BAD_COMMAND_LIMIT] = "bad_command_limit",
+    [REPLY_TOO_MANY_SESSIONS] = "too_many_sessions",
+    [REPLY_TOO_MANY_FROM_CLIENT] = "too_many_from_client",
+    [REPLY_SHUTDOWN] = "shutdown",
+    [REPLY_LOCAL_ERROR] = "local_error",
+};
+
+/*
+ * The built-in replies: a well-behaved RFC 5321 receiver. Codes cite
+ * RFC 5321 unless noted; enhanced codes (X.Y.Z) cite RFC 3463.
+ */
+static const char *const reply_defaults[REPLY_COUNT] = {
+    /* RFC 5321 4.2, 4.3.1: 220 names the server */
+    [REPLY_GREETING] = "220 {hostname} ESMTP smtp-mimic",
+    /* 4.1.1.1 */
+    [REPLY_HELO] = "250 {hostname}",
+    /* 4.1.1.2; X.1.0 RFC 3463 3.2 */
+    [REPLY_MAIL_OK] = "250 2.1.0 Ok",
+    /* 4.1.1.3; X.1.5 RFC 3463 3.2 (destination address valid) */
+    [REPLY_RCPT_OK] = "250 2.1.5 Ok",
+    /* 4.1.1.4: 354 intermediate reply */
+    [REPLY_DATA_START] = "354 End data with <CR><LF>.<CR><LF>",
+    /* 4.1.1.4, 6.1; X.0.0 RFC 3463 3.1 */
+    [REPLY_DATA_OK] = "250 2.0.0 Ok: queued as {queue_id}",
+    /* RFC 3030 2: a 250 for every chunk */
+    [REPLY_BDAT_OK] = "250 2.0.0 Ok: {size} octets received",
+    /* 4.1.1.5 */
+    [REPLY_RSET_OK] = "250 2.0.0 Ok",
+    /* 4.1.1.9 */
+    [REPLY_NOOP_OK] = "250 2.0.0 Ok",
+    /* 4.1.1.10 */
+    [REPLY_QUIT] = "221 2.0.0 Bye",
+    /* 3.5.3: 252 when the server does not verify; text from 4.2.2 */
+    [REPLY_VRFY] = "252 2.0.0 Cannot VRFY user, but will accept message "
+                   "and attempt delivery",
+    /* 4.1.1.8 */
+    [REPLY_HELP] = "214 2.0.0 See RFC 5321",
+    /* RFC 3207 4 */
+    [REPLY_STARTTLS_READY] = "220 2.0.0 Ready to start TLS",
+    /* RFC 3207 4: 454; X.7.0 RFC 3463 3.8 */
+    [REPLY_TLS_UNAVAILABLE] = "454 4.7.0 TLS not available",
+    /* 4.2.4 / 4.3.2: 503 bad sequence; X.5.1 RFC 3463 3.6 */
+    [REPLY_TLS_ALREADY] = "503 5.5.1 Error: TLS already active",
+    /* RFC 4954 6 */
+    [REPLY_AUTH_OK] = "235 2.7.0 Authentication successful",
+    /* RFC 4954 6 */
+    [REPLY_AUTH_FAILED] = "535 5.7.8 Error: authentication failed",
+    /* RFC 4954 4, 6: 504 */
+    [REPLY_AUTH_MECHANISM] = "504 5.5.4 Unrecognized authentication type",
+    /* RFC 4954 4: the client sent "*" */
+    [REPLY_AUTH_CANCELLED] = "501 5.7.0 Authentication aborted",
+    /* RFC 4954 4: 503 after a successful AUTH */
+    [REPLY_AUTH_ALREADY] = "503 5.5.1 Error: already authenticated",
+    /* RFC 3207 4 (its text), RFC 4954 6: 530 */
+    [REPLY_AUTH_NEEDS_TLS] = "530 5.7.0 Must issue a STARTTLS command first",
+    /* 4.1.4, 4.3.2: 503 bad sequence of commands */
+    [REPLY_NEED_HELO] = "503 5.5.1 Error: send HELO/EHLO first",
+    /* 4.1.4, 4.3.2 */
+    [REPLY_NEED_MAIL] = "503 5.5.1 Error: need MAIL command",
+    /* 4.1.4, 4.3.2 */
+    [REPLY_NEED_RCPT] = "503 5.5.1 Error: need RCPT command",
+    /* 4.1.4, 4.3.2 */
+    [REPLY_NESTED_MAIL] = "503 5.5.1 Error: nested MAIL command",
+    /* 4.2.2: 501; X.5.4 RFC 3463 3.6 */
+    [REPLY_SYNTAX_ERROR] = "501 5.5.4 Syntax error in parameters or "
+                           "arguments",
+    /* 4.1.4, 4.2.2: 501 */
+    [REPLY_EHLO_SYNTAX] = "501 5.5.4 Invalid domain name",
+    /* 4.2.2: 501; X.1.7 RFC 3463 3.2 */
+    [REPLY_MAIL_SYNTAX] = "501 5.1.7 Bad sender address syntax",
+    /* 4.2.2: 501; X.1.3 RFC 3463 3.2 */
+    [REPLY_RCPT_SYNTAX] = "501 5.1.3 Bad recipient address syntax",
+    /* 4.1.1.11, 4.2.2: 555 parameters not recognized */
+    [REPLY_PARAM_UNKNOWN] = "555 5.5.4 Unsupported option: {param}",
+    /* 4.2.4: 500; X.5.2 RFC 3463 3.6 */
+    [REPLY_UNKNOWN_COMMAND] = "500 5.5.2 Error: command not recognized",
+    /* 4.5.3.1.10: 452; X.5.3 RFC 3463 3.6 */
+    [REPLY_TOO_MANY_RCPTS] = "452 4.5.3 Error: too many recipients",
+    /* 4.5.3.1.4: 500 line too long */
+    [REPLY_LINE_TOO_LONG] = "500 5.5.2 Error: line too long",
+    /* 4.5.3.1.10, RFC 1870 6: 552; X.3.4 RFC 3463 3.4 */
+    [REPLY_MESSAGE_TOO_BIG] = "552 5.3.4 Error: message file too big",
+    /* as message_too_big */
+    [REPLY_HEADER_TOO_LARGE] = "552 5.3.4 Error: message header size "
+                               "exceeds limit",
+    /* 2.3.8: only CRLF ends a line */
+    [REPLY_BARE_LF] = "500 5.5.2 Error: bare <LF> received",
+    /* 3.8, 4.5.3.2.7: 421; X.4.2 RFC 3463 3.5 */
+    [REPLY_IDLE_TIMEOUT] = "421 4.4.2 {hostname} Error: timeout exceeded",
+    /* 3.8: 421; X.4.1 as Exchange uses it (FACTS.md 1) */
+    [REPLY_CONNECTION_TIMEOUT] = "421 4.4.1 {hostname} Error: connection "
+                                 "time limit exceeded",
+    /* 3.8: 421; X.7.0 RFC 3463 3.8 */
+    [REPLY_BAD_COMMAND_LIMIT] = "421 4.7.0 {hostname} Error: too many "
+                                "errors",
+    /* 3.8: 421; X.3.2 RFC 3463 3.4 */
+    [REPLY_TOO_MANY_SESSIONS] = "421 4.3.2 {hostname} Error: too many "
+                                "sessions",
+    /* 3.8: 421; X.3.2 RFC 3463 3.4 */
+    [REPLY_TOO_MANY_FROM_CLIENT] = "421 4.3.2 {hostname} Error: too many "
+                                   "connections from your address",
+    /* 3.8: 421; X.3.0 RFC 3463 3.4 */
+    [REPLY_SHUTDOWN] = "421 4.3.0 {hostname} Error: service shutting down",
+    /* 4.2.2: 451 local error; X.3.0 RFC 3463 3.4 */
+    [REPLY_LOCAL_ERROR] = "451 4.3.0 Requested action aborted: local "
+                          "error in processing",
+};
+
+static const char *const verb_names[VERB_COUNT] = {
+    [VERB_HELO] = "HELO",         [VERB_EHLO] = "EHLO", [VERB_MAIL] = "MAIL",
+    [VERB_RCPT] = "RCPT",         [VERB_DATA] = "DATA", [VERB_BDAT] = "BDAT",
+    [VERB_RSET] = "RSET",         [VERB_NOOP] = "NOOP", [VERB_QUIT] = "QUIT",
+    [VERB_VRFY] = "VRFY",         [VERB_HELP] = "HELP", [VERB_AUTH] = "AUTH",
+    [VERB_STARTTLS] = "STARTTLS",
+};
+
+static const char *const close_names[] = {
+    [CLOSE_NONE] = "none",
+    [CLOSE_FIN] = "fin",
+    [CLOSE_SILENT] = "silent",
+    [CLOSE_RST] = "rst",
+};
+
+static const char *const hook_names[HOOK_COUNT] = {
+    [HOOK_CONNECT] = "connect",
+    [HOOK_COMMAND] = "command",
+    [HOOK_HEADER] = "header",
+    [HOOK_DATA] = "data",
+};
+
+/* EHLO keyword <-> extension bit (Postfix's ehlo_mask idea). */
+static const struct {
+	const char *word;
+	unsigned bit;
+} ext_table[] = {
+    {"SIZE", EXT_SIZE},
+    {"PIPELINING", EXT_PIPELINING},
+    {"8BITMIME", EXT_8BITMIME},
+    {"SMTPUTF8", EXT_SMTPUTF8},
+    {"DSN", EXT_DSN},
+    {"CHUNKING", EXT_CHUNKING},
+    {"BINARYMIME", EXT_BINARYMIME},
+    {"STARTTLS", EXT_STARTTLS},
+    {"AUTH", EXT_AUTH},
+    {"ENHANCEDSTATUSCODES", EXT_ENHANCEDSTATUSCODES},
+};
+
+static const char *const default_keywords[] = {
+    "PIPELINING", "SIZE 10485760", "ENHANCEDSTATUSCODES",
+    "8BITMIME",   "SMTPUTF8",      "DSN",
+    "CHUNKING",
+};
+
+/* reply_id_str - the YAML key of a reply ("mail_ok", ...) */
+const char *
+reply_id_str(enum reply_id id)
+{
+	if ((unsigned)id >= REPLY_COUNT)
+		return "?";
+	return reply_keys[id];
+}
+
+/* reply_id_from_str - inverse of reply_id_str; -1 when unknown */
+int
+reply_id_from_str(const char *key)
+{
+	for (int i = 0; i < REPLY_COUNT; i++)
+		if (reply_keys[i] != NULL && strcmp(reply_keys[i], key) == 0)
+			return i;
+	return -1;
+}
+
+/* close_how_str - "none", "fin", "silent", "rst" */
+const char *
+close_how_str(enum close_how how)
+{
+	if ((unsigned)how >= nitems(close_names))
+		return "?";
+	return close_names[how];
+}
+
+/* hook_str - "connect", "command", "header", "data" */
+const char *
+hook_str(enum hook h)
+{
+	if ((unsigned)h >= HOOK_COUNT)
+		return "?";
+	return hook_names[h];
+}
+
+/* verb_str - "EHLO" for VERB_EHLO */
+const char *
+verb_str(enum smtp_verb v)
+{
+	if ((int)v < 0 || v >= VERB_COUNT)
+		return "UNKNOWN";
+	return verb_names[v];
+}
+
+/* verb_from_str - VERB_x for s[0..len), case-insensitive; -1 if none */
+int
+verb_from_str(const char *s, size_t len)
+{
+	for (int i = 0; i < VERB_COUNT; i++)
+		if (strlen(verb_names[i]) == len &&
+		    strncasecmp(verb_names[i], s, len) == 0)
+			return i;
+	return VERB_UNKNOWN;
+}
+
+/* ------------------------------------------------------------------ */
+/* Memory                                                              */
+
+/* What the loader knows beyond struct profile, for the summary. */
+struct profile_impl {
+	struct profile pub; /* first: &impl->pub == (void *)impl */
+	char **chain_names; /* this file, its parent, ... */
+	char **chain_paths;
+	size_t nchain;
+	bool size_from_keyword; /* message_size came from "SIZE n" */
+};
+
+static struct profile_impl *
+impl_of(const struct profile *p)
+{
+	return (struct profile_impl *)(void *)p;
+}
+
+static void *
+xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (p == NULL)
+		abort();
+	return p;
+}
+
+static void *
+xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+
+	if (p == NULL)
+		abort();
+	return p;
+}
+
+static void *
+xreallocarray(void *old, size_t n, size_t size)
+{
+	void *p;
+
+	if (size != 0 && n > SIZE_MAX / size)
+		abort();
+	p = realloc(old, n * size != 0 ? n * size : 1);
+	if (p == NULL)
+		abort();
+	return p;
+}
+
+static char *
+xstrdup(const char *s)
+{
+	char *p = strdup(s);
+
+	if (p == NULL)
+		abort();
+	return p;
+}
+
+static void
+strv_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void
+reply_free(struct reply_text *r)
+{
+	strv_free(r->lines, r->n);
+	r->lines = NULL;
+	r->n = 0;
+}
+
+static void
+reply_set1(struct reply_text *r, const char *line)
+{
+	reply_free(r);
+	r->lines = xmalloc(sizeof(char *));
+	r->lines[0] = xstrdup(line);
+	r->n = 1;
+}
+
+static void
+when_free(struct rule_when *w)
+{
+	if (w->client_pattern != NULL)
+		regfree(&w->client_re);
+	if (w->arg_pattern != NULL)
+		regfree(&w->arg_re);
+	free(w->client_pattern);
+	free(w->arg_pattern);
+	free(w->verb_name);
+	free(w->header_name);
+	memset(w, 0, sizeof(*w));
+	w->verb = VERB_UNKNOWN;
+}
+
+static void
+do_free(struct rule_do *d)
+{
+	reply_free(&d->reply);
+	memset(d, 0, sizeof(*d));
+}
+
+static void
+rule_free(struct rule *r)
+{
+	free(r->name);
+	free(r->why);
+	when_free(&r->when);
+	do_free(&r->act);
+}
+
+static void
+creds_free(struct auth_policy *a)
+{
+	for (size_t i = 0; i < a->ncreds; i++) {
+		free(a->creds[i].user);
+		free(a->creds[i].password);
+	}
+	free(a->creds);
+	a->creds = NULL;
+	a->ncreds = 0;
+}
+
+static void
+profile_free(struct profile_impl *pi)
+{
+	struct profile *p = &pi->pub;
+
+	free(p->name);
+	free(p->description);
+	free(p->path);
+	free(p->hostname);
+	free(p->ehlo_greeting);
+	strv_free(p->ehlo_keywords, p->nehlo_keywords);
+	strv_free(p->auth_mechs, p->nauth_mechs);
+	for (size_t i = 0; i < REPLY_COUNT; i++)
+		reply_free(&p->replies[i]);
+	creds_free(&p->auth);
+	for (size_t i = 0; i < p->nrules; i++)
+		rule_free(&p->rules[i]);
+	free(p->rules);
+	strv_free(pi->chain_names, pi->nchain);
+	strv_free(pi->chain_paths, pi->nchain);
+	free(pi);
+}
+
+/* profile_ref - one more user of p */
+struct profile *
+profile_ref(struct profile *p)
+{
+	if (p != NULL)
+		atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);
+	return p;
+}
+
+/* profile_unref - one user fewer; the last one frees everything */
+void
+profile_unref(struct profile *p)
+{
+	if (p == NULL)
+		return;
+	if (atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) == 1)
+		profile_free(impl_of(p));
+}
+
+/* ------------------------------------------------------------------ */
+/* EHLO keywords -> extension bits                                     */
+
+struct kw_state {
+	unsigned ext;
+	uint64_t ext_size;
+	bool size_is_max_size; /* "SIZE {max_size}" */
+	char **mechs;
+	size_t nmechs;
+};
+
+/*
+ * Derive the extension bits from one keyword. Returns NULL, or what is
+ * wrong with it (a message that fits the "(what to do)" part).
+ */
+static const char *
+kw_derive(struct kw_state *st, const char *kw, char *why, size_t whylen)
+{
+	size_t wlen = strcspn(kw, " ");
+	const char *rest = kw + wlen;
+	unsigned bit = 0;
+
+	while (*rest == ' ')
+		rest++;
+	for (size_t i = 0; i < nitems(ext_table); i++)
+		if (strlen(ext_table[i].word) == wlen &&
+		    strncasecmp(ext_table[i].word, kw, wlen) == 0)
+			bit = ext_table[i].bit;
+	if (bit == 0)
+		return NULL; /* advertised only */
+	if (st->ext & bit) {
+		snprintf(
+		    why, whylen,
+		    "keyword \"%.*s\" is listed twice in \"ehlo.keywords\" "
+		    "(keep one)",
+		    (int)wlen, kw);
+		return why;
+	}
+	st->ext |= bit;
+	if (bit == EXT_SIZE) {
+		char *end;
+
+		if (*rest == '\0')
+			return NULL; /* RFC 1870 4: no fixed maximum */
+		if (strcmp(rest, "{max_size}") == 0) {
+			st->size_is_max_size = true;
+			return NULL;
+		}
+		errno = 0;
+		if (!isdigit((unsigned char)*rest))
+			goto badsize;
+		st->ext_size = strtoull(rest, &end, 10);
+		if (errno != 0 || *end != '\0')
+			goto badsize;
+		return NULL;
+	badsize:
+		snprintf(
+		    why, whylen,
+		    "bad \"SIZE\" keyword \"%s\" in \"ehlo.keywords\" (write "
+		    "\"SIZE\" and a number of bytes, e.g. \"SIZE 10485760\")",
+		    kw);
+		return why;
+	}
+	if (bit == EXT_AUTH) {
+		while (*rest != '\0') {
+			size_t n = strcspn(rest, " ");
+
+			st->mechs = xreallocarray(st->mechs, st->nmechs + 1,
+			                          sizeof(char *));
+			st->mechs[st->nmechs] = xmalloc(n + 1);
+			for (size_t i = 0; i < n; i++)
+				st->mechs[st->nmechs][i] =
+				    (char)toupper((unsigned char)rest[i]);
+			st->mechs[st->nmechs++][n] = '\0';
+			rest += n;
+			while (*rest == ' ')
+				rest++;
+		}
+		if (st->nmechs == 0) {
+			snprintf(
+			    why, whylen,
+			    "\"AUTH\" keyword without mechanisms in "
+			    "\"ehlo.keywords\" (list them, e.g. \"AUTH PLAIN "
+			    "LOGIN\")");
+			return why;
+		}
+	}
+	return NULL;
+}
+
+/* Replace the profile's keywords and derived fields with st's. */
+static void
+kw_commit(struct profile *p, struct kw_state *st)
+{
+	strv_free(p->auth_mechs, p->nauth_mechs);
+	p->auth_mechs = st->mechs;
+	p->nauth_mechs = st->nmechs;
+	p->ext = st->ext;
+	p->ext_size = st->ext_size;
+	st->mechs = NULL;
+	st->nmechs = 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Loader state and errors                                             */
+
+struct loader {
+	struct profile_impl *pi;
+	const char *const *dirs;
+	size_t ndirs;
+	char *err;
+	size_t errlen;
+	/* the files being loaded, outermost first, for cycles */
+	char *real[PROFILE_MAX_DEPTH + 1];
+	const char *names[PROFILE_MAX_DEPTH + 1];
+	size_t depth;
+	bool size_explicit;    /* some file set limits.message_size */
+	bool size_is_max_size; /* current keywords say "SIZE {max_size}" */
+};
+
+/* One file being loaded. */
+struct layer {
+	struct loader *ld;
+	struct profile *p;
+	const char *path;
+	char *src;
+	size_t srclen;
+	yaml_document_t doc;
+	bool have_doc;
+	size_t rules_before; /* p->nrules before this file's rules */
+};
+
+/* Keep the error on one line, whatever the YAML held. */
+static void
+one_line(char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = ' ';
+}
+
+static int
+verr_at(struct layer *l, size_t line0, size_t col0, const char *fmt, va_list ap)
+{
+	char msg[MSG_MAX];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	snprintf(l->ld->err, l->ld->errlen, "%s:%zu:%zu: %s", l->path,
+	         line0 + 1, col0 + 1, msg);
+	one_line(l->ld->err);
+	return -1;
+}
+
+__attribute__((format(printf, 4, 5))) static int
+err_at(struct layer *l, size_t line0, size_t col0, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	verr_at(l, line0, col0, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* An error located at node n. Always returns -1. */
+__attribute__((format(printf, 3, 4))) static int
+err_node(struct layer *l, const yaml_node_t *n, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	verr_at(l, n->start_mark.line, n->start_mark.column, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+__attribute__((format(printf, 2, 3))) static int
+err_plain(struct loader *ld, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ld->err, ld->errlen, fmt, ap);
+	va_end(ap);
+	one_line(ld->err);
+	return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Node helpers                                                        */
+
+static yaml_node_t *
+node(struct layer *l, int id)
+{
+	return yaml_document_get_node(&l->doc, id);
+}
+
+static const char *
+sval(const yaml_node_t *n)
+{
+	return (const char *)n->data.scalar.value;
+}
+
+static bool
+is_null(const yaml_node_t *n)
+{
+	const char *s;
+
+	if (n->type != YAML_SCALAR_NODE ||
+	    n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return false;
+	s = sval(n);
+	return *s == '\0' || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 ||
+	       strcmp(s, "Null") == 0 || strcmp(s, "NULL") == 0;
+}
+
+static const char *
+kind(const yaml_node_t *n)
+{
+	switch (n->type) {
+	case YAML_SCALAR_NODE:
+		return is_null(n) ? "null" : "a string";
+	case YAML_SEQUENCE_NODE:
+		return "a list";
+	case YAML_MAPPING_NODE:
+		return "a mapping";
+	default:
+		return "nothing";
+	}
+}
+
+static int
+wrong_type(struct layer *l, const yaml_node_t *n, const char *what,
+           const char *expected)
+{
+	return err_node(l, n, "wrong type for \"%s\": %s (expected %s)", what,
+	                kind(n), expected);
+}
+
+/* A non-null scalar without NUL bytes. */
+static int
+want_scalar(struct layer *l, const yaml_node_t *n, const char *what,
+            const char *expected)
+{
+	if (n->type != YAML_SCALAR_NODE || is_null(n))
+		return wrong_type(l, n, what, expected);
+	if (strlen(sval(n)) != n->data.scalar.length)
+		return err_node(
+		    l, n,
+		    "\"%s\" contains a NUL character (remove the \\0 escape)",
+		    what);
+	return 0;
+}
+
+/* A string on one line (no CR, LF or other control characters). */
+static int
+want_line(struct layer *l, const yaml_node_t *n, const char *what,
+          const char *hint)
+{
+	if (want_scalar(l, n, what, "a string") < 0)
+		return -1;
+	for (const char *s = sval(n); *s != '\0'; s++)
+		if (*s == '\n' || *s == '\r')
+			return err_node(l, n,
+			                "\"%s\" contains a line break (%s)",
+			                what, hint);
+		else if ((unsigned char)*s < 0x20 && *s != '\t')
+			return err_node(
+			    l, n,
+			    "\"%s\" contains a control character (remove "
+			    "it)",
+			    what);
+	return 0;
+}
+
+static int
+get_line(struct layer *l, const yaml_node_t *n, const char *what, char **dst)
+{
+	if (want_line(l, n, what, "keep it on one line") < 0)
+		return -1;
+	free(*dst);
+	*dst = xstrdup(sval(n));
+	return 0;
+}
+
+/* Build a "known:" list for a message. */
+static const char *
+join(char *buf, size_t len, const char *const *names, size_t n,
+     const char *skip)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		int w;
+
+		if (names[i] == NULL || (skip && strcmp(names[i], skip) == 0))
+			continue;
+		w = snprintf(buf + off, len - off, "%s%s", off ? ", " : "",
+		             names[i]);
+		if (w < 0 || (size_t)w >= len - off)
+			break;
+		off += (size_t)w;
+	}
+	return buf;
+}
+
+/*
+ * Check a mapping's keys: strings, no duplicates, all in known[].
+ * where is the mapping's own name for messages ("" at the top level).
+ */
+static int
+check_map(struct layer *l, const yaml_node_t *map, const char *where,
+          const char *const *known, size_t nknown)
+{
+	const yaml_node_pair_t *b = map->data.mapping.pairs.start;
+	const yaml_node_pair_t *e = map->data.mapping.pairs.top;
+	char under[160], list[MSG_MAX / 2];
+
+	if (*where)
+		snprintf(under, sizeof(under), " under \"%s\"", where);
+	else
+		under[0] = '\0';
+	for (const yaml_node_pair_t *pp = b; pp < e; pp++) {
+		yaml_node_t *k = node(l, pp->key);
+		bool ok = false;
+
+		if (k->type != YAML_SCALAR_NODE)
+			return err_node(l, k,
+			                "a key%s is %s (keys are plain words)",
+			                under, kind(k));
+		for (const yaml_node_pair_t *q = b; q < pp; q++) {
+			yaml_node_t *k2 = node(l, q->key);
+
+			if (k2->type == YAML_SCALAR_NODE &&
+			    strcmp(sval(k2), sval(k)) == 0)
+				return err_node(
+				    l, k,
+				    "duplicate key \"%s\"%s (first at line "
+				    "%zu; keep one)",
+				    sval(k), under, k2->start_mark.line + 1);
+		}
+		for (size_t i = 0; i < nknown; i++)
+			if (known[i] != NULL && strcmp(known[i], sval(k)) == 0)
+				ok = true;
+		if (!ok)
+			return err_node(
+			    l, k, "unknown key \"%s\"%s (known: %s)", sval(k),
+			    under,
+			    join(list, sizeof(list), known, nknown, NULL));
+	}
+	return 0;
+}
+
+/* The value of key in map, or NULL. */
+static yaml_node_t *
+map_get(struct layer *l, const yaml_node_t *map, const char *key)
+{
+	for (yaml_node_pair_t *pp = map->data.mapping.pairs.start;
+	     pp < map->data.mapping.pairs.top; pp++) {
+		yaml_node_t *k = node(l, pp->key);
+
+		if (k->type == YAML_SCALAR_NODE && strcmp(sval(k), key) == 0)
+			return node(l, pp->value);
+	}
+	return NULL;
+}
+
+/* A mapping, or null (= empty mapping) when allow_null. */
+static int
+want_map(struct layer *l, const yaml_node_t *n, const char *what,
+         bool allow_null)
+{
+	if (n->type == YAML_MAPPING_NODE || (allow_null && is_null(n)))
+		return 0;
+	return wrong_type(l, n, what, "a mapping");
+}
+
+/* ------------------------------------------------------------------ */
+/* Values                                                              */
+
+static int
+get_bool(struct layer *l, const yaml_node_t *n, const char *what, bool *out)
+{
+	static const char *const yes[] = {"true", "yes", "on"};
+	static const char *const no[] = {"false", "no", "off"};
+
+	if (want_scalar(l, n, what, "true or false") < 0)
+		return -1;
+	for (size_t i = 0; i < nitems(yes); i++) {
+		if (strcasecmp(sval(n), yes[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strcasecmp(sval(n), no[i]) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	return err_node(l, n, "bad value \"%s\" for \"%s\" (use true or false)",
+	                sval(n), what);
+}
+
+/* Leading decimal digits of s into *v; NULL on overflow or no digits. */
+static const char *
+parse_digits(const char *s, uint64_t *v)
+{
+	uint64_t x = 0;
+
+	if (!isdigit((unsigned char)*s))
+		return NULL;
+	for (; isdigit((unsigned char)*s); s++) {
+		unsigned d = (unsigned)(*s - '0');
+
+		if (x > (UINT64_MAX - d) / 10)
+			return NULL;
+		x = x * 10 + d;
+	}
+	*v = x;
+	return s;
+}
+
+static int
+get_count(struct layer *l, const yaml_node_t *n, const char *what,
+          unsigned *out)
+{
+	uint64_t v;
+	const char *end;
+
+	if (want_scalar(l, n, what, "a whole number") < 0)
+		return -1;
+	end = parse_digits(sval(n), &v);
+	if (end == NULL || *end != '\0' || v > UINT_MAX)
+		return err_node(
+		    l, n,
+		    "bad number \"%s\" for \"%s\" (use a whole number from 0 "
+		    "to %u)",
+		    sval(n), what, UINT_MAX);
+	*out = (unsigned)v;
+	return 0;
+}
+
+/* Bytes, with an optional K, M or G suffix (1024-based). */
+static int
+get_bytes(struct layer *l, const yaml_node_t *n, const char *what, uint64_t max,
+          uint64_t *out)
+{
+	uint64_t v, mul = 1;
+	const char *end;
+
+	if (want_scalar(l, n, what, "a size in bytes") < 0)
+		return -1;
+	end = parse_digits(sval(n), &v);
+	if (end != NULL) {
+		switch (*end) {
+		case 'k':
+		case 'K':
+			mul = 1024, end++;
+			break;
+		case 'm':
+		case 'M':
+			mul = 1024 * 1024, end++;
+			break;
+		case 'g':
+		case 'G':
+			mul = 1024 * 1024 * 1024, end++;
+			break;
+		}
+	}
+	if (end == NULL || *end != '\0')
+		return err_node(
+		    l, n,
+		    "bad size \"%s\" for \"%s\" (use a number of bytes, "
+		    "optionally with K, M or G, e.g. 36M)",
+		    sval(n), what);
+	if (v > max / mul)
+		return err_node(
+		    l, n,
+		    "size \"%s\" for \"%s\" is too large (at most %llu "
+		    "bytes)",
+		    sval(n), what, (unsigned long long)max);
+	*out = v * mul;
+	return 0;
+}
+
+/* A duration: a bare number is ms, or with ms, s, m or h. */
+static int
+get_duration(struct layer *l, const yaml_node_t *n, const char *what,
+             unsigned *out)
+{
+	static const struct {
+		const char *unit;
+		uint64_t ms;
+	} units[] = {
+	    {"", 1}, {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}};
+	uint64_t v;
+	const char *end;
+
+	if (want_scalar(l, n, what, "a duration") < 0)
+		return -1;
+	end = parse_digits(sval(n), &v);
+	for (size_t i = 0; end != NULL && i < nitems(units); i++) {
+		if (strcmp(end, units[i].unit) != 0)
+			continue;
+		if (v > UINT_MAX / units[i].ms)
+			return err_node(
+			    l, n,
+			    "duration \"%s\" for \"%s\" is too long (at "
+			    "most %u ms, about 49 days)",
+			    sval(n), what, UINT_MAX);
+		*out = (unsigned)(v * units[i].ms);
+		return 0;
+	}
+	return err_node(
+	    l, n,
+	    "bad duration \"%s\" for \"%s\" (use a number with ms, s, m or "
+	    "h, e.g. 250ms, 300s, 5m; a bare number is milliseconds)",
+	    sval(n), what);
+}
+
+static int
+get_close(struct layer *l, const yaml_node_t *n, const char *what,
+          enum close_how *out)
+{
+	static const enum close_how ok[] = {CLOSE_FIN, CLOSE_RST, CLOSE_SILENT};
+
+	if (want_scalar(l, n, what, "fin, rst or silent") < 0)
+		return -1;
+	for (size_t i = 0; i < nitems(ok); i++)
+		if (strcmp(sval(n), close_names[ok[i]]) == 0) {
+			*out = ok[i];
+			return 0;
+		}
+	return err_node(l, n,
+	                "bad value \"%s\" for \"%s\" (use fin, rst or silent)",
+	                sval(n), what);
+}
+
+static int
+get_regex(struct layer *l, const yaml_node_t *n, const char *what,
+          char **pattern, regex_t *re)
+{
+	regex_t tmp;
+	int rc;
+
+	if (want_scalar(l, n, what, "a regular expression") < 0)
+		return -1;
+	rc = regcomp(&tmp, sval(n), REG_EXTENDED | REG_ICASE | REG_NOSUB);
+	if (rc != 0) {
+		char why[256];
+
+		regerror(rc, &tmp, why, sizeof(why));
+		return err_node(
+		    l, n,
+		    "bad regular expression \"%s\" for \"%s\": %s (use POSIX "
+		    "extended syntax, e.g. \"^unknown@\")",
+		    sval(n), what, why);
+	}
+	if (*pattern != NULL)
+		regfree(re);
+	free(*pattern);
+	*re = tmp;
+	*pattern = xstrdup(sval(n));
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Templates, with the column of a bad placeholder                     */
+
+/* Byte offset of line0 (0-based) in the source, libyaml's line breaks. */
+static const char *
+src_line(struct layer *l, size_t line0)
+{
+	const char *s = l->src, *end = l->src + l->srclen;
+
+	if (l->srclen >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0)
+		s += 3; /* libyaml does not count the BOM */
+	while (line0 > 0 && s < end) {
+		if (*s == '\n') {
+			line0--;
+		} else if (*s == '\r') {
+			if (s + 1 < end && s[1] == '\n')
+				s++;
+			line0--;
+		}
+		s++;
+	}
+	return line0 == 0 ? s : NULL;
+}
+
+static size_t
+utf8_len(unsigned char c)
+{
+	if (c < 0x80)
+		return 1;
+	if ((c & 0xe0) == 0xc0)
+		return 2;
+	if ((c & 0xf0) == 0xe0)
+		return 3;
+	if ((c & 0xf8) == 0xf0)
+		return 4;
+	return 1;
+}
+
+/*
+ * Column (0-based, in characters as libyaml counts them) of byte pos of
+ * scalar n's value in the source. Works for plain and quoted scalars on
+ * one line without escapes; otherwise leaves *col alone.
+ */
+static void
+scalar_col(struct layer *l, const yaml_node_t *n, size_t pos, size_t *col)
+{
+	yaml_scalar_style_t st = n->data.scalar.style;
+	const char *v = sval(n), *end = l->src + l->srclen, *s;
+	size_t c, i = 0;
+
+	if (n->start_mark.line != n->end_mark.line ||
+	    (st != YAML_PLAIN_SCALAR_STYLE &&
+	     st != YAML_SINGLE_QUOTED_SCALAR_STYLE &&
+	     st != YAML_DOUBLE_QUOTED_SCALAR_STYLE))
+		return;
+	if ((s = src_line(l, n->start_mark.line)) == NULL)
+		return;
+	for (c = 0; c < n->start_mark.column; c++) {
+		if (s >= end)
+			return;
+		s += utf8_len((unsigned char)*s);
+	}
+	if (st != YAML_PLAIN_SCALAR_STYLE) {
+		if (s >= end ||
+		    *s != (st == YAML_SINGLE_QUOTED_SCALAR_STYLE ? '\'' : '"'))
+			return;
+		s++, c++;
+	}
+	while (i < pos) {
+		size_t k;
+
+		if (s >= end)
+			return;
+		if (st == YAML_SINGLE_QUOTED_SCALAR_STYLE && *s == '\'') {
+			if (s + 1 >= end || s[1] != '\'' || v[i] != '\'')
+				return;
+			s += 2, c += 2, i++;
+			continue;
+		}
+		if (st == YAML_DOUBLE_QUOTED_SCALAR_STYLE && *s == '\\')
+			return;
+		k = utf8_len((unsigned char)*s);
+		if ((size_t)(end - s) < k || memcmp(s, v + i, k) != 0)
+			return;
+		s += k, i += k, c++;
+	}
+	*col = c;
+}
+
+/* Template-check the scalar node n (whose value is the template). */
+static int
+check_tpl(struct layer *l, const yaml_node_t *n, const char *what)
+{
+	const char *t = sval(n);
+	size_t pos = 0, col = n->start_mark.column, len;
+	const char *rb;
+	char known[MSG_MAX / 2];
+	size_t off = 0;
+
+	if (template_check(t, &pos) == 0)
+		return 0;
+	len = strlen(t);
+	if (pos > len)
+		pos = len;
+	scalar_col(l, n, pos, &col);
+	if (t[pos] == '{' && (rb = strchr(t + pos, '}')) != NULL) {
+		known[0] = '\0';
+		for (int i = 0; i < TPL_COUNT; i++) {
+			int w = snprintf(known + off, sizeof(known) - off,
+			                 "%s{%s}", i ? ", " : "",
+			                 template_var_name((enum tpl_var)i));
+
+			if (w < 0 || (size_t)w >= sizeof(known) - off)
+				break;
+			off += (size_t)w;
+		}
+		return err_at(
+		    l, n->start_mark.line, col,
+		    "unknown placeholder \"%.*s\" in \"%s\" (known: %s; "
+		    "write \"{{\" for a literal \"{\")",
+		    (int)(rb - (t + pos) + 1), t + pos, what, known);
+	}
+	if (t[pos] == '{')
+		return err_at(
+		    l, n->start_mark.line, col,
+		    "unclosed \"{\" in \"%s\" (close the placeholder with "
+		    "\"}\", or write \"{{\" for a literal \"{\")",
+		    what);
+	return err_at(
+	    l, n->start_mark.line, col,
+	    "bad placeholder at \"%.20s\" in \"%s\" (placeholders look like "
+	    "{hostname}; write \"{{\" for a literal \"{\")",
+	    t + pos, what);
+}
+
+/* ------------------------------------------------------------------ */
+/* Replies                                                             */
+
+/* Check one reply line; i of n lines. */
+static int
+check_reply_line(struct layer *l, const yaml_node_t *n, const char *what,
+                 size_t i, size_t nlines)
+{
+	const char *s = sval(n);
+	char at[32] = "";
+
+	if (want_line(l, n, what, "use a list of strings, one per reply line") <
+	    0)
+		return -1;
+	if (nlines > 1)
+		snprintf(at, sizeof(at), "line %zu of ", i + 1);
+	if (!isdigit((unsigned char)s[0]) || !isdigit((unsigned char)s[1]) ||
+	    !isdigit((unsigned char)s[2]) || s[0] < '2' || s[0] > '5' ||
+	    (s[3] != '\0' && s[3] != ' ' && s[3] != '-'))
+		return err_node(
+		    l, n,
+		    "bad reply code in %s\"%s\": \"%.40s\" (start with a "
+		    "three-digit code from 200 to 599, then a space)",
+		    at, what, s);
+	if (i + 1 < nlines && s[3] != '-')
+		return err_node(
+		    l, n,
+		    "%s\"%s\" needs \"-\" after the code, it is not the last "
+		    "line (write \"%.3s-\" on every line but the last)",
+		    at, what, s);
+	if (i + 1 == nlines && s[3] == '-' && nlines > 1)
+		return err_node(
+		    l, n,
+		    "last line of \"%s\" needs a space after the code, not "
+		    "\"-\" (write \"%.3s \" on the last line)",
+		    what, s);
+	if (i + 1 == nlines && s[3] == '-')
+		return err_node(
+		    l, n,
+		    "\"%s\" is a one-line reply and needs a space after the "
+		    "code, not \"-\" (write \"%.3s \", or use a list for "
+		    "several lines)",
+		    what, s);
+	return check_tpl(l, n, what);
+}
+
+static int
+get_reply(struct layer *l, const yaml_node_t *n, const char *what,
+          struct reply_text *r)
+{
+	if (n->type == YAML_SCALAR_NODE && !is_null(n)) {
+		if (check_reply_line(l, n, what, 0, 1) < 0)
+			return -1;
+		reply_set1(r, sval(n));
+		return 0;
+	}
+	if (n->type == YAML_SEQUENCE_NODE) {
+		yaml_node_item_t *b = n->data.sequence.items.start;
+		size_t cnt = (size_t)(n->data.sequence.items.top - b);
+
+		if (cnt == 0)
+			return err_node(
+			    l, n,
+			    "\"%s\" is an empty list (give at least one "
+			    "reply line)",
+			    what);
+		for (size_t i = 0; i < cnt; i++) {
+			yaml_node_t *it = node(l, b[i]);
+
+			if (it->type != YAML_SCALAR_NODE || is_null(it))
+				return wrong_type(
+				    l, it, what,
+				    "a string for each reply line");
+			if (check_reply_line(l, it, what, i, cnt) < 0)
+				return -1;
+		}
+		reply_free(r);
+		r->lines = xcalloc(cnt, sizeof(char *));
+		for (size_t i = 0; i < cnt; i++)
+			r->lines[i] = xstrdup(sval(node(l, b[i])));
+		r->n = cnt;
+		return 0;
+	}
+	return wrong_type(l, n, what, "a string or a list of strings");
+}
+
+/* ------------------------------------------------------------------ */
+/* Sections                                                            */
+
+static int
+load_hostname(struct layer *l, const yaml_node_t *n)
+{
+	if (want_line(l, n, "hostname", "keep it on one line") < 0)
+		return -1;
+	for (const char *s = sval(n); *s != '\0'; s++)
+		if (isspace((unsigned char)*s) || *s == '{' || *s == '}')
+			return err_node(
+			    l, n,
+			    "bad hostname \"%s\" (a host name has no spaces "
+			    "or braces, e.g. mx.lab.test)",
+			    sval(n));
+	free(l->p->hostname);
+	l->p->hostname = xstrdup(sval(n));
+	return 0;
+}
+
+static int
+load_keywords(struct layer *l, const yaml_node_t *n)
+{
+	struct profile *p = l->p;
+	struct kw_state st = {0};
+	yaml_node_item_t *b;
+	size_t cnt;
+	char why[256];
+	const char *bad;
+
+	if (is_null(n)) {
+		cnt = 0;
+		b = NULL;
+	} else if (n->type == YAML_SEQUENCE_NODE) {
+		b = n->data.sequence.items.start;
+		cnt = (size_t)(n->data.sequence.items.top - b);
+	} else {
+		return wrong_type(l, n, "ehlo.keywords", "a list of strings");
+	}
+	for (size_t i = 0; i < cnt; i++) {
+		yaml_node_t *it = node(l, b[i]);
+
+		if (want_line(l, it, "ehlo.keywords",
+		              "give one keyword per list item") < 0 ||
+		    check_tpl(l, it, "ehlo.keywords") < 0)
+			goto fail;
+		if (sval(it)[0] == '\0' || sval(it)[0] == ' ') {
+			err_node(
+			    l, it,
+			    "empty EHLO keyword in \"ehlo.keywords\" (start "
+			    "each keyword with its name, e.g. PIPELINING)");
+			goto fail;
+		}
+		if ((bad = kw_derive(&st, sval(it), why, sizeof(why))) !=
+		    NULL) {
+			err_node(l, it, "%s", bad);
+			goto fail;
+		}
+	}
+	strv_free(p->ehlo_keywords, p->nehlo_keywords);
+	p->ehlo_keywords = xcalloc(cnt, sizeof(char *));
+	for (size_t i = 0; i < cnt; i++)
+		p->ehlo_keywords[i] = xstrdup(sval(node(l, b[i])));
+	p->nehlo_keywords = cnt;
+	l->ld->size_is_max_size = st.size_is_max_size;
+	kw_commit(p, &st);
+	return 0;
+fail:
+	strv_free(st.mechs, st.nmechs);
+	return -1;
+}
+
+static int
+load_ehlo(struct layer *l, const yaml_node_t *n)
+{
+	static const char *const keys[] = {"greeting", "keywords"};
+	yaml_node_t *v;
+
+	if (want_map(l, n, "ehlo", false) < 0 ||
+	    check_map(l, n, "ehlo", keys, nitems(keys)) < 0)
+		return -1;
+	if ((v = map_get(l, n, "greeting")) != NULL &&
+	    (get_line(l, v, "ehlo.greeting", &l->p->ehlo_greeting) < 0 ||
+	     check_tpl(l, v, "ehlo.greeting") < 0))
+		return -1;
+	if ((v = map_get(l, n, "keywords")) != NULL && load_keywords(l, v) < 0)
+		return -1;
+	return 0;
+}
+
+static int
+load_commands(struct layer *l, const yaml_node_t *n)
+{
+	unsigned mask = 0;
+	char list[256];
+
+	if (n->type != YAML_SEQUENCE_NODE)
+		return wrong_type(l, n, "commands", "a list of verbs");
+	for (yaml_node_item_t *it = n->data.sequence.items.start;
+	     it < n->data.sequence.items.top; it++) {
+		yaml_node_t *v = node(l, *it);
+		int verb;
+
+		if (want_scalar(l, v, "commands", "a verb") < 0)
+			return -1;
+		verb = verb_from_str(sval(v), strlen(sval(v)));
+		if (verb < 0)
+			return err_node(
+			    l, v,
+			    "unknown command \"%s\" in \"commands\" (known: "
+			    "%s)",
+			    sval(v),
+			    join(list, sizeof(list), verb_names, VERB_COUNT,
+			         NULL));
+		if (mask & (1u << verb))
+			return err_node(
+			    l, v,
+			    "command \"%s\" is listed twice in \"commands\" "
+			    "(keep one)",
+			    sval(v));
+		mask |= 1u << verb;
+	}
+	l->p->commands = mask;
+	return 0;
+}
+
+static int
+load_line_endings(struct layer *l, const yaml_node_t *n)
+{
+	if (want_scalar(l, n, "line_endings", "strict or lenient") < 0)
+		return -1;
+	if (strcmp(sval(n), "strict") == 0)
+		l->p->eol = EOL_STRICT;
+	else if (strcmp(sval(n), "lenient") == 0)
+		l->p->eol = EOL_LENIENT;
+	else
+		return err_node(
+		    l, n,
+		    "bad value \"%s\" for \"line_endings\" (use strict or "
+		    "lenient)",
+		    sval(n));
+	return 0;
+}
+
+static int
+load_replies(struct layer *l, const yaml_node_t *n)
+{
+	char what[64];
+
+	if (want_map(l, n, "replies", true) < 0 || is_null(n))
+		return is_null(n) ? 0 : -1;
+	for (yaml_node_pair_t *pp = n->data.mapping.pairs.start;
+	     pp < n->data.mapping.pairs.top; pp++) {
+		yaml_node_t *k = node(l, pp->key);
+
+		if (k->type == YAML_SCALAR_NODE &&
+		    strcmp(sval(k), "greeting") == 0)
+			return err_node(
+			    l, k,
+			    "\"greeting\" does not go under \"replies\" (move "
+			    "it to the top level: greeting: \"220 ...\")");
+	}
+	if (check_map(l, n, "replies", reply_keys, REPLY_COUNT) < 0)
+		return -1;
+	for (yaml_node_pair_t *pp = n->data.mapping.pairs.start;
+	     pp < n->data.mapping.pairs.top; pp++) {
+		const char *key = sval(node(l, pp->key));
+		int id = reply_id_from_str(key);
+
+		snprintf(what, sizeof(what), "replies.%s", key);
+		if (get_reply(l, node(l, pp->value), what, &l->p->replies[id]) <
+		    0)
+			return -1;
+	}
+	return 0;
+}
+
+/* limits: a declarative table (name, type, field). */
+enum lim_type { LIM_SIZE, LIM_U64, LIM_COUNT, LIM_MS, LIM_CLOSE };
+
+static const struct limit_def {
+	const char *key;
+	enum lim_type type;
+	size_t off;
+	uint64_t min;
+} limit_defs[] = {
+    {"line_length", LIM_SIZE, offsetof(struct limits, line_length), 3},
+    {"text_line_length", LIM_SIZE, offsetof(struct limits, text_line_length),
+     3},
+    {"recipients", LIM_COUNT, offsetof(struct limits, recipients), 0},
+    {"message_size", LIM_U64, offsetof(struct limits, message_size), 0},
+    {"header_size", LIM_SIZE, offsetof(struct limits, header_size), 0},
+    {"bad_commands", LIM_COUNT, offsetof(struct limits, bad_commands), 0},
+    {"bad_commands_close", LIM_CLOSE,
+     offsetof(struct limits, bad_commands_close), 0},
+    {"idle_timeout", LIM_MS, offsetof(struct limits, idle_timeout_ms), 0},
+    {"connection_timeout", LIM_MS,
+     offsetof(struct limits, connection_timeout_ms), 0},
+    {"hang_timeout", LIM_MS, offsetof(struct limits, hang_timeout_ms), 0},
+    {"max_sessions", LIM_COUNT, offsetof(struct limits, max_sessions), 0},
+    {"max_sessions_per_client", LIM_COUNT,
+     offsetof(struct limits, max_sessions_per_client), 0},
+};
+
+static int
+load_limits(struct layer *l, const yaml_node_t *n)
+{
+	const char *keys[nitems(limit_defs)];
+	char what[64];
+
+	for (size_t i = 0; i < nitems(limit_defs); i++)
+		keys[i] = limit_defs[i].key;
+	if (want_map(l, n, "limits", true) < 0 || is_null(n))
+		return is_null(n) ? 0 : -1;
+	if (check_map(l, n, "limits", keys, nitems(keys)) < 0)
+		return -1;
+	for (yaml_node_pair_t *pp = n->data.mapping.pairs.start;
+	     pp < n->data.mapping.pairs.top; pp++) {
+		const char *key = sval(node(l, pp->key));
+		yaml_node_t *v = node(l, pp->value);
+		const struct limit_def *d = NULL;
+		char *field;
+		uint64_t u64;
+		unsigned u;
+		enum close_how how;
+
+		for (size_t i = 0; i < nitems(limit_defs); i++)
+			if (strcmp(limit_defs[i].key, key) == 0)
+				d = &limit_defs[i];
+		field = (char *)&l->p->limits + d->off;
+		snprintf(what, sizeof(what), "limits.%s", key);
+		switch (d->type) {
+		case LIM_SIZE:
+		case LIM_U64:
+			if (get_bytes(l, v, what,
+			              d->type == LIM_SIZE ? SIZE_MAX
+			                                  : UINT64_MAX,
+			              &u64) < 0)
+				return -1;
+			if (u64 < d->min)
+				return err_node(
+				    l, v,
+				    "\"%s\" is too small: %s (use at least "
+				    "%llu bytes)",
+				    what, sval(v), (unsigned long long)d->min);
+			if (d->type == LIM_SIZE)
+				*(size_t *)(void *)field = (size_t)u64;
+			else
+				*(uint64_t *)(void *)field = u64;
+			if (d->off == offsetof(struct limits, message_size))
+				l->ld->size_explicit = true;
+			break;
+		case LIM_COUNT:
+			if (get_count(l, v, what, &u) < 0)
+				return -1;
+			*(unsigned *)(void *)field = u;
+			break;
+		case LIM_MS:
+			if (get_duration(l, v, what, &u) < 0)
+				return -1;
+			*(unsigned *)(void *)field = u;
+			break;
+		case LIM_CLOSE:
+			if (get_close(l, v, what, &how) < 0)
+				return -1;
+			*(enum close_how *)(void *)field = how;
+			break;
+		}
+	}
+	return 0;
+}
+
+static int
+load_credentials(struct layer *l, const yaml_node_t *n)
+{
+	static const char *const keys[] = {"user", "password"};
+	struct auth_policy *a = &l->p->auth;
+	yaml_node_item_t *b;
+	size_t cnt;
+
+	if (n->type != YAML_SEQUENCE_NODE)
+		return wrong_type(l, n, "auth.credentials",
+		                  "a list of {user, password} mappings");
+	b = n->data.sequence.items.start;
+	cnt = (size_t)(n->data.sequence.items.top - b);
+	creds_free(a);
+	a->creds = xcalloc(cnt, sizeof(*a->creds));
+	for (size_t i = 0; i < cnt; i++) {
+		yaml_node_t *it = node(l, b[i]), *u, *pw;
+
+		if (want_map(l, it, "auth.credentials", false) < 0 ||
+		    check_map(l, it, "auth.credentials", keys, nitems(keys)) <
+		        0)
+			return -1;
+		u = map_get(l, it, "user");
+		pw = map_get(l, it, "password");
+		if (u == NULL || pw == NULL)
+			return err_node(
+			    l, it,
+			    "credential without \"%s\" in \"auth.credentials\" "
+			    "(write {user: NAME, password: SECRET})",
+			    u == NULL ? "user" : "password");
+		a->ncreds++;
+		if (get_line(l, u, "auth.credentials.user", &a->creds[i].user) <
+		        0 ||
+		    get_line(l, pw, "auth.credentials.password",
+		             &a->creds[i].password) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+load_auth(struct layer *l, const yaml_node_t *n)
+{
+	static const char *const keys[] = {"credentials", "accept_any",
+	                                   "require_tls"};
+	yaml_node_t *v;
+
+	if (want_map(l, n, "auth", false) < 0 ||
+	    check_map(l, n, "auth", keys, nitems(keys)) < 0)
+		return -1;
+	if ((v = map_get(l, n, "credentials")) != NULL &&
+	    load_credentials(l, v) < 0)
+		return -1;
+	if ((v = map_get(l, n, "accept_any")) != NULL &&
+	    get_bool(l, v, "auth.accept_any", &l->p->auth.accept_any) < 0)
+		return -1;
+	if ((v = map_get(l, n, "require_tls")) != NULL &&
+	    get_bool(l, v, "auth.require_tls", &l->p->auth.require_tls) < 0)
+		return -1;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Rules                                                               */
+
+static int
+load_when_hook(struct layer *l, struct rule_when *w, const char *hook,
+               const yaml_node_t *v, const char *rname)
+{
+	static const char *const connect_keys[] = {"client"};
+	static const char *const command_keys[] = {"verb", "nth", "arg"};
+	static const char *const header_keys[] = {"name", "duplicate"};
+	static const char *const data_keys[] = {"size_over"};
+	char where[160], what[200];
+	yaml_node_t *x;
+
+	snprintf(where, sizeof(where), "rules.%s.when.%s", rname, hook);
+	if (want_map(l, v, where, true) < 0)
+		return -1;
+	if (strcmp(hook, "connect") == 0) {
+		w->hook = HOOK_CONNECT;
+		if (is_null(v) ||
+		    check_map(l, v, where, connect_keys, nitems(connect_keys)))
+			return is_null(v) ? 0 : -1;
+		snprintf(what, sizeof(what), "%s.client", where);
+		if ((x = map_get(l, v, "client")) != NULL &&
+		    get_regex(l, x, what, &w->client_pattern, &w->client_re) <
+		        0)
+			return -1;
+	} else if (strcmp(hook, "command") == 0) {
+		w->hook = HOOK_COMMAND;
+		if (is_null(v) ||
+		    check_map(l, v, where, command_keys, nitems(command_keys)))
+			return is_null(v) ? 0 : -1;
+		if ((x = map_get(l, v, "verb")) != NULL) {
+			snprintf(what, sizeof(what), "%s.verb", where);
+			if (want_scalar(l, x, what, "a verb") < 0)
+				return -1;
+			for (const char *s = sval(x); *s; s++)
+				if (!isgraph((unsigned char)*s))
+					return err_node(
+					    l, x,
+					    "bad verb \"%s\" for \"%s\" (a "
+					    "verb is one word, e.g. RCPT)",
+					    sval(x), what);
+			if (sval(x)[0] == '\0')
+				return err_node(
+				    l, x,
+				    "empty verb for \"%s\" (leave \"verb\" "
+				    "out to match any command)",
+				    what);
+			free(w->verb_name);
+			w->verb_name = xstrdup(sval(x));
+			for (char *s = w->verb_name; *s; s++)
+				*s = (char)toupper((unsigned char)*s);
+			w->verb =
+			    verb_from_str(w->verb_name, strlen(w->verb_name));
+		}
+		snprintf(what, sizeof(what), "%s.nth", where);
+		if ((x = map_get(l, v, "nth")) != NULL &&
+		    get_count(l, x, what, &w->nth) < 0)
+			return -1;
+		snprintf(what, sizeof(what), "%s.arg", where);
+		if ((x = map_get(l, v, "arg")) != NULL &&
+		    get_regex(l, x, what, &w->arg_pattern, &w->arg_re) < 0)
+			return -1;
+	} else if (strcmp(hook, "header") == 0) {
+		w->hook = HOOK_HEADER;
+		if (is_null(v) ||
+		    check_map(l, v, where, header_keys, nitems(header_keys)))
+			return is_null(v) ? 0 : -1;
+		if ((x = map_get(l, v, "name")) != NULL) {
+			snprintf(what, sizeof(what), "%s.name", where);
+			if (want_scalar(l, x, what, "a header name") < 0)
+				return -1;
+			for (const char *s = sval(x); *s; s++)
+				if (!isgraph((unsigned char)*s) || *s == ':')
+					return err_node(
+					    l, x,
+					    "bad header name \"%s\" for "
+					    "\"%s\" (write the name without "
+					    "the colon, e.g. DKIM-Signature)",
+					    sval(x), what);
+			free(w->header_name);
+			w->header_name = xstrdup(sval(x));
+		}
+		snprintf(what, sizeof(what), "%s.duplicate", where);
+		if ((x = map_get(l, v, "duplicate")) != NULL &&
+		    get_bool(l, x, what, &w->header_duplicate) < 0)
+			return -1;
+	} else {
+		w->hook = HOOK_DATA;
+		if (is_null(v) ||
+		    check_map(l, v, where, data_keys, nitems(data_keys)))
+			return is_null(v) ? 0 : -1;
+		snprintf(what, sizeof(what), "%s.size_over", where);
+		if ((x = map_get(l, v, "size_over")) != NULL &&
+		    get_bytes(l, x, what, UINT64_MAX, &w->size_over) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+load_when(struct layer *l, struct rule *r, const yaml_node_t *n)
+{
+	char where[160];
+	yaml_node_pair_t *b;
+
+	snprintf(where, sizeof(where), "rules.%s.when", r->name);
+	if (want_map(l, n, where, false) < 0 ||
+	    check_map(l, n, where, hook_names, HOOK_COUNT) < 0)
+		return -1;
+	b = n->data.mapping.pairs.start;
+	if (n->data.mapping.pairs.top == b)
+		return err_node(
+		    l, n,
+		    "\"%s\" is empty (give exactly one hook: connect, "
+		    "command, header or data)",
+		    where);
+	if (n->data.mapping.pairs.top - b > 1)
+		return err_node(
+		    l, node(l, b[1].key),
+		    "\"%s\" has two hooks, \"%s\" and \"%s\" (a rule has "
+		    "exactly one hook; split it into two rules)",
+		    where, sval(node(l, b[0].key)), sval(node(l, b[1].key)));
+	when_free(&r->when);
+	return load_when_hook(l, &r->when, sval(node(l, b->key)),
+	                      node(l, b->value), r->name);
+}
+
+static int
+load_do(struct layer *l, struct rule *r, const yaml_node_t *n)
+{
+	static const char *const keys[] = {"delay", "reply", "close", "hang"};
+	char where[160], what[200];
+	struct rule_do *d = &r->act;
+	yaml_node_t *x;
+
+	snprintf(where, sizeof(where), "rules.%s.do", r->name);
+	if (want_map(l, n, where, false) < 0 ||
+	    check_map(l, n, where, keys, nitems(keys)) < 0)
+		return -1;
+	if (n->data.mapping.pairs.top == n->data.mapping.pairs.start)
+		return err_node(
+		    l, n,
+		    "\"%s\" is empty (give at least one of delay, reply, "
+		    "close, hang)",
+		    where);
+	do_free(d);
+	snprintf(what, sizeof(what), "%s.delay", where);
+	if ((x = map_get(l, n, "delay")) != NULL &&
+	    get_duration(l, x, what, &d->delay_ms) < 0)
+		return -1;
+	snprintf(what, sizeof(what), "%s.reply", where);
+	if ((x = map_get(l, n, "reply")) != NULL) {
+		if (get_reply(l, x, what, &d->reply) < 0)
+			return -1;
+		d->has_reply = true;
+	}
+	snprintf(what, sizeof(what), "%s.close", where);
+	if ((x = map_get(l, n, "close")) != NULL &&
+	    get_close(l, x, what, &d->close) < 0)
+		return -1;
+	snprintf(what, sizeof(what), "%s.hang", where);
+	if ((x = map_get(l, n, "hang")) != NULL &&
+	    get_bool(l, x, what, &d->hang) < 0)
+		return -1;
+	return 0;
+}
+
+static int
+load_probability(struct layer *l, const yaml_node_t *n, const char *what,
+                 double *out)
+{
+	char *end;
+	double v;
+
+	if (want_scalar(l, n, what, "a number") < 0)
+		return -1;
+	errno = 0;
+	v = strtod(sval(n), &end);
+	if (errno != 0 || end == sval(n) || *end != '\0' || !(v > 0.0) ||
+	    !(v <= 1.0) || isspace((unsigned char)sval(n)[0]))
+		return err_node(
+		    l, n,
+		    "bad probability \"%s\" for \"%s\" (use a number greater "
+		    "than 0 and at most 1, e.g. 0.25)",
+		    sval(n), what);
+	*out = v;
+	return 0;
+}
+
+static int
+load_rule(struct layer *l, const yaml_node_t *seq, size_t idx)
+{
+	static const char *const keys[] = {
+	    "name", "why", "enabled", "probability", "times", "when", "do"};
+	yaml_node_t *n = node(l, seq->data.sequence.items.start[idx]);
+	yaml_node_t *nm, *x;
+	struct profile *p = l->p;
+	struct rule *r = NULL;
+	char what[200];
+
+	if (n->type != YAML_MAPPING_NODE)
+		return err_node(
+		    l, n,
+		    "rule %zu is %s (each rule is a mapping with name, when "
+		    "and do)",
+		    idx + 1, kind(n));
+	if (check_map(l, n, "rules", keys, nitems(keys)) < 0)
+		return -1;
+	if ((nm = map_get(l, n, "name")) == NULL)
+		return err_node(
+		    l, n,
+		    "rule %zu has no \"name\" (give every rule a unique "
+		    "name)",
+		    idx + 1);
+	if (want_line(l, nm, "rules.name", "keep it on one line") < 0)
+		return -1;
+	if (sval(nm)[0] == '\0')
+		return err_node(l, nm, "empty rule name (name the rule)");
+	for (size_t i = 0; i < idx; i++) {
+		yaml_node_t *o = node(l, seq->data.sequence.items.start[i]);
+		yaml_node_t *on = map_get(l, o, "name");
+
+		if (on != NULL && strcmp(sval(on), sval(nm)) == 0)
+			return err_node(
+			    l, nm,
+			    "duplicate rule name \"%s\" (first at line %zu; "
+			    "rule names must be unique)",
+			    sval(nm), on->start_mark.line + 1);
+	}
+	/* A name from a parent: overlay that rule in place. */
+	for (size_t i = 0; i < l->rules_before; i++)
+		if (strcmp(p->rules[i].name, sval(nm)) == 0)
+			r = &p->rules[i];
+	if (r == NULL) {
+		if (map_get(l, n, "when") == NULL)
+			return err_node(
+			    l, n,
+			    "rule \"%s\" has no \"when\" (say when it fires: "
+			    "connect, command, header or data)",
+			    sval(nm));
+		if (map_get(l, n, "do") == NULL)
+			return err_node(
+			    l, n,
+			    "rule \"%s\" has no \"do\" (say what it does: "
+			    "delay, reply, close or hang)",
+			    sval(nm));
+		p->rules =
+		    xreallocarray(p->rules, p->nrules + 1, sizeof(*p->rules));
+		r = &p->rules[p->nrules++];
+		memset(r, 0, sizeof(*r));
+		atomic_init(&r->fired, 0);
+		r->name = xstrdup(sval(nm));
+		r->enabled = true;
+		r->probability = 1.0;
+		r->when.verb = VERB_UNKNOWN;
+	}
+	r->line = (int)n->start_mark.line + 1;
+	snprintf(what, sizeof(what), "rules.%s.why", r->name);
+	if ((x = map_get(l, n, "why")) != NULL &&
+	    get_line(l, x, what, &r->why) < 0)
+		return -1;
+	snprintf(what, sizeof(what), "rules.%s.enabled", r->name);
+	if ((x = map_get(l, n, "enabled")) != NULL &&
+	    get_bool(l, x, what, &r->enabled) < 0)
+		return -1;
+	snprintf(what, sizeof(what), "rules.%s.probability", r->name);
+	if ((x = map_get(l, n, "probability")) != NULL &&
+	    load_probability(l, x, what, &r->probability) < 0)
+		return -1;
+	snprintf(what, sizeof(what), "rules.%s.times", r->name);
+	if ((x = map_get(l, n, "times")) != NULL &&
+	    get_count(l, x, what, &r->times) < 0)
+		return -1;
+	if ((x = map_get(l, n, "when")) != NULL && load_when(l, r, x) < 0)
+		return -1;
+	if ((x = map_get(l, n, "do")) != NULL && load_do(l, r, x) < 0)
+		return -1;
+	return 0;
+}
+
+static int
+load_rules(struct layer *l, const yaml_node_t *n)
+{
+	size_t cnt;
+
+	if (is_null(n))
+		return 0;
+	if (n->type != YAML_SEQUENCE_NODE)
+		return wrong_type(l, n, "rules", "a list of rules");
+	l->rules_before = l->p->nrules;
+	cnt =
+	    (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+	for (size_t i = 0; i < cnt; i++)
+		if (load_rule(l, n, i) < 0)
+			return -1;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Files and "extends"                                                 */
+
+static bool
+is_profile_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 0 && strchr(s, '/') == NULL &&
+	       !(n >= 5 && strcmp(s + n - 5, ".yaml") == 0);
+}
+
+static bool
+is_file(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static char *
+path_join(const char *dir, size_t dirlen, const char *name, const char *ext)
+{
+	size_t n = dirlen + strlen(name) + strlen(ext) + 2;
+	char *s = xmalloc(n);
+
+	if (dirlen == 0)
+		snprintf(s, n, "%s%s", name, ext);
+	else if (dir[dirlen - 1] == '/')
+		snprintf(s, n, "%.*s%s%s", (int)dirlen, dir, name, ext);
+	else
+		snprintf(s, n, "%.*s/%s%s", (int)dirlen, dir, name, ext);
+	return s;
+}
+
+/*
+ * Find NAME.yaml: first in first_dir (if any, length fdlen), then in the
+ * search dirs. Returns the path, or NULL with the places tried in looked.
+ */
+static char *
+find_profile(struct loader *ld, const char *first_dir, size_t fdlen,
+             const char *name, char *looked, size_t lookedlen)
+{
+	char *tried[PROFILE_MAX_DEPTH + 64];
+	size_t ntried = 0, off = 0;
+	char *found = NULL;
+
+	looked[0] = '\0';
+	for (size_t i = 0; i <= ld->ndirs && found == NULL; i++) {
+		char *cand;
+		bool dup = false;
+
+		if (i == 0 && first_dir == NULL)
+			continue;
+		cand = i == 0
+		           ? path_join(first_dir, fdlen, name, ".yaml")
+		           : path_join(ld->dirs[i - 1], strlen(ld->dirs[i - 1]),
+		                       name, ".yaml");
+		for (size_t j = 0; j < ntried; j++)
+			if (strcmp(tried[j], cand) == 0)
+				dup = true;
+		if (dup || ntried == nitems(tried)) {
+			free(cand);
+			continue;
+		}
+		if (is_file(cand)) {
+			found = cand;
+			break;
+		}
+		tried[ntried++] = cand;
+	}
+	for (size_t j = 0; j < ntried; j++) {
+		int w = snprintf(looked + off, lookedlen - off, "%s%s",
+		                 off ? ", " : "", tried[j]);
+
+		if (w > 0 && (size_t)w < lookedlen - off)
+			off += (size_t)w;
+		free(tried[j]);
+	}
+	if (found == NULL && ntried == 0)
+		snprintf(looked, lookedlen, "no profile directories given");
+	return found;
+}
+
+static int load_file(struct loader *ld, const char *path);
+
+/* Resolve and load the parent named by "extends:" node v. */
+static int
+load_parent(struct layer *l, const yaml_node_t *v)
+{
+	struct loader *ld = l->ld;
+	const char *slash = strrchr(l->path, '/');
+	size_t dirlen = slash ? (size_t)(slash - l->path) : 0;
+	char looked[MSG_MAX / 2], chain[MSG_MAX / 2], *parent, *real;
+	int rc;
+
+	if (want_line(l, v, "extends", "give one profile name") < 0)
+		return -1;
+	if (sval(v)[0] == '\0')
+		return err_node(
+		    l, v,
+		    "empty \"extends\" (name a profile, or leave it out)");
+	if (is_profile_name(sval(v))) {
+		parent = find_profile(ld, slash ? l->path : "", dirlen, sval(v),
+		                      looked, sizeof(looked));
+		if (parent == NULL)
+			return err_node(
+			    l, v,
+			    "extends: profile \"%s\" not found (looked in: "
+			    "%s)",
+			    sval(v), looked);
+	} else {
+		parent = sval(v)[0] == '/'
+		             ? xstrdup(sval(v))
+		             : path_join(l->path, dirlen, sval(v), "");
+		if (!is_file(parent)) {
+			err_node(
+			    l, v,
+			    "extends: profile file \"%s\" not found (looked "
+			    "at %s)",
+			    sval(v), parent);
+			free(parent);
+			return -1;
+		}
+	}
+	real = realpath(parent, NULL);
+	for (size_t i = 0; real != NULL && i <= ld->depth; i++) {
+		size_t off = 0;
+
+		if (strcmp(ld->real[i], real) != 0)
+			continue;
+		chain[0] = '\0';
+		for (size_t j = i; j <= ld->depth; j++) {
+			int w = snprintf(chain + off, sizeof(chain) - off,
+			                 "%s -> ", ld->names[j]);
+
+			if (w > 0 && (size_t)w < sizeof(chain) - off)
+				off += (size_t)w;
+		}
+		err_node(
+		    l, v,
+		    "extends cycle: %s%s (remove one of these \"extends\")",
+		    chain, ld->names[i]);
+		free(real);
+		free(parent);
+		return -1;
+	}
+	free(real);
+	if (ld->depth + 1 > PROFILE_MAX_DEPTH) {
+		err_node(l, v,
+		         "extends chain deeper than %d levels (flatten some of "
+		         "the profiles)",
+		         PROFILE_MAX_DEPTH);
+		free(parent);
+		return -1;
+	}
+	ld->depth++;
+	rc = load_file(ld, parent);
+	ld->depth--;
+	free(parent);
+	return rc;
+}
+
+static int
+layer_read(struct layer *l)
+{
+	struct loader *ld = l->ld;
+	yaml_parser_t parser;
+	yaml_document_t extra;
+	FILE *f;
+	size_t cap = 4096;
+	int rc = -1;
+
+	if ((f = fopen(l->path, "rb")) == NULL)
+		return err_plain(ld, "%s: cannot open: %s (check the path)",
+		                 l->path, strerror(errno));
+	l->src = xmalloc(cap);
+	for (;;) {
+		size_t got = fread(l->src + l->srclen, 1, cap - l->srclen, f);
+
+		l->srclen += got;
+		if (l->srclen > PROFILE_MAX_BYTES) {
+			fclose(f);
+			return err_plain(
+			    ld,
+			    "%s: file is larger than %d bytes (a profile is "
+			    "a small text file)",
+			    l->path, PROFILE_MAX_BYTES);
+		}
+		if (l->srclen < cap) {
+			if (ferror(f)) {
+				fclose(f);
+				return err_plain(ld, "%s: cannot read: %s",
+				                 l->path, strerror(errno));
+			}
+			break;
+		}
+		cap *= 2;
+		l->src = xreallocarray(l->src, cap, 1);
+	}
+	fclose(f);
+
+	if (!yaml_parser_initialize(&parser))
+		abort();
+	yaml_parser_set_input_string(&parser, (const unsigned char *)l->src,
+	                             l->srclen);
+	if (!yaml_parser_load(&parser, &l->doc))
+		goto syntax;
+	l->have_doc = true;
+	if (!yaml_parser_load(&parser, &extra))
+		goto syntax;
+	if (yaml_document_get_root_node(&extra) != NULL) {
+		err_at(l, extra.start_mark.line, extra.start_mark.column,
+		       "a second YAML document (a profile file holds one "
+		       "document; remove the \"---\" and what follows)");
+		yaml_document_delete(&extra);
+		goto out;
+	}
+	yaml_document_delete(&extra);
+	rc = 0;
+	goto out;
+syntax:
+	if (parser.error == YAML_MEMORY_ERROR)
+		abort();
+	if (parser.context != NULL)
+		err_at(
+		    l, parser.problem_mark.line, parser.problem_mark.column,
+		    "YAML syntax error: %s %s at line %zu (check indentation "
+		    "and quoting)",
+		    parser.problem ? parser.problem : "error", parser.context,
+		    parser.context_mark.line + 1);
+	else
+		err_at(l, parser.problem_mark.line, parser.problem_mark.column,
+		       "YAML syntax error: %s (check indentation and quoting)",
+		       parser.problem ? parser.problem : "error");
+out:
+	yaml_parser_delete(&parser);
+	return rc;
+}
+
+static const char *const top_keys[] = {
+    "name",     "description",  "extends", "hostname", "greeting", "ehlo",
+    "commands", "line_endings", "replies", "limits",   "auth",     "rules"};
+
+static int
+layer_apply(struct layer *l, yaml_node_t *root)
+{
+	struct loader *ld = l->ld;
+	struct profile_impl *pi = ld->pi;
+	yaml_node_t *nm, *v;
+
+	if (root == NULL)
+		return err_at(
+		    l, 0, 0,
+		    "empty profile (a profile is a mapping with at least "
+		    "\"name:\")");
+	if (root->type != YAML_MAPPING_NODE)
+		return err_node(
+		    l, root,
+		    "the profile is %s (a profile is a mapping of keys, "
+		    "starting with \"name:\")",
+		    kind(root));
+	if (check_map(l, root, "", top_keys, nitems(top_keys)) < 0)
+		return -1;
+	if ((nm = map_get(l, root, "name")) == NULL)
+		return err_node(
+		    l, root,
+		    "missing required key \"name\" (add e.g. \"name: "
+		    "my-profile\", using a-z, 0-9, \".\", \"_\" and \"-\")");
+	if (want_scalar(l, nm, "name", "a string") < 0)
+		return -1;
+	for (const char *s = sval(nm); *s; s++)
+		if (!islower((unsigned char)*s) &&
+		    !isdigit((unsigned char)*s) && *s != '.' && *s != '_' &&
+		    *s != '-')
+			return err_node(
+			    l, nm,
+			    "bad name \"%s\" (use only a-z, 0-9, \".\", \"_\" "
+			    "and \"-\")",
+			    sval(nm));
+
+	/* Record this file in the chain, for cycles and the summary. */
+	ld->names[ld->depth] = sval(nm);
+	ld->real[ld->depth] = realpath(l->path, NULL);
+	if (ld->real[ld->depth] == NULL)
+		ld->real[ld->depth] = xstrdup(l->path);
+	pi->chain_names =
+	    xreallocarray(pi->chain_names, pi->nchain + 1, sizeof(char *));
+	pi->chain_paths =
+	    xreallocarray(pi->chain_paths, pi->nchain + 1, sizeof(char *));
+	pi->chain_names[pi->nchain] = xstrdup(sval(nm));
+	pi->chain_paths[pi->nchain++] = xstrdup(l->path);
+
+	if ((v = map_get(l, root, "extends")) != NULL && load_parent(l, v) < 0)
+		return -1;
+
+	/* name and description belong to the file itself. */
+	if (ld->depth == 0) {
+		free(l->p->name);
+		l->p->name = xstrdup(sval(nm));
+		free(l->p->description);
+		l->p->description = NULL;
+		free(l->p->path);
+		l->p->path = xstrdup(l->path);
+		if ((v = map_get(l, root, "description")) != NULL &&
+		    get_line(l, v, "description", &l->p->description) < 0)
+			return -1;
+	} else if ((v = map_get(l, root, "description")) != NULL &&
+	           want_line(l, v, "description", "keep it on one line") < 0) {
+		return -1;
+	}
+
+	for (yaml_node_pair_t *pp = root->data.mapping.pairs.start;
+	     pp < root->data.mapping.pairs.top; pp++) {
+		const char *key = sval(node(l, pp->key));
+		yaml_node_t *val = node(l, pp->value);
+		int rc = 0;
+
+		if (strcmp(key, "hostname") == 0)
+			rc = load_hostname(l, val);
+		else if (strcmp(key, "greeting") == 0)
+			rc = get_reply(l, val, "greeting",
+			               &l->p->replies[REPLY_GREETING]);
+		else if (strcmp(key, "ehlo") == 0)
+			rc = load_ehlo(l, val);
+		else if (strcmp(key, "commands") == 0)
+			rc = load_commands(l, val);
+		else if (strcmp(key, "line_endings") == 0)
+			rc = load_line_endings(l, val);
+		else if (strcmp(key, "replies") == 0)
+			rc = load_replies(l, val);
+		else if (strcmp(key, "limits") == 0)
+			rc = load_limits(l, val);
+		else if (strcmp(key, "auth") == 0)
+			rc = load_auth(l, val);
+		else if (strcmp(key, "rules") == 0)
+			rc = load_rules(l, val);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+load_file(struct loader *ld, const char *path)
+{
+	struct layer l = {.ld = ld, .p = &ld->pi->pub, .path = path};
+	int rc = -1;
+
+	if (layer_read(&l) == 0)
+		rc = layer_apply(&l, yaml_document_get_root_node(&l.doc));
+	free(ld->real[ld->depth]);
+	ld->real[ld->depth] = NULL;
+	ld->names[ld->depth] = NULL;
+	if (l.have_doc)
+		yaml_document_delete(&l.doc);
+	free(l.src);
+	return rc;
+}
+
+static struct profile_impl *
+profile_new(void)
+{
+	struct profile_impl *pi = xcalloc(1, sizeof(*pi));
+	struct profile *p = &pi->pub;
+	struct kw_state st = {0};
+	char why[128];
+
+	atomic_init(&p->refs, 1);
+	p->hostname = xstrdup("mx.lab.test");
+	p->ehlo_greeting = xstrdup("{hostname}");
+	p->nehlo_keywords = nitems(default_keywords);
+	p->ehlo_keywords = xcalloc(p->nehlo_keywords, sizeof(char *));
+	for (size_t i = 0; i < nitems(default_keywords); i++) {
+		p->ehlo_keywords[i] = xstrdup(default_keywords[i]);
+		if (kw_derive(&st, default_keywords[i], why, sizeof(why)))
+			abort(); /* a bug in the table above */
+	}
+	kw_commit(p, &st);
+	p->commands = (1u << VERB_COUNT) - 1;
+	p->eol = EOL_STRICT;
+	for (size_t i = 0; i < REPLY_COUNT; i++) {
+		if (reply_defaults[i] == NULL || reply_keys[i] == NULL)
+			abort(); /* a reply_id without a key or default */
+		reply_set1(&p->replies[i], reply_defaults[i]);
+	}
+	p->limits = (struct limits){
+	    .line_length = 512,       /* RFC 5321 4.5.3.1.4 */
+	    .text_line_length = 1000, /* RFC 5321 4.5.3.1.6 */
+	    .recipients = 100,        /* RFC 5321 4.5.3.1.8 */
+	    .message_size = 0,        /* from SIZE, see profile_load */
+	    .header_size = 0,
+	    .bad_commands = 0,
+	    .bad_commands_close = CLOSE_FIN,
+	    .idle_timeout_ms = 5 * 60 * 1000, /* RFC 5321 4.5.3.2.7 */
+	    .connection_timeout_ms = 0,
+	    .hang_timeout_ms = 10 * 60 * 1000,
+	    .max_sessions = 1000,
+	    .max_sessions_per_client = 0,
+	};
+	return pi;
+}
+
+/* profile_load - load and validate a profile by NAME or FILE path */
+struct profile *
+profile_load(const char *name_or_path, const char *const *dirs, size_t ndirs,
+             char *err, size_t errlen)
+{
+	char dummy[1], looked[MSG_MAX / 2];
+	struct loader ld = {.dirs = dirs, .ndirs = ndirs};
+	char *path;
+	struct profile *p;
+
+	if (err == NULL || errlen == 0) {
+		err = dummy;
+		errlen = sizeof(dummy);
+	}
+	err[0] = '\0';
+	ld.err = err;
+	ld.errlen = errlen;
+	if (name_or_path == NULL || *name_or_path == '\0') {
+		err_plain(&ld, "no profile given (name one, e.g. standard)");
+		return NULL;
+	}
+	if (is_profile_name(name_or_path)) {
+		path = find_profile(&ld, NULL, 0, name_or_path, looked,
+		                    sizeof(looked));
+		if (path == NULL) {
+			err_plain(&ld,
+			          "%s: profile not found (looked in: %s; "
+			          "--list-profiles shows the known ones)",
+			          name_or_path, looked);
+			return NULL;
+		}
+	} else {
+		path = xstrdup(name_or_path);
+	}
+	ld.pi = profile_new();
+	if (load_file(&ld, path) < 0) {
+		profile_free(ld.pi);
+		free(path);
+		return NULL;
+	}
+	free(path);
+	p = &ld.pi->pub;
+	/* message_size follows "SIZE n" unless some file set it. */
+	if (!ld.size_explicit) {
+		p->limits.message_size = (p->ext & EXT_SIZE) ? p->ext_size : 0;
+		ld.pi->size_from_keyword = (p->ext & EXT_SIZE) != 0;
+	}
+	if (ld.size_is_max_size)
+		p->ext_size = p->limits.message_size;
+	return p;
+}
+
+/* ------------------------------------------------------------------ */
+/* --check and --list-profiles                                         */
+
+static const char *
+fmt_ms(char *buf, size_t len, unsigned ms, const char *zero)
+{
+	if (ms == 0)
+		snprintf(buf, len, "%s", zero);
+	else if (ms % 3600000 == 0)
+		snprintf(buf, len, "%uh", ms / 3600000);
+	else if (ms % 60000 == 0)
+		snprintf(buf, len, "%um", ms / 60000);
+	else if (ms % 1000 == 0)
+		snprintf(buf, len, "%us", ms / 1000);
+	else
+		snprintf(buf, len, "%ums", ms);
+	return buf;
+}
+
+static const char *
+fmt_bytes(char *buf, size_t len, uint64_t v, const char *zero)
+{
+	static const char units[] = "GMK";
+
+	if (v == 0) {
+		snprintf(buf, len, "%s", zero);
+		return buf;
+	}
+	for (int i = 0; i < 3; i++) {
+		uint64_t m = 1ull << (10 * (3 - i));
+
+		if (v % m == 0) {
+			snprintf(buf, len, "%llu bytes (%llu%c)",
+			         (unsigned long long)v,
+			         (unsigned long long)(v / m), units[i]);
+			return buf;
+		}
+	}
+	snprintf(buf, len, "%llu bytes", (unsigned long long)v);
+	return buf;
+}
+
+static const char *
+fmt_count(char *buf, size_t len, unsigned v, const char *zero)
+{
+	if (v == 0)
+		snprintf(buf, len, "%s", zero);
+	else
+		snprintf(buf, len, "%u", v);
+	return buf;
+}
+
+static void
+summary_reply(FILE *out, const char *label, const struct reply_text *r,
+              int width)
+{
+	for (size_t i = 0; i < r->n; i++)
+		fprintf(out, "  %-*s %s\n", width, i == 0 ? label : "",
+		        r->lines[i]);
+}
+
+static void
+summary_rule(FILE *out, const struct rule *r)
+{
+	const struct rule_when *w = &r->when;
+	const struct rule_do *d = &r->act;
+	char b[64];
+	const char *sep = " ";
+
+	fprintf(out, "  %s (line %d)%s\n", r->name, r->line,
+	        r->enabled ? "" : "  [disabled]");
+	if (r->why != NULL)
+		fprintf(out, "    why: %s\n", r->why);
+	fprintf(out, "    when %s", hook_str(w->hook));
+	switch (w->hook) {
+	case HOOK_CONNECT:
+		if (w->client_pattern != NULL)
+			fprintf(out, " from a client matching /%s/",
+			        w->client_pattern);
+		break;
+	case HOOK_COMMAND:
+		fprintf(out, " %s", w->verb_name ? w->verb_name : "(any verb)");
+		if (w->verb_name != NULL && w->verb == VERB_UNKNOWN)
+			fprintf(out, " (not an engine verb)");
+		if (w->nth != 0)
+			fprintf(out, ", use #%u in the session", w->nth);
+		if (w->arg_pattern != NULL)
+			fprintf(out, ", arguments matching /%s/",
+			        w->arg_pattern);
+		break;
+	case HOOK_HEADER:
+		if (w->header_name != NULL)
+			fprintf(out, " %s present%s", w->header_name,
+			        w->header_duplicate ? " more than once" : "");
+		else if (w->header_duplicate)
+			fprintf(out, " any header present more than once");
+		else
+			fprintf(out, " (end of the header section)");
+		break;
+	case HOOK_DATA:
+		if (w->size_over != 0)
+			fprintf(out, " size over %s",
+			        fmt_bytes(b, sizeof(b), w->size_over, "0"));
+		else
+			fprintf(out, " at end of data");
+		break;
+	default:
+		break;
+	}
+	fprintf(out, " -> do");
+	if (d->delay_ms != 0) {
+		fprintf(out, "%sdelay %s", sep,
+		        fmt_ms(b, sizeof(b), d->delay_ms, "0"));
+		sep = ", ";
+	}
+	if (d->has_reply) {
+		fprintf(out, "%sreply", sep);
+		for (size_t i = 0; i < d->reply.n; i++)
+			fprintf(out, "%s\"%s\"", i ? " / " : " ",
+			        d->reply.lines[i]);
+		sep = ", ";
+	}
+	if (d->close != CLOSE_NONE) {
+		fprintf(out, "%sclose %s", sep, close_how_str(d->close));
+		sep = ", ";
+	}
+	if (d->hang) {
+		fprintf(out, "%shang", sep);
+		sep = ", ";
+	}
+	if (*sep == ' ')
+		fprintf(out, " nothing");
+	fprintf(out, "\n    probability %g, ", r->probability);
+	if (r->times != 0)
+		fprintf(out, "at most %u times per process\n", r->times);
+	else
+		fprintf(out, "no cap on firings\n");
+}
+
+/* profile_summary - human-readable explanation for --check */
+void
+profile_summary(const struct profile *p, FILE *out)
+{
+	const struct profile_impl *pi = impl_of(p);
+	const struct limits *lim = &p->limits;
+	char b[96];
+	int width = 0;
+
+	fprintf(out, "Profile %s\n", p->name);
+	fprintf(out, "  description:   %s\n",
+	        p->description ? p->description : "(none)");
+	fprintf(out, "  file:          %s\n", p->path);
+	fprintf(out, "  extends:       ");
+	if (pi->nchain <= 1)
+		fprintf(out, "(nothing)");
+	for (size_t i = 1; i < pi->nchain; i++)
+		fprintf(out, "%s%s (%s)", i > 1 ? " -> " : "",
+		        pi->chain_names[i], pi->chain_paths[i]);
+	fprintf(out, "\n  hostname:      %s\n", p->hostname);
+	fprintf(out, "  line endings:  %s\n",
+	        p->eol == EOL_STRICT
+	            ? "strict (only CRLF ends a line; a bare LF "
+	              "gets the bare_lf reply)"
+	            : "lenient (LF alone also ends a line)");
+
+	fprintf(out, "\nGreeting\n");
+	for (size_t i = 0; i < p->replies[REPLY_GREETING].n; i++)
+		fprintf(out, "  %s\n", p->replies[REPLY_GREETING].lines[i]);
+
+	fprintf(out, "\nEHLO reply\n");
+	fprintf(out, "  %s%s\n", p->nehlo_keywords ? "250-" : "250 ",
+	        p->ehlo_greeting);
+	for (size_t i = 0; i < p->nehlo_keywords; i++)
+		fprintf(out, "  %s%s\n",
+		        i + 1 == p->nehlo_keywords ? "250 " : "250-",
+		        p->ehlo_keywords[i]);
+	fprintf(out, "  extensions the engine implements:");
+	for (size_t i = 0; i < nitems(ext_table); i++)
+		if (p->ext & ext_table[i].bit)
+			fprintf(out, " %s", ext_table[i].word);
+	if (p->ext == 0)
+		fprintf(out, " (none)");
+	fprintf(out, "\n");
+	if (p->ext & EXT_SIZE)
+		fprintf(
+		    out, "  SIZE: %s\n",
+		    fmt_bytes(b, sizeof(b), p->ext_size, "no fixed maximum"));
+	if (p->nauth_mechs != 0) {
+		fprintf(out, "  AUTH mechanisms:");
+		for (size_t i = 0; i < p->nauth_mechs; i++)
+			fprintf(out, " %s", p->auth_mechs[i]);
+		fprintf(out, "\n");
+	}
+
+	fprintf(out, "\nCommands recognised (others get unknown_command)\n ");
+	for (int v = 0; v < VERB_COUNT; v++)
+		if (p->commands & (1u << v))
+			fprintf(out, " %s", verb_names[v]);
+	if (p->commands == 0)
+		fprintf(out, " (none)");
+	fprintf(out, "\n");
+
+	fprintf(out, "\nLimits\n");
+	fprintf(out, "  %-24s %zu bytes incl. CRLF\n", "line_length",
+	        lim->line_length);
+	fprintf(out, "  %-24s %zu bytes incl. CRLF\n", "text_line_length",
+	        lim->text_line_length);
+	fprintf(out, "  %-24s %u per transaction\n", "recipients",
+	        lim->recipients);
+	fprintf(out, "  %-24s %s%s\n", "message_size",
+	        fmt_bytes(b, sizeof(b), lim->message_size, "unlimited"),
+	        pi->size_from_keyword ? " (from the SIZE keyword)" : "");
+	fprintf(out, "  %-24s %s\n", "header_size",
+	        fmt_bytes(b, sizeof(b), lim->header_size, "unlimited"));
+	fprintf(out, "  %-24s %s\n", "bad_commands",
+	        fmt_count(b, sizeof(b), lim->bad_commands, "no limit"));
+	fprintf(out, "  %-24s %s\n", "bad_commands_close",
+	        close_how_str(lim->bad_commands_close));
+	fprintf(out, "  %-24s %s\n", "idle_timeout",
+	        fmt_ms(b, sizeof(b), lim->idle_timeout_ms, "none"));
+	fprintf(out, "  %-24s %s\n", "connection_timeout",
+	        fmt_ms(b, sizeof(b), lim->connection_timeout_ms, "none"));
+	fprintf(out, "  %-24s %s\n", "hang_timeout",
+	        fmt_ms(b, sizeof(b), lim->hang_timeout_ms, "none"));
+	fprintf(out, "  %-24s %s\n", "max_sessions",
+	        fmt_count(b, sizeof(b), lim->max_sessions, "unlimited"));
+	fprintf(
+	    out, "  %-24s %s\n", "max_sessions_per_client",
+	    fmt_count(b, sizeof(b), lim->max_sessions_per_client, "unlimited"));
+
+	fprintf(out, "\nAuth\n  credentials:  ");
+	for (size_t i = 0; i < p->auth.ncreds; i++)
+		fprintf(out, "%s%s", i ? ", " : "", p->auth.creds[i].user);
+	if (p->auth.ncreds == 0)
+		fprintf(out, "(none)");
+	fprintf(out, "\n  accept_any:   %s\n  require_tls:  %s\n",
+	        p->auth.accept_any ? "yes" : "no",
+	        p->auth.require_tls ? "yes" : "no");
+
+	fprintf(out, "\nReplies\n");
+	for (int i = 0; i < REPLY_COUNT; i++)
+		if ((int)strlen(reply_keys[i]) > width)
+			width = (int)strlen(reply_keys[i]);
+	for (int i = 0; i < REPLY_COUNT; i++)
+		summary_reply(out, reply_keys[i], &p->replies[i], width);
+
+	fprintf(out, "\nRules (%zu)\n", p->nrules);
+	if (p->nrules == 0)
+		fprintf(out, "  (none)\n");
+	for (size_t i = 0; i < p->nrules; i++)
+		summary_rule(out, &p->rules[i]);
+}
+
+struct list_ent {
+	char *name;
+	char *path;
+};
+
+static int
+list_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct list_ent *)a)->name,
+	              ((const struct list_ent *)b)->name);
+}
+
+/* profile_list - "name  description" for every profile in dirs */
+void
+profile_list(const char *const *dirs, size_t ndirs, FILE *out)
+{
+	struct list_ent *ents = NULL;
+	size_t n = 0;
+	int width = 0;
+
+	for (size_t d = 0; d < ndirs; d++) {
+		DIR *dir = opendir(dirs[d]);
+		struct dirent *de;
+
+		if (dir == NULL)
+			continue;
+		while ((de = readdir(dir)) != NULL) {
+			size_t len = strlen(de->d_name);
+			bool seen = false;
+			char *path;
+
+			if (de->d_name[0] == '.' || len <= 5 ||
+			    strcmp(de->d_name + len - 5, ".yaml") != 0)
+				continue;
+			for (size_t i = 0; i < n; i++)
+				if (strlen(ents[i].name) == len - 5 &&
+				    strncmp(ents[i].name, de->d_name,
+				            len - 5) == 0)
+					seen = true;
+			path =
+			    path_join(dirs[d], strlen(dirs[d]), de->d_name, "");
+			if (seen || !is_file(path)) {
+				free(path);
+				continue;
+			}
+			ents = xreallocarray(ents, n + 1, sizeof(*ents));
+			ents[n].name = xmalloc(len - 4);
+			memcpy(ents[n].name, de->d_name, len - 5);
+			ents[n].name[len - 5] = '\0';
+			ents[n++].path = path;
+			if ((int)(len - 5) > width)
+				width = (int)(len - 5);
+		}
+		closedir(dir);
+	}
+	if (n > 0)
+		qsort(ents, n, sizeof(*ents), list_cmp);
+	for (size_t i = 0; i < n; i++) {
+		char err[MSG_MAX];
+		struct profile *p =
+		    profile_load(ents[i].path, dirs, ndirs, err, sizeof(err));
+
+		if (p != NULL)
+			fprintf(out, "%-*s  %s\n", width, ents[i].name,
+			        p->description ? p->description : "");
+		else
+			fprintf(out, "%-*s  (invalid: %s)\n", width,
+			        ents[i].name, err);
+		profile_unref(p);
+		free(ents[i].name);
+		free(ents[i].path);
+	}
+	free(ents);
+}

@@ -1,0 +1,130 @@
+/*
+ * reply.c - the single exit for everything the server says.
+ *
+ * Expands the profile's template for a situation, records each line in
+ * the transcript exactly as it goes out, and queues it with CRLF on the
+ * connection. The middlebox layer (a later issue) hooks in here.
+ *
+ * Does not: choose which reply to send (session.c, commands.c).
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <event2/buffer.h>
+
+#include "io.h"
+#include "server.h"
+#include "session.h"
+#include "template.h"
+#include "transcript.h"
+
+static void
+reply_vars(struct session *s, struct tpl_vars *v)
+{
+	const struct profile *p = s->profile;
+
+	memset(v, 0, sizeof(*v));
+	v->v[TPL_HOSTNAME] = p->hostname;
+	v->v[TPL_CLIENT_IP] = s->client_ip;
+	v->v[TPL_CLIENT_PORT] = s->client_port;
+	v->v[TPL_SERVER_IP] = s->server_ip;
+	v->v[TPL_SERVER_PORT] = s->server_port;
+	v->v[TPL_HELO] = s->helo;
+	v->v[TPL_SESSION] = s->id_str;
+	v->v[TPL_QUEUE_ID] = s->queue_id;
+	v->v[TPL_MESSAGE_ID] = s->message_id;
+	v->v[TPL_INTERNAL_ID] = s->internal_id;
+	v->v[TPL_SIZE] = s->size_str;
+	snprintf(s->max_size_str, sizeof(s->max_size_str), "%llu",
+	         (unsigned long long)p->limits.message_size);
+	v->v[TPL_MAX_SIZE] = s->max_size_str;
+	v->v[TPL_SENDER] = s->mail_from;
+	/* During RCPT the address being accepted sits just past the list. */
+	v->v[TPL_RECIPIENT] = s->rcpts[s->nrcpts] != NULL ? s->rcpts[s->nrcpts]
+	                      : s->nrcpts > 0 ? s->rcpts[s->nrcpts - 1]
+	                                      : "";
+	v->v[TPL_VERB] = s->cmd.verb;
+	v->v[TPL_PARAM] = s->param;
+	v->v[TPL_PROFILE] = p->name;
+}
+
+/* Queue the line now in s->scratch, plus CRLF, and record it. */
+static void
+reply_flush_line(struct session *s, const char *rule)
+{
+	struct evbuffer *out = io_output(s->io);
+	size_t len = evbuffer_get_length(s->scratch);
+	const char *text = (const char *)evbuffer_pullup(s->scratch, -1);
+	struct tr_event ev = {
+	    .session = s->id,
+	    .kind = TR_SERVER,
+	    .text = text,
+	    .len = len,
+	    .rule = rule,
+	    .profile = s->profile->name,
+	};
+
+	transcript_emit(&ev);
+	evbuffer_add_buffer(out, s->scratch);
+	evbuffer_add(out, "\r\n", 2);
+}
+
+/* reply_lines - send a reply given as text lines (templates) */
+void
+reply_lines(struct session *s, const struct reply_text *t, const char *rule)
+{
+	struct tpl_vars v;
+
+	if (io_closing(s->io))
+		return;
+	reply_vars(s, &v);
+	for (size_t i = 0; i < t->n; i++) {
+		template_expand(t->lines[i], &v, s->scratch);
+		reply_flush_line(s, rule);
+	}
+}
+
+/* reply_send - the profile's reply for a situation */
+void
+reply_send(struct session *s, enum reply_id id)
+{
+	reply_lines(s, &s->profile->replies[id], NULL);
+}
+
+/* reply_raw - one literal line */
+void
+reply_raw(struct session *s, const char *line)
+{
+	if (io_closing(s->io))
+		return;
+	evbuffer_add(s->scratch, line, strlen(line));
+	reply_flush_line(s, NULL);
+}
+
+/* reply_ehlo - "250-greeting", then the keywords, the last with "250 " */
+void
+reply_ehlo(struct session *s)
+{
+	const struct profile *p = s->profile;
+	size_t last = p->nehlo_keywords;
+	struct tpl_vars v;
+
+	if (io_closing(s->io))
+		return;
+	reply_vars(s, &v);
+	/* RFC 3207 4.2: STARTTLS is not offered again inside TLS. */
+	while (last > 0 && s->tls &&
+	       strcasecmp(p->ehlo_keywords[last - 1], "STARTTLS") == 0)
+		last--;
+	evbuffer_add(s->scratch, last == 0 ? "250 " : "250-", 4);
+	template_expand(p->ehlo_greeting, &v, s->scratch);
+	reply_flush_line(s, NULL);
+	for (size_t i = 0; i < last; i++) {
+		if (s->tls && strcasecmp(p->ehlo_keywords[i], "STARTTLS") == 0)
+			continue;
+		evbuffer_add(s->scratch, i + 1 == last ? "250 " : "250-", 4);
+		template_expand(p->ehlo_keywords[i], &v, s->scratch);
+		reply_flush_line(s, NULL);
+	}
+}

@@ -1,0 +1,194 @@
+/*
+ * session.h - one SMTP conversation: the state machine of RFC 5321 as a
+ * receiver, driven by io events and by a profile.
+ *
+ * session.c owns the input side (line assembly with limits, DATA and BDAT
+ * streaming, timeouts) and carries out rule actions the same way for
+ * every rule; commands.c holds the per-verb check/proceed table; reply.c
+ * is the single exit for everything the server says. None of them knows
+ * which vendor the profile plays.
+ */
+#ifndef SESSION_H
+#define SESSION_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include "message.h"
+#include "profile.h"
+#include "rules.h"
+#include "smtp_parse.h"
+
+struct io;
+struct server;
+struct spool_msg;
+struct event;
+struct evbuffer;
+
+enum session_state {
+	STATE_CONNECTED, /* accepted, greeting not sent yet */
+	STATE_INIT,	 /* greeted, waiting for EHLO/HELO */
+	STATE_HELO,	 /* EHLO/HELO done, no transaction */
+	STATE_MAIL,	 /* MAIL accepted */
+	STATE_RCPT,	 /* at least one RCPT accepted */
+	STATE_DATA,	 /* receiving the DATA body */
+	STATE_BDAT,	 /* receiving a BDAT chunk */
+	STATE_AUTH,	 /* waiting for an AUTH continuation line */
+	STATE_CLOSING,	 /* nothing more is read */
+};
+const char *session_state_str(enum session_state st);
+
+enum auth_step {
+	AUTH_NONE,
+	AUTH_PLAIN_RESPONSE, /* sent "334 ", waiting for the PLAIN blob */
+	AUTH_LOGIN_USER,     /* sent "334 VXNlcm5hbWU6" */
+	AUTH_LOGIN_PASS,     /* sent "334 UGFzc3dvcmQ6" */
+};
+
+/* What a rule or limit has decided about the message being received. */
+enum msg_verdict {
+	MSG_OK,
+	MSG_TOO_BIG,	 /* limits.message_size */
+	MSG_HEADER_BIG,	 /* limits.header_size */
+	MSG_RULE_REPLY,	 /* a rule's reply replaces the 250 */
+	MSG_LOCAL_ERROR, /* the spool failed: 451 */
+};
+
+struct session {
+	TAILQ_ENTRY(session) entry;
+	struct server *srv;
+	struct profile *profile;
+	struct io *io;
+	unsigned long id;
+	char id_str[24];
+	char client_ip[INET6_ADDRSTRLEN];
+	char client_port[8];
+	char server_ip[INET6_ADDRSTRLEN];
+	char server_port[8];
+	enum session_state state;
+	struct rng rng;
+
+	/* input */
+	char *line; /* current command line, NUL-terminated */
+	size_t line_len;
+	size_t line_cap;
+	bool skipping; /* discarding an overlong line up to its LF */
+	size_t skip_bytes;
+	bool output_blocked; /* waiting for the client to read our replies */
+	struct smtp_cmd cmd;
+	unsigned verb_uses[VERB_COUNT];
+	unsigned unknown_uses;
+	unsigned bad_commands;
+
+	/* identity of the client */
+	bool esmtp;
+	char helo[256];
+	bool tls; /* set by the TLS issue */
+	bool authenticated;
+	char auth_user[256];
+	size_t auth_user_len;
+	enum auth_step auth_step;
+
+	/* transaction */
+	char mail_from[SMTP_PATH_MAX + 1];
+	char *mail_line;
+	struct mail_params mail;
+	char **rcpts;
+	size_t nrcpts;
+	char queue_id[24];
+	char message_id[40];
+	char internal_id[24];
+	char size_str[24];
+	char max_size_str[24];
+	char param[64]; /* offending parameter for {param} */
+
+	/* message body */
+	struct data_decoder dec;
+	struct header_scan hdr;
+	struct spool_msg *msg;
+	uint64_t msg_size;
+	bool data_done;	   /* end of data seen, finishing pending */
+	bool headers_done; /* header hook already evaluated */
+	bool end_hook_done; /* end-of-data rules already evaluated */
+	uint64_t bdat_left;
+	uint64_t bdat_chunk;
+	enum session_state bdat_prev;
+	bool bdat_last;
+	uint64_t bdat_size_arg; /* BDAT arguments between check and proceed */
+	bool bdat_last_arg;
+	bool bdat_discard; /* chunk is read but the command was refused */
+	enum reply_id bdat_refusal;
+	bool bdat_used; /* this transaction used BDAT */
+	enum msg_verdict verdict;
+	const struct rule *verdict_rule;
+
+	/* rule actions in progress */
+	bool paused;
+	struct event *timer;  /* delay or hang */
+	struct rule *pending; /* rule waiting for its delay */
+	enum hook pending_hook;
+	bool hanging;
+	struct event *life_timer; /* limits.connection_timeout */
+	bool shutting_down;
+	bool peer_gone;
+
+	struct evbuffer *scratch; /* reply expansion */
+};
+
+/*
+ * session_new - take over an accepted socket and greet. With refuse other
+ * than REPLY_COUNT (a session limit), send that reply and close instead.
+ * NULL when out of memory (the fd is closed).
+ */
+struct session *session_new(struct server *srv, int fd,
+    const struct sockaddr *peer, const struct sockaddr *local,
+    unsigned long id, enum reply_id refuse);
+
+/* session_shutdown - server stopping: 421 now, or after the message */
+void session_shutdown(struct session *s);
+
+/* session_close - end the session, how the profile says; reason logged */
+void session_close(struct session *s, enum close_how how, const char *reason);
+
+/* session_enter - every state change, logged as OLD -> NEW */
+void session_enter(struct session *s, enum session_state st);
+
+/* session_reset_transaction - forget MAIL/RCPT/message (RSET, EHLO...) */
+void session_reset_transaction(struct session *s);
+
+/* session_bad_command - count a bad command; may close the session */
+void session_bad_command(struct session *s);
+
+/* session_start_data - open the spool for DATA; false (451 sent) on error */
+bool session_start_data(struct session *s);
+
+/* session_start_bdat - receive a BDAT chunk of size bytes */
+void session_start_bdat(struct session *s, uint64_t size, bool last,
+    bool discard, enum reply_id refusal);
+
+/* --- commands.c --- */
+
+/* commands_run - handle one complete command line in s->cmd */
+void commands_run(struct session *s);
+
+/* commands_auth_line - a continuation line while in STATE_AUTH */
+void commands_auth_line(struct session *s);
+
+/* --- reply.c: everything the server says goes through here --- */
+
+/* reply_send - the profile's reply for a situation */
+void reply_send(struct session *s, enum reply_id id);
+
+/* reply_lines - a given reply (a rule's), tagged with the rule name */
+void reply_lines(struct session *s, const struct reply_text *t,
+    const char *rule);
+
+/* reply_raw - one literal line (AUTH's 334 challenges) */
+void reply_raw(struct session *s, const char *line);
+
+/* reply_ehlo - the EHLO reply: greeting line + advertised keywords */
+void reply_ehlo(struct session *s);
+
+#endif

@@ -1,0 +1,548 @@
+/*
+ * spool.c - accepted messages into a maildir, durably, before the 250.
+ *
+ * A message is streamed (through a 64 KiB buffer) into tmp/NAME. On
+ * commit the message is fsynced, envelope/NAME.json is written with
+ * jansson (NAME.json.tmp, fsync, rename, fsync envelope/), tmp/NAME is
+ * renamed into new/NAME and new/ is fsynced. Every step works relative
+ * to directory descriptors opened once by spool_open(), so concurrent
+ * begin/commit calls from several threads share nothing mutable but an
+ * atomic counter. "none" is a sink: nothing is ever written.
+ *
+ * Not here: deciding what to accept, queue ids, delivery, cleaning up
+ * tmp/ left over by a crash.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "spool.h"
+#include "transcript.h"
+
+#define SPOOL_BUF_SIZE    (64 * 1024)
+#define SPOOL_NAME_MAX    255
+#define SPOOL_QID_MAX     64
+#define SPOOL_HOST_MAX    128
+#define SPOOL_ENVTMP_SUFX ".json.tmp"
+
+enum spool_dirs { SD_TMP, SD_NEW, SD_CUR, SD_ENV, SD_COUNT };
+
+static const char *const spool_subdirs[SD_COUNT] = {
+    [SD_TMP] = "tmp",
+    [SD_NEW] = "new",
+    [SD_CUR] = "cur",
+    [SD_ENV] = "envelope",
+};
+
+struct spool {
+	char *dir;
+	int sink;
+	int fd[SD_COUNT]; /* O_DIRECTORY descriptors, read-only after open */
+	char host[SPOOL_HOST_MAX];
+};
+
+struct spool_msg {
+	struct spool *sp;
+	int fd;
+	int error; /* sticky errno of a failed write, 0 if none */
+	size_t buflen;
+	char name[SPOOL_NAME_MAX + 1];
+	unsigned char buf[]; /* SPOOL_BUF_SIZE bytes */
+};
+
+/* Process-wide, so names stay unique across threads within a second. */
+static atomic_ulong spool_counter;
+
+/* The sink's only message: shared, never written to, never freed. */
+static struct spool_msg spool_sink_msg = {.fd = -1};
+
+static int
+is_sink_msg(const struct spool_msg *m)
+{
+	return m == &spool_sink_msg;
+}
+
+/* Write all of buf, retrying on EINTR and after partial writes. */
+static int
+write_all(int fd, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0) {
+			errno = EIO;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Maildir names may not contain '/' or ':'; keep a conservative set. */
+static void
+sanitize(char *dst, size_t dstlen, const char *src)
+{
+	size_t i = 0;
+
+	for (; src != NULL && *src != '\0' && i + 1 < dstlen; src++) {
+		unsigned char c = (unsigned char)*src;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.')
+			dst[i++] = (char)c;
+		else
+			dst[i++] = '_';
+	}
+	dst[i] = '\0';
+}
+
+/* mkdir -p with mode 0750; errors name the component that failed. */
+static int
+mkdir_p(const char *path, char *err, size_t errlen)
+{
+	char *buf = strdup(path);
+	struct stat st;
+	char *p;
+
+	if (buf == NULL) {
+		snprintf(err, errlen, "spool: %s", strerror(errno));
+		return -1;
+	}
+	for (p = buf + 1;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char saved = *p;
+		*p = '\0';
+		if (mkdir(buf, 0750) != 0) {
+			int e = errno;
+			if (e != EEXIST) {
+				snprintf(err, errlen,
+				         "spool: cannot create %s: %s", buf,
+				         strerror(e));
+				free(buf);
+				return -1;
+			}
+			if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode)) {
+				snprintf(err, errlen,
+				         "spool: cannot create %s: %s", buf,
+				         strerror(ENOTDIR));
+				free(buf);
+				return -1;
+			}
+		}
+		*p = saved;
+		if (saved == '\0')
+			break;
+		while (p[1] == '/')
+			p++;
+		if (p[1] == '\0')
+			break;
+	}
+	free(buf);
+	return 0;
+}
+
+/* spool_open - create or open the maildir at dir, or a sink for "none" */
+struct spool *
+spool_open(const char *dir, char *err, size_t errlen)
+{
+	struct spool *sp;
+	char path[4096];
+	int i;
+
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if (dir == NULL || *dir == '\0') {
+		snprintf(err, errlen, "spool: empty directory name");
+		return NULL;
+	}
+	if ((sp = calloc(1, sizeof(*sp))) == NULL ||
+	    (sp->dir = strdup(dir)) == NULL) {
+		snprintf(err, errlen, "spool: %s", strerror(errno));
+		free(sp);
+		return NULL;
+	}
+	for (i = 0; i < SD_COUNT; i++)
+		sp->fd[i] = -1;
+	if (strcmp(dir, "none") == 0) {
+		sp->sink = 1;
+		return sp;
+	}
+
+	if (gethostname(path, sizeof(path)) != 0)
+		strcpy(path, "localhost");
+	path[sizeof(path) - 1] = '\0';
+	sanitize(sp->host, sizeof(sp->host), path);
+
+	if (mkdir_p(dir, err, errlen) != 0)
+		goto fail;
+	for (i = 0; i < SD_COUNT; i++) {
+		int n = snprintf(path, sizeof(path), "%s/%s", dir,
+		                 spool_subdirs[i]);
+		if (n < 0 || (size_t)n >= sizeof(path)) {
+			snprintf(err, errlen, "spool: cannot create %s: %s",
+			         dir, strerror(ENAMETOOLONG));
+			goto fail;
+		}
+		if (mkdir(path, 0750) != 0 && errno != EEXIST) {
+			snprintf(err, errlen, "spool: cannot create %s: %s",
+			         path, strerror(errno));
+			goto fail;
+		}
+		sp->fd[i] = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (sp->fd[i] < 0) {
+			snprintf(err, errlen, "spool: cannot open %s: %s", path,
+			         strerror(errno));
+			goto fail;
+		}
+		/* Root passes this check; then the first write tells. */
+		if (i != SD_CUR &&
+		    faccessat(AT_FDCWD, path, W_OK | X_OK, AT_EACCESS) != 0) {
+			snprintf(err, errlen, "spool: cannot write %s: %s",
+			         path, strerror(errno));
+			goto fail;
+		}
+	}
+	return sp;
+fail:
+	spool_close(sp);
+	return NULL;
+}
+
+/* spool_close - release the spool; messages in progress must be done */
+void
+spool_close(struct spool *sp)
+{
+	int i;
+
+	if (sp == NULL)
+		return;
+	for (i = 0; i < SD_COUNT; i++)
+		if (sp->fd[i] >= 0)
+			close(sp->fd[i]);
+	free(sp->dir);
+	free(sp);
+}
+
+/* spool_is_sink - true in "none" mode */
+int
+spool_is_sink(const struct spool *sp)
+{
+	return sp->sink;
+}
+
+/* spool_dir - the directory, or "none" */
+const char *
+spool_dir(const struct spool *sp)
+{
+	return sp->dir;
+}
+
+/* spool_begin - open tmp/NAME for a new message */
+struct spool_msg *
+spool_begin(struct spool *sp, const char *queue_id)
+{
+	struct spool_msg *m;
+	struct timeval tv;
+	char qid[SPOOL_QID_MAX + 1];
+	int n;
+
+	if (sp->sink)
+		return &spool_sink_msg;
+	if ((m = malloc(sizeof(*m) + SPOOL_BUF_SIZE)) == NULL)
+		return NULL;
+	m->sp = sp;
+	m->error = 0;
+	m->buflen = 0;
+	sanitize(qid, sizeof(qid), queue_id);
+	gettimeofday(&tv, NULL);
+	n = snprintf(m->name, sizeof(m->name), "%lld.M%ldP%ldQ%lu_%s.%s",
+	             (long long)tv.tv_sec, (long)tv.tv_usec, (long)getpid(),
+	             atomic_fetch_add(&spool_counter, 1) + 1, qid, sp->host);
+	if (n < 0 || (size_t)n >= sizeof(m->name)) {
+		free(m);
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	m->fd = openat(sp->fd[SD_TMP], m->name,
+	               O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	if (m->fd < 0) {
+		int e = errno;
+		free(m);
+		errno = e;
+		return NULL;
+	}
+	return m;
+}
+
+static int
+msg_flush(struct spool_msg *m)
+{
+	if (m->error != 0) {
+		errno = m->error;
+		return -1;
+	}
+	if (m->buflen > 0 && write_all(m->fd, m->buf, m->buflen) != 0) {
+		m->error = errno;
+		return -1;
+	}
+	m->buflen = 0;
+	return 0;
+}
+
+/* spool_write - append message bytes; 0 or -1 with errno */
+int
+spool_write(struct spool_msg *m, const void *buf, size_t len)
+{
+	if (is_sink_msg(m))
+		return 0;
+	if (m->error != 0) {
+		errno = m->error;
+		return -1;
+	}
+	if (m->buflen + len <= SPOOL_BUF_SIZE) {
+		memcpy(m->buf + m->buflen, buf, len);
+		m->buflen += len;
+		return 0;
+	}
+	if (msg_flush(m) != 0)
+		return -1;
+	if (len >= SPOOL_BUF_SIZE) {
+		if (write_all(m->fd, buf, len) != 0) {
+			m->error = errno;
+			return -1;
+		}
+		return 0;
+	}
+	memcpy(m->buf, buf, len);
+	m->buflen = len;
+	return 0;
+}
+
+/*
+ * A JSON string, or null for NULL. Bytes that are not UTF-8 (8-bit junk
+ * in MAIL FROM without SMTPUTF8, say) must not cost the message: they
+ * are recorded escaped, as the transcript shows them.
+ */
+static json_t *
+jstr(const char *s)
+{
+	json_t *j;
+	char *esc;
+	size_t len;
+
+	if (s == NULL)
+		return json_null();
+	if ((j = json_string(s)) != NULL)
+		return j;
+	len = strlen(s);
+	if ((esc = malloc(4 * len + 1)) == NULL)
+		return NULL;
+	j = json_string(transcript_escape(s, len, esc, 4 * len + 1));
+	free(esc);
+	return j;
+}
+
+/* Set key to a new value; a NULL value (out of memory) fails. */
+static int
+jset(json_t *o, const char *key, json_t *v)
+{
+	return v != NULL ? json_object_set_new(o, key, v) : -1;
+}
+
+static json_t *
+jaddr(const char *ip, unsigned port)
+{
+	json_t *o = json_object();
+
+	if (o != NULL && (jset(o, "ip", jstr(ip)) != 0 ||
+	                  jset(o, "port", json_integer(port)) != 0)) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static json_t *
+envelope_json(const char *name, const struct envelope *env)
+{
+	struct timespec ts;
+	struct tm tm;
+	char when[64];
+	json_t *o, *rcpts, *tls;
+	size_t i, len;
+	int bad = 0;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	len = strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(when + len, sizeof(when) - len, ".%03dZ",
+	         (int)(ts.tv_nsec / 1000000));
+
+	if ((rcpts = json_array()) != NULL)
+		for (i = 0; i < env->nrcpts; i++)
+			bad |=
+			    json_array_append_new(rcpts, jstr(env->rcpts[i]));
+	tls = json_null();
+	if (env->tls_version != NULL && (tls = json_object()) != NULL) {
+		bad |= jset(tls, "version", jstr(env->tls_version));
+		bad |= jset(tls, "cipher", jstr(env->tls_cipher));
+	}
+
+	/* One statement per key: PRESERVE_ORDER keeps this order. */
+	if ((o = json_object()) == NULL) {
+		json_decref(rcpts);
+		json_decref(tls);
+		return NULL;
+	}
+	bad |= jset(o, "queue_id", jstr(env->queue_id));
+	bad |= jset(o, "file", jstr(name));
+	bad |= jset(o, "profile", jstr(env->profile));
+	bad |= jset(o, "session", json_integer((json_int_t)env->session));
+	bad |= jset(o, "received", json_string(when));
+	bad |= jset(o, "client", jaddr(env->client_ip, env->client_port));
+	bad |= jset(o, "server", jaddr(env->server_ip, env->server_port));
+	bad |= jset(o, "helo", jstr(env->helo));
+	bad |= jset(o, "mail_from", jstr(env->mail_from));
+	bad |= jset(o, "rcpt_to", json_incref(rcpts));
+	bad |= jset(o, "body", jstr(env->body));
+	bad |= jset(o, "smtputf8", json_boolean(env->smtputf8));
+	bad |= jset(o, "auth_user", jstr(env->auth_user));
+	bad |= jset(o, "tls", json_incref(tls));
+	bad |= jset(o, "size", json_integer((json_int_t)env->size));
+	bad |= jset(o, "mail_line", jstr(env->mail_line));
+	json_decref(rcpts);
+	json_decref(tls);
+	if (bad != 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* Write envelope/NAME.json via NAME.json.tmp; 0 or -1 with errno. */
+static int
+write_envelope(struct spool_msg *m, const char *envname,
+               const struct envelope *env)
+{
+	int dfd = m->sp->fd[SD_ENV];
+	char tmpname[SPOOL_NAME_MAX + sizeof(SPOOL_ENVTMP_SUFX)];
+	json_t *o;
+	char *text = NULL;
+	size_t len;
+	int fd, e;
+
+	snprintf(tmpname, sizeof(tmpname), "%s" SPOOL_ENVTMP_SUFX, m->name);
+	if ((o = envelope_json(m->name, env)) == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	len = json_dumpb(o, NULL, 0, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	if (len == 0 || (text = malloc(len + 1)) == NULL) {
+		json_decref(o);
+		errno = ENOMEM;
+		return -1;
+	}
+	json_dumpb(o, text, len, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	text[len++] = '\n';
+
+	fd =
+	    openat(dfd, tmpname, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	if (fd < 0)
+		goto fail;
+	if (write_all(fd, text, len) != 0 || fsync(fd) != 0) {
+		e = errno;
+		close(fd);
+		errno = e;
+		goto fail_unlink;
+	}
+	if (close(fd) != 0 || renameat(dfd, tmpname, dfd, envname) != 0)
+		goto fail_unlink;
+	free(text);
+	return 0;
+
+fail_unlink:
+	e = errno;
+	unlinkat(dfd, tmpname, 0);
+	errno = e;
+fail:
+	e = errno;
+	free(text);
+	errno = e;
+	return -1;
+}
+
+/* spool_commit - make the message durable in new/ with its envelope */
+int
+spool_commit(struct spool_msg *m, const struct envelope *env)
+{
+	struct spool *sp;
+	char envname[SPOOL_NAME_MAX + sizeof(".json")];
+	int stage = 0, e;
+
+	if (is_sink_msg(m))
+		return 0;
+	sp = m->sp;
+	snprintf(envname, sizeof(envname), "%s.json", m->name);
+
+	if (msg_flush(m) != 0 || fsync(m->fd) != 0)
+		goto fail;
+	e = close(m->fd);
+	m->fd = -1;
+	if (e != 0)
+		goto fail;
+	if (write_envelope(m, envname, env) != 0)
+		goto fail;
+	stage = 1; /* envelope/NAME.json exists */
+	/* The envelope is durable before the message shows up in new/. */
+	if (fsync(sp->fd[SD_ENV]) != 0)
+		goto fail;
+	if (renameat(sp->fd[SD_TMP], m->name, sp->fd[SD_NEW], m->name) != 0)
+		goto fail;
+	stage = 2; /* the message is in new/ */
+	if (fsync(sp->fd[SD_NEW]) != 0)
+		goto fail;
+	free(m);
+	return 0;
+
+fail:
+	e = errno;
+	if (m->fd >= 0)
+		close(m->fd);
+	if (stage >= 1)
+		unlinkat(sp->fd[SD_ENV], envname, 0);
+	unlinkat(stage >= 2 ? sp->fd[SD_NEW] : sp->fd[SD_TMP], m->name, 0);
+	free(m);
+	errno = e;
+	return -1;
+}
+
+/* spool_abort - forget a message in progress; frees m */
+void
+spool_abort(struct spool_msg *m)
+{
+	int e = errno;
+
+	if (m == NULL || is_sink_msg(m))
+		return;
+	close(m->fd);
+	unlinkat(m->sp->fd[SD_TMP], m->name, 0);
+	free(m);
+	errno = e;
+}

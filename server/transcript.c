@@ -1,0 +1,429 @@
+/*
+ * transcript.c - every event to a readable sink (stderr) and/or JSON Lines.
+ *
+ * Readable lines are "HH:MM:SS.mmm [s7] C: EHLO gw.test" (UTC, like the
+ * JSON "time"), with the event kind spelled as connect/close/C:/S:/
+ * "! rule NAME: WHY"/"*"/"* warning:" and the text escaped by
+ * transcript_escape(). A TR_CONNECT or TR_CLOSE event carries only what
+ * follows the word: "1.2.3.4:5 -> 6.7.8.9:25 profile=x", "fin (...)".
+ * JSON objects are built with jansson; text that is not UTF-8, or holds
+ * a NUL byte, is sent escaped with the raw bytes in "hex". One mutex per
+ * process keeps lines whole when worker threads share the sinks; each event is
+ * one write and a flush, so tail -f and CI see it at once.
+ *
+ * Not here: deciding what to record (session.c), log messages (log.c).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "log.h"
+#include "transcript.h"
+
+#define TR_STACK_BUF 2048
+
+static struct {
+	pthread_mutex_t lock;
+	bool readable;
+	bool verbose;
+	FILE *json;          /* NULL: no JSON sink */
+	bool json_stdout;    /* json is stdout: flush, never close */
+	char *json_path;     /* for the one warning when writing fails */
+	bool json_write_err; /* that warning was given */
+} tr = {
+    .lock = PTHREAD_MUTEX_INITIALIZER,
+};
+
+static const char *const tr_kind_names[TR_COUNT] = {
+    [TR_CONNECT] = "connect", [TR_CLOSE] = "close", [TR_CLIENT] = "C",
+    [TR_SERVER] = "S",        [TR_RULE] = "rule",   [TR_INFO] = "info",
+    [TR_WARN] = "warn",
+};
+
+/* tr_kind_str - the "dir" field in JSON: "connect","close","C","S",... */
+const char *
+tr_kind_str(enum tr_kind kind)
+{
+	if ((unsigned)kind >= TR_COUNT)
+		return "?";
+	return tr_kind_names[kind];
+}
+
+/*
+ * Length of the valid UTF-8 sequence at p (1-4), or 0 if the bytes there
+ * are not one: overlongs, surrogates and code points past U+10FFFF are
+ * refused, as jansson refuses them.
+ */
+static size_t
+utf8_seq(const unsigned char *p, size_t len)
+{
+	size_t n, i;
+	uint32_t cp;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2, cp = p[0] & 0x1f;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3, cp = p[0] & 0x0f;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4, cp = p[0] & 0x07;
+	else
+		return 0;
+	if (len < n)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/*
+ * True if s can go into "text" as is: UTF-8 without NUL, since a NUL
+ * (\u0000) breaks C consumers and jansson's own parser refuses it.
+ */
+static bool
+json_text_ok(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, n;
+
+	while (i < len) {
+		if (p[i] == '\0' || (n = utf8_seq(p + i, len - i)) == 0)
+			return false;
+		i += n;
+	}
+	return true;
+}
+
+/* transcript_escape - printable form of raw bytes, truncated safely */
+char *
+transcript_escape(const char *in, size_t len, char *out, size_t outlen)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)in;
+	size_t i = 0, o = 0, n;
+	char tmp[4];
+
+	if (outlen == 0)
+		return out;
+	while (i < len) {
+		const char *piece = tmp;
+		size_t plen;
+
+		n = utf8_seq(p + i, len - i);
+		if (n > 1 && !(p[i] == 0xc2 && p[i + 1] < 0xa0)) {
+			/* printable multibyte: as is (C1 controls are not) */
+			piece = in + i;
+			plen = n;
+		} else {
+			unsigned char c = p[i];
+			n = 1;
+			plen = 2;
+			tmp[0] = '\\';
+			if (c == '\r')
+				tmp[1] = 'r';
+			else if (c == '\n')
+				tmp[1] = 'n';
+			else if (c == '\t')
+				tmp[1] = 't';
+			else if (c == '\\')
+				tmp[1] = '\\';
+			else if (c >= 0x20 && c < 0x7f)
+				tmp[0] = (char)c, plen = 1;
+			else {
+				tmp[1] = 'x';
+				tmp[2] = hex[c >> 4];
+				tmp[3] = hex[c & 0xf];
+				plen = 4;
+			}
+		}
+		if (o + plen > outlen - 1)
+			break; /* never half an escape or a character */
+		memcpy(out + o, piece, plen);
+		o += plen;
+		i += n;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+static void
+hexify(const char *in, size_t len, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)in[i];
+		out[2 * i] = hex[c >> 4];
+		out[2 * i + 1] = hex[c & 0xf];
+	}
+	out[2 * len] = '\0';
+}
+
+static void
+tr_close_locked(void)
+{
+	if (tr.json != NULL) {
+		if (tr.json_stdout)
+			fflush(tr.json);
+		else
+			fclose(tr.json);
+	}
+	tr.json = NULL;
+	tr.json_stdout = false;
+	free(tr.json_path);
+	tr.json_path = NULL;
+	tr.json_write_err = false;
+	tr.readable = false;
+	tr.verbose = false;
+}
+
+/* transcript_open - set the sinks: stderr if readable, JSON to json_path */
+int
+transcript_open(bool readable, bool verbose, const char *json_path, char *err,
+                size_t errlen)
+{
+	FILE *fp = NULL;
+	char *path = NULL;
+
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if (json_path != NULL) {
+		if (strcmp(json_path, "-") == 0)
+			fp = stdout;
+		else if ((fp = fopen(json_path, "ae")) == NULL) {
+			snprintf(err, errlen, "transcript: cannot open %s: %s",
+			         json_path, strerror(errno));
+			return -1;
+		}
+		if ((path = strdup(json_path)) == NULL) {
+			snprintf(err, errlen, "transcript: %s",
+			         strerror(errno));
+			if (fp != stdout)
+				fclose(fp);
+			return -1;
+		}
+	}
+	pthread_mutex_lock(&tr.lock);
+	tr_close_locked();
+	tr.readable = readable;
+	tr.verbose = verbose;
+	tr.json = fp;
+	tr.json_stdout = fp == stdout;
+	tr.json_path = path;
+	pthread_mutex_unlock(&tr.lock);
+	return 0;
+}
+
+/* transcript_close - flush and close the sinks; emits are dropped after */
+void
+transcript_close(void)
+{
+	pthread_mutex_lock(&tr.lock);
+	tr_close_locked();
+	pthread_mutex_unlock(&tr.lock);
+}
+
+static void
+emit_readable(const struct tr_event *ev, const struct tm *tm, int ms)
+{
+	char stack[TR_STACK_BUF], *line = stack, *esc;
+	size_t esclen = 4 * ev->len + 1, cap, o;
+	const char *rule = ev->rule != NULL ? ev->rule : "?";
+	const char *why = ev->why != NULL ? ev->why : "";
+
+	/* rule and why, or " (rule NAME)": one of them, never both */
+	cap = esclen + strlen(rule) + strlen(why) + 64;
+	if (cap > sizeof(stack) && (line = malloc(cap)) == NULL)
+		return;
+
+	o = (size_t)snprintf(line, cap, "%02d:%02d:%02d.%03d [s%lu] ",
+	                     tm->tm_hour, tm->tm_min, tm->tm_sec, ms,
+	                     ev->session);
+	switch (ev->kind) {
+	case TR_CONNECT:
+		o += (size_t)snprintf(line + o, cap - o, "connect ");
+		break;
+	case TR_CLOSE:
+		o += (size_t)snprintf(line + o, cap - o, "close ");
+		break;
+	case TR_CLIENT:
+		o += (size_t)snprintf(line + o, cap - o, "C: ");
+		break;
+	case TR_SERVER:
+		o += (size_t)snprintf(line + o, cap - o, "S: ");
+		break;
+	case TR_RULE:
+		o += (size_t)snprintf(line + o, cap - o, "! rule %s: %s%s",
+		                      rule, why, ev->len > 0 ? " -- " : "");
+		break;
+	case TR_INFO:
+		o += (size_t)snprintf(line + o, cap - o, "* ");
+		break;
+	case TR_WARN:
+	default:
+		o += (size_t)snprintf(line + o, cap - o, "* warning: ");
+		break;
+	}
+	esc = line + o;
+	transcript_escape(ev->text != NULL ? ev->text : "",
+	                  ev->text != NULL ? ev->len : 0, esc, cap - o);
+	o += strlen(esc);
+	if (ev->kind != TR_RULE && ev->rule != NULL)
+		o +=
+		    (size_t)snprintf(line + o, cap - o, " (rule %s)", ev->rule);
+	line[o++] = '\n';
+	fwrite(line, 1, o, stderr);
+	fflush(stderr);
+	if (line != stack)
+		free(line);
+}
+
+static json_t *
+event_json(const struct tr_event *ev, const char *when)
+{
+	const char *text = ev->text != NULL ? ev->text : "";
+	size_t len = ev->text != NULL ? ev->len : 0;
+	json_t *o = json_object(), *t = NULL, *h = NULL;
+	char *buf = NULL;
+	int bad = 0;
+
+	if (o == NULL)
+		return NULL;
+	if (len > SIZE_MAX / 4 - 1) {
+		json_decref(o);
+		return NULL;
+	}
+	if (json_text_ok(text, len))
+		t = json_stringn(text, len);
+	if (t == NULL && (buf = malloc(4 * len + 1)) != NULL) {
+		t = json_string(transcript_escape(text, len, buf, 4 * len + 1));
+		hexify(text, len, buf); /* 2 * len + 1 fits */
+		h = json_string(buf);
+		free(buf);
+		if (h == NULL)
+			bad = 1;
+	}
+	bad |= json_object_set_new(o, "time", json_string(when));
+	bad |= json_object_set_new(o, "session", json_integer(ev->session));
+	bad |=
+	    json_object_set_new(o, "dir", json_string(tr_kind_str(ev->kind)));
+	bad |= json_object_set_new(o, "text", t);
+	if (h != NULL)
+		bad |= json_object_set_new(o, "hex", h);
+	if (ev->rule != NULL)
+		bad |= json_object_set_new(o, "rule", json_string(ev->rule));
+	if (ev->why != NULL)
+		bad |= json_object_set_new(o, "why", json_string(ev->why));
+	if (ev->profile != NULL)
+		bad |=
+		    json_object_set_new(o, "profile", json_string(ev->profile));
+	if (bad) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static void
+emit_json(const struct tr_event *ev, const struct tm *tm, int ms)
+{
+	const size_t flags = JSON_COMPACT | JSON_PRESERVE_ORDER;
+	char when[64], stack[TR_STACK_BUF], *line = stack;
+	json_t *o;
+	size_t len, w;
+
+	w = strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", tm);
+	snprintf(when + w, sizeof(when) - w, ".%03dZ", ms);
+	if ((o = event_json(ev, when)) == NULL)
+		return;
+	len = json_dumpb(o, stack, sizeof(stack) - 1, flags);
+	if (len >= sizeof(stack) - 1) {
+		if ((line = malloc(len + 1)) == NULL) {
+			json_decref(o);
+			return;
+		}
+		len = json_dumpb(o, line, len, flags);
+	}
+	json_decref(o);
+	if (len == 0)
+		goto out;
+	line[len++] = '\n';
+	if ((fwrite(line, 1, len, tr.json) != len || fflush(tr.json) != 0) &&
+	    !tr.json_write_err) {
+		tr.json_write_err = true;
+		log_warnx("transcript: cannot write %s: %s", tr.json_path,
+		          strerror(errno));
+	}
+out:
+	if (line != stack)
+		free(line);
+}
+
+/* transcript_emit - record one event in every sink that wants it */
+void
+transcript_emit(const struct tr_event *ev)
+{
+	struct timespec ts;
+	struct tm tm;
+	int ms;
+
+	pthread_mutex_lock(&tr.lock);
+	if (tr.json == NULL &&
+	    (!tr.readable || (ev->kind == TR_INFO && !tr.verbose))) {
+		pthread_mutex_unlock(&tr.lock);
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	ms = (int)(ts.tv_nsec / 1000000);
+	if (tr.readable && (ev->kind != TR_INFO || tr.verbose))
+		emit_readable(ev, &tm, ms);
+	if (tr.json != NULL)
+		emit_json(ev, &tm, ms);
+	pthread_mutex_unlock(&tr.lock);
+}
+
+/* transcript_printf - record an event whose text is formatted */
+void
+transcript_printf(unsigned long session, enum tr_kind kind, const char *profile,
+                  const char *fmt, ...)
+{
+	struct tr_event ev = {
+	    .session = session, .kind = kind, .profile = profile};
+	char stack[TR_STACK_BUF], *text = stack;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(stack, sizeof(stack), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(stack)) {
+		if ((text = malloc((size_t)n + 1)) == NULL)
+			return;
+		va_start(ap, fmt);
+		vsnprintf(text, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
+	ev.text = text;
+	ev.len = (size_t)n;
+	transcript_emit(&ev);
+	if (text != stack)
+		free(text);
+}

@@ -1,0 +1,220 @@
+"""harness.py - run the real smtp-mimic binary and talk to it over sockets.
+
+Black-box tests import this: it starts the built binary (path in $SMTP_MIMIC,
+set by ctest) on a free loopback port with a private spool and a JSON Lines
+transcript, and offers a raw SMTP client that can tell how the server ended
+the TCP connection (FIN or RST). Nothing here knows any profile's strings:
+the tests state the exact replies they expect.
+"""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(os.path.dirname(HERE))
+BINARY = os.environ.get("SMTP_MIMIC", os.path.join(TOP, "build", "smtp-mimic"))
+PROFILES = os.environ.get("SMTP_MIMIC_PROFILES", os.path.join(TOP, "profiles"))
+FIXTURES = os.path.join(HERE, "profiles")
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                   "runtime error:")
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """One smtp-mimic process on a free port, with its own spool."""
+
+    def __init__(self, profile="standard", args=(), spool=True, seed=1):
+        self.dir = tempfile.mkdtemp(prefix="mimic-")
+        self.port = free_port()
+        self.spool = os.path.join(self.dir, "spool")
+        self.jsonl = os.path.join(self.dir, "transcript.jsonl")
+        self.stderr_path = os.path.join(self.dir, "stderr.txt")
+        cmd = [BINARY, "--profile", profile, "--profile-path", FIXTURES,
+               "--listen", "127.0.0.1:%d" % self.port,
+               "--spool", self.spool if spool else "none",
+               "--transcript", self.jsonl, "--seed", str(seed)]
+        cmd += list(args)
+        self.cmd = cmd
+        self.stderr = open(self.stderr_path, "wb")
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL,
+                                     stderr=self.stderr)
+        self._wait_ready()
+
+    def _wait_ready(self):
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("smtp-mimic exited %d: %s" % (
+                    self.proc.returncode, self.log()))
+            # Wait for the start-up line rather than probing the port, so
+            # no extra session shows up in the transcript.
+            if "listening on" in self.log():
+                return
+            time.sleep(0.02)
+        raise RuntimeError("smtp-mimic did not start: " + self.log())
+
+    def log(self):
+        """The readable transcript and messages on stderr so far."""
+        with open(self.stderr_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def events(self):
+        """The JSON Lines transcript, parsed."""
+        if not os.path.exists(self.jsonl):
+            return []
+        with open(self.jsonl, encoding="utf-8") as f:
+            return [json.loads(line) for line in f if line.strip()]
+
+    def wait_event(self, pred, timeout=10):
+        """Wait until an event satisfying pred is in the transcript."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for e in self.events():
+                if pred(e):
+                    return e
+            time.sleep(0.02)
+        raise AssertionError("no such event in transcript:\n" + self.log())
+
+    def messages(self):
+        """[(bytes, envelope dict)] for every message in spool/new."""
+        new = os.path.join(self.spool, "new")
+        out = []
+        if not os.path.isdir(new):
+            return out
+        for name in sorted(os.listdir(new)):
+            with open(os.path.join(new, name), "rb") as f:
+                body = f.read()
+            env_path = os.path.join(self.spool, "envelope", name + ".json")
+            with open(env_path, encoding="utf-8") as f:
+                env = json.load(f)
+            out.append((body, env))
+        return out
+
+    def tmp_files(self):
+        return os.listdir(os.path.join(self.spool, "tmp"))
+
+    def connect(self, **kw):
+        return Client(self.port, **kw)
+
+    def stop(self, sig=signal.SIGTERM, timeout=20):
+        """Stop the server; return its exit status; fail on sanitizer output."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise AssertionError("smtp-mimic did not stop on %s" % sig)
+        self.stderr.close()
+        log = self.log()
+        for mark in SANITIZER_MARKS:
+            if mark in log:
+                raise AssertionError("sanitizer report:\n" + log)
+        return self.proc.returncode
+
+    def cleanup(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        if not self.stderr.closed:
+            self.stderr.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Client:
+    """A raw SMTP client that reports exactly what came back."""
+
+    def __init__(self, port, host="127.0.0.1", timeout=10):
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.buf = b""
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode()
+        self.sock.sendall(data)
+
+    def _fill(self):
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise EOFError("server closed the connection; unread: %r"
+                           % self.buf)
+        self.buf += chunk
+
+    def line(self):
+        """One reply line without CRLF (str)."""
+        while b"\r\n" not in self.buf:
+            self._fill()
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line.decode("utf-8", "replace")
+
+    def reply(self):
+        """One whole reply (all lines of a multi-line reply), as a list."""
+        lines = [self.line()]
+        while len(lines[-1]) > 3 and lines[-1][3] == "-":
+            lines.append(self.line())
+        return lines
+
+    def cmd(self, text):
+        """Send a command line and return its reply lines."""
+        self.send(text + "\r\n")
+        return self.reply()
+
+    def ending(self, timeout=10):
+        """Read until the server ends the connection: 'fin' or 'rst'.
+
+        Anything still unread is returned too, as (how, bytes)."""
+        self.sock.settimeout(timeout)
+        data = self.buf
+        self.buf = b""
+        try:
+            while True:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    return "fin", data
+                data += chunk
+        except ConnectionResetError:
+            return "rst", data
+        except socket.timeout:
+            return "open", data
+
+    def close(self):
+        self.sock.close()
+
+
+class ServerTest(unittest.TestCase):
+    """Base class: self.start() a server; it is stopped and checked after."""
+
+    def setUp(self):
+        self.servers = []
+
+    def start(self, profile="standard", args=(), **kw):
+        srv = Server(profile, args, **kw)
+        self.servers.append(srv)
+        return srv
+
+    def tearDown(self):
+        for srv in self.servers:
+            try:
+                if srv.proc.poll() is None:
+                    status = srv.stop()
+                    self.assertEqual(status, 0, srv.log())
+            finally:
+                srv.cleanup()
+
+
+def have(tool):
+    return shutil.which(tool) is not None

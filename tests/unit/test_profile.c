@@ -1,0 +1,682 @@
+/*
+ * test_profile.c - unit tests for profile.c: loading, validation, extends.
+ *
+ * Table-driven: each case names a fixture under profiles/ (the tests run
+ * in tests/unit) and either the field values a good profile must have or
+ * the exact one-line error a bad one must produce. The shipped profiles
+ * in ../../profiles are loaded too when they exist.
+ *
+ * Not here: rule matching (test_rules.c), template expansion.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cmocka.h>
+
+#include "profile.h"
+#include "template.h"
+
+static const char *const fixture_dirs[] = {"profiles"};
+static const char *label; /* the running case, for got/want messages */
+
+/* ------------------------------------------------------------------ */
+/* got/want helpers                                                    */
+
+static void
+want_str(const char *field, const char *got, const char *want)
+{
+	if (got == NULL && want == NULL)
+		return;
+	if (got != NULL && want != NULL && strcmp(got, want) == 0)
+		return;
+	print_error("%s: %s\n  got:  %s\n  want: %s\n", label, field,
+	            got ? got : "(null)", want ? want : "(null)");
+	fail();
+}
+
+static void
+want_u64(const char *field, uint64_t got, uint64_t want)
+{
+	if (got == want)
+		return;
+	print_error("%s: %s\n  got:  %llu\n  want: %llu\n", label, field,
+	            (unsigned long long)got, (unsigned long long)want);
+	fail();
+}
+
+static void
+want_reply(const char *field, const struct reply_text *r, size_t n, ...)
+{
+	va_list ap;
+
+	want_u64(field, r->n, n);
+	va_start(ap, n);
+	for (size_t i = 0; i < n; i++)
+		want_str(field, r->lines[i], va_arg(ap, const char *));
+	va_end(ap);
+}
+
+#define WANT_STR(got, want) want_str(#got, got, want)
+#define WANT_U64(got, want) want_u64(#got, got, want)
+#define WANT_REPLY(p, id, ...)                                                 \
+	want_reply(reply_id_str(id), &(p)->replies[id], __VA_ARGS__)
+
+static const struct rule *
+rule_named(const struct profile *p, const char *name)
+{
+	for (size_t i = 0; i < p->nrules; i++)
+		if (strcmp(p->rules[i].name, name) == 0)
+			return &p->rules[i];
+	print_error("%s: no rule named %s\n", label, name);
+	fail();
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Good profiles                                                       */
+
+static void
+check_min(const struct profile *p)
+{
+	WANT_STR(p->name, "good-min");
+	WANT_STR(p->description, NULL);
+	WANT_STR(p->path, "profiles/good_min.yaml");
+	WANT_STR(p->hostname, "mx.lab.test");
+	WANT_REPLY(p, REPLY_GREETING, 1, "220 {hostname} ESMTP smtp-mimic");
+	WANT_REPLY(p, REPLY_HELO, 1, "250 {hostname}");
+	WANT_REPLY(p, REPLY_MAIL_OK, 1, "250 2.1.0 Ok");
+	WANT_REPLY(p, REPLY_DATA_OK, 1, "250 2.0.0 Ok: queued as {queue_id}");
+	WANT_REPLY(p, REPLY_VRFY, 1,
+	           "252 2.0.0 Cannot VRFY user, but will accept message and "
+	           "attempt delivery");
+	WANT_REPLY(p, REPLY_PARAM_UNKNOWN, 1,
+	           "555 5.5.4 Unsupported option: {param}");
+	WANT_REPLY(p, REPLY_SHUTDOWN, 1,
+	           "421 4.3.0 {hostname} Error: service shutting down");
+	for (int i = 0; i < REPLY_COUNT; i++)
+		if (p->replies[i].n != 1)
+			fail_msg("%s: reply %s has %zu lines", label,
+			         reply_id_str(i), p->replies[i].n);
+	WANT_STR(p->ehlo_greeting, "{hostname}");
+	WANT_U64(p->nehlo_keywords, 7);
+	WANT_STR(p->ehlo_keywords[0], "PIPELINING");
+	WANT_STR(p->ehlo_keywords[1], "SIZE 10485760");
+	WANT_STR(p->ehlo_keywords[6], "CHUNKING");
+	WANT_U64(p->ext, EXT_PIPELINING | EXT_SIZE | EXT_ENHANCEDSTATUSCODES |
+	                     EXT_8BITMIME | EXT_SMTPUTF8 | EXT_DSN |
+	                     EXT_CHUNKING);
+	WANT_U64(p->ext_size, 10485760);
+	WANT_U64(p->nauth_mechs, 0);
+	WANT_U64(p->commands, (1u << VERB_COUNT) - 1);
+	WANT_U64(p->eol, EOL_STRICT);
+	WANT_U64(p->limits.line_length, 512);
+	WANT_U64(p->limits.text_line_length, 1000);
+	WANT_U64(p->limits.recipients, 100);
+	WANT_U64(p->limits.message_size, 10485760); /* from SIZE */
+	WANT_U64(p->limits.header_size, 0);
+	WANT_U64(p->limits.bad_commands, 0);
+	WANT_U64(p->limits.bad_commands_close, CLOSE_FIN);
+	WANT_U64(p->limits.idle_timeout_ms, 300000);
+	WANT_U64(p->limits.connection_timeout_ms, 0);
+	WANT_U64(p->limits.hang_timeout_ms, 600000);
+	WANT_U64(p->limits.max_sessions, 1000);
+	WANT_U64(p->limits.max_sessions_per_client, 0);
+	WANT_U64(p->auth.ncreds, 0);
+	WANT_U64(p->auth.accept_any, false);
+	WANT_U64(p->nrules, 0);
+}
+
+static void
+check_full(const struct profile *p)
+{
+	const struct rule *r;
+
+	WANT_STR(p->name, "good-full");
+	WANT_STR(p->description, "every key set");
+	WANT_STR(p->hostname, "full.lab.test");
+	WANT_REPLY(p, REPLY_GREETING, 2, "220-{hostname} first", "220 second");
+	WANT_STR(p->ehlo_greeting, "{hostname} Hello [{client_ip}]");
+	WANT_U64(p->nehlo_keywords, 7);
+	WANT_STR(p->ehlo_keywords[2], "AUTH plain Login");
+	WANT_STR(p->ehlo_keywords[6], "XRDST");
+	WANT_U64(p->ext, EXT_SIZE | EXT_PIPELINING | EXT_AUTH | EXT_STARTTLS |
+	                     EXT_8BITMIME);
+	WANT_U64(p->ext_size, 36700160);
+	WANT_U64(p->nauth_mechs, 2);
+	WANT_STR(p->auth_mechs[0], "PLAIN");
+	WANT_STR(p->auth_mechs[1], "LOGIN");
+	WANT_U64(p->commands, 1u << VERB_EHLO | 1u << VERB_HELO |
+	                          1u << VERB_MAIL | 1u << VERB_RCPT |
+	                          1u << VERB_DATA | 1u << VERB_QUIT);
+	WANT_U64(p->eol, EOL_LENIENT);
+	WANT_REPLY(p, REPLY_MAIL_OK, 1, "250 2.1.0 Sender OK");
+	WANT_REPLY(p, REPLY_HELP, 2,
+	           "214-The following commands are recognized",
+	           "214 rcpt rset vrfy");
+	WANT_REPLY(p, REPLY_QUIT, 1, "221 it's {hostname}");
+	WANT_REPLY(p, REPLY_RSET_OK, 1, "250");
+	WANT_REPLY(p, REPLY_RCPT_OK, 1, "250 2.1.5 Ok"); /* default kept */
+	WANT_U64(p->limits.line_length, 1024);
+	WANT_U64(p->limits.text_line_length, 2000);
+	WANT_U64(p->limits.recipients, 5);
+	WANT_U64(p->limits.message_size, 36700160); /* from SIZE */
+	WANT_U64(p->limits.header_size, 65536);
+	WANT_U64(p->limits.bad_commands, 5);
+	WANT_U64(p->limits.bad_commands_close, CLOSE_RST);
+	WANT_U64(p->limits.idle_timeout_ms, 300000);
+	WANT_U64(p->limits.connection_timeout_ms, 250);
+	WANT_U64(p->limits.hang_timeout_ms, 3600000);
+	WANT_U64(p->limits.max_sessions, 10);
+	WANT_U64(p->limits.max_sessions_per_client, 2);
+	WANT_U64(p->auth.ncreds, 2);
+	WANT_STR(p->auth.creds[0].user, "alice");
+	WANT_STR(p->auth.creds[0].password, "secret");
+	WANT_STR(p->auth.creds[1].password, "p w");
+	WANT_U64(p->auth.accept_any, true);
+	WANT_U64(p->auth.require_tls, true);
+
+	WANT_U64(p->nrules, 6);
+	r = rule_named(p, "tarpit");
+	WANT_STR(p->rules[0].name, "tarpit");
+	WANT_STR(r->why, "tarpit unknown recipients");
+	WANT_U64(r->enabled, true);
+	WANT_U64((uint64_t)(r->probability * 1000), 500);
+	WANT_U64(r->times, 3);
+	WANT_U64(r->line, 40);
+	WANT_U64(r->when.hook, HOOK_COMMAND);
+	WANT_U64(r->when.verb, VERB_RCPT);
+	WANT_STR(r->when.verb_name, "RCPT");
+	WANT_U64(r->when.nth, 2);
+	WANT_STR(r->when.arg_pattern, "unknown@");
+	WANT_U64(regexec(&r->when.arg_re, "TO:<UNKNOWN@x>", 0, NULL, 0), 0);
+	WANT_U64(r->act.delay_ms, 5000);
+	WANT_U64(r->act.has_reply, true);
+	WANT_REPLY(p, REPLY_MAIL_OK, 1, "250 2.1.0 Sender OK");
+	want_reply("tarpit reply", &r->act.reply, 1, "550 5.1.1 User unknown");
+	WANT_U64(r->act.close, CLOSE_NONE);
+
+	r = rule_named(p, "xexch");
+	WANT_U64(r->when.verb, (uint64_t)(int64_t)VERB_UNKNOWN);
+	WANT_STR(r->when.verb_name, "XEXCH50");
+	want_reply("xexch reply", &r->act.reply, 2, "500-a", "500 b");
+	WANT_U64(r->act.close, CLOSE_FIN);
+	WANT_U64(r->probability == 1.0, true);
+
+	r = rule_named(p, "local");
+	WANT_U64(r->enabled, false);
+	WANT_U64(r->when.hook, HOOK_CONNECT);
+	WANT_STR(r->when.client_pattern, "^127\\.");
+	WANT_U64(regexec(&r->when.client_re, "127.0.0.1", 0, NULL, 0), 0);
+	WANT_U64(regexec(&r->when.client_re, "10.0.0.1", 0, NULL, 0) != 0,
+	         true);
+	WANT_U64(r->act.close, CLOSE_SILENT);
+
+	r = rule_named(p, "any-connect");
+	WANT_U64(r->when.hook, HOOK_CONNECT);
+	WANT_STR(r->when.client_pattern, NULL);
+	WANT_U64(r->act.hang, true);
+	WANT_U64(r->act.delay_ms, 1500);
+	WANT_U64(r->act.has_reply, false);
+
+	r = rule_named(p, "dkim");
+	WANT_U64(r->when.hook, HOOK_HEADER);
+	WANT_STR(r->when.header_name, "DKIM-Signature");
+	WANT_U64(r->when.header_duplicate, true);
+	WANT_U64(r->act.close, CLOSE_RST);
+
+	r = rule_named(p, "big");
+	WANT_U64(r->when.hook, HOOK_DATA);
+	WANT_U64(r->when.size_over, 1048576);
+}
+
+static void
+check_child(const struct profile *p)
+{
+	const struct rule *r;
+
+	WANT_STR(p->name, "good-child");
+	WANT_STR(p->description, NULL); /* never inherited */
+	WANT_STR(p->hostname, "child.lab.test");
+	WANT_STR(p->ehlo_greeting, "parent {hostname}"); /* ehlo merged */
+	WANT_U64(p->nehlo_keywords, 2);                  /* list replaced */
+	WANT_STR(p->ehlo_keywords[0], "DSN");
+	WANT_U64(p->ext, EXT_DSN | EXT_SIZE);
+	WANT_U64(p->ext_size, 2000);
+	WANT_U64(p->limits.message_size, 2000);
+	WANT_REPLY(p, REPLY_MAIL_OK, 1, "250 parent mail");
+	WANT_REPLY(p, REPLY_RCPT_OK, 1, "250 child rcpt");
+	WANT_REPLY(p, REPLY_QUIT, 1, "221 2.0.0 Bye");
+	WANT_U64(p->limits.recipients, 9);
+	WANT_U64(p->limits.idle_timeout_ms, 60000);
+	WANT_U64(p->auth.ncreds, 1);
+	WANT_STR(p->auth.creds[0].user, "p");
+	WANT_U64(p->auth.accept_any, true);
+	WANT_U64(p->auth.require_tls, true);
+	WANT_U64(p->nrules, 3);
+	/* overridden in place: keeps its slot, when, do and why */
+	WANT_STR(p->rules[0].name, "first");
+	r = &p->rules[0];
+	WANT_U64(r->enabled, false);
+	WANT_STR(r->why, "parent first");
+	WANT_U64(r->when.verb, VERB_RCPT);
+	WANT_U64(r->act.delay_ms, 1000);
+	WANT_STR(p->rules[1].name, "second");
+	WANT_U64(p->rules[1].enabled, true);
+	WANT_STR(p->rules[2].name, "third");
+	WANT_U64(p->rules[2].when.hook, HOOK_DATA);
+	WANT_U64(p->rules[2].when.size_over, 0);
+}
+
+static void
+check_grandchild(const struct profile *p)
+{
+	const struct rule *r;
+
+	WANT_STR(p->name, "good-grandchild");
+	WANT_STR(p->description, "grandchild");
+	WANT_STR(p->hostname, "child.lab.test");
+	WANT_U64(p->limits.recipients, 9);
+	WANT_U64(p->nrules, 3);
+	r = &p->rules[1];
+	WANT_STR(r->name, "second");
+	WANT_U64((uint64_t)(r->probability * 100), 25);
+	WANT_STR(r->when.client_pattern, "^10\\.");
+	WANT_U64(r->act.close, CLOSE_FIN); /* "do" kept from the parent */
+	WANT_U64(p->rules[0].enabled, false);
+}
+
+static void
+check_size(const struct profile *p)
+{
+	WANT_U64(p->limits.message_size, 10485760);
+	WANT_U64(p->ext_size, 10485760);
+	WANT_U64(p->ext, EXT_SIZE | EXT_8BITMIME);
+	WANT_STR(p->ehlo_keywords[0], "SIZE {max_size}");
+}
+
+static void
+check_size_zero(const struct profile *p)
+{
+	WANT_U64(p->limits.message_size, 0);
+	WANT_U64(p->ext_size, 5000);
+}
+
+struct good_case {
+	const char *label;
+	const char *load; /* NAME (looked up in profiles/) or a path */
+	void (*check)(const struct profile *p);
+};
+
+static const struct good_case good_cases[] = {
+    {"defaults", "good_min", check_min},
+    {"every key", "good_full", check_full},
+    {"every key, by path", "profiles/good_full.yaml", check_full},
+    {"extends overlay", "good_child", check_child},
+    {"extends by path, two levels", "good_grandchild", check_grandchild},
+    {"SIZE {max_size}", "good_size", check_size},
+    {"explicit message_size 0", "good_size_zero", check_size_zero},
+};
+
+static void
+test_good(void **state)
+{
+	const struct good_case *c = *state;
+	char err[2048] = "";
+	struct profile *p;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out;
+
+	label = c->label;
+	p = profile_load(c->load, fixture_dirs, 1, err, sizeof(err));
+	if (p == NULL)
+		fail_msg("%s: load failed\n  got:  %s\n  want: success", label,
+		         err);
+	c->check(p);
+	/* the summary must not crash or leak */
+	out = open_memstream(&buf, &len);
+	assert_non_null(out);
+	profile_summary(p, out);
+	fclose(out);
+	assert_non_null(strstr(buf, p->name));
+	free(buf);
+	/* refcount: the second unref frees */
+	assert_ptr_equal(profile_ref(p), p);
+	profile_unref(p);
+	profile_unref(p);
+}
+
+/* ------------------------------------------------------------------ */
+/* Bad profiles: the exact error line                                  */
+
+struct bad_case {
+	const char *label;
+	const char *load;
+	const char *want; /* "%s": the known placeholder list */
+};
+
+static const struct bad_case bad_cases[] = {
+    {"unknown top-level key", "bad_top_key",
+     "profiles/bad_top_key.yaml:3:1: unknown key \"hostnme\" (known: "
+     "name, description, extends, hostname, greeting, ehlo, commands, "
+     "line_endings, replies, limits, auth, rules)"},
+    {"unknown key in limits", "bad_limits_key",
+     "profiles/bad_limits_key.yaml:4:3: unknown key \"repiles\" under "
+     "\"limits\" (known: line_length, text_line_length, recipients, "
+     "message_size, header_size, bad_commands, bad_commands_close, "
+     "idle_timeout, connection_timeout, hang_timeout, max_sessions, "
+     "max_sessions_per_client)"},
+    {"wrong type: list where string", "bad_type",
+     "profiles/bad_type.yaml:2:11: wrong type for \"hostname\": a list "
+     "(expected a string)"},
+    {"bad duration", "bad_duration",
+     "profiles/bad_duration.yaml:3:17: bad duration \"5x\" for "
+     "\"limits.idle_timeout\" (use a number with ms, s, m or h, e.g. "
+     "250ms, 300s, 5m; a bare number is milliseconds)"},
+    {"bad size suffix", "bad_size",
+     "profiles/bad_size.yaml:3:17: bad size \"10X\" for "
+     "\"limits.message_size\" (use a number of bytes, optionally with K, "
+     "M or G, e.g. 36M)"},
+    {"bad regex", "bad_regex",
+     "profiles/bad_regex.yaml:5:34: bad regular expression \"unknown(@\" "
+     "for \"rules.broken.when.command.arg\": Unmatched ( or \\( (use "
+     "POSIX extended syntax, e.g. \"^unknown@\")"},
+    {"unknown placeholder, plain scalar", "bad_placeholder",
+     "profiles/bad_placeholder.yaml:2:32: unknown placeholder "
+     "\"{hostnme}\" in \"greeting\" (known: %s; write \"{{\" for a "
+     "literal \"{\")"},
+    {"unknown placeholder, single-quoted with ''", "bad_placeholder_quoted",
+     "profiles/bad_placeholder_quoted.yaml:3:21: unknown placeholder "
+     "\"{byebye}\" in \"replies.quit\" (known: %s; write \"{{\" for a "
+     "literal \"{\")"},
+    {"unknown placeholder after an escape: node position",
+     "bad_placeholder_escaped",
+     "profiles/bad_placeholder_escaped.yaml:3:26: unknown placeholder "
+     "\"{nope}\" in \"ehlo.keywords\" (known: %s; write \"{{\" for a "
+     "literal \"{\")"},
+    {"unclosed placeholder", "bad_unclosed",
+     "profiles/bad_unclosed.yaml:3:27: unclosed \"{\" in "
+     "\"replies.data_ok\" (close the placeholder with \"}\", or write "
+     "\"{{\" for a literal \"{\")"},
+    {"bad reply code", "bad_reply_code",
+     "profiles/bad_reply_code.yaml:3:12: bad reply code in "
+     "\"replies.mail_ok\": \"25 ok\" (start with a three-digit code from "
+     "200 to 599, then a space)"},
+    {"multi-line reply without -", "bad_multiline",
+     "profiles/bad_multiline.yaml:4:7: line 1 of \"replies.help\" needs "
+     "\"-\" after the code, it is not the last line (write \"214-\" on "
+     "every line but the last)"},
+    {"multi-line reply ending in -", "bad_multiline_last",
+     "profiles/bad_multiline_last.yaml:3:23: last line of "
+     "\"replies.help\" needs a space after the code, not \"-\" (write "
+     "\"214 \" on the last line)"},
+    {"reply with a line break", "bad_reply_linebreak",
+     "profiles/bad_reply_linebreak.yaml:3:9: \"replies.help\" contains a "
+     "line break (use a list of strings, one per reply line)"},
+    {"greeting under replies", "bad_greeting_in_replies",
+     "profiles/bad_greeting_in_replies.yaml:3:3: \"greeting\" does not go "
+     "under \"replies\" (move it to the top level: greeting: \"220 "
+     "...\")"},
+    {"two hook keys in when", "bad_two_hooks",
+     "profiles/bad_two_hooks.yaml:6:7: \"rules.both.when\" has two hooks, "
+     "\"command\" and \"connect\" (a rule has exactly one hook; split it "
+     "into two rules)"},
+    {"rule without when", "bad_rule_no_when",
+     "profiles/bad_rule_no_when.yaml:3:5: rule \"lonely\" has no \"when\" "
+     "(say when it fires: connect, command, header or data)"},
+    {"empty do", "bad_do_empty",
+     "profiles/bad_do_empty.yaml:5:9: \"rules.idle.do\" is empty (give at "
+     "least one of delay, reply, close, hang)"},
+    {"duplicate rule name", "bad_dup_rule",
+     "profiles/bad_dup_rule.yaml:6:11: duplicate rule name \"same\" "
+     "(first at line 3; rule names must be unique)"},
+    {"probability out of range", "bad_probability",
+     "profiles/bad_probability.yaml:4:18: bad probability \"1.5\" for "
+     "\"rules.maybe.probability\" (use a number greater than 0 and at "
+     "most 1, e.g. 0.25)"},
+    {"missing name", "bad_no_name",
+     "profiles/bad_no_name.yaml:2:1: missing required key \"name\" (add "
+     "e.g. \"name: my-profile\", using a-z, 0-9, \".\", \"_\" and "
+     "\"-\")"},
+    {"bad name", "bad_name",
+     "profiles/bad_name.yaml:1:7: bad name \"Bad Name\" (use only a-z, "
+     "0-9, \".\", \"_\" and \"-\")"},
+    {"unknown command", "bad_command",
+     "profiles/bad_command.yaml:2:18: unknown command \"XYZZY\" in "
+     "\"commands\" (known: HELO, EHLO, MAIL, RCPT, DATA, BDAT, RSET, "
+     "NOOP, QUIT, VRFY, HELP, AUTH, STARTTLS)"},
+    {"bad SIZE keyword", "bad_keyword_size",
+     "profiles/bad_keyword_size.yaml:3:26: bad \"SIZE\" keyword \"SIZE "
+     "lots\" in \"ehlo.keywords\" (write \"SIZE\" and a number of bytes, "
+     "e.g. \"SIZE 10485760\")"},
+    {"extends cycle", "bad_cycle_a",
+     "profiles/bad_cycle_b.yaml:2:10: extends cycle: cycle-a -> cycle-b "
+     "-> cycle-a (remove one of these \"extends\")"},
+    {"extends missing parent", "bad_extends_missing",
+     "profiles/bad_extends_missing.yaml:2:10: extends: profile "
+     "\"no_such_parent\" not found (looked in: "
+     "profiles/no_such_parent.yaml)"},
+    {"error in the parent", "bad_parent_error",
+     "profiles/bad_top_key.yaml:3:1: unknown key \"hostnme\" (known: "
+     "name, description, extends, hostname, greeting, ehlo, commands, "
+     "line_endings, replies, limits, auth, rules)"},
+    {"duplicate key", "bad_dup_key",
+     "profiles/bad_dup_key.yaml:5:1: duplicate key \"hostname\" (first at "
+     "line 2; keep one)"},
+    {"YAML syntax error", "bad_syntax",
+     "profiles/bad_syntax.yaml:4:2: YAML syntax error: did not find "
+     "expected key while parsing a block mapping at line 1 (check "
+     "indentation and quoting)"},
+    {"empty file", "bad_empty",
+     "profiles/bad_empty.yaml:1:1: empty profile (a profile is a mapping "
+     "with at least \"name:\")"},
+    {"two documents", "bad_two_docs",
+     "profiles/bad_two_docs.yaml:2:1: a second YAML document (a profile "
+     "file holds one document; remove the \"---\" and what follows)"},
+    {"profile not found", "no_such_profile",
+     "no_such_profile: profile not found (looked in: "
+     "profiles/no_such_profile.yaml; --list-profiles shows the known "
+     "ones)"},
+    {"file not found", "profiles/none.yaml",
+     "profiles/none.yaml: cannot open: No such file or directory (check "
+     "the path)"},
+};
+
+static void
+test_bad(void **state)
+{
+	const struct bad_case *c = *state;
+	char err[2048] = "", known[512] = "", want[2048];
+	struct profile *p;
+	size_t off = 0;
+
+	label = c->label;
+	for (int i = 0; i < TPL_COUNT; i++)
+		off +=
+		    (size_t)snprintf(known + off, sizeof(known) - off, "%s{%s}",
+		                     i ? ", " : "", template_var_name(i));
+	snprintf(want, sizeof(want), c->want, known);
+	p = profile_load(c->load, fixture_dirs, 1, err, sizeof(err));
+	if (p != NULL) {
+		profile_unref(p);
+		fail_msg("%s: loaded\n  got:  success\n  want: %s", label,
+		         want);
+	}
+	if (strcmp(err, want) != 0)
+		fail_msg("%s\n  got:  %s\n  want: %s", label, err, want);
+	if (strchr(err, '\n') != NULL)
+		fail_msg("%s: error is not one line", label);
+}
+
+/* ------------------------------------------------------------------ */
+/* Tables, lookup, listing, shipped profiles                           */
+
+static void
+test_names(void **state)
+{
+	(void)state;
+	label = "names";
+	for (int i = 0; i < REPLY_COUNT; i++)
+		assert_int_equal(reply_id_from_str(reply_id_str(i)), i);
+	WANT_STR(reply_id_str(REPLY_GREETING), "greeting");
+	WANT_STR(reply_id_str(REPLY_SHUTDOWN), "shutdown");
+	assert_int_equal(reply_id_from_str("nope"), -1);
+	WANT_STR(close_how_str(CLOSE_NONE), "none");
+	WANT_STR(close_how_str(CLOSE_FIN), "fin");
+	WANT_STR(close_how_str(CLOSE_SILENT), "silent");
+	WANT_STR(close_how_str(CLOSE_RST), "rst");
+	WANT_STR(hook_str(HOOK_CONNECT), "connect");
+	WANT_STR(hook_str(HOOK_DATA), "data");
+	for (int v = 0; v < VERB_COUNT; v++)
+		assert_int_equal(
+		    verb_from_str(verb_str(v), strlen(verb_str(v))), v);
+	assert_int_equal(verb_from_str("starttls", 8), VERB_STARTTLS);
+	assert_int_equal(verb_from_str("MAILX", 4), VERB_MAIL);
+	assert_int_equal(verb_from_str("MAI", 3), VERB_UNKNOWN);
+	assert_int_equal(verb_from_str("XEXCH50", 7), VERB_UNKNOWN);
+}
+
+static void
+test_search_order(void **state)
+{
+	const char *const dirs[] = {"no-such-dir", "profiles"};
+	char err[1024];
+	struct profile *p;
+
+	(void)state;
+	label = "search order";
+	p = profile_load("good_min", dirs, 2, err, sizeof(err));
+	if (p == NULL)
+		fail_msg("%s: %s", label, err);
+	WANT_STR(p->path, "profiles/good_min.yaml");
+	profile_unref(p);
+	p = profile_load("nope", dirs, 2, err, sizeof(err));
+	assert_null(p);
+	WANT_STR(err, "nope: profile not found (looked in: "
+	              "no-such-dir/nope.yaml, profiles/nope.yaml; "
+	              "--list-profiles shows the known ones)");
+	p = profile_load("nope", NULL, 0, err, sizeof(err));
+	assert_null(p);
+	WANT_STR(err, "nope: profile not found (looked in: no profile "
+	              "directories given; --list-profiles shows the known "
+	              "ones)");
+}
+
+/* The line of out that starts with "name ", or fail. */
+static const char *
+list_line(const char *out, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *s = out; s != NULL && *s; s = strchr(s, '\n')) {
+		if (*s == '\n')
+			s++;
+		if (strncmp(s, name, n) == 0 && s[n] == ' ')
+			return s;
+	}
+	fail_msg("profile_list: no line for %s in:\n%s", name, out);
+	return NULL;
+}
+
+static void
+test_list(void **state)
+{
+	/* the same dir twice: every name is listed once */
+	const char *const dirs[] = {"profiles", "profiles"};
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+	const char *l, *l2;
+	int lines = 0;
+
+	(void)state;
+	profile_list(dirs, 2, out);
+	fclose(out);
+	l = list_line(buf, "good_full");
+	assert_true(strncmp(strchr(l, ' '), "       ", 5) == 0);
+	assert_non_null(strstr(l, "  every key set\n"));
+	l = list_line(buf, "bad_top_key");
+	assert_true(
+	    strncmp(strstr(l, "  (invalid: "),
+	            "  (invalid: profiles/bad_top_key.yaml:3:1: unknown "
+	            "key \"hostnme\"",
+	            40) == 0);
+	/* sorted */
+	l = list_line(buf, "bad_command");
+	l2 = list_line(buf, "good_min");
+	assert_true(l < l2);
+	for (const char *s = buf; *s; s++)
+		lines += *s == '\n';
+	assert_int_equal(lines, 39);
+	free(buf);
+}
+
+static void
+test_shipped(void **state)
+{
+	static const char *const dirs[] = {"../../profiles"};
+	static const char *const names[] = {"standard", "exchange2013", "esa"};
+	int loaded = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char path[256], err[2048];
+		struct stat st;
+		struct profile *p;
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *out;
+
+		snprintf(path, sizeof(path), "%s/%s.yaml", dirs[0], names[i]);
+		if (stat(path, &st) != 0)
+			continue;
+		label = names[i];
+		p = profile_load(names[i], dirs, 1, err, sizeof(err));
+		if (p == NULL)
+			fail_msg("shipped %s\n  got:  %s\n  want: success",
+			         names[i], err);
+		WANT_STR(p->name, names[i]);
+		if (strcmp(names[i], "exchange2013") == 0) {
+			WANT_U64(p->limits.message_size, 37748736);
+			WANT_U64(p->ext & EXT_STARTTLS, EXT_STARTTLS);
+			WANT_U64(p->nauth_mechs, 1);
+			WANT_STR(p->auth_mechs[0], "NTLM");
+		}
+		out = open_memstream(&buf, &len);
+		profile_summary(p, out);
+		fclose(out);
+		free(buf);
+		profile_unref(p);
+		loaded++;
+	}
+	if (loaded == 0)
+		skip();
+}
+
+int
+main(void)
+{
+	struct CMUnitTest tests[sizeof(good_cases) / sizeof(good_cases[0]) +
+	                        sizeof(bad_cases) / sizeof(bad_cases[0]) + 5];
+	size_t n = 0;
+
+	for (size_t i = 0; i < sizeof(good_cases) / sizeof(good_cases[0]); i++)
+		tests[n++] =
+		    (struct CMUnitTest){good_cases[i].label, test_good, NULL,
+		                        NULL, (void *)&good_cases[i]};
+	for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++)
+		tests[n++] =
+		    (struct CMUnitTest){bad_cases[i].label, test_bad, NULL,
+		                        NULL, (void *)&bad_cases[i]};
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_names);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_search_order);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_list);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_shipped);
+	return _cmocka_run_group_tests("profile", tests, n, NULL, NULL);
+}

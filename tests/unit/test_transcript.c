@@ -1,0 +1,548 @@
+/*
+ * test_transcript.c - transcript.c: the escaping table, JSON Lines parsed
+ * back with jansson (fields, invalid UTF-8 as escaped text + hex, append,
+ * stdout), the readable lines on stderr, and whole lines under threads.
+ */
+#include <fcntl.h>
+#include <pthread.h>
+#include <regex.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "transcript.h"
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+/* A temp file name for a JSON sink; the file itself is not created. */
+static void
+temp_path(char *path, size_t len)
+{
+	char dir[] = "/tmp/test_transcript.XXXXXX";
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, len, "%s/t.jsonl", dir);
+}
+
+static void
+remove_temp(const char *path)
+{
+	char *dir = strdup(path);
+
+	assert_non_null(dir);
+	unlink(path);
+	*strrchr(dir, '/') = '\0';
+	rmdir(dir);
+	free(dir);
+}
+
+static char *
+read_fd(int fd)
+{
+	off_t len = lseek(fd, 0, SEEK_END);
+	char *buf;
+
+	assert_true(len >= 0);
+	buf = calloc(1, (size_t)len + 1);
+	assert_non_null(buf);
+	assert_int_equal(pread(fd, buf, (size_t)len, 0), len);
+	return buf;
+}
+
+/* Split buf into lines in place; returns how many (at most max). */
+static size_t
+split_lines(char *buf, char **lines, size_t max)
+{
+	size_t n = 0;
+	char *p = buf, *nl;
+
+	while (*p != '\0' && n < max && (nl = strchr(p, '\n')) != NULL) {
+		*nl = '\0';
+		lines[n++] = p;
+		p = nl + 1;
+	}
+	assert_true(*p == '\0'); /* every line ends in \n */
+	return n;
+}
+
+/* Redirect fd (stdout or stderr) to a temp file while fn runs. */
+static char *
+capture(int target, void (*fn)(void))
+{
+	char path[] = "/tmp/test_transcript.XXXXXX";
+	int fd = mkstemp(path), saved;
+	char *buf;
+
+	assert_true(fd >= 0);
+	unlink(path);
+	fflush(stdout);
+	fflush(stderr);
+	saved = dup(target);
+	assert_true(saved >= 0);
+	assert_true(dup2(fd, target) >= 0);
+	fn();
+	fflush(stdout);
+	fflush(stderr);
+	assert_true(dup2(saved, target) >= 0);
+	close(saved);
+	buf = read_fd(fd);
+	close(fd);
+	return buf;
+}
+
+static void
+test_kind_str(void **state)
+{
+	static const struct {
+		enum tr_kind kind;
+		const char *want;
+	} cases[] = {
+	    {TR_CONNECT, "connect"}, {TR_CLOSE, "close"}, {TR_CLIENT, "C"},
+	    {TR_SERVER, "S"},        {TR_RULE, "rule"},   {TR_INFO, "info"},
+	    {TR_WARN, "warn"},       {TR_COUNT, "?"},
+	};
+	size_t i;
+	int failed = 0;
+
+	(void)state;
+	for (i = 0; i < NELEM(cases); i++) {
+		const char *got = tr_kind_str(cases[i].kind);
+		if (strcmp(got, cases[i].want) != 0) {
+			print_error("kind %d: got \"%s\", want \"%s\"\n",
+			            (int)cases[i].kind, got, cases[i].want);
+			failed++;
+		}
+	}
+	assert_int_equal(failed, 0);
+}
+
+struct escape_case {
+	const char *label;
+	const char *in;
+	size_t len;
+	size_t outlen;
+	const char *want;
+};
+
+#define ESC(label, lit, outlen, want)                                          \
+	{                                                                      \
+		label, lit, sizeof(lit) - 1, outlen, want                      \
+	}
+
+static const struct escape_case escape_cases[] = {
+    ESC("plain", "EHLO gw.test", 64, "EHLO gw.test"),
+    ESC("empty", "", 64, ""),
+    ESC("crlf", "QUIT\r\n", 64, "QUIT\\r\\n"),
+    ESC("tab", "a\tb", 64, "a\\tb"),
+    ESC("backslash", "a\\b", 64, "a\\\\b"),
+    ESC("nul", "a\0b", 64, "a\\x00b"),
+    ESC("escape", "\x1b[2J", 64, "\\x1b[2J"),
+    ESC("del", "\x7f", 64, "\\x7f"),
+    ESC("latin1 byte", "caf\xe9", 64, "caf\\xe9"),
+    ESC("utf8 2-byte", "caf\xc3\xa9", 64, "caf\xc3\xa9"),
+    ESC("utf8 3-byte", "\xe2\x82\xac", 64, "\xe2\x82\xac"),
+    ESC("utf8 4-byte", "\xf0\x9f\x93\xa7", 64, "\xf0\x9f\x93\xa7"),
+    ESC("C1 control", "\xc2\x85", 64, "\\xc2\\x85"),
+    ESC("truncated seq", "a\xc3", 64, "a\\xc3"),
+    ESC("bad continuation", "\xc3(", 64, "\\xc3("),
+    ESC("overlong", "\xc0\xaf", 64, "\\xc0\\xaf"),
+    ESC("overlong 3-byte", "\xe0\x80\xaf", 64, "\\xe0\\x80\\xaf"),
+    ESC("surrogate", "\xed\xa0\x80", 64, "\\xed\\xa0\\x80"),
+    ESC("past U+10FFFF", "\xf4\x90\x80\x80", 64, "\\xf4\\x90\\x80\\x80"),
+    ESC("fits exactly", "abc", 4, "abc"),
+    ESC("truncated plain", "abcdef", 4, "abc"),
+    ESC("no half \\r", "ab\r", 4, "ab"),
+    ESC("no half \\xNN", "a\xff", 4, "a"),
+    ESC("no half utf8", "a\xe2\x82\xac", 4, "a"),
+    ESC("outlen 1", "abc", 1, ""),
+};
+
+static void
+test_escape(void **state)
+{
+	char out[64];
+	size_t i;
+	int failed = 0;
+
+	(void)state;
+	for (i = 0; i < NELEM(escape_cases); i++) {
+		const struct escape_case *c = &escape_cases[i];
+		memset(out, 'Z', sizeof(out));
+		char *got = transcript_escape(c->in, c->len, out, c->outlen);
+		if (got != out || strcmp(got, c->want) != 0 ||
+		    memchr(out, '\0', c->outlen) == NULL) {
+			print_error("%s: got \"%s\", want \"%s\"\n", c->label,
+			            got, c->want);
+			failed++;
+		}
+	}
+	/* outlen 0: nothing written, nothing read */
+	out[0] = 'Z';
+	assert_ptr_equal(transcript_escape("abc", 3, out, 0), out);
+	assert_int_equal(out[0], 'Z');
+	assert_int_equal(failed, 0);
+}
+
+/* One event, and what its JSON line must hold. */
+struct json_case {
+	struct tr_event ev;
+	const char *text; /* want "text" ... */
+	size_t textlen;   /* ... of this many bytes */
+	const char *hex;  /* want "hex", or NULL for absent */
+};
+
+#define T(s) s, sizeof(s) - 1
+
+static const struct json_case json_cases[] = {
+    {{7, TR_CONNECT, T("127.0.0.1:53312 -> 127.0.0.1:2525 profile=esa"), NULL,
+      NULL, "esa"},
+     T("127.0.0.1:53312 -> 127.0.0.1:2525 profile=esa"),
+     NULL},
+    /* text is not NUL-terminated: only len counts */
+    {{7, TR_CLIENT, "EHLO gw.test\r\nMAIL", 12, NULL, NULL, "esa"},
+     T("EHLO gw.test"),
+     NULL},
+    {{7, TR_SERVER, T("250-mx1.lab.test\r\n"), NULL, NULL, NULL},
+     T("250-mx1.lab.test\r\n"),
+     NULL},
+    {{7, TR_RULE, T("close fin"), "CSCwh48138", "Schannel drops it", "esa"},
+     T("close fin"),
+     NULL},
+    {{7, TR_SERVER, T("421 4.3.2 bye"), "busy", NULL, "esa"},
+     T("421 4.3.2 bye"),
+     NULL},
+    {{7, TR_INFO, T("queued as 4F2A"), NULL, NULL, NULL},
+     T("queued as 4F2A"),
+     NULL},
+    {{8, TR_WARN, T("line too long"), NULL, NULL, NULL},
+     T("line too long"),
+     NULL},
+    {{8, TR_CLIENT, T("MAIL FROM:<\xff\xfe@x>\r\n"), NULL, NULL, NULL},
+     T("MAIL FROM:<\\xff\\xfe@x>\\r\\n"),
+     "4d41494c2046524f4d3a3cfffe40783e0d0a"},
+    {{8, TR_CLIENT, T("RCPT TO:<jos\xc3\xa9@x>"), NULL, NULL, NULL},
+     T("RCPT TO:<jos\xc3\xa9@x>"),
+     NULL},
+    /* NUL: valid UTF-8, but \u0000 breaks strict parsers */
+    {{8, TR_CLIENT, T("a\0b"), NULL, NULL, NULL}, T("a\\x00b"), "610062"},
+    {{9, TR_CLOSE, NULL, 0, NULL, NULL, NULL}, T(""), NULL},
+};
+
+static void
+check_opt(int *failed, size_t i, json_t *o, const char *key, const char *want)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (want == NULL && v != NULL) {
+		print_error("case %zu: \"%s\" present, want absent\n", i, key);
+		(*failed)++;
+	} else if (want != NULL &&
+	           (!json_is_string(v) || strcmp(json_string_value(v), want))) {
+		print_error("case %zu: %s got %s, want \"%s\"\n", i, key,
+		            json_is_string(v) ? json_string_value(v) : "(none)",
+		            want);
+		(*failed)++;
+	}
+}
+
+static int
+check_json_line(size_t i, const char *line, const struct json_case *c,
+                const regex_t *time_re)
+{
+	json_error_t jerr;
+	json_t *o = json_loads(line, 0, &jerr), *v;
+	int failed = 0;
+	size_t keys = 4;
+
+	if (o == NULL) {
+		print_error("case %zu: line does not parse: %s: %s\n", i,
+		            jerr.text, line);
+		return 1;
+	}
+	v = json_object_get(o, "time");
+	if (!json_is_string(v) ||
+	    regexec(time_re, json_string_value(v), 0, NULL, 0) != 0) {
+		print_error("case %zu: bad time in %s\n", i, line);
+		failed++;
+	}
+	v = json_object_get(o, "session");
+	if (!json_is_integer(v) ||
+	    (unsigned long)json_integer_value(v) != c->ev.session) {
+		print_error("case %zu: session got %s, want %lu\n", i, line,
+		            c->ev.session);
+		failed++;
+	}
+	check_opt(&failed, i, o, "dir", tr_kind_str(c->ev.kind));
+	v = json_object_get(o, "text");
+	if (!json_is_string(v) || json_string_length(v) != c->textlen ||
+	    memcmp(json_string_value(v), c->text, c->textlen) != 0) {
+		print_error("case %zu: text got %s, want \"%s\"\n", i, line,
+		            c->text);
+		failed++;
+	}
+	check_opt(&failed, i, o, "hex", c->hex);
+	check_opt(&failed, i, o, "rule", c->ev.rule);
+	check_opt(&failed, i, o, "why", c->ev.why);
+	check_opt(&failed, i, o, "profile", c->ev.profile);
+	keys += (c->hex != NULL) + (c->ev.rule != NULL) + (c->ev.why != NULL) +
+	        (c->ev.profile != NULL);
+	if (json_object_size(o) != keys) {
+		print_error("case %zu: %zu keys, want %zu: %s\n", i,
+		            json_object_size(o), keys, line);
+		failed++;
+	}
+	json_decref(o);
+	return failed;
+}
+
+static void
+test_json_sink(void **state)
+{
+	char path[256], err[256], *buf, *lines[64];
+	regex_t time_re;
+	size_t i, n;
+	int fd, failed = 0;
+
+	(void)state;
+	assert_int_equal(
+	    regcomp(&time_re,
+	            "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:"
+	            "[0-9]{2}\\.[0-9]{3}Z$",
+	            REG_EXTENDED | REG_NOSUB),
+	    0);
+	temp_path(path, sizeof(path));
+	assert_int_equal(transcript_open(false, false, path, err, sizeof(err)),
+	                 0);
+	for (i = 0; i < NELEM(json_cases); i++)
+		transcript_emit(&json_cases[i].ev);
+	transcript_close();
+
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	buf = read_fd(fd);
+	close(fd);
+	n = split_lines(buf, lines, NELEM(lines));
+	assert_int_equal(n, NELEM(json_cases));
+	for (i = 0; i < n; i++)
+		failed +=
+		    check_json_line(i, lines[i], &json_cases[i], &time_re);
+	free(buf);
+
+	/* a second open appends */
+	assert_int_equal(transcript_open(false, false, path, err, sizeof(err)),
+	                 0);
+	transcript_printf(10, TR_INFO, NULL, "spooled %d bytes", 42);
+	transcript_close();
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	buf = read_fd(fd);
+	close(fd);
+	n = split_lines(buf, lines, NELEM(lines));
+	assert_int_equal(n, NELEM(json_cases) + 1);
+	assert_non_null(strstr(lines[n - 1], "\"text\":\"spooled 42 bytes\""));
+	free(buf);
+
+	regfree(&time_re);
+	remove_temp(path);
+	assert_int_equal(failed, 0);
+}
+
+static void
+stdout_events(void)
+{
+	char err[256];
+
+	assert_int_equal(transcript_open(false, false, "-", err, sizeof(err)),
+	                 0);
+	transcript_printf(3, TR_SERVER, "std", "220 %s ESMTP", "mx.test");
+	transcript_close();
+}
+
+static void
+test_json_stdout(void **state)
+{
+	char *out = capture(STDOUT_FILENO, stdout_events);
+	json_t *o = json_loads(out, 0, NULL);
+
+	(void)state;
+	assert_non_null(o);
+	assert_string_equal(json_string_value(json_object_get(o, "text")),
+	                    "220 mx.test ESMTP");
+	assert_string_equal(json_string_value(json_object_get(o, "dir")), "S");
+	assert_int_equal(out[strlen(out) - 1], '\n');
+	json_decref(o);
+	free(out);
+}
+
+static void
+test_open_fail(void **state)
+{
+	char err[256];
+
+	(void)state;
+	assert_int_equal(transcript_open(true, false, "/nonexistent.d/t.jsonl",
+	                                 err, sizeof(err)),
+	                 -1);
+	assert_string_equal(err, "transcript: cannot open /nonexistent.d/"
+	                         "t.jsonl: No such file or directory");
+}
+
+static void
+readable_events(void)
+{
+	char err[256];
+	size_t i;
+
+	assert_int_equal(transcript_open(true, false, NULL, err, sizeof(err)),
+	                 0);
+	for (i = 0; i < NELEM(json_cases); i++)
+		transcript_emit(&json_cases[i].ev);
+	transcript_printf(9, TR_WARN, NULL, "spool: %s", "disk full");
+	assert_int_equal(transcript_open(true, true, NULL, err, sizeof(err)),
+	                 0);
+	transcript_printf(9, TR_INFO, NULL, "state %s -> %s", "MAIL", "RCPT");
+	transcript_close();
+	/* closed: nothing more */
+	transcript_printf(9, TR_WARN, NULL, "after close");
+}
+
+static const char *const readable_want[] = {
+    "[s7] connect 127.0.0.1:53312 -> 127.0.0.1:2525 profile=esa",
+    "[s7] C: EHLO gw.test",
+    "[s7] S: 250-mx1.lab.test\\r\\n",
+    "[s7] ! rule CSCwh48138: Schannel drops it -- close fin",
+    "[s7] S: 421 4.3.2 bye (rule busy)",
+    /* TR_INFO "queued as" hidden: not verbose */
+    "[s8] * warning: line too long",
+    "[s8] C: MAIL FROM:<\\xff\\xfe@x>\\r\\n",
+    "[s8] C: RCPT TO:<jos\xc3\xa9@x>",
+    "[s8] C: a\\x00b",
+    "[s9] close ",
+    "[s9] * warning: spool: disk full",
+    "[s9] * state MAIL -> RCPT",
+};
+
+static void
+test_readable(void **state)
+{
+	char *out = capture(STDERR_FILENO, readable_events), *lines[64];
+	regex_t re;
+	size_t i, n;
+	int failed = 0;
+
+	(void)state;
+	assert_int_equal(regcomp(&re, "^[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3} ",
+	                         REG_EXTENDED | REG_NOSUB),
+	                 0);
+	n = split_lines(out, lines, NELEM(lines));
+	if (n != NELEM(readable_want))
+		print_error("got %zu lines, want %zu\n", n,
+		            NELEM(readable_want));
+	for (i = 0; i < n && i < NELEM(readable_want); i++) {
+		if (regexec(&re, lines[i], 0, NULL, 0) != 0 ||
+		    strcmp(lines[i] + 13, readable_want[i]) != 0) {
+			print_error("line %zu: got \"%s\", want "
+			            "\"HH:MM:SS.mmm %s\"\n",
+			            i, lines[i], readable_want[i]);
+			failed++;
+		}
+	}
+	regfree(&re);
+	free(out);
+	assert_int_equal(n, NELEM(readable_want));
+	assert_int_equal(failed, 0);
+}
+
+#define THREADS    4
+#define PER_THREAD 500
+#define LONG_TEXT  3000 /* beyond the stack buffer */
+
+static char long_text[LONG_TEXT];
+
+static void *
+emitter(void *arg)
+{
+	unsigned long id = (unsigned long)(uintptr_t)arg;
+	struct tr_event ev = {
+	    .session = id, .kind = TR_CLIENT, .text = long_text};
+	int i;
+
+	for (i = 0; i < PER_THREAD; i++) {
+		ev.len = (size_t)(i * 7) % LONG_TEXT;
+		transcript_emit(&ev);
+	}
+	return NULL;
+}
+
+static void
+test_threads(void **state)
+{
+	pthread_t t[THREADS];
+	char path[256], err[256], *buf, **lines;
+	size_t i, n, per[THREADS + 1] = {0};
+	int fd, bad = 0;
+
+	(void)state;
+	memset(long_text, 'x', sizeof(long_text));
+	temp_path(path, sizeof(path));
+	assert_int_equal(transcript_open(false, false, path, err, sizeof(err)),
+	                 0);
+	for (i = 0; i < THREADS; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, emitter,
+		                                (void *)(uintptr_t)(i + 1)),
+		                 0);
+	for (i = 0; i < THREADS; i++)
+		pthread_join(t[i], NULL);
+	transcript_close();
+
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	buf = read_fd(fd);
+	close(fd);
+	lines = calloc(THREADS * PER_THREAD + 1, sizeof(*lines));
+	assert_non_null(lines);
+	n = split_lines(buf, lines, THREADS * PER_THREAD + 1);
+	assert_int_equal(n, THREADS * PER_THREAD);
+	for (i = 0; i < n; i++) {
+		json_t *o = json_loads(lines[i], 0, NULL);
+		json_int_t s =
+		    json_integer_value(json_object_get(o, "session"));
+		if (o == NULL || s < 1 || s > THREADS) {
+			if (bad++ == 0)
+				print_error("line %zu: %.80s\n", i, lines[i]);
+		} else {
+			per[s]++;
+		}
+		json_decref(o);
+	}
+	for (i = 1; i <= THREADS; i++)
+		assert_int_equal(per[i], PER_THREAD);
+	free(lines);
+	free(buf);
+	remove_temp(path);
+	assert_int_equal(bad, 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_kind_str),
+	    cmocka_unit_test(test_escape),
+	    cmocka_unit_test(test_json_sink),
+	    cmocka_unit_test(test_json_stdout),
+	    cmocka_unit_test(test_open_fail),
+	    cmocka_unit_test(test_readable),
+	    cmocka_unit_test(test_threads),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
