@@ -577,9 +577,13 @@ proceed_starttls(struct session *s)
 		refuse(s, REPLY_TLS_ALREADY);
 		return;
 	}
-	/* TLS itself arrives with the TLS issue; until then, RFC 3207 4's
-	 * "454 TLS not available due to temporary reason". */
-	reply_send(s, REPLY_TLS_UNAVAILABLE);
+	/* RFC 3207 4: "454 TLS not available due to temporary reason" when
+	 * the profile has no TLS. */
+	if (s->profile->tls_policy == NULL) {
+		reply_send(s, REPLY_TLS_UNAVAILABLE);
+		return;
+	}
+	session_starttls(s);
 }
 
 static const struct command commands[VERB_COUNT] = {

@@ -13,6 +13,8 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <openssl/err.h>
 
 #include "io.h"
 #include "log.h"
@@ -22,7 +24,12 @@
 
 struct io {
 	struct event_base *base;
-	struct bufferevent *bev;
+	struct bufferevent *bev;   /* the socket's, or the TLS filter */
+	struct bufferevent *under; /* the socket's, once TLS filters it */
+	SSL *ssl;
+	bool close_notify;	   /* SSL_shutdown() before the FIN */
+	struct event *flush_ev;	   /* waits for the socket's output to empty */
+	unsigned flush_waited;
 	evutil_socket_t fd;
 	io_cb cb;
 	void *arg;
@@ -30,11 +37,13 @@ struct io {
 	bool draining; /* FIN sent, discarding input until EOF */
 	enum io_close how;
 	struct event *closed_ev; /* delivers IO_CLOSED from the loop */
-	char error[128];
+	char error[256];
+	char tls_error[256];
 };
 
 static const char *io_event_names[] = {
     "datain", "lowat", "timeout", "disconnected", "error", "closed",
+    "tlsready",
 };
 
 /* io_event_str - name of an io event, for logs */
@@ -62,9 +71,21 @@ io_finish(struct io *io)
 		return;
 	if (io->how == IO_CLOSE_RST)
 		setsockopt(io->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-	bufferevent_free(io->bev); /* BEV_OPT_CLOSE_ON_FREE: close(fd) */
+	/* BEV_OPT_CLOSE_ON_FREE: close(fd). The TLS filter frees the socket's
+	 * bufferevent and the SSL, and sends no close_notify by itself. */
+	bufferevent_free(io->bev);
 	io->bev = NULL;
+	io->under = NULL;
+	io->ssl = NULL;
 	event_active(io->closed_ev, EV_TIMEOUT, 0);
+}
+
+static void io_flushed_close(struct io *io);
+
+static void
+io_flush_poll(evutil_socket_t fd, short what, void *arg)
+{
+	io_flushed_close(arg);
 }
 
 /* Output is flushed: send FIN (and drain) or RST. */
@@ -73,6 +94,15 @@ io_flushed_close(struct io *io)
 {
 	struct timeval tv = {IO_DRAIN_MS / 1000, (IO_DRAIN_MS % 1000) * 1000};
 
+	/* Under TLS the records still sit in the socket's bufferevent, whose
+	 * callbacks belong to the filter: poll it until it is empty. */
+	if (io->under != NULL &&
+	    evbuffer_get_length(bufferevent_get_output(io->under)) != 0 &&
+	    io->flush_waited++ < IO_DRAIN_MS / 5) {
+		struct timeval poll = {0, 5000};
+		evtimer_add(io->flush_ev, &poll);
+		return;
+	}
 	if (io->how == IO_CLOSE_RST) {
 		io_finish(io);
 		return;
@@ -119,11 +149,25 @@ static void
 io_eventcb(struct bufferevent *bev, short what, void *arg)
 {
 	struct io *io = arg;
+	unsigned long e;
 
 	if (what & BEV_EVENT_ERROR) {
-		int e = EVUTIL_SOCKET_ERROR();
+		int se = EVUTIL_SOCKET_ERROR();
 		snprintf(io->error, sizeof(io->error), "%s",
-		         evutil_socket_error_to_string(e));
+		         evutil_socket_error_to_string(se));
+		if (io->ssl != NULL &&
+		    (e = bufferevent_get_openssl_error(bev)) != 0) {
+			ERR_error_string_n(e, io->tls_error,
+			                   sizeof(io->tls_error));
+			snprintf(io->error, sizeof(io->error), "%s",
+			         io->tls_error);
+			while (bufferevent_get_openssl_error(bev) != 0)
+				;
+		}
+	}
+	if ((what & BEV_EVENT_CONNECTED) && io->ssl != NULL && !io->closing) {
+		io->cb(io, IO_TLSREADY, io->arg);
+		return;
 	}
 	if (io->closing) {
 		/* EOF, error or drain timeout while closing: we are done. */
@@ -152,11 +196,14 @@ io_new(struct event_base *base, evutil_socket_t fd, io_cb cb, void *arg)
 	io->arg = arg;
 	io->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
 	io->closed_ev = event_new(base, -1, 0, io_notify_closed, io);
-	if (io->bev == NULL || io->closed_ev == NULL) {
+	io->flush_ev = evtimer_new(base, io_flush_poll, io);
+	if (io->bev == NULL || io->closed_ev == NULL || io->flush_ev == NULL) {
 		if (io->bev)
 			bufferevent_free(io->bev);
 		if (io->closed_ev)
 			event_free(io->closed_ev);
+		if (io->flush_ev)
+			event_free(io->flush_ev);
 		free(io);
 		return NULL;
 	}
@@ -180,6 +227,7 @@ io_free(struct io *io)
 		bufferevent_free(io->bev);
 	}
 	event_free(io->closed_ev);
+	event_free(io->flush_ev);
 	free(io);
 }
 
@@ -201,9 +249,14 @@ io_output(struct io *io)
 size_t
 io_queued(const struct io *io)
 {
+	size_t n;
+
 	if (io->bev == NULL)
 		return 0;
-	return evbuffer_get_length(bufferevent_get_output(io->bev));
+	n = evbuffer_get_length(bufferevent_get_output(io->bev));
+	if (io->under != NULL)
+		n += evbuffer_get_length(bufferevent_get_output(io->under));
+	return n;
 }
 
 /* io_pause - stop reading */
@@ -251,6 +304,12 @@ io_close(struct io *io, enum io_close how)
 		return;
 	io->closing = true;
 	io->how = how;
+	if (io->ssl != NULL && how == IO_CLOSE_FIN) {
+		if (io->close_notify)
+			SSL_shutdown(io->ssl); /* queues close_notify */
+		else
+			SSL_set_quiet_shutdown(io->ssl, 1);
+	}
 	/* Stop delivering input; read events only drain from now on. */
 	evbuffer_drain(bufferevent_get_input(io->bev),
 	               evbuffer_get_length(bufferevent_get_input(io->bev)));
@@ -286,4 +345,52 @@ evutil_socket_t
 io_fd(const struct io *io)
 {
 	return io->fd;
+}
+
+/* io_starttls - switch the connection to TLS, as a server */
+int
+io_starttls(struct io *io, SSL *ssl)
+{
+	struct bufferevent *f;
+
+	if (io->bev == NULL || io->closing || io->ssl != NULL) {
+		SSL_free(ssl);
+		return -1;
+	}
+	f = bufferevent_openssl_filter_new(io->base, io->bev, ssl,
+	                                   BUFFEREVENT_SSL_ACCEPTING,
+	                                   BEV_OPT_CLOSE_ON_FREE);
+	if (f == NULL) {
+		SSL_free(ssl);
+		return -1;
+	}
+	/* A peer that drops TCP without close_notify is ordinary here. */
+	bufferevent_openssl_set_allow_dirty_shutdown(f, 1);
+	io->under = io->bev;
+	io->bev = f;
+	io->ssl = ssl;
+	bufferevent_setcb(f, io_readcb, io_writecb, io_eventcb, io);
+	bufferevent_enable(f, EV_READ | EV_WRITE);
+	return 0;
+}
+
+/* io_ssl - the connection's SSL, or NULL */
+SSL *
+io_ssl(const struct io *io)
+{
+	return io->ssl;
+}
+
+/* io_tls_error - OpenSSL's reason for the last TLS failure, or NULL */
+const char *
+io_tls_error(const struct io *io)
+{
+	return io->tls_error[0] ? io->tls_error : NULL;
+}
+
+/* io_close_notify - send close_notify before a later FIN */
+void
+io_close_notify(struct io *io)
+{
+	io->close_notify = true;
 }

@@ -18,6 +18,7 @@
 #include <stddef.h>
 
 #include <event2/event.h>
+#include <openssl/ssl.h>
 
 struct evbuffer;
 struct io;
@@ -29,6 +30,7 @@ enum io_event {
 	IO_DISCONNECTED, /* the peer closed (EOF) */
 	IO_ERROR,	 /* a socket error; errno-ish reason in io_error() */
 	IO_CLOSED,	 /* io_close() finished: the fd is gone, free the io */
+	IO_TLSREADY,	 /* the TLS handshake completed */
 };
 const char *io_event_str(enum io_event ev);
 
@@ -76,5 +78,25 @@ const char *io_error(const struct io *io);
 
 /* io_fd - the socket, for getsockname() and the like */
 evutil_socket_t io_fd(const struct io *io);
+
+/*
+ * io_starttls - from now on, bytes go through TLS as a server (OpenSSL
+ * bufferevent filter on the same connection). Input already buffered is
+ * NOT touched: the caller discards it first (RFC 3207 5, CVE-2011-0411).
+ * Takes ownership of ssl. IO_TLSREADY or IO_ERROR follows.
+ */
+int io_starttls(struct io *io, SSL *ssl);
+
+/* io_ssl - the connection's SSL once io_starttls was called, else NULL */
+SSL *io_ssl(const struct io *io);
+
+/* io_tls_error - OpenSSL's reason for the last TLS failure, or NULL */
+const char *io_tls_error(const struct io *io);
+
+/*
+ * io_close_notify - send a TLS close_notify before the FIN of a later
+ * io_close(IO_CLOSE_FIN); without it, TLS sessions end with a bare FIN.
+ */
+void io_close_notify(struct io *io);
 
 #endif

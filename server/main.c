@@ -25,6 +25,7 @@
 #include "profile.h"
 #include "server.h"
 #include "spool.h"
+#include "tls_policy.h"
 #include "transcript.h"
 
 #define MAX_LISTEN 32
@@ -49,6 +50,14 @@ static const char usage_text[] =
     "                            default 127.0.0.1:2525, loopback only)\n"
     "      --max-sessions N      override the profile's limits.max_sessions\n"
     "  -u, --user NAME           drop root to NAME after binding (port 25)\n"
+"      PORT/tls              (as a --listen suffix) implicit TLS, port 465 style\n"
+"\n"
+"TLS (for profiles with a tls: section):\n"
+"      --cert FILE           PEM certificate (chain allowed) instead of the\n"
+"                            self-signed one generated in memory at start\n"
+"      --key FILE            PEM private key for --cert\n"
+"      --write-cert DIR      write the certificate and key in use to DIR\n"
+"                            (keys are never written unless asked)\n"
     "\n"
     "Output:\n"
     "  -s, --spool DIR|none      maildir for accepted messages (default "
@@ -76,6 +85,9 @@ static const char usage_text[] =
 enum {
 	OPT_MAX_SESSIONS = 256,
 	OPT_SEED,
+	OPT_CERT,
+	OPT_KEY,
+	OPT_WRITE_CERT,
 };
 
 static const struct option long_options[] = {
@@ -91,6 +103,9 @@ static const struct option long_options[] = {
     {"verbose", no_argument, NULL, 'v'},
     {"quiet", no_argument, NULL, 'q'},
     {"seed", required_argument, NULL, OPT_SEED},
+    {"cert", required_argument, NULL, OPT_CERT},
+    {"key", required_argument, NULL, OPT_KEY},
+    {"write-cert", required_argument, NULL, OPT_WRITE_CERT},
     {"version", no_argument, NULL, 'V'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -182,6 +197,7 @@ main(int argc, char *argv[])
 {
 	const char *profile_name = "standard", *spool_dir = "spool";
 	const char *transcript_path = NULL, *user = NULL;
+	const char *cert = NULL, *key = NULL, *write_cert = NULL;
 	const char *listen[MAX_LISTEN], *dirs[MAX_DIRS];
 	size_t nlisten = 0, ndirs = 0;
 	bool check = false, list = false, verbose = false, quiet = false;
@@ -242,6 +258,15 @@ main(int argc, char *argv[])
 			seed = parse_number("--seed", optarg, ULLONG_MAX);
 			seed_given = true;
 			break;
+		case OPT_CERT:
+			cert = optarg;
+			break;
+		case OPT_KEY:
+			key = optarg;
+			break;
+		case OPT_WRITE_CERT:
+			write_cert = optarg;
+			break;
 		case 'V':
 			printf("smtp-mimic %s\n", SMTP_MIMIC_VERSION);
 			return 0;
@@ -268,8 +293,27 @@ main(int argc, char *argv[])
 		fprintf(stderr, "smtp-mimic: %s\n", err);
 		return 1;
 	}
+	if ((cert == NULL) != (key == NULL))
+		usage_error("%s needs both --cert and --key",
+		            cert ? "--cert" : "--key");
+	if (server_prepare_tls(profile, cert, key, err, sizeof(err)) == -1) {
+		fprintf(stderr, "smtp-mimic: %s\n", err);
+		return 1;
+	}
+	if (write_cert != NULL) {
+		if (profile->tls_policy == NULL)
+			log_fatal("--write-cert %s: profile %s has no tls: section",
+			          write_cert, profile->name);
+		if (tls_policy_write_cert(profile->tls_policy, write_cert, err,
+		                          sizeof(err)) == -1)
+			log_fatal("--write-cert %s: %s", write_cert, err);
+	}
 	if (check) {
 		profile_summary(profile, stdout);
+		if (profile->tls_policy != NULL) {
+			printf("\nWhat the linked OpenSSL will offer\n");
+			tls_policy_describe(profile->tls_policy, stdout);
+		}
 		printf("\nprofile %s: OK\n", profile->name);
 		profile_unref(profile);
 		return 0;
@@ -291,6 +335,8 @@ main(int argc, char *argv[])
 	    .max_sessions = max_sessions,
 	    .seed = seed,
 	    .grace_ms = 10000,
+	    .cert_file = cert,
+	    .key_file = key,
 	};
 	if ((spool = spool_open(spool_dir, err, sizeof(err))) == NULL)
 		log_fatal("--spool %s: %s", spool_dir, err);

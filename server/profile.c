@@ -57,6 +57,31 @@
  *     credentials: [{user: alice, password: secret}]   # list replaces
  *     accept_any: false
  *     require_tls: false
+ *   tls:                          # merged key by key; lists replace.
+ *                                 # Absent everywhere: no TLS (STARTTLS
+ *                                 # gets tls_unavailable). A "tls:" in a
+ *                                 # file (even "tls: {}" or "tls:") turns
+ *                                 # TLS on unless it says enabled: false.
+ *     enabled: true
+ *     versions: [tls1.2, tls1.3]  # ssl3 tls1.0 tls1.1 tls1.2 tls1.3
+ *     ciphers: [TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384, 0xC028, ...]
+ *                                 # TLS <= 1.2, server order; IANA names
+ *                                 # (TLS_[A-Z0-9_]+) or 0xHHHH, kept as
+ *                                 # strings: names the linked OpenSSL
+ *                                 # lacks (RC4, 3DES) are tls_policy's to
+ *                                 # report. Empty: OpenSSL's DEFAULT
+ *     ciphersuites: [TLS_AES_256_GCM_SHA384]   # TLS 1.3, IANA names;
+ *                                 # empty: OpenSSL's default
+ *     server_preference: true
+ *     groups: [P-256, P-384]      # empty: OpenSSL's default
+ *     dh_bits: 0                  # 0 (auto) | 1024 | 2048 | 3072 | 4096
+ *                                 # | 8192
+ *     sigalgs: [RSA+SHA256]       # empty: OpenSSL's default
+ *     security_level: 0           # 0..5; absent: OpenSSL's default (-1)
+ *     key: rsa                    # rsa | ecdsa
+ *     key_bits: 2048              # RSA only, 1024..8192
+ *     no_shared_cipher: openssl   # openssl | alert | fin | rst; alert is
+ *     no_shared_version: openssl  # a fatal handshake_failure (40)
  *   rules:                        # merged by name, see below
  *     - name: tarpit-unknown      # required, unique in the file
  *       why: "text for the transcript"
@@ -70,22 +95,37 @@
  *         # connect: {client: "^127\\."}    (or {} or null)
  *         # header: {name: DKIM-Signature, duplicate: false}
  *         # data: {size_over: 1M}  (0 or absent: at end of data)
+ *         # tls_client_hello: {offers_any: [SUITE, ...], offers_all: [..],
+ *         #   offers_none: [..], versions_any: [tls1.0, ..], sni: "ERE",
+ *         #   extension: 13}      all optional; a SUITE is an IANA name
+ *         #                       the linked OpenSSL knows, or 0xHHHH
+ *         # tls_handshake_done: {version: tls1.2, suite: SUITE}
+ *         # tls_failed: {reason: "ERE"}     (OpenSSL's reason string)
  *       do:                       # at least one of:
  *         delay: 5s
- *         reply: "550 5.1.1 User unknown"   # a reply
+ *         reply: "550 5.1.1 User unknown"   # a reply; not with tls_* hooks
  *         close: fin              # fin | rst | silent
  *         hang: true
+ *         alert: handshake_failure   # tls_* hooks only: a TLS alert by
+ *                                 # SSL_alert_desc_string_long() name,
+ *                                 # lower case, "_" for spaces, or 0..255;
+ *                                 # at handshake_done only close_notify
+ *         at: handshake_done      # tls_* hooks only: client_hello (with
+ *                                 # tls_client_hello) | handshake_done;
+ *                                 # default: the hook's own point
  *
  * A reply is a string or a list of strings (one per line, no CRLF). Each
  * line starts with a three-digit code 200-599 followed by the end, " " or
  * "-"; every line but the last has "-", the last has " " or nothing.
  * Replies, greetings and keywords may hold {placeholders} (template.h).
  *
- * Overlay ("extends"): scalars replace; replies, limits, auth and ehlo
- * merge key by key; commands and ehlo.keywords replace; a rule with the
- * name of an inherited rule is overlaid on it in place, key by key, with
- * "when" and "do" each replaced as a whole (so "{name: x, enabled: false}"
- * disables rule x); rules with new names are appended.
+ * Overlay ("extends"): scalars replace; replies, limits, auth, tls and
+ * ehlo merge key by key; commands, ehlo.keywords and the tls lists
+ * replace; a rule with the name of an inherited rule is overlaid on it in
+ * place, key by key, with "when" and "do" each replaced as a whole (so
+ * "{name: x, enabled: false}" disables rule x); rules with new names are
+ * appended. "when" and "do" are checked against each other after the
+ * overlay (e.g. "alert" needs a tls_* hook).
  */
 #include "profile.h"
 #include "template.h"
@@ -276,7 +316,39 @@ static const char *const hook_names[HOOK_COUNT] = {
     [HOOK_COMMAND] = "command",
     [HOOK_HEADER] = "header",
     [HOOK_DATA] = "data",
+    [HOOK_TLS_CLIENT_HELLO] = "tls_client_hello",
+    [HOOK_TLS_HANDSHAKE_DONE] = "tls_handshake_done",
+    [HOOK_TLS_FAILED] = "tls_failed",
 };
+
+/* The schema's version names (parsed by tls_version_from_str()). */
+static const struct {
+	const char *name;
+	unsigned bit;
+} tls_versions[] = {
+    {"ssl3", TLSV_SSL3},  {"tls1.0", TLSV_1_0}, {"tls1.1", TLSV_1_1},
+    {"tls1.2", TLSV_1_2}, {"tls1.3", TLSV_1_3},
+};
+
+static const char *const noshared_names[] = {
+    [TLS_NOSHARED_OPENSSL] = "openssl",
+    [TLS_NOSHARED_ALERT] = "alert",
+    [TLS_NOSHARED_FIN] = "fin",
+    [TLS_NOSHARED_RST] = "rst",
+};
+
+static const char *const key_names[] = {
+    [TLS_KEY_RSA] = "rsa",
+    [TLS_KEY_ECDSA] = "ecdsa",
+};
+
+static const char *const at_names[] = {
+    [TLS_AT_NOW] = "now",
+    [TLS_AT_CLIENT_HELLO] = "client_hello",
+    [TLS_AT_HANDSHAKE_DONE] = "handshake_done",
+};
+
+#define TLS_ALERT_CLOSE_NOTIFY 0 /* RFC 5246 7.2.1 */
 
 /* EHLO keyword <-> extension bit (Postfix's ehlo_mask idea). */
 static const struct {
@@ -329,13 +401,54 @@ close_how_str(enum close_how how)
 	return close_names[how];
 }
 
-/* hook_str - "connect", "command", "header", "data" */
+/* hook_str - "connect", "command", ..., "tls_failed" */
 const char *
 hook_str(enum hook h)
 {
 	if ((unsigned)h >= HOOK_COUNT)
 		return "?";
 	return hook_names[h];
+}
+
+static bool
+hook_is_tls(enum hook h)
+{
+	return h == HOOK_TLS_CLIENT_HELLO || h == HOOK_TLS_HANDSHAKE_DONE ||
+	       h == HOOK_TLS_FAILED;
+}
+
+/*
+ * A TLS alert's schema name: SSL_alert_desc_string_long() lower-cased,
+ * spaces as "_" ("handshake failure" -> "handshake_failure"); NULL when
+ * OpenSSL has no name for it.
+ */
+static const char *
+alert_name(int desc, char *buf, size_t len)
+{
+	const char *s = SSL_alert_desc_string_long(desc);
+	size_t i;
+
+	if (desc < 0 || desc > 255 || strcmp(s, "unknown") == 0)
+		return NULL;
+	for (i = 0; s[i] != '\0' && i + 1 < len; i++)
+		buf[i] = s[i] == ' ' ? '_' : (char)tolower((unsigned char)s[i]);
+	buf[i] = '\0';
+	return buf;
+}
+
+/* alert_from_name - the alert number of a schema name, or -1 */
+static int
+alert_from_name(const char *name)
+{
+	char buf[64];
+
+	for (int i = 0; i < 256; i++) {
+		const char *n = alert_name(i, buf, sizeof(buf));
+
+		if (n != NULL && strcmp(n, name) == 0)
+			return i;
+	}
+	return -1;
 }
 
 /* verb_str - "EHLO" for VERB_EHLO */
@@ -444,6 +557,16 @@ reply_set1(struct reply_text *r, const char *line)
 	r->n = 1;
 }
 
+/* Empty "when": every field at its "any" value. */
+static void
+when_init(struct rule_when *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->verb = VERB_UNKNOWN;
+	w->extension = -1;
+	w->suite = -1;
+}
+
 static void
 when_free(struct rule_when *w)
 {
@@ -451,19 +574,36 @@ when_free(struct rule_when *w)
 		regfree(&w->client_re);
 	if (w->arg_pattern != NULL)
 		regfree(&w->arg_re);
+	if (w->sni_pattern != NULL)
+		regfree(&w->sni_re);
+	if (w->reason_pattern != NULL)
+		regfree(&w->reason_re);
 	free(w->client_pattern);
 	free(w->arg_pattern);
 	free(w->verb_name);
 	free(w->header_name);
-	memset(w, 0, sizeof(*w));
-	w->verb = VERB_UNKNOWN;
+	free(w->sni_pattern);
+	free(w->reason_pattern);
+	free(w->offers_any);
+	free(w->offers_all);
+	free(w->offers_none);
+	when_init(w);
+}
+
+/* Empty "do": no action, no alert. */
+static void
+do_init(struct rule_do *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->alert = -1;
+	d->at = TLS_AT_NOW;
 }
 
 static void
 do_free(struct rule_do *d)
 {
 	reply_free(&d->reply);
-	memset(d, 0, sizeof(*d));
+	do_init(d);
 }
 
 static void
@@ -502,6 +642,10 @@ profile_free(struct profile_impl *pi)
 	for (size_t i = 0; i < REPLY_COUNT; i++)
 		reply_free(&p->replies[i]);
 	creds_free(&p->auth);
+	strv_free(p->tls.ciphers, p->tls.nciphers);
+	strv_free(p->tls.ciphersuites, p->tls.nciphersuites);
+	strv_free(p->tls.groups, p->tls.ngroups);
+	strv_free(p->tls.sigalgs, p->tls.nsigalgs);
 	for (size_t i = 0; i < p->nrules; i++)
 		rule_free(&p->rules[i]);
 	free(p->rules);
@@ -1651,37 +1795,544 @@ load_auth(struct layer *l, const yaml_node_t *n)
 }
 
 /* ------------------------------------------------------------------ */
+/* TLS values                                                          */
+
+/* "ssl3, tls1.0, ..." for messages. */
+static const char *
+versions_known(char *buf, size_t len)
+{
+	const char *names[nitems(tls_versions)];
+
+	for (size_t i = 0; i < nitems(tls_versions); i++)
+		names[i] = tls_versions[i].name;
+	return join(buf, len, names, nitems(names), NULL);
+}
+
+/* One version name -> its enum tls_version_bit. */
+static int
+get_version(struct layer *l, const yaml_node_t *n, const char *what,
+            unsigned *bit)
+{
+	char list[128];
+
+	if (want_scalar(l, n, what, "a TLS version") < 0)
+		return -1;
+	if ((*bit = tls_version_from_str(sval(n))) == 0)
+		return err_node(
+		    l, n, "unknown TLS version \"%s\" in \"%s\" (known: %s)",
+		    sval(n), what, versions_known(list, sizeof(list)));
+	return 0;
+}
+
+/* A non-empty list of versions -> bits. */
+static int
+get_versions(struct layer *l, const yaml_node_t *n, const char *what,
+             unsigned *out)
+{
+	unsigned bits = 0, bit;
+
+	if (n->type != YAML_SEQUENCE_NODE)
+		return wrong_type(l, n, what, "a list of TLS versions");
+	if (n->data.sequence.items.top == n->data.sequence.items.start)
+		return err_node(l, n,
+		                "\"%s\" is an empty list (list at least one "
+		                "version, e.g. [tls1.2, tls1.3])",
+		                what);
+	for (yaml_node_item_t *it = n->data.sequence.items.start;
+	     it < n->data.sequence.items.top; it++) {
+		yaml_node_t *v = node(l, *it);
+
+		if (get_version(l, v, what, &bit) < 0)
+			return -1;
+		if (bits & bit)
+			return err_node(
+			    l, v,
+			    "version \"%s\" is listed twice in \"%s\" "
+			    "(keep one)",
+			    sval(v), what);
+		bits |= bit;
+	}
+	*out = bits;
+	return 0;
+}
+
+/* "0xHHHH": the raw id a ClientHello carries. */
+static bool
+suite_is_hex(const char *s, uint16_t *id)
+{
+	unsigned v = 0;
+
+	if (s[0] != '0' || s[1] != 'x' || strlen(s) != 6)
+		return false;
+	for (s += 2; *s != '\0'; s++) {
+		if (!isxdigit((unsigned char)*s))
+			return false;
+		v = v * 16 +
+		    (unsigned)(isdigit((unsigned char)*s)
+		                   ? *s - '0'
+		                   : tolower((unsigned char)*s) - 'a' + 10);
+	}
+	*id = (uint16_t)v;
+	return true;
+}
+
+/* "TLS_[A-Z0-9_]+": the form of an IANA suite name. */
+static bool
+suite_is_iana(const char *s)
+{
+	if (strncmp(s, "TLS_", 4) != 0 || s[4] == '\0')
+		return false;
+	for (s += 4; *s != '\0'; s++)
+		if (!isupper((unsigned char)*s) &&
+		    !isdigit((unsigned char)*s) && *s != '_')
+			return false;
+	return true;
+}
+
+static int
+bad_suite_form(struct layer *l, const yaml_node_t *n, const char *what)
+{
+	return err_node(
+	    l, n,
+	    "bad cipher suite \"%s\" in \"%s\" (write its IANA name, e.g. "
+	    "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384, or its hex code, e.g. "
+	    "0xC028; OpenSSL's own names are not accepted)",
+	    sval(n), what);
+}
+
+/*
+ * A suite for a rule condition, as the id the ClientHello carries: hex
+ * codes always work, names must be known to the linked OpenSSL.
+ */
+static int
+get_suite_id(struct layer *l, const yaml_node_t *n, const char *what,
+             uint16_t *id)
+{
+	if (want_scalar(l, n, what, "a cipher suite") < 0)
+		return -1;
+	if (suite_is_hex(sval(n), id))
+		return 0;
+	if (!suite_is_iana(sval(n)))
+		return bad_suite_form(l, n, what);
+	if (tls_suite_id(sval(n), id) < 0)
+		return err_node(
+		    l, n,
+		    "cipher suite \"%s\" in \"%s\" is unknown to the "
+		    "linked OpenSSL; give its IANA hex code, e.g. "
+		    "0xC0AC",
+		    sval(n), what);
+	return 0;
+}
+
+/* A non-empty list of suites -> ids, each id once. */
+static int
+get_suite_ids(struct layer *l, const yaml_node_t *n, const char *what,
+              uint16_t **out, size_t *nout)
+{
+	yaml_node_item_t *b;
+	size_t cnt;
+	uint16_t *ids;
+
+	if (n->type != YAML_SEQUENCE_NODE)
+		return wrong_type(l, n, what, "a list of cipher suites");
+	b = n->data.sequence.items.start;
+	cnt = (size_t)(n->data.sequence.items.top - b);
+	if (cnt == 0)
+		return err_node(l, n,
+		                "\"%s\" is an empty list (list at least one "
+		                "cipher suite, or leave it out)",
+		                what);
+	ids = xcalloc(cnt, sizeof(*ids));
+	for (size_t i = 0; i < cnt; i++) {
+		yaml_node_t *v = node(l, b[i]);
+
+		if (get_suite_id(l, v, what, &ids[i]) < 0)
+			goto fail;
+		for (size_t j = 0; j < i; j++)
+			if (ids[j] == ids[i]) {
+				err_node(
+				    l, v,
+				    "cipher suite \"%s\" in \"%s\" is the "
+				    "same suite (0x%04X) as \"%s\" before it "
+				    "(keep one)",
+				    sval(v), what, ids[i], sval(node(l, b[j])));
+				goto fail;
+			}
+	}
+	free(*out);
+	*out = ids;
+	*nout = cnt;
+	return 0;
+fail:
+	free(ids);
+	return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* tls: a declarative table (name, type, field)                        */
+
+enum tls_type {
+	TT_BOOL,     /* bool */
+	TT_VERSIONS, /* unsigned, enum tls_version_bit */
+	TT_SUITES,   /* char **, IANA name or 0xHHHH */
+	TT_SUITES13, /* char **, IANA name */
+	TT_NAMES,    /* char **, one OpenSSL list item each */
+	TT_DH,       /* unsigned, one of dh_sizes[] */
+	TT_INT,      /* int, min..max */
+	TT_UINT,     /* unsigned, min..max */
+	TT_KEY,      /* enum tls_key_type */
+	TT_NOSHARED, /* enum tls_no_shared */
+};
+
+static const struct tls_def {
+	const char *key;
+	enum tls_type type;
+	size_t off;  /* the field in struct tls_settings */
+	size_t noff; /* its count, for lists */
+	int min, max;
+	const char *example; /* for list items */
+} tls_defs[] = {
+    {"enabled", TT_BOOL, offsetof(struct tls_settings, enabled), 0, 0, 0, NULL},
+    {"versions", TT_VERSIONS, offsetof(struct tls_settings, versions), 0, 0, 0,
+     NULL},
+    {"ciphers", TT_SUITES, offsetof(struct tls_settings, ciphers),
+     offsetof(struct tls_settings, nciphers), 0, 0, NULL},
+    {"ciphersuites", TT_SUITES13, offsetof(struct tls_settings, ciphersuites),
+     offsetof(struct tls_settings, nciphersuites), 0, 0, NULL},
+    {"server_preference", TT_BOOL,
+     offsetof(struct tls_settings, server_preference), 0, 0, 0, NULL},
+    {"groups", TT_NAMES, offsetof(struct tls_settings, groups),
+     offsetof(struct tls_settings, ngroups), 0, 0, "P-256"},
+    {"dh_bits", TT_DH, offsetof(struct tls_settings, dh_bits), 0, 0, 0, NULL},
+    {"sigalgs", TT_NAMES, offsetof(struct tls_settings, sigalgs),
+     offsetof(struct tls_settings, nsigalgs), 0, 0, "RSA+SHA256"},
+    {"security_level", TT_INT, offsetof(struct tls_settings, security_level), 0,
+     0, 5, NULL},
+    {"key", TT_KEY, offsetof(struct tls_settings, key_type), 0, 0, 0, NULL},
+    {"key_bits", TT_UINT, offsetof(struct tls_settings, key_bits), 0, 1024,
+     8192, NULL},
+    {"no_shared_cipher", TT_NOSHARED,
+     offsetof(struct tls_settings, no_shared_cipher), 0, 0, 0, NULL},
+    {"no_shared_version", TT_NOSHARED,
+     offsetof(struct tls_settings, no_shared_version), 0, 0, 0, NULL},
+};
+
+/* RFC 7919 / OpenSSL's sizes; 0 lets OpenSSL choose (SSL_CTX_set_dh_auto). */
+static const unsigned dh_sizes[] = {0, 1024, 2048, 3072, 4096, 8192};
+
+/* A list of strings for tls.<key>; each item checked for its type. */
+static int
+get_tls_list(struct layer *l, const yaml_node_t *n, const struct tls_def *d,
+             const char *what, char ***dst, size_t *ndst)
+{
+	yaml_node_item_t *b = NULL;
+	size_t cnt = 0;
+
+	if (n->type == YAML_SEQUENCE_NODE) {
+		b = n->data.sequence.items.start;
+		cnt = (size_t)(n->data.sequence.items.top - b);
+	} else if (!is_null(n)) {
+		return wrong_type(l, n, what, "a list of strings");
+	}
+	for (size_t i = 0; i < cnt; i++) {
+		yaml_node_t *v = node(l, b[i]);
+		const char *s;
+		uint16_t id;
+
+		if (want_scalar(l, v, what, "a string") < 0)
+			return -1;
+		s = sval(v);
+		if (d->type == TT_SUITES && !suite_is_hex(s, &id) &&
+		    !suite_is_iana(s))
+			return bad_suite_form(l, v, what);
+		if (d->type == TT_SUITES13 && !suite_is_iana(s))
+			return err_node(
+			    l, v,
+			    "bad TLS 1.3 suite \"%s\" in \"%s\" (write its "
+			    "IANA name, e.g. TLS_AES_256_GCM_SHA384)",
+			    s, what);
+		if (d->type == TT_NAMES &&
+		    (*s == '\0' || strpbrk(s, ":, \t") != NULL))
+			return err_node(
+			    l, v,
+			    "bad name \"%s\" in \"%s\" (one name per "
+			    "list item, e.g. %s)",
+			    s, what, d->example);
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(sval(node(l, b[j])), s) == 0)
+				return err_node(
+				    l, v,
+				    "\"%s\" is listed twice in \"%s\" "
+				    "(keep one)",
+				    s, what);
+	}
+	strv_free(*dst, *ndst);
+	*dst = xcalloc(cnt, sizeof(char *));
+	for (size_t i = 0; i < cnt; i++)
+		(*dst)[i] = xstrdup(sval(node(l, b[i])));
+	*ndst = cnt;
+	return 0;
+}
+
+/* A word from names[] (NULL entries skipped) -> its index. */
+static int
+get_choice(struct layer *l, const yaml_node_t *n, const char *what,
+           const char *const *names, size_t nnames, int *out)
+{
+	char use[160];
+	size_t off = 0, left = 0;
+
+	for (size_t i = 0; i < nnames; i++)
+		left += names[i] != NULL;
+	/* "a, b or c" */
+	use[0] = '\0';
+	for (size_t i = 0; i < nnames; i++) {
+		int w;
+
+		if (names[i] == NULL)
+			continue;
+		left--;
+		w = snprintf(use + off, sizeof(use) - off, "%s%s",
+		             off == 0    ? ""
+		             : left == 0 ? " or "
+		                         : ", ",
+		             names[i]);
+		if (w > 0 && (size_t)w < sizeof(use) - off)
+			off += (size_t)w;
+	}
+	if (want_scalar(l, n, what, use) < 0)
+		return -1;
+	for (size_t i = 0; i < nnames; i++)
+		if (names[i] != NULL && strcmp(sval(n), names[i]) == 0) {
+			*out = (int)i;
+			return 0;
+		}
+	return err_node(l, n, "bad value \"%s\" for \"%s\" (use %s)", sval(n),
+	                what, use);
+}
+
+/* A whole number min..max (min >= 0). */
+static int
+get_range(struct layer *l, const yaml_node_t *n, const char *what, int min,
+          int max, int *out)
+{
+	uint64_t v;
+	const char *end;
+
+	if (want_scalar(l, n, what, "a whole number") < 0)
+		return -1;
+	end = parse_digits(sval(n), &v);
+	if (end == NULL || *end != '\0' || v < (uint64_t)min ||
+	    v > (uint64_t)max)
+		return err_node(
+		    l, n,
+		    "bad value \"%s\" for \"%s\" (use a whole number "
+		    "from %d to %d)",
+		    sval(n), what, min, max);
+	*out = (int)v;
+	return 0;
+}
+
+static int
+load_tls(struct layer *l, const yaml_node_t *n)
+{
+	const char *keys[nitems(tls_defs)];
+	struct tls_settings *ts = &l->p->tls;
+	char what[64];
+	yaml_node_t *kb, *kt;
+	int choice;
+
+	for (size_t i = 0; i < nitems(tls_defs); i++)
+		keys[i] = tls_defs[i].key;
+	if (want_map(l, n, "tls", true) < 0)
+		return -1;
+	ts->enabled = true; /* "tls:" present; "enabled: false" below */
+	if (is_null(n))
+		return 0;
+	if (check_map(l, n, "tls", keys, nitems(keys)) < 0)
+		return -1;
+	for (yaml_node_pair_t *pp = n->data.mapping.pairs.start;
+	     pp < n->data.mapping.pairs.top; pp++) {
+		const char *key = sval(node(l, pp->key));
+		yaml_node_t *v = node(l, pp->value);
+		const struct tls_def *d = NULL;
+		char *field;
+		uint64_t u64;
+		const char *end;
+		bool dh_ok = false;
+
+		for (size_t i = 0; i < nitems(tls_defs); i++)
+			if (strcmp(tls_defs[i].key, key) == 0)
+				d = &tls_defs[i];
+		field = (char *)ts + d->off;
+		snprintf(what, sizeof(what), "tls.%s", key);
+		switch (d->type) {
+		case TT_BOOL:
+			if (get_bool(l, v, what, (bool *)(void *)field) < 0)
+				return -1;
+			break;
+		case TT_VERSIONS:
+			if (get_versions(l, v, what,
+			                 (unsigned *)(void *)field) < 0)
+				return -1;
+			break;
+		case TT_SUITES:
+		case TT_SUITES13:
+		case TT_NAMES:
+			if (get_tls_list(
+			        l, v, d, what, (char ***)(void *)field,
+			        (size_t *)(void *)((char *)ts + d->noff)) < 0)
+				return -1;
+			break;
+		case TT_DH:
+			if (want_scalar(l, v, what, "a number of bits") < 0)
+				return -1;
+			end = parse_digits(sval(v), &u64);
+			for (size_t i = 0; end != NULL && *end == '\0' &&
+			                   i < nitems(dh_sizes);
+			     i++)
+				dh_ok |= u64 == dh_sizes[i];
+			if (!dh_ok)
+				return err_node(
+				    l, v,
+				    "bad value \"%s\" for \"%s\" (use 0 for "
+				    "OpenSSL's automatic choice, or 1024, "
+				    "2048, 3072, 4096 or 8192)",
+				    sval(v), what);
+			*(unsigned *)(void *)field = (unsigned)u64;
+			break;
+		case TT_INT:
+			if (get_range(l, v, what, d->min, d->max,
+			              (int *)(void *)field) < 0)
+				return -1;
+			break;
+		case TT_UINT:
+			if (get_range(l, v, what, d->min, d->max, &choice) < 0)
+				return -1;
+			*(unsigned *)(void *)field = (unsigned)choice;
+			break;
+		case TT_KEY:
+			if (get_choice(l, v, what, key_names, nitems(key_names),
+			               &choice) < 0)
+				return -1;
+			*(enum tls_key_type *)(void *)field =
+			    (enum tls_key_type)choice;
+			break;
+		case TT_NOSHARED:
+			if (get_choice(l, v, what, noshared_names,
+			               nitems(noshared_names), &choice) < 0)
+				return -1;
+			*(enum tls_no_shared *)(void *)field =
+			    (enum tls_no_shared)choice;
+			break;
+		}
+	}
+	kb = map_get(l, n, "key_bits");
+	kt = map_get(l, n, "key");
+	if (kb != NULL && kt != NULL && ts->key_type != TLS_KEY_RSA)
+		return err_node(
+		    l, kb,
+		    "\"tls.key_bits\" is for RSA keys only (leave it "
+		    "out with key: %s)",
+		    sval(kt));
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
 /* Rules                                                               */
+
+/* tls_client_hello: what the ClientHello offers. */
+static int
+load_when_hello(struct layer *l, struct rule_when *w, const yaml_node_t *v,
+                const char *where)
+{
+	static const struct {
+		const char *key;
+		size_t off, noff;
+	} lists[] = {
+	    {"offers_any", offsetof(struct rule_when, offers_any),
+	     offsetof(struct rule_when, noffers_any)},
+	    {"offers_all", offsetof(struct rule_when, offers_all),
+	     offsetof(struct rule_when, noffers_all)},
+	    {"offers_none", offsetof(struct rule_when, offers_none),
+	     offsetof(struct rule_when, noffers_none)},
+	};
+	char what[200];
+	yaml_node_t *x;
+	unsigned u;
+
+	for (size_t i = 0; i < nitems(lists); i++) {
+		snprintf(what, sizeof(what), "%s.%s", where, lists[i].key);
+		if ((x = map_get(l, v, lists[i].key)) != NULL &&
+		    get_suite_ids(
+		        l, x, what,
+		        (uint16_t **)(void *)((char *)w + lists[i].off),
+		        (size_t *)(void *)((char *)w + lists[i].noff)) < 0)
+			return -1;
+	}
+	snprintf(what, sizeof(what), "%s.versions_any", where);
+	if ((x = map_get(l, v, "versions_any")) != NULL &&
+	    get_versions(l, x, what, &w->versions_any) < 0)
+		return -1;
+	snprintf(what, sizeof(what), "%s.sni", where);
+	if ((x = map_get(l, v, "sni")) != NULL &&
+	    get_regex(l, x, what, &w->sni_pattern, &w->sni_re) < 0)
+		return -1;
+	snprintf(what, sizeof(what), "%s.extension", where);
+	if ((x = map_get(l, v, "extension")) != NULL) {
+		if (want_scalar(l, x, what, "an extension type") < 0)
+			return -1;
+		if (get_count(l, x, what, &u) < 0 || u > 65535)
+			return err_node(
+			    l, x,
+			    "bad extension type \"%s\" for \"%s\" "
+			    "(use a number from 0 to 65535, e.g. 13 "
+			    "for signature_algorithms)",
+			    sval(x), what);
+		w->extension = (int)u;
+	}
+	return 0;
+}
 
 static int
 load_when_hook(struct layer *l, struct rule_when *w, const char *hook,
                const yaml_node_t *v, const char *rname)
 {
-	static const char *const connect_keys[] = {"client"};
-	static const char *const command_keys[] = {"verb", "nth", "arg"};
-	static const char *const header_keys[] = {"name", "duplicate"};
-	static const char *const data_keys[] = {"size_over"};
+	static const char *const keys[HOOK_COUNT][6] = {
+	    [HOOK_CONNECT] = {"client"},
+	    [HOOK_COMMAND] = {"verb", "nth", "arg"},
+	    [HOOK_HEADER] = {"name", "duplicate"},
+	    [HOOK_DATA] = {"size_over"},
+	    [HOOK_TLS_CLIENT_HELLO] = {"offers_any", "offers_all",
+	                               "offers_none", "versions_any", "sni",
+	                               "extension"},
+	    [HOOK_TLS_HANDSHAKE_DONE] = {"version", "suite"},
+	    [HOOK_TLS_FAILED] = {"reason"},
+	};
 	char where[160], what[200];
 	yaml_node_t *x;
+	uint16_t id;
+	int h = 0;
 
+	while (strcmp(hook_names[h], hook) != 0)
+		h++; /* check_map() let only hook names through */
+	w->hook = (enum hook)h;
 	snprintf(where, sizeof(where), "rules.%s.when.%s", rname, hook);
 	if (want_map(l, v, where, true) < 0)
 		return -1;
-	if (strcmp(hook, "connect") == 0) {
-		w->hook = HOOK_CONNECT;
-		if (is_null(v) ||
-		    check_map(l, v, where, connect_keys, nitems(connect_keys)))
-			return is_null(v) ? 0 : -1;
+	if (is_null(v))
+		return 0;
+	if (check_map(l, v, where, keys[h], nitems(keys[h])) < 0)
+		return -1;
+	switch (w->hook) {
+	case HOOK_CONNECT:
 		snprintf(what, sizeof(what), "%s.client", where);
 		if ((x = map_get(l, v, "client")) != NULL &&
 		    get_regex(l, x, what, &w->client_pattern, &w->client_re) <
 		        0)
 			return -1;
-	} else if (strcmp(hook, "command") == 0) {
-		w->hook = HOOK_COMMAND;
-		if (is_null(v) ||
-		    check_map(l, v, where, command_keys, nitems(command_keys)))
-			return is_null(v) ? 0 : -1;
+		break;
+	case HOOK_COMMAND:
 		if ((x = map_get(l, v, "verb")) != NULL) {
 			snprintf(what, sizeof(what), "%s.verb", where);
 			if (want_scalar(l, x, what, "a verb") < 0)
@@ -1714,11 +2365,8 @@ load_when_hook(struct layer *l, struct rule_when *w, const char *hook,
 		if ((x = map_get(l, v, "arg")) != NULL &&
 		    get_regex(l, x, what, &w->arg_pattern, &w->arg_re) < 0)
 			return -1;
-	} else if (strcmp(hook, "header") == 0) {
-		w->hook = HOOK_HEADER;
-		if (is_null(v) ||
-		    check_map(l, v, where, header_keys, nitems(header_keys)))
-			return is_null(v) ? 0 : -1;
+		break;
+	case HOOK_HEADER:
 		if ((x = map_get(l, v, "name")) != NULL) {
 			snprintf(what, sizeof(what), "%s.name", where);
 			if (want_scalar(l, x, what, "a header name") < 0)
@@ -1738,15 +2386,36 @@ load_when_hook(struct layer *l, struct rule_when *w, const char *hook,
 		if ((x = map_get(l, v, "duplicate")) != NULL &&
 		    get_bool(l, x, what, &w->header_duplicate) < 0)
 			return -1;
-	} else {
-		w->hook = HOOK_DATA;
-		if (is_null(v) ||
-		    check_map(l, v, where, data_keys, nitems(data_keys)))
-			return is_null(v) ? 0 : -1;
+		break;
+	case HOOK_DATA:
 		snprintf(what, sizeof(what), "%s.size_over", where);
 		if ((x = map_get(l, v, "size_over")) != NULL &&
 		    get_bytes(l, x, what, UINT64_MAX, &w->size_over) < 0)
 			return -1;
+		break;
+	case HOOK_TLS_CLIENT_HELLO:
+		return load_when_hello(l, w, v, where);
+	case HOOK_TLS_HANDSHAKE_DONE:
+		snprintf(what, sizeof(what), "%s.version", where);
+		if ((x = map_get(l, v, "version")) != NULL &&
+		    get_version(l, x, what, &w->version) < 0)
+			return -1;
+		snprintf(what, sizeof(what), "%s.suite", where);
+		if ((x = map_get(l, v, "suite")) != NULL) {
+			if (get_suite_id(l, x, what, &id) < 0)
+				return -1;
+			w->suite = id;
+		}
+		break;
+	case HOOK_TLS_FAILED:
+		snprintf(what, sizeof(what), "%s.reason", where);
+		if ((x = map_get(l, v, "reason")) != NULL &&
+		    get_regex(l, x, what, &w->reason_pattern, &w->reason_re) <
+		        0)
+			return -1;
+		break;
+	case HOOK_COUNT:
+		break;
 	}
 	return 0;
 }
@@ -1766,7 +2435,8 @@ load_when(struct layer *l, struct rule *r, const yaml_node_t *n)
 		return err_node(
 		    l, n,
 		    "\"%s\" is empty (give exactly one hook: connect, "
-		    "command, header or data)",
+		    "command, header, data, tls_client_hello, "
+		    "tls_handshake_done or tls_failed)",
 		    where);
 	if (n->data.mapping.pairs.top - b > 1)
 		return err_node(
@@ -1779,13 +2449,39 @@ load_when(struct layer *l, struct rule *r, const yaml_node_t *n)
 	                      node(l, b->value), r->name);
 }
 
+/* A TLS alert: a schema name or a number 0..255. */
+static int
+get_alert(struct layer *l, const yaml_node_t *n, const char *what, int *out)
+{
+	uint64_t v;
+	const char *end;
+
+	if (want_scalar(l, n, what, "a TLS alert name or number") < 0)
+		return -1;
+	end = parse_digits(sval(n), &v);
+	if (end != NULL && *end == '\0' && v <= 255) {
+		*out = (int)v;
+		return 0;
+	}
+	if (end == NULL && (*out = alert_from_name(sval(n))) >= 0)
+		return 0;
+	return err_node(l, n,
+	                "unknown TLS alert \"%s\" for \"%s\" (use a name such "
+	                "as handshake_failure, protocol_version, "
+	                "internal_error or close_notify, or a number from 0 "
+	                "to 255)",
+	                sval(n), what);
+}
+
 static int
 load_do(struct layer *l, struct rule *r, const yaml_node_t *n)
 {
-	static const char *const keys[] = {"delay", "reply", "close", "hang"};
+	static const char *const keys[] = {"delay", "reply", "close",
+	                                   "hang",  "alert", "at"};
 	char where[160], what[200];
 	struct rule_do *d = &r->act;
 	yaml_node_t *x;
+	int at;
 
 	snprintf(where, sizeof(where), "rules.%s.do", r->name);
 	if (want_map(l, n, where, false) < 0 ||
@@ -1795,7 +2491,14 @@ load_do(struct layer *l, struct rule *r, const yaml_node_t *n)
 		return err_node(
 		    l, n,
 		    "\"%s\" is empty (give at least one of delay, reply, "
-		    "close, hang)",
+		    "close, hang, alert)",
+		    where);
+	if (n->data.mapping.pairs.top - n->data.mapping.pairs.start == 1 &&
+	    map_get(l, n, "at") != NULL)
+		return err_node(
+		    l, n,
+		    "\"%s\" has only \"at\", which says when, not what (give "
+		    "at least one of delay, reply, close, hang, alert)",
 		    where);
 	do_free(d);
 	snprintf(what, sizeof(what), "%s.delay", where);
@@ -1816,6 +2519,111 @@ load_do(struct layer *l, struct rule *r, const yaml_node_t *n)
 	if ((x = map_get(l, n, "hang")) != NULL &&
 	    get_bool(l, x, what, &d->hang) < 0)
 		return -1;
+	snprintf(what, sizeof(what), "%s.alert", where);
+	if ((x = map_get(l, n, "alert")) != NULL &&
+	    get_alert(l, x, what, &d->alert) < 0)
+		return -1;
+	snprintf(what, sizeof(what), "%s.at", where);
+	if ((x = map_get(l, n, "at")) != NULL) {
+		/* "now" is the default, not something to write */
+		if (get_choice(l, x, what, at_names + 1, nitems(at_names) - 1,
+		               &at) < 0)
+			return -1;
+		d->at = (enum tls_at)(at + 1);
+	}
+	return 0;
+}
+
+/* The key node of key in map, or NULL. */
+static yaml_node_t *
+map_key(struct layer *l, const yaml_node_t *map, const char *key)
+{
+	for (yaml_node_pair_t *pp = map->data.mapping.pairs.start;
+	     pp < map->data.mapping.pairs.top; pp++) {
+		yaml_node_t *k = node(l, pp->key);
+
+		if (k->type == YAML_SCALAR_NODE && strcmp(sval(k), key) == 0)
+			return k;
+	}
+	return NULL;
+}
+
+/*
+ * Check "when" against "do", once both are in place (either may come
+ * from a parent). n is the rule's mapping in this file: the error points
+ * at the offending "do" key when this file gave "do", else at the hook.
+ */
+static int
+check_rule(struct layer *l, const struct rule *r, const yaml_node_t *n)
+{
+	const struct rule_do *d = &r->act;
+	enum hook h = r->when.hook;
+	const yaml_node_t *dn = map_get(l, n, "do"),
+	                  *wn = map_get(l, n, "when");
+	const yaml_node_t *at_node, *alert_node, *reply_node;
+	enum tls_at point;
+	char name[64];
+
+	if (dn == NULL && wn == NULL)
+		return 0; /* both inherited, and checked there */
+	if (dn != NULL) {
+		at_node = map_key(l, dn, "at");
+		alert_node = map_key(l, dn, "alert");
+		reply_node = map_key(l, dn, "reply");
+	} else {
+		at_node = alert_node = reply_node =
+		    node(l, wn->data.mapping.pairs.start->key);
+	}
+	if (!hook_is_tls(h)) {
+		if (d->alert >= 0 || d->at != TLS_AT_NOW)
+			return err_node(
+			    l, d->alert >= 0 ? alert_node : at_node,
+			    "\"rules.%s.do.%s\" needs a TLS hook, but the "
+			    "rule's hook is \"%s\" (use tls_client_hello, "
+			    "tls_handshake_done or tls_failed, or a \"do\" "
+			    "without \"%s\")",
+			    r->name, d->alert >= 0 ? "alert" : "at",
+			    hook_str(h), d->alert >= 0 ? "alert" : "at");
+		return 0;
+	}
+	if (d->has_reply)
+		return err_node(
+		    l, reply_node,
+		    "\"rules.%s.do.reply\" is not allowed with the \"%s\" hook "
+		    "(the client is not talking SMTP at that point; use "
+		    "alert, close, hang or delay)",
+		    r->name, hook_str(h));
+	if (d->at == TLS_AT_CLIENT_HELLO && h != HOOK_TLS_CLIENT_HELLO)
+		return err_node(
+		    l, at_node,
+		    "\"rules.%s.do.at\" is client_hello, but the rule's hook "
+		    "is \"%s\", which comes after it (use at: client_hello "
+		    "only with tls_client_hello)",
+		    r->name, hook_str(h));
+	if (d->at == TLS_AT_HANDSHAKE_DONE && h == HOOK_TLS_FAILED)
+		return err_node(
+		    l, at_node,
+		    "\"rules.%s.do.at\" is handshake_done, but the rule's hook "
+		    "is \"tls_failed\": that handshake never completes (leave "
+		    "\"at\" out)",
+		    r->name);
+	point = d->at != TLS_AT_NOW            ? d->at
+	        : h == HOOK_TLS_HANDSHAKE_DONE ? TLS_AT_HANDSHAKE_DONE
+	                                       : TLS_AT_NOW;
+	if (point == TLS_AT_HANDSHAKE_DONE && d->alert >= 0 &&
+	    d->alert != TLS_ALERT_CLOSE_NOTIFY) {
+		const char *an = alert_name(d->alert, name, sizeof(name));
+
+		if (an == NULL)
+			snprintf(name, sizeof(name), "%d", d->alert);
+		return err_node(
+		    l, alert_node,
+		    "\"rules.%s.do.alert\" is %s at handshake_done, but after "
+		    "the handshake only close_notify can be sent (OpenSSL has "
+		    "no public API to send another alert then; use "
+		    "close_notify, or close: fin or rst)",
+		    r->name, name);
+	}
 	return 0;
 }
 
@@ -1890,13 +2698,14 @@ load_rule(struct layer *l, const yaml_node_t *seq, size_t idx)
 			return err_node(
 			    l, n,
 			    "rule \"%s\" has no \"when\" (say when it fires: "
-			    "connect, command, header or data)",
+			    "connect, command, header, data, tls_client_hello, "
+			    "tls_handshake_done or tls_failed)",
 			    sval(nm));
 		if (map_get(l, n, "do") == NULL)
 			return err_node(
 			    l, n,
 			    "rule \"%s\" has no \"do\" (say what it does: "
-			    "delay, reply, close or hang)",
+			    "delay, reply, close, hang or alert)",
 			    sval(nm));
 		p->rules =
 		    xreallocarray(p->rules, p->nrules + 1, sizeof(*p->rules));
@@ -1906,7 +2715,8 @@ load_rule(struct layer *l, const yaml_node_t *seq, size_t idx)
 		r->name = xstrdup(sval(nm));
 		r->enabled = true;
 		r->probability = 1.0;
-		r->when.verb = VERB_UNKNOWN;
+		when_init(&r->when);
+		do_init(&r->act);
 	}
 	r->line = (int)n->start_mark.line + 1;
 	snprintf(what, sizeof(what), "rules.%s.why", r->name);
@@ -1929,7 +2739,7 @@ load_rule(struct layer *l, const yaml_node_t *seq, size_t idx)
 		return -1;
 	if ((x = map_get(l, n, "do")) != NULL && load_do(l, r, x) < 0)
 		return -1;
-	return 0;
+	return check_rule(l, r, n);
 }
 
 static int
@@ -2191,8 +3001,9 @@ out:
 }
 
 static const char *const top_keys[] = {
-    "name",     "description",  "extends", "hostname", "greeting", "ehlo",
-    "commands", "line_endings", "replies", "limits",   "auth",     "rules"};
+    "name", "description", "extends",      "hostname", "greeting",
+    "ehlo", "commands",    "line_endings", "replies",  "limits",
+    "auth", "tls",         "rules"};
 
 static int
 layer_apply(struct layer *l, yaml_node_t *root)
@@ -2285,6 +3096,8 @@ layer_apply(struct layer *l, yaml_node_t *root)
 			rc = load_limits(l, val);
 		else if (strcmp(key, "auth") == 0)
 			rc = load_auth(l, val);
+		else if (strcmp(key, "tls") == 0)
+			rc = load_tls(l, val);
 		else if (strcmp(key, "rules") == 0)
 			rc = load_rules(l, val);
 		if (rc < 0)
@@ -2349,6 +3162,17 @@ profile_new(void)
 	    .hang_timeout_ms = 10 * 60 * 1000,
 	    .max_sessions = 1000,
 	    .max_sessions_per_client = 0,
+	};
+	p->tls = (struct tls_settings){
+	    .enabled = false, /* until some file has "tls:" */
+	    .versions = TLSV_1_2 | TLSV_1_3,
+	    .server_preference = true,
+	    .dh_bits = 0,
+	    .security_level = -1,
+	    .key_type = TLS_KEY_RSA,
+	    .key_bits = 2048,
+	    .no_shared_cipher = TLS_NOSHARED_OPENSSL,
+	    .no_shared_version = TLS_NOSHARED_OPENSSL,
 	};
 	return pi;
 }
@@ -2466,12 +3290,146 @@ summary_reply(FILE *out, const char *label, const struct reply_text *r,
 		        r->lines[i]);
 }
 
+/* "tls1.0" for TLSV_1_0 */
+static const char *
+version_name(unsigned bit)
+{
+	for (size_t i = 0; i < nitems(tls_versions); i++)
+		if (tls_versions[i].bit == bit)
+			return tls_versions[i].name;
+	return "?";
+}
+
+/* " tls1.0 tls1.2" for a set of version bits */
+static void
+summary_versions(FILE *out, unsigned bits)
+{
+	for (size_t i = 0; i < nitems(tls_versions); i++)
+		if (bits & tls_versions[i].bit)
+			fprintf(out, " %s", tls_versions[i].name);
+}
+
+static void
+summary_ids(FILE *out, const char *label, const uint16_t *ids, size_t n,
+            const char **sep)
+{
+	char b[128];
+
+	if (n == 0)
+		return;
+	fprintf(out, "%s%s", *sep, label);
+	for (size_t i = 0; i < n; i++) {
+		const char *name = tls_suite_name(ids[i], b, sizeof(b));
+
+		fprintf(out, "%s%s", i ? ", " : " ", name);
+		if (strncmp(name, "0x", 2) != 0)
+			fprintf(out, " (0x%04X)", ids[i]);
+	}
+	*sep = ";";
+}
+
+static void
+summary_hello(FILE *out, const struct rule_when *w)
+{
+	const char *sep = "";
+
+	summary_ids(out, " offering any of", w->offers_any, w->noffers_any,
+	            &sep);
+	summary_ids(out, " offering all of", w->offers_all, w->noffers_all,
+	            &sep);
+	summary_ids(out, " offering none of", w->offers_none, w->noffers_none,
+	            &sep);
+	if (w->versions_any != 0) {
+		fprintf(out, "%s offering any of the versions", sep);
+		summary_versions(out, w->versions_any);
+		sep = ";";
+	}
+	if (w->sni_pattern != NULL) {
+		fprintf(out, "%s SNI matching /%s/", sep, w->sni_pattern);
+		sep = ";";
+	}
+	if (w->extension >= 0) {
+		fprintf(out, "%s with extension %d", sep, w->extension);
+		sep = ";";
+	}
+	if (*sep == '\0')
+		fprintf(out, " (any ClientHello)");
+}
+
+static void
+summary_list(FILE *out, const char *label, char **v, size_t n, const char *none)
+{
+	fprintf(out, "  %-18s", label);
+	if (n == 0)
+		fprintf(out, " %s\n", none);
+	for (size_t i = 0; i < n; i++)
+		fprintf(out, "%*s %s\n", i == 0 ? 0 : 20, "", v[i]);
+}
+
+static const char *
+noshared_str(enum tls_no_shared how)
+{
+	switch (how) {
+	case TLS_NOSHARED_OPENSSL:
+		return "openssl (OpenSSL's own alert)";
+	case TLS_NOSHARED_ALERT:
+		return "alert (a fatal handshake_failure, 40)";
+	case TLS_NOSHARED_FIN:
+		return "fin (no answer, then FIN)";
+	case TLS_NOSHARED_RST:
+		return "rst (no answer, then RST)";
+	}
+	return "?";
+}
+
+/* The "tls:" settings as given; what OpenSSL makes of them is tls_policy's. */
+static void
+summary_tls(FILE *out, const struct tls_settings *ts)
+{
+	fprintf(out, "\nTLS (as configured)\n");
+	if (!ts->enabled) {
+		fprintf(out, "  disabled (STARTTLS gets tls_unavailable)\n");
+		return;
+	}
+	fprintf(out, "  %-18s", "versions");
+	summary_versions(out, ts->versions);
+	fprintf(out, "\n");
+	summary_list(out, "ciphers", ts->ciphers, ts->nciphers,
+	             "(OpenSSL's DEFAULT)");
+	summary_list(out, "ciphersuites", ts->ciphersuites, ts->nciphersuites,
+	             "(OpenSSL's default)");
+	fprintf(out, "  %-18s %s\n", "server_preference",
+	        ts->server_preference ? "yes (the server's order wins)"
+	                              : "no (the client's order wins)");
+	summary_list(out, "groups", ts->groups, ts->ngroups,
+	             "(OpenSSL's default)");
+	if (ts->dh_bits == 0)
+		fprintf(out, "  %-18s auto\n", "dh_bits");
+	else
+		fprintf(out, "  %-18s %u\n", "dh_bits", ts->dh_bits);
+	summary_list(out, "sigalgs", ts->sigalgs, ts->nsigalgs,
+	             "(OpenSSL's default)");
+	if (ts->security_level < 0)
+		fprintf(out, "  %-18s (OpenSSL's default)\n", "security_level");
+	else
+		fprintf(out, "  %-18s %d\n", "security_level",
+		        ts->security_level);
+	if (ts->key_type == TLS_KEY_RSA)
+		fprintf(out, "  %-18s rsa, %u bits\n", "key", ts->key_bits);
+	else
+		fprintf(out, "  %-18s %s\n", "key", key_names[ts->key_type]);
+	fprintf(out, "  %-18s %s\n", "no_shared_cipher",
+	        noshared_str(ts->no_shared_cipher));
+	fprintf(out, "  %-18s %s\n", "no_shared_version",
+	        noshared_str(ts->no_shared_version));
+}
+
 static void
 summary_rule(FILE *out, const struct rule *r)
 {
 	const struct rule_when *w = &r->when;
 	const struct rule_do *d = &r->act;
-	char b[64];
+	char b[128];
 	const char *sep = " ";
 
 	fprintf(out, "  %s (line %d)%s\n", r->name, r->line,
@@ -2511,7 +3469,29 @@ summary_rule(FILE *out, const struct rule *r)
 		else
 			fprintf(out, " at end of data");
 		break;
-	default:
+	case HOOK_TLS_CLIENT_HELLO:
+		summary_hello(out, w);
+		break;
+	case HOOK_TLS_HANDSHAKE_DONE:
+		if (w->version != 0)
+			fprintf(out, " version %s", version_name(w->version));
+		if (w->suite >= 0)
+			fprintf(
+			    out, "%s suite %s (0x%04X)",
+			    w->version != 0 ? "," : "",
+			    tls_suite_name((uint16_t)w->suite, b, sizeof(b)),
+			    (unsigned)w->suite);
+		if (w->version == 0 && w->suite < 0)
+			fprintf(out, " (any version and suite)");
+		break;
+	case HOOK_TLS_FAILED:
+		if (w->reason_pattern != NULL)
+			fprintf(out, " with a reason matching /%s/",
+			        w->reason_pattern);
+		else
+			fprintf(out, " (any reason)");
+		break;
+	case HOOK_COUNT:
 		break;
 	}
 	fprintf(out, " -> do");
@@ -2535,6 +3515,15 @@ summary_rule(FILE *out, const struct rule *r)
 		fprintf(out, "%shang", sep);
 		sep = ", ";
 	}
+	if (d->alert >= 0) {
+		const char *an = alert_name(d->alert, b, sizeof(b));
+
+		fprintf(out, "%salert %s (%d)", sep, an ? an : "unnamed",
+		        d->alert);
+		sep = ", ";
+	}
+	if (d->at != TLS_AT_NOW)
+		fprintf(out, ", at %s", at_names[d->at]);
 	if (*sep == ' ')
 		fprintf(out, " nothing");
 	fprintf(out, "\n    probability %g, ", r->probability);
@@ -2643,6 +3632,8 @@ profile_summary(const struct profile *p, FILE *out)
 	fprintf(out, "\n  accept_any:   %s\n  require_tls:  %s\n",
 	        p->auth.accept_any ? "yes" : "no",
 	        p->auth.require_tls ? "yes" : "no");
+
+	summary_tls(out, &p->tls);
 
 	fprintf(out, "\nReplies\n");
 	for (int i = 0; i < REPLY_COUNT; i++)

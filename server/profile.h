@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tls_policy.h"
+
 /*
  * Every reply the engine can send on its own. The YAML key under
  * "replies:" is reply_id_str(id). Each reply is the exact wire text, one
@@ -135,6 +137,9 @@ enum hook {
 	HOOK_COMMAND, /* a command line, before the engine handles it */
 	HOOK_HEADER,  /* end of the message header section */
 	HOOK_DATA,    /* message size crosses size_over, or end of data */
+	HOOK_TLS_CLIENT_HELLO,	 /* what the ClientHello offers */
+	HOOK_TLS_HANDSHAKE_DONE, /* what was negotiated */
+	HOOK_TLS_FAILED,	 /* the handshake failed; OpenSSL's reason */
 	HOOK_COUNT
 };
 const char *hook_str(enum hook h);
@@ -156,6 +161,30 @@ struct rule_when {
 	bool header_duplicate; /* ...more than once (any header if name NULL) */
 	/* HOOK_DATA */
 	uint64_t size_over;  /* fires when the message grows past this; 0: at end */
+	/* HOOK_TLS_CLIENT_HELLO: suites by IANA name or 0xHHHH, as ids */
+	uint16_t *offers_any;  /* at least one of these offered */
+	size_t noffers_any;
+	uint16_t *offers_all;  /* every one of these offered */
+	size_t noffers_all;
+	uint16_t *offers_none; /* none of these offered */
+	size_t noffers_none;
+	unsigned versions_any; /* enum tls_version_bit; 0 = any */
+	char *sni_pattern;     /* POSIX ERE on the SNI ("" when none sent) */
+	regex_t sni_re;
+	int extension;	       /* extension type that must be present; -1 */
+	/* HOOK_TLS_HANDSHAKE_DONE */
+	unsigned version;      /* negotiated version bit; 0 = any */
+	int suite;	       /* negotiated suite id; -1 = any */
+	/* HOOK_TLS_FAILED */
+	char *reason_pattern;  /* POSIX ERE on OpenSSL's reason string */
+	regex_t reason_re;
+};
+
+/* When a TLS action happens. */
+enum tls_at {
+	TLS_AT_NOW,	      /* at the hook that fired */
+	TLS_AT_CLIENT_HELLO,  /* before any server flight */
+	TLS_AT_HANDSHAKE_DONE, /* right after the handshake completes */
 };
 
 /* The "do:" half of a rule. */
@@ -165,6 +194,8 @@ struct rule_do {
 	struct reply_text reply; /* sent instead of the engine's reply */
 	enum close_how close;
 	bool hang;		 /* stop reading; ends at limits.hang_timeout */
+	int alert;		 /* TLS alert number to send; -1 = none */
+	enum tls_at at;		 /* for TLS actions */
 };
 
 struct rule {
@@ -224,6 +255,9 @@ struct profile {
 	struct reply_text replies[REPLY_COUNT];
 	struct limits limits;
 	struct auth_policy auth;
+	struct tls_settings tls; /* "tls:"; tls.enabled false when absent */
+	struct tls_policy *tls_policy; /* built from tls by the server; freed
+					* with the profile */
 	struct rule *rules;
 	size_t nrules;
 	atomic_uint refs; /* sessions using it + the server's current pointer */

@@ -38,6 +38,38 @@ rng_unit(struct rng *r)
 	return (double)(rng_next(r) >> 11) * 0x1.0p-53;
 }
 
+/* What the ClientHello offers, against the rule's suite/version sets. */
+static bool
+hello_conditions(const struct rule_when *w, const struct tls_hello *h)
+{
+	bool any = w->noffers_any == 0;
+
+	for (size_t i = 0; i < w->noffers_any && !any; i++)
+		any = tls_hello_offers(h, w->offers_any[i]);
+	if (!any)
+		return false;
+	for (size_t i = 0; i < w->noffers_all; i++)
+		if (!tls_hello_offers(h, w->offers_all[i]))
+			return false;
+	for (size_t i = 0; i < w->noffers_none; i++)
+		if (tls_hello_offers(h, w->offers_none[i]))
+			return false;
+	if (w->versions_any != 0 && (w->versions_any & h->versions) == 0)
+		return false;
+	if (w->sni_pattern != NULL &&
+	    regexec(&w->sni_re, h->sni, 0, NULL, 0) != 0)
+		return false;
+	if (w->extension >= 0) {
+		size_t i;
+		for (i = 0; i < h->nexts; i++)
+			if (h->exts[i] == w->extension)
+				break;
+		if (i == h->nexts)
+			return false;
+	}
+	return true;
+}
+
 static bool
 rule_conditions(const struct rule *r, const struct rule_ctx *c)
 {
@@ -66,6 +98,14 @@ rule_conditions(const struct rule *r, const struct rule_ctx *c)
 		/* Fires once, on the read that crosses the threshold. */
 		return !c->at_end && c->size_before <= w->size_over &&
 		       c->size > w->size_over;
+	case HOOK_TLS_CLIENT_HELLO:
+		return hello_conditions(w, c->hello);
+	case HOOK_TLS_HANDSHAKE_DONE:
+		return (w->version == 0 || w->version == c->tls_version) &&
+		       (w->suite < 0 || w->suite == c->tls_suite);
+	case HOOK_TLS_FAILED:
+		return w->reason_pattern == NULL ||
+		       regexec(&w->reason_re, c->tls_reason, 0, NULL, 0) == 0;
 	default:
 		return false;
 	}
@@ -106,6 +146,39 @@ rules_match(struct profile *p, const struct rule_ctx *ctx, struct rng *rng)
 	return NULL;
 }
 
+/* Append " name, name" for a suite set; returns the new length. */
+static size_t
+describe_suites(char *buf, size_t len, size_t o, const char *label,
+                const uint16_t *ids, size_t n)
+{
+	char name[64];
+
+	if (n == 0 || o >= len)
+		return o;
+	o += (size_t)snprintf(buf + o, len - o, " %s", label);
+	for (size_t i = 0; i < n && o < len; i++)
+		o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? ", " : " ",
+		                      tls_suite_name(ids[i], name, sizeof(name)));
+	return o;
+}
+
+static int
+describe_hello(const struct rule_when *w, char *buf, size_t len)
+{
+	size_t o = (size_t)snprintf(buf, len, "ClientHello");
+
+	o = describe_suites(buf, len, o, "offers any of", w->offers_any,
+	                    w->noffers_any);
+	o = describe_suites(buf, len, o, "offers all of", w->offers_all,
+	                    w->noffers_all);
+	o = describe_suites(buf, len, o, "offers none of", w->offers_none,
+	                    w->noffers_none);
+	if (w->sni_pattern != NULL && o < len)
+		o += (size_t)snprintf(buf + o, len - o, " sni ~ /%s/",
+		                      w->sni_pattern);
+	return (int)(o < len ? o : len - 1);
+}
+
 /* rules_describe - a one-line account of a rule's trigger */
 void
 rules_describe(const struct rule *r, char *buf, size_t len)
@@ -139,6 +212,25 @@ rules_describe(const struct rule *r, char *buf, size_t len)
 			             (unsigned long long)w->size_over);
 		else
 			n = snprintf(buf, len, "end of data");
+		break;
+	case HOOK_TLS_CLIENT_HELLO:
+		n = describe_hello(w, buf, len);
+		break;
+	case HOOK_TLS_HANDSHAKE_DONE: {
+		char name[64] = "any suite";
+		if (w->suite >= 0)
+			tls_suite_name((uint16_t)w->suite, name, sizeof(name));
+		n = snprintf(buf, len, "TLS handshake done: %s, %s",
+		             w->version ? tls_version_str(w->version)
+		                        : "any version",
+		             name);
+		break;
+	}
+	case HOOK_TLS_FAILED:
+		n = snprintf(buf, len, "TLS handshake failed%s%s%s",
+		             w->reason_pattern ? " ~ /" : "",
+		             w->reason_pattern ? w->reason_pattern : "",
+		             w->reason_pattern ? "/" : "");
 		break;
 	default:
 		snprintf(buf, len, "?");

@@ -42,6 +42,10 @@ struct rule_ctx {
 	uint64_t size_before;		   /* HOOK_DATA: size before this read */
 	uint64_t size;			   /* HOOK_DATA: size now */
 	bool at_end;			   /* HOOK_DATA: end of data */
+	const struct tls_hello *hello;	   /* HOOK_TLS_CLIENT_HELLO */
+	unsigned tls_version;		   /* HOOK_TLS_HANDSHAKE_DONE: bit */
+	int tls_suite;			   /* HOOK_TLS_HANDSHAKE_DONE: id */
+	const char *tls_reason;		   /* HOOK_TLS_FAILED */
 };
 
 /* rules_match - the first rule that fires, or NULL */

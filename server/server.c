@@ -25,9 +25,16 @@
 #include "profile.h"
 #include "server.h"
 #include "session.h"
+#include "tls_policy.h"
 #include "transcript.h"
 
 #define CLIENT_BUCKETS 4096
+
+struct listener {
+	struct server *srv;
+	struct evconnlistener *l;
+	bool tls; /* implicit TLS from the first byte */
+};
 
 #ifndef TAILQ_FOREACH_SAFE /* glibc's sys/queue.h lacks it */
 #define TAILQ_FOREACH_SAFE(var, head, field, tvar)                             \
@@ -108,17 +115,28 @@ server_accepted(struct server *srv)
 static void
 server_maybe_done(struct server *srv)
 {
-	if (srv->stopping && srv->nsessions == 0)
+	if (srv->stopping && TAILQ_EMPTY(&srv->sessions))
 		event_base_loopexit(srv->base, NULL);
+}
+
+/* server_session_closing - a session is ending: free its slot now, so a
+ * peer that is slow to close does not hold a place in the limits */
+void
+server_session_closing(struct server *srv, struct session *s)
+{
+	if (!s->counted)
+		return;
+	s->counted = false;
+	srv->nsessions--;
+	client_del(srv, s->client_ip);
 }
 
 /* server_session_gone - a session ended */
 void
 server_session_gone(struct server *srv, struct session *s)
 {
+	server_session_closing(srv, s);
 	TAILQ_REMOVE(&srv->sessions, s, entry);
-	srv->nsessions--;
-	client_del(srv, s->client_ip);
 	server_maybe_done(srv);
 }
 
@@ -126,7 +144,8 @@ static void
 server_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
               int salen, void *arg)
 {
-	struct server *srv = arg;
+	struct listener *lst = arg;
+	struct server *srv = lst->srv;
 	struct sockaddr_storage local;
 	socklen_t llen = sizeof(local);
 	enum reply_id refuse = REPLY_COUNT;
@@ -154,7 +173,7 @@ server_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	/* Counted before session_new: the session may end inside it. */
 	srv->nsessions++;
 	s = session_new(srv, fd, sa, (struct sockaddr *)&local, ++srv->next_id,
-	                refuse);
+	                refuse, lst->tls && refuse == REPLY_COUNT);
 	if (s == NULL) {
 		srv->nsessions--;
 		client_del(srv, ip);
@@ -177,7 +196,7 @@ server_accept_error(struct evconnlistener *l, void *arg)
 static int
 parse_listen(const char *spec, struct sockaddr_storage *ss, int *len)
 {
-	char buf[128];
+	char buf[160];
 	const char *p;
 
 	for (p = spec; *p >= '0' && *p <= '9'; p++)
@@ -199,31 +218,65 @@ parse_listen(const char *spec, struct sockaddr_storage *ss, int *len)
 	return 0;
 }
 
-/* server_listen - bind one "[ADDR:]PORT" */
+/* server_listen - bind one "[ADDR:]PORT[/tls]" */
 int
 server_listen(struct server *srv, const char *spec, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss;
-	struct evconnlistener *l, **ls;
+	struct listener *lst, **ls;
+	char addr[128];
+	const char *slash = strrchr(spec, '/');
+	bool tls = false;
 	unsigned flags;
 	int len;
 
-	if (parse_listen(spec, &ss, &len) == -1) {
+	snprintf(addr, sizeof(addr), "%s", spec);
+	if (slash != NULL) {
+		if (strcmp(slash, "/tls") != 0) {
+			snprintf(err, errlen,
+			         "--listen %s: unknown suffix \"%s\" (the only "
+			         "one is /tls, for implicit TLS)",
+			         spec, slash);
+			return -1;
+		}
+		addr[slash - spec] = '\0';
+		tls = true;
+	}
+	if (parse_listen(addr, &ss, &len) == -1) {
 		snprintf(err, errlen,
 		         "--listen %s: not an address (use PORT, ADDR:PORT or "
-		         "[IPV6]:PORT, e.g. 127.0.0.1:2525)",
+		         "[IPV6]:PORT, e.g. 127.0.0.1:2525, with /tls for "
+		         "implicit TLS)",
 		         spec);
 		return -1;
 	}
+	if (tls && srv->profile->tls_policy == NULL) {
+		snprintf(err, errlen,
+		         "--listen %s: profile %s has no tls: section, so it "
+		         "cannot serve implicit TLS",
+		         spec, srv->profile->name);
+		return -1;
+	}
+	if ((lst = calloc(1, sizeof(*lst))) == NULL ||
+	    (ls = realloc(srv->listeners,
+	                  (srv->nlisteners + 1) * sizeof(*ls))) == NULL) {
+		free(lst);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	srv->listeners = ls;
+	lst->srv = srv;
+	lst->tls = tls;
 	flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC |
 	        LEV_OPT_REUSEABLE;
 	/* [::]:25 and 0.0.0.0:25 can then both be listened on. */
 	if (ss.ss_family == AF_INET6)
 		flags |= LEV_OPT_BIND_IPV6ONLY;
-	l = evconnlistener_new_bind(srv->base, server_accept, srv, flags, 1024,
-	                            (struct sockaddr *)&ss, len);
-	if (l == NULL) {
+	lst->l = evconnlistener_new_bind(srv->base, server_accept, lst, flags,
+	                                 1024, (struct sockaddr *)&ss, len);
+	if (lst->l == NULL) {
 		int e = errno;
+		free(lst);
 		snprintf(
 		    err, errlen, "--listen %s: cannot bind: %s%s", spec,
 		    strerror(e),
@@ -235,15 +288,45 @@ server_listen(struct server *srv, const char *spec, char *err, size_t errlen)
 		                  : "");
 		return -1;
 	}
-	evconnlistener_set_error_cb(l, server_accept_error);
-	ls = realloc(srv->listeners, (srv->nlisteners + 1) * sizeof(*ls));
-	if (ls == NULL) {
-		evconnlistener_free(l);
-		snprintf(err, errlen, "out of memory");
+	evconnlistener_set_error_cb(lst->l, server_accept_error);
+	srv->listeners[srv->nlisteners++] = lst;
+	return 0;
+}
+
+static void
+listener_free(struct listener *lst)
+{
+	evconnlistener_free(lst->l);
+	free(lst);
+}
+
+static void
+tls_warn(void *arg, const char *msg)
+{
+	const struct profile *p = arg;
+
+	log_warnx("profile %s: %s", p->name, msg);
+}
+
+/* server_prepare_tls - build a profile's SSL_CTX with our callbacks */
+int
+server_prepare_tls(struct profile *p, const char *cert_file,
+                   const char *key_file, char *err, size_t errlen)
+{
+	char why[512];
+	SSL_CTX *ctx;
+
+	if (!p->tls.enabled || p->tls_policy != NULL)
+		return 0;
+	p->tls_policy = tls_policy_new(&p->tls, p->hostname, cert_file,
+	                               key_file, tls_warn, p, why, sizeof(why));
+	if (p->tls_policy == NULL) {
+		snprintf(err, errlen, "%s: tls: %s", p->path, why);
 		return -1;
 	}
-	srv->listeners = ls;
-	srv->listeners[srv->nlisteners++] = l;
+	ctx = tls_policy_ctx(p->tls_policy);
+	SSL_CTX_set_client_hello_cb(ctx, session_client_hello, NULL);
+	SSL_CTX_set_info_callback(ctx, session_tls_info);
 	return 0;
 }
 
@@ -276,7 +359,7 @@ server_stop(struct server *srv)
 	log_info("stopping: no new connections; %u session(s) to finish",
 	         srv->nsessions);
 	for (size_t i = 0; i < srv->nlisteners; i++)
-		evconnlistener_free(srv->listeners[i]);
+		listener_free(srv->listeners[i]);
 	srv->nlisteners = 0;
 	TAILQ_FOREACH_SAFE(s, &srv->sessions, entry, next)
 	session_shutdown(s);
@@ -293,9 +376,13 @@ server_reload(struct server *srv)
 
 	p = profile_load(srv->cfg.profile_name, srv->cfg.dirs, srv->cfg.ndirs,
 	                 err, sizeof(err));
-	if (p == NULL) {
+	if (p == NULL ||
+	    server_prepare_tls(p, srv->cfg.cert_file, srv->cfg.key_file, err,
+	                       sizeof(err)) == -1) {
 		log_warnx("reload failed, keeping profile %s: %s",
 		          srv->profile->name, err);
+		if (p != NULL)
+			profile_unref(p);
 		return;
 	}
 	log_info("reloaded profile %s from %s for new sessions", p->name,
@@ -360,8 +447,11 @@ server_free(struct server *srv)
 {
 	if (srv == NULL)
 		return;
+	/* A second signal or the end of the grace period leaves sessions. */
+	while (!TAILQ_EMPTY(&srv->sessions))
+		session_abandon(TAILQ_FIRST(&srv->sessions));
 	for (size_t i = 0; i < srv->nlisteners; i++)
-		evconnlistener_free(srv->listeners[i]);
+		listener_free(srv->listeners[i]);
 	free(srv->listeners);
 	if (srv->clients != NULL) {
 		for (size_t i = 0; i < CLIENT_BUCKETS; i++) {

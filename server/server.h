@@ -29,14 +29,18 @@ struct server_config {
 	unsigned max_sessions;	    /* 0: the profile's limit */
 	uint64_t seed;
 	unsigned grace_ms;	    /* how long DATA sessions may finish */
+	const char *cert_file;	    /* --cert, or NULL: generated */
+	const char *key_file;	    /* --key */
 };
+
+struct listener; /* one bound address, plain or implicit TLS */
 
 struct server {
 	struct event_base *base;
 	struct server_config cfg;
 	struct profile *profile; /* for new sessions; reloaded on SIGHUP */
 	struct spool *spool;
-	struct evconnlistener **listeners;
+	struct listener **listeners;
 	size_t nlisteners;
 	struct session_list sessions;
 	unsigned nsessions;
@@ -54,8 +58,9 @@ struct server *server_new(struct event_base *base,
     struct spool *spool);
 
 /*
- * server_listen - bind "[ADDR:]PORT" (IPv6 as "[::1]:PORT"). Returns 0, or
- * -1 with one line in err naming the address and the reason.
+ * server_listen - bind "[ADDR:]PORT" (IPv6 as "[::1]:PORT"), with a "/tls"
+ * suffix for implicit TLS (port 465 style). Returns 0, or -1 with one line
+ * in err naming the address and the reason.
  */
 int server_listen(struct server *srv, const char *spec, char *err,
     size_t errlen);
@@ -65,8 +70,20 @@ int server_run(struct server *srv);
 
 void server_free(struct server *srv);
 
+/* server_session_closing - a session started closing: release its slot */
+void server_session_closing(struct server *srv, struct session *s);
+
 /* server_session_gone - a session ended; called by the session */
 void server_session_gone(struct server *srv, struct session *s);
+
+/*
+ * server_prepare_tls - build the SSL_CTX of a profile with a tls: section
+ * (no-op without one), with the session callbacks installed. Problems
+ * OpenSSL cannot provide for are logged as warnings naming the profile.
+ * Returns 0, or -1 with one line in err.
+ */
+int server_prepare_tls(struct profile *p, const char *cert_file,
+    const char *key_file, char *err, size_t errlen);
 
 /* server_max_sessions - effective limit (flag or profile) */
 unsigned server_max_sessions(const struct server *srv);

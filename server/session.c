@@ -45,8 +45,8 @@ static void session_message_end(struct session *s);
 static void session_data_finish(struct session *s);
 
 static const char *state_names[] = {
-    "CONNECTED", "INIT", "HELO", "MAIL",    "RCPT",
-    "DATA",      "BDAT", "AUTH", "CLOSING",
+    "CONNECTED", "INIT", "HELO", "MAIL", "RCPT",
+    "DATA",      "BDAT", "AUTH", "TLS",  "CLOSING",
 };
 
 /* session_state_str - name of a state, for the transcript */
@@ -140,6 +140,7 @@ session_close(struct session *s, enum close_how how, const char *reason)
 		    (unsigned long long)s->msg_size);
 	session_reset_transaction(s);
 	session_timers_off(s);
+	server_session_closing(s->srv, s);
 	session_info(s, TR_CLOSE, "%s (%s)",
 	             how == CLOSE_RST ? "rst" : "fin", reason);
 	s->state = STATE_CLOSING;
@@ -160,6 +161,7 @@ session_release(struct session *s)
 	profile_unref(s->profile);
 	free(s->rcpts);
 	free(s->line);
+	free(s->hello);
 	free(s);
 }
 
@@ -736,6 +738,8 @@ session_message_end(struct session *s)
 		                                              : NULL,
 		    .smtputf8 = s->mail.smtputf8,
 		    .auth_user = s->authenticated ? s->auth_user : NULL,
+		    .tls_version = s->tls ? s->tls_version : NULL,
+		    .tls_cipher = s->tls ? s->tls_cipher : NULL,
 		    .size = s->msg_size,
 		    .mail_line = s->mail_line,
 		};
@@ -785,7 +789,8 @@ session_process(struct session *s)
 		in = io_input(s->io);
 		switch (s->state) {
 		case STATE_CONNECTED:
-			return; /* greeting not sent yet */
+		case STATE_TLS:
+			return; /* greeting not sent yet / TLS owns the bytes */
 		case STATE_DATA:
 			progress = session_data_in(s, in);
 			break;
@@ -826,6 +831,10 @@ session_io(struct io *io, enum io_event ev, void *arg)
 	case IO_DISCONNECTED:
 	case IO_ERROR:
 		s->peer_gone = true;
+		if (s->state == STATE_TLS) {
+			session_tls_failed(s, io_tls_error(io));
+			break;
+		}
 		/* A client may pipeline its last commands and half-close. */
 		if (!s->paused)
 			session_process(s);
@@ -838,6 +847,11 @@ session_io(struct io *io, enum io_event ev, void *arg)
 		break;
 	case IO_CLOSED:
 		session_free(s);
+		break;
+	case IO_TLSREADY:
+		session_tls_ready(s);
+		if (s->state != STATE_CLOSING && !s->paused)
+			session_process(s);
 		break;
 	}
 }
@@ -861,7 +875,7 @@ sockaddr_text(const struct sockaddr *sa, char *ip, size_t iplen, char *port,
 struct session *
 session_new(struct server *srv, int fd, const struct sockaddr *peer,
             const struct sockaddr *local, unsigned long id,
-            enum reply_id refuse)
+            enum reply_id refuse, bool implicit_tls)
 {
 	struct session *s;
 	struct profile *p = srv->profile;
@@ -870,6 +884,7 @@ session_new(struct server *srv, int fd, const struct sockaddr *peer,
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
 	s->srv = srv;
+	s->counted = true; /* the server counted us before calling */
 	s->profile = profile_ref(p);
 	s->id = id;
 	snprintf(s->id_str, sizeof(s->id_str), "%lu", id);
@@ -911,10 +926,22 @@ session_new(struct server *srv, int fd, const struct sockaddr *peer,
 		                         1000};
 		evtimer_add(s->life_timer, &tv);
 	}
+	s->implicit_tls = implicit_tls;
+	if (implicit_tls)
+		session_tls_begin(s); /* the greeting comes after the handshake */
+	else
+		session_greet(s);
+	return s;
+}
+
+/* session_greet - run the connect rules, then greet (or what they say) */
+void
+session_greet(struct session *s)
+{
 	struct rule_ctx ctx = {.hook = HOOK_CONNECT, .client_ip = s->client_ip};
+
 	if (!session_hook(s, &ctx))
 		session_normal(s, HOOK_CONNECT);
-	return s;
 }
 
 /* session_shutdown - server stopping: 421 now, or after the message */
@@ -929,4 +956,13 @@ session_shutdown(struct session *s)
 	}
 	reply_send(s, REPLY_SHUTDOWN);
 	session_close(s, CLOSE_FIN, "server shutting down");
+}
+
+/* session_abandon - the process is exiting: close and free it now (a
+ * message still in tmp/ is removed) */
+void
+session_abandon(struct session *s)
+{
+	session_close(s, CLOSE_FIN, "server exiting");
+	session_free(s);
 }

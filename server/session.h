@@ -20,6 +20,7 @@
 #include "profile.h"
 #include "rules.h"
 #include "smtp_parse.h"
+#include "tls_policy.h"
 
 struct io;
 struct server;
@@ -36,6 +37,7 @@ enum session_state {
 	STATE_DATA,	 /* receiving the DATA body */
 	STATE_BDAT,	 /* receiving a BDAT chunk */
 	STATE_AUTH,	 /* waiting for an AUTH continuation line */
+	STATE_TLS,	 /* TLS handshake in progress */
 	STATE_CLOSING,	 /* nothing more is read */
 };
 const char *session_state_str(enum session_state st);
@@ -58,6 +60,7 @@ enum msg_verdict {
 
 struct session {
 	TAILQ_ENTRY(session) entry;
+	bool counted; /* holds a place in the server's session limits */
 	struct server *srv;
 	struct profile *profile;
 	struct io *io;
@@ -85,7 +88,15 @@ struct session {
 	/* identity of the client */
 	bool esmtp;
 	char helo[256];
-	bool tls; /* set by the TLS issue */
+	bool tls;	  /* the handshake completed */
+	bool implicit_tls; /* TLS from the first byte (port 465 style) */
+	struct tls_hello *hello; /* during the handshake only */
+	bool hello_seen;
+	struct rule *tls_rule;	 /* a ClientHello rule for handshake_done */
+	enum close_how tls_drop; /* drop at ClientHello: FIN or RST */
+	char tls_drop_why[96];
+	char tls_version[16];
+	char tls_cipher[64];
 	bool authenticated;
 	char auth_user[256];
 	size_t auth_user_len;
@@ -144,10 +155,29 @@ struct session {
  */
 struct session *session_new(struct server *srv, int fd,
     const struct sockaddr *peer, const struct sockaddr *local,
-    unsigned long id, enum reply_id refuse);
+    unsigned long id, enum reply_id refuse, bool implicit_tls);
+
+/* session_greet - run the connect rules, then greet (or what they say) */
+void session_greet(struct session *s);
+
+/* --- session_tls.c --- */
+
+/* session_starttls - STARTTLS accepted: 220, discard pipelined input, TLS */
+void session_starttls(struct session *s);
+/* session_tls_begin - start the TLS handshake on the connection */
+void session_tls_begin(struct session *s);
+/* session_tls_ready / session_tls_failed - handshake outcome */
+void session_tls_ready(struct session *s);
+void session_tls_failed(struct session *s, const char *reason);
+/* OpenSSL callbacks, installed on every profile's SSL_CTX */
+int session_client_hello(SSL *ssl, int *al, void *arg);
+void session_tls_info(const SSL *ssl, int where, int ret);
 
 /* session_shutdown - server stopping: 421 now, or after the message */
 void session_shutdown(struct session *s);
+
+/* session_abandon - the process is exiting: close and free it now */
+void session_abandon(struct session *s);
 
 /* session_close - end the session, how the profile says; reason logged */
 void session_close(struct session *s, enum close_how how, const char *reason);

@@ -45,6 +45,7 @@ static const char *const tr_kind_names[TR_COUNT] = {
     [TR_CONNECT] = "connect", [TR_CLOSE] = "close", [TR_CLIENT] = "C",
     [TR_SERVER] = "S",        [TR_RULE] = "rule",   [TR_INFO] = "info",
     [TR_WARN] = "warn",
+    [TR_TLS] = "tls",
 };
 
 /* tr_kind_str - the "dir" field in JSON: "connect","close","C","S",... */
@@ -273,6 +274,9 @@ emit_readable(const struct tr_event *ev, const struct tm *tm, int ms)
 		break;
 	case TR_INFO:
 		o += (size_t)snprintf(line + o, cap - o, "* ");
+		break;
+	case TR_TLS:
+		o += (size_t)snprintf(line + o, cap - o, "TLS: ");
 		break;
 	case TR_WARN:
 	default:

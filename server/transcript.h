@@ -26,6 +26,7 @@ enum tr_kind {
 	TR_RULE,       /* !: a rule fired; rule and why set */
 	TR_INFO,       /* *: state changes, data summaries, spool ids */
 	TR_WARN,       /* *: bad input or a server-side problem */
+	TR_TLS,	       /* TLS: ClientHello, negotiated, alerts */
 	TR_COUNT
 };
 

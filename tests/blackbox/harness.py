@@ -5,6 +5,17 @@ set by ctest) on a free loopback port with a private spool and a JSON Lines
 transcript, and offers a raw SMTP client that can tell how the server ended
 the TCP connection (FIN or RST). Nothing here knows any profile's strings:
 the tests state the exact replies they expect.
+
+Profiles are looked up in tests/blackbox/profiles (fixtures) first, then in
+$SMTP_MIMIC_PROFILES (the shipped ones), so a binary built anywhere works:
+    SMTP_MIMIC=/tmp/bb/smtp-mimic python3 -B tests/blackbox/standard/test_x.py
+
+API: Server (start, connect, events/wait_event/session_events, log/wait_log,
+messages/new_files/envelope_files/tmp_files, send_signal/wait_exit/stop),
+Client (cmd, reply, line, send, banner, transaction, ending, nothing_for),
+ServerTest (start; tearDown closes clients, stops each server, and fails on
+a non-zero exit or a sanitizer report), run_cli (one-shot runs such as
+--check), profile_args, free_port, have.
 """
 import json
 import os
@@ -32,26 +43,60 @@ def free_port():
         return s.getsockname()[1]
 
 
+def profile_args():
+    """--profile-path flags: the fixtures first, then the shipped profiles
+    (so a binary built outside the source tree finds them too)."""
+    return ["--profile-path", FIXTURES, "--profile-path", PROFILES]
+
+
+def sanitizer_report(text):
+    """The sanitizer marks found in text (empty if none)."""
+    return [m for m in SANITIZER_MARKS if m in text]
+
+
+def run_cli(args, timeout=30):
+    """Run smtp-mimic to completion (for --check, --help, ...).
+
+    Returns a CompletedProcess with str stdout/stderr; fails on sanitizer
+    output."""
+    cp = subprocess.run([BINARY] + list(args), stdin=subprocess.DEVNULL,
+                        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                        timeout=timeout)
+    cp.stdout = cp.stdout.decode("utf-8", "replace")
+    cp.stderr = cp.stderr.decode("utf-8", "replace")
+    if sanitizer_report(cp.stderr):
+        raise AssertionError("sanitizer report:\n" + cp.stderr)
+    return cp
+
+
 class Server:
     """One smtp-mimic process on a free port, with its own spool."""
 
-    def __init__(self, profile="standard", args=(), spool=True, seed=1):
+    def __init__(self, profile="standard", args=(), spool=True, seed=1,
+                 listen=None, wait=True):
         self.dir = tempfile.mkdtemp(prefix="mimic-")
         self.port = free_port()
         self.spool = os.path.join(self.dir, "spool")
         self.jsonl = os.path.join(self.dir, "transcript.jsonl")
         self.stderr_path = os.path.join(self.dir, "stderr.txt")
-        cmd = [BINARY, "--profile", profile, "--profile-path", FIXTURES,
-               "--listen", "127.0.0.1:%d" % self.port,
-               "--spool", self.spool if spool else "none",
-               "--transcript", self.jsonl, "--seed", str(seed)]
+        self.clients = []
+        if listen is None:
+            listen = ["127.0.0.1:%d" % self.port]
+        cmd = [BINARY, "--profile", profile] + profile_args()
+        for spec in listen:  # "{port}" is this server's port
+            cmd += ["--listen", spec.format(port=self.port)]
+        cmd += ["--spool", self.spool if spool else "none",
+                "--transcript", self.jsonl]
+        if seed is not None:
+            cmd += ["--seed", str(seed)]
         cmd += list(args)
         self.cmd = cmd
         self.stderr = open(self.stderr_path, "wb")
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL,
                                      stderr=self.stderr)
-        self._wait_ready()
+        if wait:
+            self._wait_ready()
 
     def _wait_ready(self):
         deadline = time.monotonic() + 20
@@ -76,7 +121,8 @@ class Server:
         if not os.path.exists(self.jsonl):
             return []
         with open(self.jsonl, encoding="utf-8") as f:
-            return [json.loads(line) for line in f if line.strip()]
+            # A line still being written (no newline yet) is left for later.
+            return [json.loads(line) for line in f if line.endswith("\n")]
 
     def wait_event(self, pred, timeout=10):
         """Wait until an event satisfying pred is in the transcript."""
@@ -103,14 +149,61 @@ class Server:
             out.append((body, env))
         return out
 
+    def wait_log(self, text, timeout=10):
+        """Wait until text appears on stderr; return the whole log."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            log = self.log()
+            if text in log:
+                return log
+            time.sleep(0.02)
+        raise AssertionError("%r never appeared on stderr:\n%s"
+                             % (text, self.log()))
+
+    def session_events(self, session, dirs=("C", "S")):
+        """(dir, text) of one session's events of the given kinds."""
+        return [(e["dir"], e["text"]) for e in self.events()
+                if e["session"] == session and e["dir"] in dirs]
+
     def tmp_files(self):
         return os.listdir(os.path.join(self.spool, "tmp"))
 
+    def new_files(self):
+        new = os.path.join(self.spool, "new")
+        return sorted(os.listdir(new)) if os.path.isdir(new) else []
+
+    def envelope_files(self):
+        d = os.path.join(self.spool, "envelope")
+        return sorted(os.listdir(d)) if os.path.isdir(d) else []
+
     def connect(self, **kw):
-        return Client(self.port, **kw)
+        c = Client(self.port, **kw)
+        self.clients.append(c)
+        return c
+
+    def send_signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def wait_exit(self, timeout=20):
+        """Wait for the process to exit on its own; return its status."""
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError("smtp-mimic still running:\n" + self.log())
+
+    def check_sanitizers(self):
+        if not self.stderr.closed:
+            self.stderr.flush()
+        log = self.log()
+        if sanitizer_report(log):
+            raise AssertionError("sanitizer report:\n" + log)
 
     def stop(self, sig=signal.SIGTERM, timeout=20):
-        """Stop the server; return its exit status; fail on sanitizer output."""
+        """Stop the server; return its exit status; fail on sanitizer output.
+
+        Our clients are closed first: a session that has sent its FIN waits
+        for the client's before it ends, and the server for its sessions."""
+        self.close_clients()
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
             try:
@@ -120,13 +213,15 @@ class Server:
                 self.proc.wait()
                 raise AssertionError("smtp-mimic did not stop on %s" % sig)
         self.stderr.close()
-        log = self.log()
-        for mark in SANITIZER_MARKS:
-            if mark in log:
-                raise AssertionError("sanitizer report:\n" + log)
+        self.check_sanitizers()
         return self.proc.returncode
 
+    def close_clients(self):
+        for c in self.clients:
+            c.close()
+
     def cleanup(self):
+        self.close_clients()
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
@@ -141,6 +236,34 @@ class Client:
     def __init__(self, port, host="127.0.0.1", timeout=10):
         self.sock = socket.create_connection((host, port), timeout=timeout)
         self.buf = b""
+
+    def banner(self):
+        """The greeting, as one line (a multi-line greeting joined by |)."""
+        return "|".join(self.reply())
+
+    def transaction(self, sender="a@b.test", rcpts=("c@d.test",),
+                    body="Subject: t\r\n\r\nhello\r\n"):
+        """MAIL, RCPT..., DATA, body, "." -- each reply's lines (lists)."""
+        out = [self.cmd("MAIL FROM:<%s>" % sender)]
+        for r in rcpts:
+            out.append(self.cmd("RCPT TO:<%s>" % r))
+        out.append(self.cmd("DATA"))
+        self.send(body)
+        out.append(self.cmd("."))
+        return out
+
+    def nothing_for(self, seconds):
+        """True if nothing arrives (and the connection stays open) for
+        that long; used only to show a server stays silent."""
+        self.sock.settimeout(seconds)
+        try:
+            chunk = self.sock.recv(65536)
+        except socket.timeout:
+            return True
+        finally:
+            self.sock.settimeout(10)
+        self.buf += chunk
+        return False
 
     def send(self, data):
         if isinstance(data, str):
@@ -196,7 +319,9 @@ class Client:
 
 
 class ServerTest(unittest.TestCase):
-    """Base class: self.start() a server; it is stopped and checked after."""
+    """Base class: self.start() a server; it is stopped and checked after:
+    it must exit 0 on SIGTERM and its stderr must hold no sanitizer report
+    (also when the test stopped it itself)."""
 
     def setUp(self):
         self.servers = []
@@ -209,9 +334,14 @@ class ServerTest(unittest.TestCase):
     def tearDown(self):
         for srv in self.servers:
             try:
+                # Clients left open would make a FIN-closing session wait
+                # for their EOF; close them first.
+                srv.close_clients()
                 if srv.proc.poll() is None:
                     status = srv.stop()
                     self.assertEqual(status, 0, srv.log())
+                else:
+                    srv.check_sanitizers()
             finally:
                 srv.cleanup()
 

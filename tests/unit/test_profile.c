@@ -81,6 +81,37 @@ rule_named(const struct profile *p, const char *name)
 /* ------------------------------------------------------------------ */
 /* Good profiles                                                       */
 
+/* The tls: defaults; enabled as given. */
+static void
+check_tls_defaults(const struct tls_settings *ts, bool enabled)
+{
+	WANT_U64(ts->enabled, enabled);
+	WANT_U64(ts->versions, TLSV_1_2 | TLSV_1_3);
+	WANT_U64(ts->nciphers, 0);
+	WANT_U64(ts->nciphersuites, 0);
+	WANT_U64(ts->server_preference, true);
+	WANT_U64(ts->ngroups, 0);
+	WANT_U64(ts->dh_bits, 0);
+	WANT_U64(ts->nsigalgs, 0);
+	WANT_U64((uint64_t)(int64_t)ts->security_level, (uint64_t)(int64_t)-1);
+	WANT_U64(ts->key_type, TLS_KEY_RSA);
+	WANT_U64(ts->key_bits, 2048);
+	WANT_U64(ts->no_shared_cipher, TLS_NOSHARED_OPENSSL);
+	WANT_U64(ts->no_shared_version, TLS_NOSHARED_OPENSSL);
+}
+
+/* A rule without TLS actions: alert -1 (not 0, close_notify), at now. */
+static void
+want_no_tls_action(const struct rule *r)
+{
+	char f[160];
+
+	snprintf(f, sizeof(f), "rule %s: act.alert", r->name);
+	want_u64(f, (uint64_t)(int64_t)r->act.alert, (uint64_t)(int64_t)-1);
+	snprintf(f, sizeof(f), "rule %s: act.at", r->name);
+	want_u64(f, r->act.at, TLS_AT_NOW);
+}
+
 static void
 check_min(const struct profile *p)
 {
@@ -130,6 +161,7 @@ check_min(const struct profile *p)
 	WANT_U64(p->auth.ncreds, 0);
 	WANT_U64(p->auth.accept_any, false);
 	WANT_U64(p->nrules, 0);
+	check_tls_defaults(&p->tls, false);
 }
 
 static void
@@ -233,6 +265,9 @@ check_full(const struct profile *p)
 	r = rule_named(p, "big");
 	WANT_U64(r->when.hook, HOOK_DATA);
 	WANT_U64(r->when.size_over, 1048576);
+	WANT_U64(p->tls.enabled, false);
+	for (size_t i = 0; i < p->nrules; i++)
+		want_no_tls_action(&p->rules[i]);
 }
 
 static void
@@ -271,6 +306,8 @@ check_child(const struct profile *p)
 	WANT_STR(p->rules[2].name, "third");
 	WANT_U64(p->rules[2].when.hook, HOOK_DATA);
 	WANT_U64(p->rules[2].when.size_over, 0);
+	for (size_t i = 0; i < p->nrules; i++)
+		want_no_tls_action(&p->rules[i]);
 }
 
 static void
@@ -289,6 +326,233 @@ check_grandchild(const struct profile *p)
 	WANT_STR(r->when.client_pattern, "^10\\.");
 	WANT_U64(r->act.close, CLOSE_FIN); /* "do" kept from the parent */
 	WANT_U64(p->rules[0].enabled, false);
+}
+
+/* FACTS.md 2: Windows Server 2012 R2's default order, RC4/3DES kept. */
+static const char *const schannel_2012r2[] = {
+    "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384",
+    "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256",
+    "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA",
+    "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA",
+    "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384",
+    "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256",
+    "TLS_DHE_RSA_WITH_AES_256_CBC_SHA",
+    "TLS_DHE_RSA_WITH_AES_128_CBC_SHA",
+    "TLS_RSA_WITH_AES_256_GCM_SHA384",
+    "TLS_RSA_WITH_AES_128_GCM_SHA256",
+    "TLS_RSA_WITH_AES_256_CBC_SHA256",
+    "TLS_RSA_WITH_AES_128_CBC_SHA256",
+    "TLS_RSA_WITH_AES_256_CBC_SHA",
+    "TLS_RSA_WITH_AES_128_CBC_SHA",
+    "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+    "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+    "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384",
+    "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256",
+    "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA",
+    "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA",
+    "TLS_DHE_DSS_WITH_AES_256_CBC_SHA256",
+    "TLS_DHE_DSS_WITH_AES_128_CBC_SHA256",
+    "TLS_DHE_DSS_WITH_AES_256_CBC_SHA",
+    "TLS_DHE_DSS_WITH_AES_128_CBC_SHA",
+    "TLS_RSA_WITH_3DES_EDE_CBC_SHA",
+    "TLS_DHE_DSS_WITH_3DES_EDE_CBC_SHA",
+    "TLS_RSA_WITH_RC4_128_SHA",
+    "TLS_RSA_WITH_RC4_128_MD5",
+};
+
+/* FACTS.md 3: the nine suites of the CSCwh48138 workaround, as ids. */
+static const uint16_t cscwh48138_ids[] = {
+    0x0039, /* TLS_DHE_RSA_WITH_AES_256_CBC_SHA */
+    0xC09E, /* TLS_DHE_RSA_WITH_AES_128_CCM */
+    0xC09F, /* TLS_DHE_RSA_WITH_AES_256_CCM */
+    0xC072, /* TLS_ECDHE_ECDSA_WITH_CAMELLIA_128_CBC_SHA256 */
+    0xC076, /* TLS_ECDHE_RSA_WITH_CAMELLIA_128_CBC_SHA256 */
+    0xC073, /* TLS_ECDHE_ECDSA_WITH_CAMELLIA_256_CBC_SHA384 */
+    0xC077, /* TLS_ECDHE_RSA_WITH_CAMELLIA_256_CBC_SHA384 */
+    0xC0AC, /* TLS_ECDHE_ECDSA_WITH_AES_128_CCM */
+    0xC0AD, /* TLS_ECDHE_ECDSA_WITH_AES_256_CCM */
+};
+
+static void
+want_ids(const char *field, const uint16_t *got, size_t ngot,
+         const uint16_t *want, size_t nwant)
+{
+	char f[96];
+
+	want_u64(field, ngot, nwant);
+	for (size_t i = 0; i < nwant; i++) {
+		snprintf(f, sizeof(f), "%s[%zu]", field, i);
+		want_u64(f, got[i], want[i]);
+	}
+}
+
+#define WANT_IDS(got, n, ...)                                                  \
+	do {                                                                   \
+		static const uint16_t want_[] = {__VA_ARGS__};                 \
+		want_ids(#got, got, n, want_,                                  \
+		         sizeof(want_) / sizeof(want_[0]));                    \
+	} while (0)
+
+/* The rules of good_tls.yaml that good_tls_child.yaml does not touch. */
+static void
+check_tls_rules(const struct profile *p)
+{
+	const struct rule *r;
+
+	r = rule_named(p, "hello-all");
+	WANT_U64(r->when.hook, HOOK_TLS_CLIENT_HELLO);
+	WANT_IDS(r->when.offers_all, r->when.noffers_all, 0x0005, 0xC0AC,
+	         0x002F);
+	WANT_IDS(r->when.offers_none, r->when.noffers_none, 0x5600);
+	WANT_U64(r->when.noffers_any, 0);
+	WANT_U64(r->when.versions_any, TLSV_SSL3 | TLSV_1_0);
+	WANT_STR(r->when.sni_pattern, "^mx\\.example\\.");
+	WANT_U64(regexec(&r->when.sni_re, "MX.Example.com", 0, NULL, 0), 0);
+	WANT_U64(regexec(&r->when.sni_re, "mxaexample.com", 0, NULL, 0) != 0,
+	         true);
+	WANT_U64(r->when.extension, 13);
+	WANT_U64(r->act.alert, 40);
+	WANT_U64(r->act.at, TLS_AT_CLIENT_HELLO);
+	WANT_U64(r->act.close, CLOSE_NONE);
+
+	r = rule_named(p, "hello-any");
+	WANT_U64(r->when.hook, HOOK_TLS_CLIENT_HELLO);
+	WANT_U64(r->when.noffers_any + r->when.noffers_all +
+	             r->when.noffers_none,
+	         0);
+	WANT_U64(r->when.versions_any, 0);
+	WANT_STR(r->when.sni_pattern, NULL);
+	WANT_U64((uint64_t)(int64_t)r->when.extension, (uint64_t)(int64_t)-1);
+	WANT_U64(r->act.alert, 70); /* protocol_version, as a number */
+	WANT_U64(r->act.delay_ms, 2000);
+	WANT_U64(r->act.at, TLS_AT_NOW);
+
+	r = rule_named(p, "done-any");
+	WANT_U64(r->when.hook, HOOK_TLS_HANDSHAKE_DONE);
+	WANT_U64(r->when.version, 0);
+	WANT_U64((uint64_t)(int64_t)r->when.suite, (uint64_t)(int64_t)-1);
+	WANT_U64((uint64_t)(int64_t)r->act.alert, (uint64_t)(int64_t)-1);
+	WANT_U64(r->act.hang, true);
+
+	r = rule_named(p, "plain");
+	WANT_U64(r->when.hook, HOOK_COMMAND);
+	want_no_tls_action(r);
+}
+
+static void
+check_tls(const struct profile *p)
+{
+	const struct tls_settings *ts = &p->tls;
+	const struct rule *r;
+
+	WANT_STR(p->name, "good-tls");
+	WANT_U64(ts->enabled, true);
+	WANT_U64(ts->versions, TLSV_1_0 | TLSV_1_1 | TLSV_1_2);
+	WANT_U64(ts->nciphers, sizeof(schannel_2012r2) / sizeof(char *));
+	for (size_t i = 0; i < ts->nciphers; i++)
+		WANT_STR(ts->ciphers[i], schannel_2012r2[i]);
+	WANT_U64(ts->nciphersuites, 0);
+	WANT_U64(ts->server_preference, true);
+	WANT_U64(ts->ngroups, 2);
+	WANT_STR(ts->groups[0], "P-256");
+	WANT_STR(ts->groups[1], "P-384");
+	WANT_U64(ts->dh_bits, 1024);
+	WANT_U64(ts->nsigalgs, 2);
+	WANT_STR(ts->sigalgs[1], "RSA+SHA1");
+	WANT_U64(ts->security_level, 0);
+	WANT_U64(ts->key_type, TLS_KEY_RSA);
+	WANT_U64(ts->key_bits, 2048);
+	WANT_U64(ts->no_shared_cipher, TLS_NOSHARED_ALERT);
+	WANT_U64(ts->no_shared_version, TLS_NOSHARED_FIN);
+
+	WANT_U64(p->nrules, 7);
+	r = rule_named(p, "CSCwh48138");
+	WANT_STR(p->rules[0].name, "CSCwh48138");
+	WANT_U64(r->enabled, true);
+	WANT_U64(r->when.hook, HOOK_TLS_CLIENT_HELLO);
+	want_ids("CSCwh48138 offers_any", r->when.offers_any,
+	         r->when.noffers_any, cscwh48138_ids,
+	         sizeof(cscwh48138_ids) / sizeof(cscwh48138_ids[0]));
+	WANT_U64(r->when.noffers_all, 0);
+	WANT_U64(r->when.noffers_none, 0);
+	WANT_U64(r->act.close, CLOSE_FIN);
+	WANT_U64(r->act.at, TLS_AT_HANDSHAKE_DONE);
+	WANT_U64((uint64_t)(int64_t)r->act.alert, (uint64_t)(int64_t)-1);
+	WANT_U64(r->act.has_reply, false);
+
+	r = rule_named(p, "done");
+	WANT_U64(r->when.hook, HOOK_TLS_HANDSHAKE_DONE);
+	WANT_U64(r->when.version, TLSV_1_0);
+	WANT_U64(r->when.suite, 0x002F);
+	WANT_U64(r->act.alert, 0); /* close_notify */
+	WANT_U64(r->act.close, CLOSE_RST);
+
+	r = rule_named(p, "failed");
+	WANT_U64(r->when.hook, HOOK_TLS_FAILED);
+	WANT_STR(r->when.reason_pattern, "no shared cipher");
+	WANT_U64(regexec(&r->when.reason_re, "SSL routines::no shared cipher",
+	                 0, NULL, 0),
+	         0);
+	WANT_U64(r->act.close, CLOSE_RST);
+	check_tls_rules(p);
+}
+
+static void
+check_tls_child(const struct profile *p)
+{
+	const struct tls_settings *ts = &p->tls;
+	const struct rule *r;
+
+	WANT_STR(p->name, "good-tls-child");
+	WANT_U64(ts->enabled, true);
+	WANT_U64(ts->versions, TLSV_1_2 | TLSV_1_3); /* list replaced */
+	WANT_U64(ts->nciphers, 2);
+	WANT_STR(ts->ciphers[0], "0xC030");
+	WANT_STR(ts->ciphers[1], "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384");
+	WANT_U64(ts->nciphersuites, 2);
+	WANT_STR(ts->ciphersuites[1], "TLS_CHACHA20_POLY1305_SHA256");
+	WANT_U64(ts->key_type, TLS_KEY_ECDSA);
+	WANT_U64(ts->security_level, 2);
+	/* inherited key by key */
+	WANT_U64(ts->ngroups, 2);
+	WANT_STR(ts->groups[1], "P-384");
+	WANT_U64(ts->dh_bits, 1024);
+	WANT_U64(ts->nsigalgs, 2);
+	WANT_U64(ts->key_bits, 2048);
+	WANT_U64(ts->server_preference, true);
+	WANT_U64(ts->no_shared_cipher, TLS_NOSHARED_ALERT);
+	WANT_U64(ts->no_shared_version, TLS_NOSHARED_FIN);
+
+	WANT_U64(p->nrules, 7);
+	r = &p->rules[0];
+	WANT_STR(r->name, "CSCwh48138");
+	WANT_U64(r->enabled, false);
+	WANT_U64(r->when.noffers_any, 9); /* when kept */
+	WANT_U64(r->act.at, TLS_AT_HANDSHAKE_DONE);
+	r = rule_named(p, "done"); /* do replaced: no alert any more */
+	WANT_U64(r->when.suite, 0x002F);
+	WANT_U64((uint64_t)(int64_t)r->act.alert, (uint64_t)(int64_t)-1);
+	WANT_U64(r->act.close, CLOSE_FIN);
+	r = rule_named(p, "failed"); /* when replaced, do kept */
+	WANT_U64(r->when.hook, HOOK_TLS_FAILED);
+	WANT_STR(r->when.reason_pattern, NULL);
+	WANT_U64(r->act.close, CLOSE_RST);
+	check_tls_rules(p);
+}
+
+static void
+check_tls_off(const struct profile *p)
+{
+	WANT_U64(p->tls.enabled, false);
+	/* the settings stay, for a child that turns TLS on again */
+	WANT_U64(p->tls.nciphers, sizeof(schannel_2012r2) / sizeof(char *));
+	WANT_U64(p->tls.no_shared_cipher, TLS_NOSHARED_ALERT);
+}
+
+static void
+check_tls_null(const struct profile *p)
+{
+	check_tls_defaults(&p->tls, true);
 }
 
 static void
@@ -321,6 +585,11 @@ static const struct good_case good_cases[] = {
     {"extends by path, two levels", "good_grandchild", check_grandchild},
     {"SIZE {max_size}", "good_size", check_size},
     {"explicit message_size 0", "good_size_zero", check_size_zero},
+    {"tls: Schannel 2012 R2, CSCwh48138, every TLS hook", "good_tls",
+     check_tls},
+    {"tls: extends overlay", "good_tls_child", check_tls_child},
+    {"tls: enabled false over a parent", "good_tls_off", check_tls_off},
+    {"tls: empty section = defaults, enabled", "good_tls_null", check_tls_null},
 };
 
 static void
@@ -365,7 +634,7 @@ static const struct bad_case bad_cases[] = {
     {"unknown top-level key", "bad_top_key",
      "profiles/bad_top_key.yaml:3:1: unknown key \"hostnme\" (known: "
      "name, description, extends, hostname, greeting, ehlo, commands, "
-     "line_endings, replies, limits, auth, rules)"},
+     "line_endings, replies, limits, auth, tls, rules)"},
     {"unknown key in limits", "bad_limits_key",
      "profiles/bad_limits_key.yaml:4:3: unknown key \"repiles\" under "
      "\"limits\" (known: line_length, text_line_length, recipients, "
@@ -429,10 +698,11 @@ static const struct bad_case bad_cases[] = {
      "into two rules)"},
     {"rule without when", "bad_rule_no_when",
      "profiles/bad_rule_no_when.yaml:3:5: rule \"lonely\" has no \"when\" "
-     "(say when it fires: connect, command, header or data)"},
+     "(say when it fires: connect, command, header, data, "
+     "tls_client_hello, tls_handshake_done or tls_failed)"},
     {"empty do", "bad_do_empty",
      "profiles/bad_do_empty.yaml:5:9: \"rules.idle.do\" is empty (give at "
-     "least one of delay, reply, close, hang)"},
+     "least one of delay, reply, close, hang, alert)"},
     {"duplicate rule name", "bad_dup_rule",
      "profiles/bad_dup_rule.yaml:6:11: duplicate rule name \"same\" "
      "(first at line 3; rule names must be unique)"},
@@ -465,7 +735,7 @@ static const struct bad_case bad_cases[] = {
     {"error in the parent", "bad_parent_error",
      "profiles/bad_top_key.yaml:3:1: unknown key \"hostnme\" (known: "
      "name, description, extends, hostname, greeting, ehlo, commands, "
-     "line_endings, replies, limits, auth, rules)"},
+     "line_endings, replies, limits, auth, tls, rules)"},
     {"duplicate key", "bad_dup_key",
      "profiles/bad_dup_key.yaml:5:1: duplicate key \"hostname\" (first at "
      "line 2; keep one)"},
@@ -486,6 +756,76 @@ static const struct bad_case bad_cases[] = {
     {"file not found", "profiles/none.yaml",
      "profiles/none.yaml: cannot open: No such file or directory (check "
      "the path)"},
+    {"tls: unknown version", "bad_tls_version",
+     "profiles/bad_tls_version.yaml:3:22: unknown TLS version \"tls1.4\" "
+     "in \"tls.versions\" (known: ssl3, tls1.0, tls1.1, tls1.2, tls1.3)"},
+    {"tls: OpenSSL-style cipher name", "bad_tls_cipher_form",
+     "profiles/bad_tls_cipher_form.yaml:5:7: bad cipher suite "
+     "\"ECDHE-RSA-AES128-SHA256\" in \"tls.ciphers\" (write its IANA "
+     "name, e.g. TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384, or its hex code, "
+     "e.g. 0xC028; OpenSSL's own names are not accepted)"},
+    {"tls: hex code in ciphersuites", "bad_tls_ciphersuites",
+     "profiles/bad_tls_ciphersuites.yaml:3:18: bad TLS 1.3 suite "
+     "\"0x1302\" in \"tls.ciphersuites\" (write its IANA name, e.g. "
+     "TLS_AES_256_GCM_SHA384)"},
+    {"tls: unknown key", "bad_tls_key",
+     "profiles/bad_tls_key.yaml:4:3: unknown key \"cipher\" under \"tls\" "
+     "(known: enabled, versions, ciphers, ciphersuites, server_preference, "
+     "groups, dh_bits, sigalgs, security_level, key, key_bits, "
+     "no_shared_cipher, no_shared_version)"},
+    {"tls: bad no_shared_cipher", "bad_tls_no_shared",
+     "profiles/bad_tls_no_shared.yaml:3:21: bad value \"reset\" for "
+     "\"tls.no_shared_cipher\" (use openssl, alert, fin or rst)"},
+    {"tls: dh_bits 1000", "bad_tls_dh_bits",
+     "profiles/bad_tls_dh_bits.yaml:4:12: bad value \"1000\" for "
+     "\"tls.dh_bits\" (use 0 for OpenSSL's automatic choice, or 1024, "
+     "2048, 3072, 4096 or 8192)"},
+    {"tls: key_bits with an ECDSA key", "bad_tls_key_bits",
+     "profiles/bad_tls_key_bits.yaml:3:13: \"tls.key_bits\" is for RSA "
+     "keys only (leave it out with key: ecdsa)"},
+    {"tls: suite name OpenSSL does not know in offers_any",
+     "bad_tls_offers_unknown",
+     "profiles/bad_tls_offers_unknown.yaml:6:56: cipher suite "
+     "\"TLS_ECDHE_ECDSA_WITH_ARIA_128_CBC_SHA256\" in "
+     "\"rules.aria.when.tls_client_hello.offers_any\" is unknown to the "
+     "linked OpenSSL; give its IANA hex code, e.g. 0xC0AC"},
+    {"tls: unknown alert name", "bad_tls_alert_name",
+     "profiles/bad_tls_alert_name.yaml:5:17: unknown TLS alert "
+     "\"handshake_fail\" for \"rules.fail.do.alert\" (use a name such as "
+     "handshake_failure, protocol_version, internal_error or close_notify, "
+     "or a number from 0 to 255)"},
+    {"tls: alert with a command hook", "bad_tls_alert_hook",
+     "profiles/bad_tls_alert_hook.yaml:5:22: \"rules.rcpt.do.alert\" needs "
+     "a TLS hook, but the rule's hook is \"command\" (use "
+     "tls_client_hello, tls_handshake_done or tls_failed, or a \"do\" "
+     "without \"alert\")"},
+    {"tls: alert made impossible by an overlaid when", "bad_tls_overlay",
+     "profiles/bad_tls_overlay.yaml:7:12: \"rules.hello-all.do.alert\" "
+     "needs a TLS hook, but the rule's hook is \"command\" (use "
+     "tls_client_hello, tls_handshake_done or tls_failed, or a \"do\" "
+     "without \"alert\")"},
+    {"tls: at client_hello with tls_handshake_done", "bad_tls_at_hook",
+     "profiles/bad_tls_at_hook.yaml:5:22: \"rules.late.do.at\" is "
+     "client_hello, but the rule's hook is \"tls_handshake_done\", which "
+     "comes after it (use at: client_hello only with tls_client_hello)"},
+    {"tls: at handshake_done with tls_failed", "bad_tls_failed_at",
+     "profiles/bad_tls_failed_at.yaml:5:22: \"rules.never.do.at\" is "
+     "handshake_done, but the rule's hook is \"tls_failed\": that "
+     "handshake never completes (leave \"at\" out)"},
+    {"tls: alert other than close_notify after the handshake",
+     "bad_tls_alert_done",
+     "profiles/bad_tls_alert_done.yaml:5:10: \"rules.after.do.alert\" is "
+     "handshake_failure at handshake_done, but after the handshake only "
+     "close_notify can be sent (OpenSSL has no public API to send another "
+     "alert then; use close_notify, or close: fin or rst)"},
+    {"tls: reply with a TLS hook", "bad_tls_reply",
+     "profiles/bad_tls_reply.yaml:5:10: \"rules.talk.do.reply\" is not "
+     "allowed with the \"tls_client_hello\" hook (the client is not "
+     "talking SMTP at that point; use alert, close, hang or delay)"},
+    {"tls: do with only at", "bad_tls_only_at",
+     "profiles/bad_tls_only_at.yaml:5:9: \"rules.when-only.do\" has only "
+     "\"at\", which says when, not what (give at least one of delay, "
+     "reply, close, hang, alert)"},
 };
 
 static void
@@ -533,6 +873,10 @@ test_names(void **state)
 	WANT_STR(close_how_str(CLOSE_RST), "rst");
 	WANT_STR(hook_str(HOOK_CONNECT), "connect");
 	WANT_STR(hook_str(HOOK_DATA), "data");
+	WANT_STR(hook_str(HOOK_TLS_CLIENT_HELLO), "tls_client_hello");
+	WANT_STR(hook_str(HOOK_TLS_HANDSHAKE_DONE), "tls_handshake_done");
+	WANT_STR(hook_str(HOOK_TLS_FAILED), "tls_failed");
+	WANT_STR(hook_str(HOOK_COUNT), "?");
 	for (int v = 0; v < VERB_COUNT; v++)
 		assert_int_equal(
 		    verb_from_str(verb_str(v), strlen(verb_str(v))), v);
@@ -613,7 +957,7 @@ test_list(void **state)
 	assert_true(l < l2);
 	for (const char *s = buf; *s; s++)
 		lines += *s == '\n';
-	assert_int_equal(lines, 39);
+	assert_int_equal(lines, 59);
 	free(buf);
 }
 

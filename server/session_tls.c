@@ -1,0 +1,345 @@
+/*
+ * session_tls.c - a session's TLS story: STARTTLS (RFC 3207) and implicit
+ * TLS, the ClientHello rules, the no-shared-suite/version behaviour, and
+ * what the transcript says about it.
+ *
+ * Does: start TLS on a session's connection, run the tls_client_hello,
+ * tls_handshake_done and tls_failed rules exactly like every other rule
+ * (first match, probability, times), decide silent drops before any
+ * server flight, reset the session after the handshake (RFC 3207 4.2).
+ * Does not: build SSL_CTXs (tls_policy.c) or touch bufferevents (io.c).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "io.h"
+#include "session.h"
+#include "tls_policy.h"
+#include "transcript.h"
+
+static void
+tls_event(struct session *s, enum tr_kind kind, const char *rule,
+          const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void
+tls_event(struct session *s, enum tr_kind kind, const char *rule,
+          const char *fmt, ...)
+{
+	char buf[4096];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	struct tr_event ev = {
+	    .session = s->id,
+	    .kind = kind,
+	    .text = buf,
+	    .len = (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1,
+	    .rule = rule,
+	    .profile = s->profile->name,
+	};
+	transcript_emit(&ev);
+}
+
+static void
+tls_rule_event(struct session *s, struct rule *r)
+{
+	char what[1024];
+
+	rules_describe(r, what, sizeof(what));
+	struct tr_event ev = {
+	    .session = s->id,
+	    .kind = TR_RULE,
+	    .text = what,
+	    .len = strlen(what),
+	    .rule = r->name,
+	    .why = r->why,
+	    .profile = s->profile->name,
+	};
+	transcript_emit(&ev);
+}
+
+/* session_tls_begin - hand the connection to TLS (after 220, or at once
+ * on an implicit-TLS listener) */
+void
+session_tls_begin(struct session *s)
+{
+	SSL *ssl;
+
+	ssl = SSL_new(tls_policy_ctx(s->profile->tls_policy));
+	if (ssl == NULL || (s->hello = calloc(1, sizeof(*s->hello))) == NULL) {
+		SSL_free(ssl);
+		session_close(s, CLOSE_FIN, "out of memory starting TLS");
+		return;
+	}
+	SSL_set_app_data(ssl, s);
+	session_enter(s, STATE_TLS);
+	if (io_starttls(s->io, ssl) == -1) {
+		session_close(s, CLOSE_FIN, "cannot start TLS");
+		return;
+	}
+}
+
+/* session_starttls - STARTTLS accepted: 220, then TLS on this connection */
+void
+session_starttls(struct session *s)
+{
+	struct evbuffer *in = io_input(s->io);
+	size_t junk = evbuffer_get_length(in);
+
+	reply_send(s, REPLY_STARTTLS_READY);
+	/* RFC 3207 5 and CVE-2011-0411: whatever the client pipelined after
+	 * STARTTLS in plaintext is thrown away, never run inside TLS. */
+	if (junk != 0) {
+		evbuffer_drain(in, junk);
+		tls_event(s, TR_WARN, NULL,
+		          "discarded %zu bytes sent after STARTTLS before the "
+		          "handshake (RFC 3207 5)",
+		          junk);
+	}
+	session_tls_begin(s);
+}
+
+/* Does the client share at least one version with our policy? */
+static bool
+hello_shares_version(const struct session *s, const struct tls_hello *h)
+{
+	unsigned ours = s->profile->tls.versions, upto;
+
+	for (size_t i = 0; i < h->nexts; i++)
+		if (h->exts[i] == TLSEXT_TYPE_supported_versions)
+			return (h->versions & ours) != 0;
+	/* No supported_versions: the client takes any version up to its
+	 * legacy_version (RFC 5246 E.1). */
+	switch (h->legacy_version) {
+	case 0x0300:
+		upto = TLSV_SSL3;
+		break;
+	case 0x0301:
+		upto = TLSV_1_0;
+		break;
+	case 0x0302:
+		upto = TLSV_1_1;
+		break;
+	default:
+		upto = TLSV_1_2;
+		break;
+	}
+	return (ours & ((upto << 1) - 1)) != 0;
+}
+
+/* Does the client offer at least one suite we have enabled? */
+static bool
+hello_shares_suite(SSL *ssl, const struct tls_hello *h)
+{
+	STACK_OF(SSL_CIPHER) *ours = SSL_get_ciphers(ssl);
+
+	for (int i = 0; ours != NULL && i < sk_SSL_CIPHER_num(ours); i++) {
+		uint16_t id = SSL_CIPHER_get_protocol_id(
+		    sk_SSL_CIPHER_value(ours, i));
+		if (tls_hello_offers(h, id))
+			return true;
+	}
+	return false;
+}
+
+/* Apply a no-shared setting; returns the hello callback's result. */
+static int
+hello_no_shared(struct session *s, enum tls_no_shared how, const char *what,
+                int *al)
+{
+	switch (how) {
+	case TLS_NOSHARED_ALERT:
+		tls_event(s, TR_TLS, NULL,
+		          "no shared %s: fatal handshake_failure", what);
+		*al = SSL_AD_HANDSHAKE_FAILURE;
+		return SSL_CLIENT_HELLO_ERROR;
+	case TLS_NOSHARED_FIN:
+	case TLS_NOSHARED_RST:
+		tls_event(s, TR_TLS, NULL,
+		          "no shared %s: ClientHello left unanswered", what);
+		s->tls_drop = how == TLS_NOSHARED_FIN ? CLOSE_FIN : CLOSE_RST;
+		snprintf(s->tls_drop_why, sizeof(s->tls_drop_why),
+		         "no shared %s", what);
+		return SSL_CLIENT_HELLO_RETRY; /* suspends: nothing is sent */
+	default:
+		return SSL_CLIENT_HELLO_SUCCESS; /* OpenSSL's own alert */
+	}
+}
+
+/*
+ * session_client_hello - OpenSSL's client hello callback: record what was
+ * offered, then rules, then the no-shared policy. Only sets flags: the
+ * connection is ended from the io error that follows.
+ */
+int
+session_client_hello(SSL *ssl, int *al, void *arg)
+{
+	struct session *s = SSL_get_app_data(ssl);
+	struct rule_ctx ctx = {.hook = HOOK_TLS_CLIENT_HELLO};
+	char desc[4096];
+	struct rule *r;
+
+	if (s == NULL || s->hello == NULL)
+		return SSL_CLIENT_HELLO_SUCCESS;
+	if (s->hello_seen) /* a second ClientHello after HelloRetryRequest */
+		return SSL_CLIENT_HELLO_SUCCESS;
+	s->hello_seen = true;
+	tls_hello_capture(ssl, s->hello);
+	tls_hello_describe(s->hello, desc, sizeof(desc));
+	tls_event(s, TR_TLS, NULL, "ClientHello %s", desc);
+
+	ctx.hello = s->hello;
+	if (s->profile->nrules != 0 &&
+	    (r = rules_match(s->profile, &ctx, &s->rng)) != NULL) {
+		tls_rule_event(s, r);
+		if (r->act.at == TLS_AT_HANDSHAKE_DONE) {
+			s->tls_rule = r; /* carried out once the handshake ends */
+		} else if (r->act.alert >= 0) {
+			tls_event(s, TR_TLS, r->name, "sending fatal alert %s",
+			          SSL_alert_desc_string_long(r->act.alert));
+			*al = r->act.alert;
+			return SSL_CLIENT_HELLO_ERROR;
+		} else if (r->act.close != CLOSE_NONE || r->act.hang) {
+			s->tls_drop = r->act.close == CLOSE_RST ? CLOSE_RST
+			                                        : CLOSE_FIN;
+			snprintf(s->tls_drop_why, sizeof(s->tls_drop_why),
+			         "rule %s at ClientHello", r->name);
+			return SSL_CLIENT_HELLO_RETRY;
+		}
+	}
+	if (!hello_shares_version(s, s->hello))
+		return hello_no_shared(s, s->profile->tls.no_shared_version,
+		                       "protocol version", al);
+	if (!hello_shares_suite(ssl, s->hello))
+		return hello_no_shared(s, s->profile->tls.no_shared_cipher,
+		                       "cipher suite", al);
+	return SSL_CLIENT_HELLO_SUCCESS;
+}
+
+/* session_tls_info - OpenSSL's info callback: alerts to the transcript */
+void
+session_tls_info(const SSL *ssl, int where, int ret)
+{
+	struct session *s = SSL_get_app_data(ssl);
+
+	if (s == NULL || !(where & SSL_CB_ALERT))
+		return;
+	tls_event(s, TR_TLS, NULL, "alert %s: %s %s",
+	          (where & SSL_CB_WRITE) ? "sent" : "received",
+	          SSL_alert_type_string_long(ret),
+	          SSL_alert_desc_string_long(ret));
+}
+
+/* Carry out a TLS rule's action now that the handshake is over. */
+static void
+tls_act(struct session *s, struct rule *r)
+{
+	if (r->act.alert == SSL_AD_CLOSE_NOTIFY)
+		io_close_notify(s->io);
+	if (r->act.close == CLOSE_RST) {
+		session_close(s, CLOSE_RST, r->name);
+		return;
+	}
+	/* fin, silent, or an alert: end now; FIN carries no close_notify
+	 * unless the rule asked for one. */
+	session_close(s, CLOSE_FIN, r->name);
+}
+
+static void
+tls_forget_hello(struct session *s)
+{
+	free(s->hello);
+	s->hello = NULL;
+}
+
+/* session_tls_ready - the handshake completed */
+void
+session_tls_ready(struct session *s)
+{
+	SSL *ssl = io_ssl(s->io);
+	const SSL_CIPHER *c = SSL_get_current_cipher(ssl);
+	struct rule_ctx ctx = {.hook = HOOK_TLS_HANDSHAKE_DONE};
+	struct rule *r = s->tls_rule;
+
+	s->tls = true;
+	snprintf(s->tls_version, sizeof(s->tls_version), "%s",
+	         SSL_get_version(ssl));
+	snprintf(s->tls_cipher, sizeof(s->tls_cipher), "%s",
+	         c ? SSL_CIPHER_standard_name(c) : "?");
+	tls_event(s, TR_TLS, NULL, "handshake done: %s %s", s->tls_version,
+	          s->tls_cipher);
+	tls_forget_hello(s);
+	if (r != NULL) {
+		s->tls_rule = NULL;
+		tls_event(s, TR_TLS, r->name,
+		          "carrying out rule %s after the handshake", r->name);
+		tls_act(s, r);
+		return;
+	}
+	if (s->profile->nrules != 0) {
+		ctx.tls_version = tls_version_from_str(s->tls_version);
+		ctx.tls_suite = c ? SSL_CIPHER_get_protocol_id(c) : -1;
+		/* tls_version_from_str wants "tls1.2"; map OpenSSL's name. */
+		if (ctx.tls_version == 0) {
+			static const struct {
+				const char *ossl;
+				unsigned bit;
+			} map[] = {{"SSLv3", TLSV_SSL3},   {"TLSv1", TLSV_1_0},
+			           {"TLSv1.1", TLSV_1_1}, {"TLSv1.2", TLSV_1_2},
+			           {"TLSv1.3", TLSV_1_3}};
+			for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+				if (strcmp(map[i].ossl, s->tls_version) == 0)
+					ctx.tls_version = map[i].bit;
+		}
+		if ((r = rules_match(s->profile, &ctx, &s->rng)) != NULL) {
+			tls_rule_event(s, r);
+			tls_act(s, r);
+			return;
+		}
+	}
+	/* RFC 3207 4.2: forget everything learnt before TLS. */
+	session_reset_transaction(s);
+	s->helo[0] = '\0';
+	s->esmtp = false;
+	s->authenticated = false;
+	if (s->implicit_tls) {
+		session_greet(s);
+		return;
+	}
+	session_enter(s, STATE_INIT);
+}
+
+/* session_tls_failed - the handshake failed or was dropped on purpose */
+void
+session_tls_failed(struct session *s, const char *reason)
+{
+	struct rule_ctx ctx = {.hook = HOOK_TLS_FAILED};
+	struct rule *r;
+
+	tls_forget_hello(s);
+	if (s->tls_drop != CLOSE_NONE) {
+		session_close(s, s->tls_drop, s->tls_drop_why);
+		return;
+	}
+	tls_event(s, TR_TLS, NULL, "handshake failed: %s",
+	          reason ? reason : "connection closed");
+	ctx.tls_reason = reason ? reason : "";
+	if (s->profile->nrules != 0 &&
+	    (r = rules_match(s->profile, &ctx, &s->rng)) != NULL) {
+		tls_rule_event(s, r);
+		tls_act(s, r);
+		return;
+	}
+	session_close(s, CLOSE_FIN, "TLS handshake failed");
+}

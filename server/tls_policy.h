@@ -1,0 +1,150 @@
+/*
+ * tls_policy.h - a profile's TLS behaviour as an OpenSSL SSL_CTX, and what
+ * a client's ClientHello offered.
+ *
+ * tls_policy builds one SSL_CTX per profile from plain settings (versions,
+ * suites by IANA name in the server's order, TLS 1.3 suites, groups, DH
+ * size, signature algorithms, security level, key type), generating a
+ * self-signed certificate in memory unless one is given. Everything the
+ * linked OpenSSL cannot provide is reported as a warning naming it, never
+ * dropped silently. The ClientHello part reads what the client offered,
+ * unknown suites included, through OpenSSL's client hello callback API.
+ *
+ * Not here: sockets and bufferevents (io.c), deciding what to do about a
+ * ClientHello (rules.c, session.c), YAML (profile.c fills the settings).
+ */
+#ifndef TLS_POLICY_H
+#define TLS_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <openssl/ssl.h>
+
+enum tls_version_bit {
+	TLSV_SSL3 = 1u << 0,
+	TLSV_1_0 = 1u << 1,
+	TLSV_1_1 = 1u << 2,
+	TLSV_1_2 = 1u << 3,
+	TLSV_1_3 = 1u << 4,
+};
+
+/* tls_version_str - "SSLv3", "TLSv1", "TLSv1.1" ... (OpenSSL's names) */
+const char *tls_version_str(unsigned bit);
+/* tls_version_from_str - "ssl3", "tls1.0" .. "tls1.3" -> bit; 0 unknown */
+unsigned tls_version_from_str(const char *s);
+
+enum tls_key_type { TLS_KEY_RSA, TLS_KEY_ECDSA };
+
+/* What the server does when it shares no suite or no version. */
+enum tls_no_shared {
+	TLS_NOSHARED_OPENSSL, /* whatever OpenSSL sends (its alert) */
+	TLS_NOSHARED_ALERT,   /* a fatal handshake_failure (40), as Schannel */
+	TLS_NOSHARED_FIN,     /* no answer; FIN */
+	TLS_NOSHARED_RST,     /* no answer; RST */
+};
+
+/* A profile's "tls:" section, as data. */
+struct tls_settings {
+	bool enabled;
+	unsigned versions;	   /* enum tls_version_bit */
+	char **ciphers;		   /* IANA names (or 0xHHHH), TLS <= 1.2 */
+	size_t nciphers;
+	char **ciphersuites;	   /* IANA names, TLS 1.3 */
+	size_t nciphersuites;
+	bool server_preference;	   /* SSL_OP_CIPHER_SERVER_PREFERENCE */
+	char **groups;		   /* "P-256", "P-384", "X25519", ... */
+	size_t ngroups;
+	unsigned dh_bits;	   /* 0: OpenSSL's automatic choice */
+	char **sigalgs;		   /* "RSA+SHA256", "ECDSA+SHA256", ... */
+	size_t nsigalgs;
+	int security_level;	   /* -1: OpenSSL's default */
+	enum tls_key_type key_type;
+	unsigned key_bits;	   /* RSA bits (2048) */
+	enum tls_no_shared no_shared_cipher;
+	enum tls_no_shared no_shared_version;
+};
+
+struct tls_policy;
+
+/* Called once per problem found while building (unknown suite, ...). */
+typedef void (*tls_warn_fn)(void *arg, const char *msg);
+
+/*
+ * tls_policy_new - build the SSL_CTX. hostname goes into a generated
+ * certificate's CN and subjectAltName. cert_file/key_file (PEM, chain
+ * allowed) replace the generated certificate when both are non-NULL.
+ * Returns NULL with one line in err when nothing usable can be built
+ * (e.g. no suite at all is available, unreadable key); lesser problems go
+ * to warn.
+ */
+struct tls_policy *tls_policy_new(const struct tls_settings *ts,
+    const char *hostname, const char *cert_file, const char *key_file,
+    tls_warn_fn warn, void *warn_arg, char *err, size_t errlen);
+void tls_policy_free(struct tls_policy *tp);
+
+/* tls_policy_ctx - the SSL_CTX to create SSL objects from */
+SSL_CTX *tls_policy_ctx(const struct tls_policy *tp);
+
+/* tls_policy_settings - the settings it was built from */
+const struct tls_settings *tls_policy_settings(const struct tls_policy *tp);
+
+/*
+ * tls_policy_describe - what will actually be offered, for --check:
+ * versions, then every suite by IANA name in server order (per version),
+ * groups, DH size, key type, security level.
+ */
+void tls_policy_describe(const struct tls_policy *tp, FILE *out);
+
+/*
+ * tls_policy_write_cert - write cert.pem and key.pem into dir (only on
+ * --write-cert). Returns 0 or -1 with err.
+ */
+int tls_policy_write_cert(const struct tls_policy *tp, const char *dir,
+    char *err, size_t errlen);
+
+/* --- cipher suite names --- */
+
+/*
+ * tls_suite_id - IANA name ("TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA") as the
+ * linked OpenSSL knows it, or a hex code "0xC013"; 0 and *id, or -1.
+ */
+int tls_suite_id(const char *name, uint16_t *id);
+
+/* tls_suite_name - IANA name of an id, or "0xC013" when OpenSSL does not
+ * know it; writes into buf and returns it */
+const char *tls_suite_name(uint16_t id, char *buf, size_t len);
+
+/* --- ClientHello --- */
+
+#define TLS_HELLO_MAX_SUITES 256
+#define TLS_HELLO_MAX_EXTS 64
+
+/* What a ClientHello offered, captured during the hello callback. */
+struct tls_hello {
+	uint16_t suites[TLS_HELLO_MAX_SUITES]; /* in the client's order */
+	size_t nsuites;
+	unsigned versions; /* enum tls_version_bit offered */
+	uint16_t legacy_version;
+	char sni[256];	   /* "" when absent */
+	int exts[TLS_HELLO_MAX_EXTS]; /* extension types present */
+	size_t nexts;
+};
+
+/*
+ * tls_hello_capture - fill h from an SSL inside its client hello callback
+ * (SSL_CTX_set_client_hello_cb). Versions come from supported_versions
+ * when present, else from the legacy version (TLS 1.2 and below offer
+ * every version up to it that the client supports: we record that one).
+ */
+void tls_hello_capture(SSL *ssl, struct tls_hello *h);
+
+/* tls_hello_offers - does the hello offer suite id? */
+bool tls_hello_offers(const struct tls_hello *h, uint16_t id);
+
+/* tls_hello_describe - "TLSv1.2 suites: A, B, 0x5600 sni=x" for logs */
+void tls_hello_describe(const struct tls_hello *h, char *buf, size_t len);
+
+#endif
