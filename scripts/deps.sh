@@ -5,7 +5,8 @@ set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config libevent-dev libssl-dev
 	libcmocka-dev libyaml-dev libjansson-dev)
-test_pkgs=(python3 swaks curl openssl postfix)
+test_pkgs=(python3 swaks libnet-ssleay-perl libio-socket-ssl-perl curl openssl
+	postfix sslscan)
 
 want=("${build_pkgs[@]}")
 [ "${1:-}" = "--test" ] && want+=("${test_pkgs[@]}")

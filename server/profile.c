@@ -669,8 +669,11 @@ profile_unref(struct profile *p)
 {
 	if (p == NULL)
 		return;
-	if (atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) == 1)
+	if (atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) ==
+	    1) {
+		tls_policy_free(p->tls_policy); /* built by server.c */
 		profile_free(impl_of(p));
+	}
 }
 
 /* ------------------------------------------------------------------ */

@@ -177,6 +177,33 @@ hello_no_shared(struct session *s, enum tls_no_shared how, const char *what,
 	}
 }
 
+/* Name the suites of a rule's offers_any/offers_all that the client
+ * actually offered: the evidence a bug report needs. */
+static void
+tls_offered_from_rule(struct session *s, const struct rule *r)
+{
+	const struct rule_when *w = &r->when;
+	char list[2048], name[64];
+	size_t o = 0;
+
+	list[0] = '\0';
+	for (size_t k = 0; k < 2; k++) {
+		const uint16_t *ids = k == 0 ? w->offers_any : w->offers_all;
+		size_t n = k == 0 ? w->noffers_any : w->noffers_all;
+		for (size_t i = 0; i < n && o < sizeof(list); i++) {
+			if (!tls_hello_offers(s->hello, ids[i]))
+				continue;
+			o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s",
+			                      o ? ", " : "",
+			                      tls_suite_name(ids[i], name,
+			                                     sizeof(name)));
+		}
+	}
+	if (o != 0)
+		tls_event(s, TR_TLS, r->name, "offered from the rule's list: %s",
+		          list);
+}
+
 /*
  * session_client_hello - OpenSSL's client hello callback: record what was
  * offered, then rules, then the no-shared policy. Only sets flags: the
@@ -203,6 +230,7 @@ session_client_hello(SSL *ssl, int *al, void *arg)
 	if (s->profile->nrules != 0 &&
 	    (r = rules_match(s->profile, &ctx, &s->rng)) != NULL) {
 		tls_rule_event(s, r);
+		tls_offered_from_rule(s, r);
 		if (r->act.at == TLS_AT_HANDSHAKE_DONE) {
 			s->tls_rule = r; /* carried out once the handshake ends */
 		} else if (r->act.alert >= 0) {
