@@ -300,12 +300,24 @@ listener_free(struct listener *lst)
 	free(lst);
 }
 
+struct tls_notes {
+	const struct profile *p;
+	unsigned never_chosen;
+};
+
+/* What OpenSSL cannot offer is a warning; a suite that is offered but can
+ * never be chosen (wrong key type or version) is detail for -v / --check. */
 static void
 tls_warn(void *arg, const char *msg)
 {
-	const struct profile *p = arg;
+	struct tls_notes *n = arg;
 
-	log_warnx("profile %s: %s", p->name, msg);
+	if (strstr(msg, "never be chosen") != NULL) {
+		n->never_chosen++;
+		log_debug("profile %s: %s", n->p->name, msg);
+		return;
+	}
+	log_warnx("profile %s: %s", n->p->name, msg);
 }
 
 /* server_prepare_tls - build a profile's SSL_CTX with our callbacks */
@@ -318,8 +330,16 @@ server_prepare_tls(struct profile *p, const char *cert_file,
 
 	if (!p->tls.enabled || p->tls_policy != NULL)
 		return 0;
+	struct tls_notes notes = {.p = p};
+
 	p->tls_policy = tls_policy_new(&p->tls, p->hostname, cert_file,
-	                               key_file, tls_warn, p, why, sizeof(why));
+	                               key_file, tls_warn, &notes, why,
+	                               sizeof(why));
+	if (notes.never_chosen != 0)
+		log_info("profile %s: %u listed suite(s) can never be chosen "
+		         "with this certificate and these versions (-v or "
+		         "--check lists them)",
+		         p->name, notes.never_chosen);
 	if (p->tls_policy == NULL) {
 		snprintf(err, errlen, "%s: tls: %s", p->path, why);
 		return -1;
