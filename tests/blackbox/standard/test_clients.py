@@ -20,7 +20,8 @@ EHLO = [
     "250-SMTPUTF8",
     "250-DSN",
     "250-CHUNKING",
-    "250 AUTH PLAIN LOGIN",
+    "250-AUTH PLAIN LOGIN",
+    "250 STARTTLS",
 ]
 QUEUED = re.compile(r"^250 2\.0\.0 Ok: queued as ([0-9A-F]+)$")
 
@@ -48,8 +49,8 @@ class Swaks(ServerTest):
         text = out.stdout.decode()
         self.assertEqual(out.returncode, 0, text)
         got = [ln[4:] for ln in text.splitlines() if ln.startswith("<-  ")]
-        self.assertEqual(len(got), 15, text)
-        m = QUEUED.match(got[13])
+        self.assertEqual(len(got), 16, text)
+        m = QUEUED.match(got[14])
         self.assertIsNotNone(m, text)
         qid = m.group(1)
         self.assertEqual(got, ["220 mx.lab.test ESMTP smtp-mimic"] + EHLO + [
@@ -138,7 +139,7 @@ class Smtplib(ServerTest):
                 "enhancedstatuscodes": "", "8bitmime": "", "smtputf8": "",
                 "dsn": "", "chunking": "",
                 # smtplib keeps a leading space in the AUTH value
-                "auth": " PLAIN LOGIN"})
+                "auth": " PLAIN LOGIN", "starttls": ""})
             self.assertEqual(s.noop(), (250, b"2.0.0 Ok"))
             self.assertEqual(s.help(), b"2.0.0 See RFC 5321")
             self.assertEqual(s.verify("x@y.test"), (

@@ -30,7 +30,7 @@ CHECK_EHLO = {
     "standard": [
         "250-{hostname}", "250-PIPELINING", "250-SIZE 10485760",
         "250-ENHANCEDSTATUSCODES", "250-8BITMIME", "250-SMTPUTF8",
-        "250-DSN", "250-CHUNKING", "250 AUTH PLAIN LOGIN"],
+        "250-DSN", "250-CHUNKING", "250-AUTH PLAIN LOGIN", "250 STARTTLS"],
     "esa": ["250-{hostname}", "250-8BITMIME", "250 SIZE 10485760"],
     "exchange2013": [
         "250-{hostname} Hello [{client_ip}]", "250-SIZE 37748736",
@@ -205,8 +205,7 @@ class Signals(ServerTest):
         clients = [srv.connect() for _ in range(3)]
         for c in clients:
             self.assertEqual(c.reply(), BANNER)
-        self.assertEqual(clients[1].cmd("EHLO x.test")[-1],
-                         "250 AUTH PLAIN LOGIN")
+        self.assertEqual(clients[1].cmd("EHLO x.test")[-1], "250 STARTTLS")
         self.assertEqual(clients[2].cmd("MAIL FROM:<a@b.test>"),
                          ["503 5.5.1 Error: send HELO/EHLO first"])
         srv.send_signal(signal.SIGTERM)
