@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "middlebox.h"
 #include "tls_policy.h"
 
 /*
@@ -260,6 +261,13 @@ struct profile {
 					* with the profile */
 	struct rule *rules;
 	size_t nrules;
+	/* "kind: middlebox" files: a firewall, not a server. Such a profile
+	 * has only name, description, kind and the box settings. */
+	struct mbox_config *mbox;
+	/* "via: [box, ...]": middleboxes in front of this server, listed from
+	 * the client's side; loaded with the profile. */
+	struct profile **via;
+	size_t nvia;
 	atomic_uint refs; /* sessions using it + the server's current pointer */
 };
 

@@ -558,6 +558,13 @@ session_body(struct session *s, const char *buf, size_t len)
 		             (unsigned long long)l->message_size);
 		s->verdict = MSG_TOO_BIG;
 	}
+	/* RFC 5321 4.5.3.1.6: 1000 octets per text line, CRLF included. */
+	if (s->state == STATE_DATA && l->text_line_length != 0 &&
+	    s->dec.max_line > l->text_line_length && s->verdict == MSG_OK) {
+		session_info(s, TR_WARN, "message line of %zu bytes (limit %zu)",
+		             s->dec.max_line, l->text_line_length);
+		s->verdict = MSG_LINE_TOO_LONG;
+	}
 	if (s->msg != NULL && s->verdict == MSG_OK &&
 	    spool_write(s->msg, buf, len) == -1) {
 		session_info(s, TR_WARN, "spool: write failed: %s",
@@ -707,6 +714,9 @@ session_message_end(struct session *s)
 	s->data_done = false;
 	session_enter(s, STATE_HELO);
 	switch (s->verdict) {
+	case MSG_LINE_TOO_LONG:
+		reply_send(s, REPLY_LINE_TOO_LONG);
+		break;
 	case MSG_TOO_BIG:
 		reply_send(s, REPLY_MESSAGE_TOO_BIG);
 		break;
@@ -911,9 +921,13 @@ session_new(struct server *srv, int fd, const struct sockaddr *peer,
 	}
 	io_set_read_max(s->io, s->line_cap + DATA_CHUNK);
 	io_set_timeout(s->io, p->limits.idle_timeout_ms);
-	session_info(s, TR_CONNECT, "%s:%s -> %s:%s profile=%s",
-	             s->client_ip, s->client_port, s->server_ip, s->server_port,
-	             p->name);
+	{
+		bool v6 = strchr(s->client_ip, ':') != NULL;
+		session_info(s, TR_CONNECT, "%s%s%s:%s -> %s%s%s:%s profile=%s",
+		             v6 ? "[" : "", s->client_ip, v6 ? "]" : "",
+		             s->client_port, v6 ? "[" : "", s->server_ip,
+		             v6 ? "]" : "", s->server_port, p->name);
+	}
 	if (refuse != REPLY_COUNT) {
 		/* Over a session limit: say so and hang up (RFC 5321 3.1). */
 		reply_send(s, refuse);

@@ -53,6 +53,7 @@ enum auth_step {
 enum msg_verdict {
 	MSG_OK,
 	MSG_TOO_BIG,	 /* limits.message_size */
+	MSG_LINE_TOO_LONG, /* limits.text_line_length (RFC 5321 4.5.3.1.6) */
 	MSG_HEADER_BIG,	 /* limits.header_size */
 	MSG_RULE_REPLY,	 /* a rule's reply replaces the 250 */
 	MSG_LOCAL_ERROR, /* the spool failed: 451 */

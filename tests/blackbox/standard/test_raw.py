@@ -296,6 +296,22 @@ class Raw(ServerTest):
         (body, env), = srv.messages()
         self.assertEqual(len(body), 920)
 
+    def test_message_line_over_1000_octets(self):
+        # RFC 5321 4.5.3.1.6: a text line is at most 1000 octets with its
+        # CRLF; standard's limits.text_line_length enforces exactly that.
+        srv = self.start("standard")
+        c = self.greeted(srv)
+        self.assertEqual(c.cmd("MAIL FROM:<a@b.test>"), MAIL_OK)
+        self.assertEqual(c.cmd("RCPT TO:<c@d.test>"), RCPT_OK)
+        self.assertEqual(c.cmd("DATA"), DATA_START)
+        c.send(b"Subject: long\r\n\r\n" + b"x" * 998 + b"\r\n" +
+               b"y" * 999 + b"\r\n")
+        self.assertEqual(c.cmd("."), LINE_TOO_LONG)
+        self.assertEqual(srv.new_files(), [])
+        # 998 octets + CRLF is exactly the limit and is accepted.
+        self.deliver(c, body="Subject: ok\r\n\r\n" + "x" * 998 + "\r\n")
+        self.quit(c)
+
     def test_bdat_over_size_limit(self):
         srv = self.start("std-short")
         c = self.greeted(srv)

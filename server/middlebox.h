@@ -1,0 +1,180 @@
+/*
+ * middlebox.h - a firewall between the client and the emulated server
+ * (Cisco PIX "fixup protocol smtp" / Mailguard, ASA "inspect esmtp"),
+ * as pure functions over the byte chunks each side sends.
+ *
+ * A real box inspects each packet and keeps its own view of the SMTP
+ * conversation, independent of the server's. So does this one: it gets
+ * every chunk as it was read from the client (one read = one "packet")
+ * and every chunk of server output as it is flushed, and returns what the
+ * other side receives, with a note for every change (for the two-hop
+ * transcript). Once TLS is up it passes bytes untouched, as it can no
+ * longer read them.
+ *
+ * Not here: sockets, sessions, profiles on disk (profile.c loads "kind:
+ * middlebox" files into struct mbox_config).
+ */
+#ifndef MIDDLEBOX_H
+#define MIDDLEBOX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct evbuffer;
+
+/* What a box does about something it does not like. */
+enum mbox_action {
+	MBOX_ACT_LOG,  /* note it, pass it on */
+	MBOX_ACT_DROP, /* drop-connection: nothing more passes; FIN */
+	MBOX_ACT_RESET /* reset: nothing more passes; RST to the client */
+};
+const char *mbox_action_str(enum mbox_action a);
+
+enum mbox_banner {
+	MBOX_BANNER_PASS,
+	MBOX_BANNER_MASK,     /* '*' for all but '2', '0', '0', CR, LF */
+	MBOX_BANNER_MASK_ALL, /* '*' for all but CR, LF (PIX 4.4) */
+};
+
+enum mbox_denied {
+	MBOX_DENIED_MASK, /* X's of the same length: the server answers 500 */
+	MBOX_DENIED_NOOP, /* rewritten to NOOP */
+};
+
+/* What a limit measures. */
+enum mbox_measure {
+	MBOX_CMD_LINE,	    /* command line length, without CRLF */
+	MBOX_RCPT_COUNT,    /* RCPT commands in one transaction */
+	MBOX_SENDER_LEN,    /* MAIL FROM address length */
+	MBOX_HEADER_LINE,   /* message header line length, without CRLF */
+	MBOX_BODY_LINE,	    /* message body line length, without CRLF */
+	MBOX_MIME_FILENAME, /* length of a filename="..." parameter */
+	MBOX_MEASURE_COUNT
+};
+const char *mbox_measure_str(enum mbox_measure m);
+
+struct mbox_limit {
+	enum mbox_measure what;
+	uint64_t over; /* acts when the measure is greater than this */
+	enum mbox_action action;
+};
+
+/* An EHLO keyword the box rewrites to an exact string (STARTTLS ->
+ * XXXXXXXA), whatever else it does to keywords. */
+struct mbox_ehlo_mask {
+	char *keyword;	   /* upper case, first word of the EHLO line */
+	char *replacement; /* the whole line text after "250-"/"250 " */
+};
+
+struct mbox_config {
+	char *name;
+	char *description;
+	enum mbox_banner banner;
+	char **allowed; /* verbs that pass, upper case */
+	size_t nallowed;
+	enum mbox_denied denied;
+	/* EHLO reply: exact masks first, then the allowed keywords pass and
+	 * (mask_others) every other keyword line becomes X's of its length */
+	struct mbox_ehlo_mask *ehlo_masks;
+	size_t nehlo_masks;
+	char **ehlo_allowed;
+	size_t nehlo_allowed;
+	bool ehlo_mask_others;
+	bool allow_tls; /* STARTTLS passes; after its 220 the box is blind */
+	struct mbox_limit *limits;
+	size_t nlimits;
+	bool drop_split_eod; /* Mailguard: CRLF.CRLF split over packets */
+	/* The pre-7.2(3) PIX bug: cut the session when the header section
+	 * carries a duplicate header, or one of these names. */
+	bool cut_on_duplicate;
+	char **cut_headers; /* case-insensitive names, e.g. DKIM-Signature */
+	size_t ncut_headers;
+	enum mbox_action cut_action;
+};
+
+enum mbox_dir {
+	MBOX_TO_SERVER, /* a client chunk, as the server will get it */
+	MBOX_TO_CLIENT, /* a server chunk, as the client will get it */
+};
+
+/*
+ * A note: the box changed or judged something. orig/now are one line
+ * without CRLF (now is NULL when the line was removed, or when the note is
+ * a verdict with nothing rewritten); why says which feature did it, e.g.
+ * "mask-banner", "no allow-tls", "command not allowed",
+ * "cmd_line_length 513 > 512: drop-connection".
+ */
+struct mbox_note {
+	enum mbox_dir dir;
+	const char *orig;
+	size_t orig_len;
+	const char *now;
+	size_t now_len;
+	const char *why;
+};
+typedef void (*mbox_note_fn)(void *arg, const struct mbox_config *box,
+    const struct mbox_note *note);
+
+/* What the connection does after a chunk went through. */
+enum mbox_verdict {
+	MBOX_FORWARD,  /* pass the output on */
+	MBOX_CUT_FIN,  /* send the output, then close the client with FIN */
+	MBOX_CUT_RST,  /* discard the output, reset the client */
+};
+
+/* One box's view of one connection. */
+struct mbox {
+	const struct mbox_config *cfg;
+	int mode;	       /* private: command / data / blind */
+	bool greeted;	       /* the banner went by */
+	bool ehlo_pending;     /* the client's last command was EHLO */
+	bool data_pending;     /* the client sent DATA, waiting for 354 */
+	bool tls_pending;      /* STARTTLS passed, waiting for 220 */
+	bool line_split;       /* the client line in progress came in pieces */
+	size_t cmd_len;	       /* bytes of the client line in progress */
+	unsigned rcpts;	       /* RCPTs in this transaction */
+	/* DATA tracking */
+	bool in_headers;
+	size_t data_line_len;
+	int eod_state;	       /* private: progress through CRLF.CRLF */
+	char header_name[64];
+	size_t header_name_len;
+	bool header_name_done;
+	char seen[32][64];     /* header names seen, lower case */
+	unsigned seen_count[32];
+	size_t nseen;
+	bool cut;	       /* a verdict other than forward was given */
+	/* server reply line assembly */
+	char reply[1024];
+	size_t reply_len;
+};
+
+/* mbox_init - a fresh view, before the banner */
+void mbox_init(struct mbox *b, const struct mbox_config *cfg);
+
+/*
+ * mbox_from_client - one client chunk (one read): append what the server
+ * gets to out, call note for every change. A line that does not arrive
+ * whole in one chunk is masked piece by piece (the server gets "XXXX" for
+ * a command typed in telnet's character mode); in DATA the box watches
+ * headers, line lengths and the end of data.
+ */
+enum mbox_verdict mbox_from_client(struct mbox *b, const char *in, size_t len,
+    struct evbuffer *out, mbox_note_fn note, void *arg);
+
+/*
+ * mbox_from_server - one chunk of server output (the replies to one client
+ * chunk): append what the client gets to out. Masks the banner and EHLO
+ * keywords, follows 354 (DATA) and 220 after STARTTLS (blind from then).
+ */
+enum mbox_verdict mbox_from_server(struct mbox *b, const char *in, size_t len,
+    struct evbuffer *out, mbox_note_fn note, void *arg);
+
+/* mbox_blind - TLS went by: the box passes everything from now on */
+bool mbox_blind(const struct mbox *b);
+
+/* mbox_config_free - free a config built by the loader */
+void mbox_config_free(struct mbox_config *cfg);
+
+#endif
