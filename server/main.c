@@ -30,6 +30,7 @@
 
 #define MAX_LISTEN 32
 #define MAX_DIRS   16
+#define MAX_VIA    8
 
 static const char usage_text[] =
     "usage: smtp-mimic [options]\n"
@@ -42,6 +43,12 @@ static const char usage_text[] =
     "  -p, --profile NAME|FILE   behaviour profile (default: standard)\n"
     "  -P, --profile-path DIR    search DIR for profiles first (repeatable)\n"
     "  -L, --list-profiles       list the profiles found, with descriptions\n"
+"      --via NAME|FILE       put a middlebox (firewall) between the client and\n"
+"                            the server, e.g. asa-esmtp-inspect (repeatable:\n"
+"                            the first is nearest the client; these come in\n"
+"                            front of the profile's own via: list)\n"
+"      --via none            drop the profile's own middleboxes (the\n"
+"                            firewall fixed: \"no inspect esmtp\")\n"
     "  -c, --check               validate the profile, explain it, exit 0 or "
     "1\n"
     "\n"
@@ -88,6 +95,7 @@ enum {
 	OPT_CERT,
 	OPT_KEY,
 	OPT_WRITE_CERT,
+	OPT_VIA,
 };
 
 static const struct option long_options[] = {
@@ -106,6 +114,7 @@ static const struct option long_options[] = {
     {"cert", required_argument, NULL, OPT_CERT},
     {"key", required_argument, NULL, OPT_KEY},
     {"write-cert", required_argument, NULL, OPT_WRITE_CERT},
+    {"via", required_argument, NULL, OPT_VIA},
     {"version", no_argument, NULL, 'V'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -199,7 +208,10 @@ main(int argc, char *argv[])
 	const char *transcript_path = NULL, *user = NULL;
 	const char *cert = NULL, *key = NULL, *write_cert = NULL;
 	const char *listen[MAX_LISTEN], *dirs[MAX_DIRS];
-	size_t nlisten = 0, ndirs = 0;
+	const char *via[MAX_VIA];
+	size_t nlisten = 0, ndirs = 0, nvia = 0;
+	bool no_profile_via = false;
+	struct profile *boxes[MAX_VIA];
 	bool check = false, list = false, verbose = false, quiet = false;
 	bool seed_given = false;
 	unsigned long long seed = 0;
@@ -267,6 +279,15 @@ main(int argc, char *argv[])
 		case OPT_WRITE_CERT:
 			write_cert = optarg;
 			break;
+		case OPT_VIA:
+			if (strcmp(optarg, "none") == 0) {
+				no_profile_via = true;
+				break;
+			}
+			if (nvia == MAX_VIA)
+				usage_error("too many --via (max %s)", "8");
+			via[nvia++] = optarg;
+			break;
 		case 'V':
 			printf("smtp-mimic %s\n", SMTP_MIMIC_VERSION);
 			return 0;
@@ -293,11 +314,35 @@ main(int argc, char *argv[])
 		fprintf(stderr, "smtp-mimic: %s\n", err);
 		return 1;
 	}
+	if (profile->mbox != NULL) {
+		fprintf(stderr,
+		        "smtp-mimic: --profile %s: %s is a middlebox (kind: "
+		        "middlebox), not a server; put it in front of one with "
+		        "--via %s\n",
+		        profile_name, profile->path, profile_name);
+		profile_unref(profile);
+		return 1;
+	}
+	for (size_t i = 0; i < nvia; i++) {
+		boxes[i] = profile_load_middlebox(via[i], dirs, ndirs, err,
+		                                  sizeof(err));
+		if (boxes[i] == NULL) {
+			fprintf(stderr, "smtp-mimic: --via %s: %s\n", via[i],
+			        err);
+			while (i > 0)
+				profile_unref(boxes[--i]);
+			profile_unref(profile);
+			return 1;
+		}
+	}
 	if ((cert == NULL) != (key == NULL))
 		usage_error("%s needs both --cert and --key",
 		            cert ? "--cert" : "--key");
 	if (server_prepare_tls(profile, cert, key, err, sizeof(err)) == -1) {
 		fprintf(stderr, "smtp-mimic: %s\n", err);
+		for (size_t i = 0; i < nvia; i++)
+			profile_unref(boxes[i]);
+		profile_unref(profile);
 		return 1;
 	}
 	if (write_cert != NULL) {
@@ -309,12 +354,20 @@ main(int argc, char *argv[])
 			log_fatal("--write-cert %s: %s", write_cert, err);
 	}
 	if (check) {
+		for (size_t i = 0; i < nvia; i++) {
+			printf("Middlebox --via %s (nearest the client first)\n",
+			       via[i]);
+			profile_summary(boxes[i], stdout);
+			printf("\n");
+		}
 		profile_summary(profile, stdout);
 		if (profile->tls_policy != NULL) {
 			printf("\nWhat the linked OpenSSL will offer\n");
 			tls_policy_describe(profile->tls_policy, stdout);
 		}
 		printf("\nprofile %s: OK\n", profile->name);
+		for (size_t i = 0; i < nvia; i++)
+			profile_unref(boxes[i]);
 		profile_unref(profile);
 		return 0;
 	}
@@ -337,6 +390,7 @@ main(int argc, char *argv[])
 	    .grace_ms = 10000,
 	    .cert_file = cert,
 	    .key_file = key,
+	    .no_profile_via = no_profile_via,
 	};
 	if ((spool = spool_open(spool_dir, err, sizeof(err))) == NULL)
 		log_fatal("--spool %s: %s", spool_dir, err);
@@ -345,6 +399,8 @@ main(int argc, char *argv[])
 		log_fatal("--transcript %s: %s", transcript_path, err);
 	if ((srv = server_new(base, &cfg, profile, spool)) == NULL)
 		log_fatal("out of memory");
+	srv->via = boxes;
+	srv->nvia = nvia;
 	for (size_t i = 0; i < nlisten; i++) {
 		if (server_listen(srv, listen[i], err, sizeof(err)) == -1)
 			log_fatal("%s", err);
@@ -359,6 +415,8 @@ main(int argc, char *argv[])
 	status = server_run(srv);
 
 	server_free(srv);
+	for (size_t i = 0; i < nvia; i++)
+		profile_unref(boxes[i]);
 	spool_close(spool);
 	transcript_close();
 	event_base_free(base);

@@ -103,7 +103,8 @@ enum mbox_dir {
  * without CRLF (now is NULL when the line was removed, or when the note is
  * a verdict with nothing rewritten); why says which feature did it, e.g.
  * "mask-banner", "no allow-tls", "command not allowed",
- * "cmd_line_length 513 > 512: drop-connection".
+ * "cmd_line_length 513 > 512: drop-connection". orig, now and why point
+ * into the chunk or the box: valid during the callback only, copy them.
  */
 struct mbox_note {
 	enum mbox_dir dir;
@@ -123,29 +124,51 @@ enum mbox_verdict {
 	MBOX_CUT_RST,  /* discard the output, reset the client */
 };
 
-/* One box's view of one connection. */
+/*
+ * One box's view of one connection. Callers only set it up with mbox_init;
+ * every other field is middlebox.c's own per-connection state.
+ */
 struct mbox {
 	const struct mbox_config *cfg;
-	int mode;	       /* private: command / data / blind */
-	bool greeted;	       /* the banner went by */
-	bool ehlo_pending;     /* the client's last command was EHLO */
-	bool data_pending;     /* the client sent DATA, waiting for 354 */
-	bool tls_pending;      /* STARTTLS passed, waiting for 220 */
-	bool line_split;       /* the client line in progress came in pieces */
-	size_t cmd_len;	       /* bytes of the client line in progress */
-	unsigned rcpts;	       /* RCPTs in this transaction */
-	/* DATA tracking */
+	int mode;              /* private: command / data / blind */
+	enum mbox_verdict cut; /* not MBOX_FORWARD once cut: nothing passes */
+	char why[128];         /* text of the last formatted note */
+	/* client side: the line in progress */
+	bool line_open;   /* it began in an earlier chunk */
+	bool cr_pending;  /* the last chunk ended with CR */
+	size_t line_len;  /* its bytes so far, without the line end */
+	char line[512];   /* a split command as typed (for the note) */
+	size_t line_kept; /* bytes of it in line[] */
+	unsigned rcpts;   /* RCPTs in this transaction */
+	/* what the replies the server still owes answer, oldest first
+	 * (pipelining); runs of the same kind share an entry */
+	struct {
+		unsigned char ans;
+		unsigned short n;
+	} fifo[16];
+	unsigned fifo_head, fifo_len;
+	/* DATA */
 	bool in_headers;
-	size_t data_line_len;
-	int eod_state;	       /* private: progress through CRLF.CRLF */
-	char header_name[64];
-	size_t header_name_len;
-	bool header_name_done;
-	char seen[32][64];     /* header names seen, lower case */
-	unsigned seen_count[32];
+	int eod_state;      /* private: progress through CRLF.CRLF */
+	bool eod_before;    /* ... which began in an earlier chunk */
+	int name_state;     /* private: header name parse */
+	uint64_t name_hash; /* header name, lower case (FNV-1a) */
+	char name[64];      /* ... as written, truncated */
+	size_t name_len;
+	uint64_t seen[128]; /* hashes of the header names seen */
 	size_t nseen;
-	bool cut;	       /* a verdict other than forward was given */
-	/* server reply line assembly */
+	bool has_dup, has_cut; /* a duplicate / a cut_headers name seen */
+	char dup[64], cut_name[64];
+	size_t dup_len, cut_name_len;
+	int fn_state; /* private: filename= scanner */
+	size_t fn_match, fn_len;
+	unsigned char fn_prev;
+	/* server side: reply line assembly */
+	bool greeted;     /* the banner went by */
+	bool reply_first; /* the next line starts a reply */
+	int reply_cont;   /* private: how the rest of a long line goes */
+	int cont_code;
+	bool cont_final;
 	char reply[1024];
 	size_t reply_len;
 };
@@ -173,6 +196,10 @@ enum mbox_verdict mbox_from_server(struct mbox *b, const char *in, size_t len,
 
 /* mbox_blind - TLS went by: the box passes everything from now on */
 bool mbox_blind(const struct mbox *b);
+
+/* mbox_reading_commands - the box reads what the client sends now as
+ * command lines (not message data after a 354, not blind after TLS) */
+bool mbox_reading_commands(const struct mbox *b);
 
 /* mbox_config_free - free a config built by the loader */
 void mbox_config_free(struct mbox_config *cfg);

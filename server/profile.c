@@ -6,8 +6,10 @@
  * check every key, type and value, and fill a struct profile that the
  * sessions then share read-only. Every error is one line
  * "file:line:column: what is wrong (what to do)", with 1-based positions.
- * Also: the name tables (replies, verbs, hooks, close modes), the --check
- * summary and the --list-profiles listing.
+ * Also: "kind: middlebox" files (struct mbox_config, for middlebox.c)
+ * and a server's "via" list of them, the name tables (replies, verbs,
+ * hooks, close modes), the --check summary and the --list-profiles
+ * listing.
  *
  * Does not: match rules (rules.c), expand templates (template.c; only
  * template_check() is used here), or read any YAML by hand.
@@ -16,6 +18,18 @@
  *
  *   name: standard                # required in every file; [a-z0-9._-]+
  *   description: "one line"       # for --list-profiles; not inherited
+ *   kind: server                  # server | middlebox (see the end of
+ *                                 # this list); default server. Each file
+ *                                 # says its own kind; extends across
+ *                                 # kinds is an error
+ *   via: [asa-esmtp-inspect]      # middleboxes in front of this server,
+ *                                 # client side first; replaces the
+ *                                 # parent's list. A NAME is looked up as
+ *                                 # middleboxes/NAME.yaml, then NAME.yaml,
+ *                                 # in this file's directory, then in
+ *                                 # each search dir; a path is relative
+ *                                 # to this file. Each must be kind
+ *                                 # middlebox; at most 8
  *   extends: standard             # load that profile first, then overlay
  *                                 # this one. A NAME is looked up as
  *                                 # NAME.yaml in this file's directory,
@@ -113,6 +127,44 @@
  *         at: handshake_done      # tls_* hooks only: client_hello (with
  *                                 # tls_client_hello) | handshake_done;
  *                                 # default: the hook's own point
+ *
+ * A "kind: middlebox" file (a firewall in the path, middlebox.h) has
+ * name, description, kind, extends and only these keys; a server key in
+ * it is an error naming the kind that allows it, and so is a middlebox
+ * key in a server profile. Its "extends" NAME is looked up like a "via"
+ * NAME. Maps merge key by key, lists replace:
+ *
+ *   banner: mask                  # pass | mask (all but "2", "0", "0",
+ *                                 # CR, LF become "*") | mask-all
+ *   commands:
+ *     allowed: [HELO, MAIL, ...]  # verbs that pass, any words, upper-
+ *                                 # cased; default: the engine's verbs.
+ *                                 # STARTTLS passes exactly when
+ *                                 # allow_tls is true (added here then;
+ *                                 # listing it with false is an error)
+ *     denied: mask                # mask (X's) | noop
+ *   ehlo:
+ *     masks: {STARTTLS: XXXXXXXA} # keyword -> the exact line text after
+ *                                 # "250-"; merged keyword by keyword
+ *     allowed: [8BITMIME, SIZE]   # keywords that pass
+ *     others: pass                # pass | mask (X's of the same length)
+ *   allow_tls: true
+ *   limits:                       # a list (a server's is a mapping)
+ *     - {what: cmd_line_length, over: 512, action: drop-connection}
+ *                                 # what: cmd_line_length | rcpt_count
+ *                                 # | sender_length | header_line_length
+ *                                 # | body_line_length
+ *                                 # | mime_filename_length; over: a whole
+ *                                 # number; action: log
+ *                                 # | drop-connection | reset
+ *   split_end_of_data: pass       # pass | drop
+ *   duplicate_headers:            # the pre-7.2(3) PIX bug
+ *     cut: false
+ *     headers: [DKIM-Signature]   # names, case-blind
+ *     action: reset               # reset | drop-connection
+ *
+ * A box without settings changes nothing: banner pass, every engine verb
+ * allowed, allow_tls true, others pass, no limits.
  *
  * A reply is a string or a list of strings (one per line, no CRLF). Each
  * line starts with a three-digit code 200-599 followed by the end, " " or
@@ -349,6 +401,61 @@ static const char *const at_names[] = {
 };
 
 #define TLS_ALERT_CLOSE_NOTIFY 0 /* RFC 5246 7.2.1 */
+
+/* "kind:" - which keys a file may hold (bits, so a key can allow both) */
+enum profile_kind {
+	KIND_SERVER = 1u << 0,
+	KIND_MBOX = 1u << 1,
+};
+#define KIND_BOTH (KIND_SERVER | KIND_MBOX)
+
+static const char *const kind_names[] = {"server", "middlebox"};
+
+static const char *
+kind_str(unsigned kind)
+{
+	return kind == KIND_MBOX ? "middlebox" : "server";
+}
+
+/* The middlebox schema's words, indexed by middlebox.h's enums. */
+static const char *const banner_names[] = {
+    [MBOX_BANNER_PASS] = "pass",
+    [MBOX_BANNER_MASK] = "mask",
+    [MBOX_BANNER_MASK_ALL] = "mask-all",
+};
+
+static const char *const denied_names[] = {
+    [MBOX_DENIED_MASK] = "mask",
+    [MBOX_DENIED_NOOP] = "noop",
+};
+
+static const char *const mbox_action_names[] = {
+    [MBOX_ACT_LOG] = "log",
+    [MBOX_ACT_DROP] = "drop-connection",
+    [MBOX_ACT_RESET] = "reset",
+};
+
+/* duplicate_headers.action: a cut is never just logged */
+static const char *const cut_action_names[] = {
+    [MBOX_ACT_LOG] = NULL,
+    [MBOX_ACT_DROP] = "drop-connection",
+    [MBOX_ACT_RESET] = "reset",
+};
+
+static const char *const measure_names[MBOX_MEASURE_COUNT] = {
+    [MBOX_CMD_LINE] = "cmd_line_length",
+    [MBOX_RCPT_COUNT] = "rcpt_count",
+    [MBOX_SENDER_LEN] = "sender_length",
+    [MBOX_HEADER_LINE] = "header_line_length",
+    [MBOX_BODY_LINE] = "body_line_length",
+    [MBOX_MIME_FILENAME] = "mime_filename_length",
+};
+
+/* ehlo.others and split_end_of_data: index 1 is the bool's true */
+static const char *const others_names[] = {"pass", "mask"};
+static const char *const split_eod_names[] = {"pass", "drop"};
+
+#define PROFILE_MAX_VIA 8 /* middleboxes in front of one server */
 
 /* EHLO keyword <-> extension bit (Postfix's ehlo_mask idea). */
 static const struct {
@@ -649,6 +756,11 @@ profile_free(struct profile_impl *pi)
 	for (size_t i = 0; i < p->nrules; i++)
 		rule_free(&p->rules[i]);
 	free(p->rules);
+	if (p->mbox != NULL)
+		mbox_config_free(p->mbox);
+	for (size_t i = 0; i < p->nvia; i++)
+		profile_unref(p->via[i]);
+	free(p->via);
 	strv_free(pi->chain_names, pi->nchain);
 	strv_free(pi->chain_paths, pi->nchain);
 	free(pi);
@@ -669,8 +781,7 @@ profile_unref(struct profile *p)
 {
 	if (p == NULL)
 		return;
-	if (atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) ==
-	    1) {
+	if (atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) == 1) {
 		tls_policy_free(p->tls_policy); /* built by server.c */
 		profile_free(impl_of(p));
 	}
@@ -794,6 +905,7 @@ struct loader {
 	size_t depth;
 	bool size_explicit;    /* some file set limits.message_size */
 	bool size_is_max_size; /* current keywords say "SIZE {max_size}" */
+	unsigned kind;         /* KIND_x of the files loaded so far */
 };
 
 /* One file being loaded. */
@@ -806,6 +918,8 @@ struct layer {
 	yaml_document_t doc;
 	bool have_doc;
 	size_t rules_before; /* p->nrules before this file's rules */
+	unsigned kind;       /* this file's KIND_x */
+	bool kind_explicit;  /* it says "kind:" */
 };
 
 /* Keep the error on one line, whatever the YAML held. */
@@ -984,12 +1098,25 @@ join(char *buf, size_t len, const char *const *names, size_t n,
 }
 
 /*
- * Check a mapping's keys: strings, no duplicates, all in known[].
- * where is the mapping's own name for messages ("" at the top level).
+ * The keys the other kind of profile allows under the same mapping, so
+ * that a key in the wrong kind of file says so instead of "unknown".
+ */
+struct other_keys {
+	const char *const *keys;
+	size_t n;
+	unsigned kind;    /* the kind that allows them */
+	const char *hint; /* what this kind writes instead, or NULL */
+};
+
+/*
+ * Check a mapping's keys: strings, no duplicates, all in known[] (or in
+ * other->keys: an error naming the kind that allows it). where is the
+ * mapping's own name for messages ("" at the top level).
  */
 static int
-check_map(struct layer *l, const yaml_node_t *map, const char *where,
-          const char *const *known, size_t nknown)
+check_keys(struct layer *l, const yaml_node_t *map, const char *where,
+           const char *const *known, size_t nknown,
+           const struct other_keys *other)
 {
 	const yaml_node_pair_t *b = map->data.mapping.pairs.start;
 	const yaml_node_pair_t *e = map->data.mapping.pairs.top;
@@ -1021,13 +1148,51 @@ check_map(struct layer *l, const yaml_node_t *map, const char *where,
 		for (size_t i = 0; i < nknown; i++)
 			if (known[i] != NULL && strcmp(known[i], sval(k)) == 0)
 				ok = true;
-		if (!ok)
-			return err_node(
-			    l, k, "unknown key \"%s\"%s (known: %s)", sval(k),
-			    under,
-			    join(list, sizeof(list), known, nknown, NULL));
+		if (ok)
+			continue;
+		for (size_t i = 0; other != NULL && i < other->n; i++)
+			if (strcmp(other->keys[i], sval(k)) == 0)
+				return err_node(
+				    l, k,
+				    "\"%s%s%s\" is a %s key, not allowed in a "
+				    "%s "
+				    "profile (only kind: %s allows it%s%s)",
+				    where, *where ? "." : "", sval(k),
+				    kind_str(other->kind),
+				    kind_str(KIND_BOTH & ~other->kind),
+				    kind_str(other->kind),
+				    other->hint ? "; " : "",
+				    other->hint ? other->hint : "");
+		return err_node(l, k, "unknown key \"%s\"%s (known: %s)",
+		                sval(k), under,
+		                join(list, sizeof(list), known, nknown, NULL));
 	}
 	return 0;
+}
+
+/* check_keys() without the other kind's keys */
+static int
+check_map(struct layer *l, const yaml_node_t *map, const char *where,
+          const char *const *known, size_t nknown)
+{
+	return check_keys(l, map, where, known, nknown, NULL);
+}
+
+/*
+ * A key whose form (list or mapping) belongs to the other kind, e.g.
+ * "limits" as a list in a server profile. Always returns -1.
+ */
+static int
+wrong_form(struct layer *l, const yaml_node_t *n, const char *what,
+           const char *hint)
+{
+	unsigned other = KIND_BOTH & ~l->kind;
+
+	return err_node(l, n,
+	                "\"%s\" as %s is the %s form, not allowed in a %s "
+	                "profile (only kind: %s allows it; %s)",
+	                what, kind(n), kind_str(other), kind_str(l->kind),
+	                kind_str(other), hint);
 }
 
 /* The value of key in map, or NULL. */
@@ -1539,10 +1704,14 @@ static int
 load_ehlo(struct layer *l, const yaml_node_t *n)
 {
 	static const char *const keys[] = {"greeting", "keywords"};
+	static const char *const box_keys[] = {"masks", "allowed", "others"};
+	static const struct other_keys other = {
+	    box_keys, nitems(box_keys), KIND_MBOX,
+	    "a server's ehlo has greeting and keywords"};
 	yaml_node_t *v;
 
 	if (want_map(l, n, "ehlo", false) < 0 ||
-	    check_map(l, n, "ehlo", keys, nitems(keys)) < 0)
+	    check_keys(l, n, "ehlo", keys, nitems(keys), &other) < 0)
 		return -1;
 	if ((v = map_get(l, n, "greeting")) != NULL &&
 	    (get_line(l, v, "ehlo.greeting", &l->p->ehlo_greeting) < 0 ||
@@ -1559,6 +1728,10 @@ load_commands(struct layer *l, const yaml_node_t *n)
 	unsigned mask = 0;
 	char list[256];
 
+	if (n->type == YAML_MAPPING_NODE)
+		return wrong_form(l, n, "commands",
+		                  "a server lists the verbs it recognises, "
+		                  "e.g. commands: [HELO, EHLO, MAIL]");
 	if (n->type != YAML_SEQUENCE_NODE)
 		return wrong_type(l, n, "commands", "a list of verbs");
 	for (yaml_node_item_t *it = n->data.sequence.items.start;
@@ -1675,6 +1848,10 @@ load_limits(struct layer *l, const yaml_node_t *n)
 
 	for (size_t i = 0; i < nitems(limit_defs); i++)
 		keys[i] = limit_defs[i].key;
+	if (n->type == YAML_SEQUENCE_NODE)
+		return wrong_form(l, n, "limits",
+		                  "a server's limits are a mapping, e.g. "
+		                  "limits: {recipients: 100}");
 	if (want_map(l, n, "limits", true) < 0 || is_null(n))
 		return is_null(n) ? 0 : -1;
 	if (check_map(l, n, "limits", keys, nitems(keys)) < 0)
@@ -2242,6 +2419,416 @@ load_tls(struct layer *l, const yaml_node_t *n)
 }
 
 /* ------------------------------------------------------------------ */
+/* kind: middlebox                                                     */
+
+/*
+ * A fresh box: one that changes nothing. Every engine verb passes,
+ * STARTTLS included, and every EHLO keyword.
+ */
+static struct mbox_config *
+mbox_new(void)
+{
+	struct mbox_config *c = xcalloc(1, sizeof(*c));
+
+	c->banner = MBOX_BANNER_PASS;
+	c->allowed = xcalloc(VERB_COUNT, sizeof(char *));
+	for (int v = 0; v < VERB_COUNT; v++)
+		c->allowed[c->nallowed++] = xstrdup(verb_names[v]);
+	c->denied = MBOX_DENIED_MASK;
+	c->ehlo_mask_others = false;
+	c->allow_tls = true;
+	c->drop_split_eod = false;
+	c->cut_on_duplicate = false;
+	c->cut_action = MBOX_ACT_RESET;
+	return c;
+}
+
+/* RFC 5321 4.1.1.1: ehlo-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-") */
+static bool
+is_ehlo_keyword(const char *s)
+{
+	if (!isalnum((unsigned char)*s))
+		return false;
+	for (; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) && *s != '-')
+			return false;
+	return true;
+}
+
+static char *
+xstrdup_upper(const char *s)
+{
+	char *u = xstrdup(s);
+
+	for (char *c = u; *c != '\0'; c++)
+		*c = (char)toupper((unsigned char)*c);
+	return u;
+}
+
+/* What a list of words is made of, for get_words(). */
+enum word_type {
+	WORD_VERB,    /* one word of printable characters, upper-cased */
+	WORD_KEYWORD, /* an EHLO keyword, upper-cased */
+	WORD_HEADER,  /* a header name, kept as written */
+};
+
+/*
+ * A list of words (null = empty) replacing *dst. Duplicates are errors,
+ * compared without case.
+ */
+static int
+get_words(struct layer *l, const yaml_node_t *n, const char *what,
+          enum word_type type, char ***dst, size_t *ndst)
+{
+	static const char *const hint[] = {
+	    [WORD_VERB] = "one verb per list item, e.g. HELO",
+	    [WORD_KEYWORD] = "one EHLO keyword per list item, without "
+	                     "parameters, e.g. 8BITMIME",
+	    [WORD_HEADER] = "one header name per list item, without the "
+	                    "colon, e.g. DKIM-Signature",
+	};
+	yaml_node_item_t *b = NULL;
+	size_t cnt = 0;
+
+	if (n->type == YAML_SEQUENCE_NODE) {
+		b = n->data.sequence.items.start;
+		cnt = (size_t)(n->data.sequence.items.top - b);
+	} else if (!is_null(n)) {
+		return wrong_type(l, n, what, "a list of words");
+	}
+	for (size_t i = 0; i < cnt; i++) {
+		yaml_node_t *v = node(l, b[i]);
+		const char *s;
+		bool ok;
+
+		if (want_scalar(l, v, what, "a word") < 0)
+			return -1;
+		s = sval(v);
+		ok = *s != '\0';
+		if (type == WORD_KEYWORD)
+			ok = is_ehlo_keyword(s);
+		for (const char *c = s; ok && *c != '\0'; c++)
+			if (!isgraph((unsigned char)*c) ||
+			    (type == WORD_HEADER && *c == ':'))
+				ok = false;
+		if (!ok)
+			return err_node(l, v, "bad word \"%s\" in \"%s\" (%s)",
+			                s, what, hint[type]);
+		for (size_t j = 0; j < i; j++)
+			if (strcasecmp(sval(node(l, b[j])), s) == 0)
+				return err_node(
+				    l, v,
+				    "\"%s\" is listed twice in \"%s\" (keep "
+				    "one)",
+				    s, what);
+	}
+	strv_free(*dst, *ndst);
+	*dst = xcalloc(cnt, sizeof(char *));
+	for (size_t i = 0; i < cnt; i++)
+		(*dst)[i] = type == WORD_HEADER
+		                ? xstrdup(sval(node(l, b[i])))
+		                : xstrdup_upper(sval(node(l, b[i])));
+	*ndst = cnt;
+	return 0;
+}
+
+/* commands: {allowed: [...], denied: mask | noop}, merged key by key */
+static int
+load_box_commands(struct layer *l, const yaml_node_t *n)
+{
+	static const char *const keys[] = {"allowed", "denied"};
+	struct mbox_config *c = l->p->mbox;
+	yaml_node_t *v;
+	int choice;
+
+	if (n->type == YAML_SEQUENCE_NODE)
+		return wrong_form(l, n, "commands",
+		                  "a middlebox writes commands: {allowed: "
+		                  "[HELO, MAIL, ...], denied: mask}");
+	if (want_map(l, n, "commands", false) < 0 ||
+	    check_map(l, n, "commands", keys, nitems(keys)) < 0)
+		return -1;
+	if ((v = map_get(l, n, "allowed")) != NULL &&
+	    get_words(l, v, "commands.allowed", WORD_VERB, &c->allowed,
+	              &c->nallowed) < 0)
+		return -1;
+	if ((v = map_get(l, n, "denied")) != NULL) {
+		if (get_choice(l, v, "commands.denied", denied_names,
+		               nitems(denied_names), &choice) < 0)
+			return -1;
+		c->denied = (enum mbox_denied)choice;
+	}
+	return 0;
+}
+
+/* ehlo.masks: keyword -> replacement, merged keyword by keyword */
+static int
+load_box_masks(struct layer *l, const yaml_node_t *n)
+{
+	struct mbox_config *c = l->p->mbox;
+
+	if (want_map(l, n, "ehlo.masks", true) < 0)
+		return -1;
+	if (is_null(n))
+		return 0;
+	for (yaml_node_pair_t *pp = n->data.mapping.pairs.start;
+	     pp < n->data.mapping.pairs.top; pp++) {
+		yaml_node_t *k = node(l, pp->key), *v = node(l, pp->value);
+		struct mbox_ehlo_mask *m = NULL;
+
+		if (want_scalar(l, k, "ehlo.masks", "an EHLO keyword") < 0)
+			return -1;
+		if (!is_ehlo_keyword(sval(k)))
+			return err_node(
+			    l, k,
+			    "bad EHLO keyword \"%s\" in \"ehlo.masks\" (a "
+			    "keyword alone, without parameters, e.g. "
+			    "STARTTLS: XXXXXXXA)",
+			    sval(k));
+		for (yaml_node_pair_t *q = n->data.mapping.pairs.start; q < pp;
+		     q++)
+			if (strcasecmp(sval(node(l, q->key)), sval(k)) == 0)
+				return err_node(
+				    l, k,
+				    "\"%s\" is listed twice in \"ehlo.masks\" "
+				    "(first at line %zu; keep one)",
+				    sval(k),
+				    node(l, q->key)->start_mark.line + 1);
+		if (want_line(l, v, "ehlo.masks",
+		              "a mask replaces one EHLO line") < 0)
+			return -1;
+		if (sval(v)[0] == '\0')
+			return err_node(
+			    l, v,
+			    "empty replacement for \"%s\" in \"ehlo.masks\" "
+			    "(give the text the client sees after \"250-\", "
+			    "e.g. XXXXXXXA)",
+			    sval(k));
+		for (size_t i = 0; i < c->nehlo_masks; i++)
+			if (strcasecmp(c->ehlo_masks[i].keyword, sval(k)) == 0)
+				m = &c->ehlo_masks[i];
+		if (m == NULL) {
+			c->ehlo_masks =
+			    xreallocarray(c->ehlo_masks, c->nehlo_masks + 1,
+			                  sizeof(*c->ehlo_masks));
+			m = &c->ehlo_masks[c->nehlo_masks++];
+			m->keyword = xstrdup_upper(sval(k));
+			m->replacement = NULL;
+		}
+		free(m->replacement);
+		m->replacement = xstrdup(sval(v));
+	}
+	return 0;
+}
+
+/* ehlo: {masks, allowed, others}, merged key by key */
+static int
+load_box_ehlo(struct layer *l, const yaml_node_t *n)
+{
+	static const char *const keys[] = {"masks", "allowed", "others"};
+	static const char *const server_keys[] = {"greeting", "keywords"};
+	static const struct other_keys other = {
+	    server_keys, nitems(server_keys), KIND_SERVER,
+	    "a middlebox's ehlo has masks, allowed and others"};
+	struct mbox_config *c = l->p->mbox;
+	yaml_node_t *v;
+	int choice;
+
+	if (want_map(l, n, "ehlo", false) < 0 ||
+	    check_keys(l, n, "ehlo", keys, nitems(keys), &other) < 0)
+		return -1;
+	if ((v = map_get(l, n, "masks")) != NULL && load_box_masks(l, v) < 0)
+		return -1;
+	if ((v = map_get(l, n, "allowed")) != NULL &&
+	    get_words(l, v, "ehlo.allowed", WORD_KEYWORD, &c->ehlo_allowed,
+	              &c->nehlo_allowed) < 0)
+		return -1;
+	if ((v = map_get(l, n, "others")) != NULL) {
+		if (get_choice(l, v, "ehlo.others", others_names,
+		               nitems(others_names), &choice) < 0)
+			return -1;
+		c->ehlo_mask_others = choice == 1;
+	}
+	return 0;
+}
+
+/* limits: a list of {what, over, action}; replaces the parent's list */
+static int
+load_box_limits(struct layer *l, const yaml_node_t *n)
+{
+	static const char *const keys[] = {"what", "over", "action"};
+	struct mbox_config *c = l->p->mbox;
+	struct mbox_limit *rows;
+	yaml_node_item_t *b = NULL;
+	size_t cnt = 0;
+
+	if (n->type == YAML_MAPPING_NODE)
+		return wrong_form(l, n, "limits",
+		                  "a middlebox's limits are a list, e.g. - "
+		                  "{what: cmd_line_length, over: 512, action: "
+		                  "drop-connection}");
+	if (n->type == YAML_SEQUENCE_NODE) {
+		b = n->data.sequence.items.start;
+		cnt = (size_t)(n->data.sequence.items.top - b);
+	} else if (!is_null(n)) {
+		return wrong_type(l, n, "limits",
+		                  "a list of {what, over, action}");
+	}
+	rows = xcalloc(cnt, sizeof(*rows));
+	for (size_t i = 0; i < cnt; i++) {
+		yaml_node_t *it = node(l, b[i]), *v;
+		const char *end;
+		int choice;
+
+		if (want_map(l, it, "limits", false) < 0 ||
+		    check_map(l, it, "limits", keys, nitems(keys)) < 0)
+			goto fail;
+		for (size_t k = 0; k < nitems(keys); k++)
+			if (map_get(l, it, keys[k]) == NULL) {
+				err_node(
+				    l, it,
+				    "limit %zu has no \"%s\" (write {what: "
+				    "cmd_line_length, over: 512, action: "
+				    "drop-connection})",
+				    i + 1, keys[k]);
+				goto fail;
+			}
+		if (get_choice(l, map_get(l, it, "what"), "limits.what",
+		               measure_names, nitems(measure_names),
+		               &choice) < 0)
+			goto fail;
+		rows[i].what = (enum mbox_measure)choice;
+		v = map_get(l, it, "over");
+		if (want_scalar(l, v, "limits.over", "a whole number") < 0)
+			goto fail;
+		end = parse_digits(sval(v), &rows[i].over);
+		if (end == NULL || *end != '\0') {
+			err_node(
+			    l, v,
+			    "bad number \"%s\" for \"limits.over\" (use a "
+			    "whole number: the limit acts when the measure "
+			    "is greater than this)",
+			    sval(v));
+			goto fail;
+		}
+		if (get_choice(l, map_get(l, it, "action"), "limits.action",
+		               mbox_action_names, nitems(mbox_action_names),
+		               &choice) < 0)
+			goto fail;
+		rows[i].action = (enum mbox_action)choice;
+	}
+	free(c->limits);
+	c->limits = rows;
+	c->nlimits = cnt;
+	return 0;
+fail:
+	free(rows);
+	return -1;
+}
+
+/* duplicate_headers: {cut, headers, action}, merged key by key */
+static int
+load_box_dup(struct layer *l, const yaml_node_t *n)
+{
+	static const char *const keys[] = {"cut", "headers", "action"};
+	struct mbox_config *c = l->p->mbox;
+	yaml_node_t *v;
+	int choice;
+
+	if (want_map(l, n, "duplicate_headers", true) < 0)
+		return -1;
+	if (is_null(n))
+		return 0;
+	if (check_map(l, n, "duplicate_headers", keys, nitems(keys)) < 0)
+		return -1;
+	if ((v = map_get(l, n, "cut")) != NULL &&
+	    get_bool(l, v, "duplicate_headers.cut", &c->cut_on_duplicate) < 0)
+		return -1;
+	if ((v = map_get(l, n, "headers")) != NULL &&
+	    get_words(l, v, "duplicate_headers.headers", WORD_HEADER,
+	              &c->cut_headers, &c->ncut_headers) < 0)
+		return -1;
+	if ((v = map_get(l, n, "action")) != NULL) {
+		if (get_choice(l, v, "duplicate_headers.action",
+		               cut_action_names, nitems(cut_action_names),
+		               &choice) < 0)
+			return -1;
+		c->cut_action = (enum mbox_action)choice;
+	}
+	return 0;
+}
+
+/* A middlebox's top-level key (name, description, ...: nothing to do) */
+static int
+load_box_key(struct layer *l, const char *key, const yaml_node_t *v)
+{
+	struct mbox_config *c = l->p->mbox;
+	int choice;
+
+	if (strcmp(key, "banner") == 0) {
+		if (get_choice(l, v, "banner", banner_names,
+		               nitems(banner_names), &choice) < 0)
+			return -1;
+		c->banner = (enum mbox_banner)choice;
+		return 0;
+	}
+	if (strcmp(key, "commands") == 0)
+		return load_box_commands(l, v);
+	if (strcmp(key, "ehlo") == 0)
+		return load_box_ehlo(l, v);
+	if (strcmp(key, "allow_tls") == 0)
+		return get_bool(l, v, "allow_tls", &c->allow_tls);
+	if (strcmp(key, "limits") == 0)
+		return load_box_limits(l, v);
+	if (strcmp(key, "split_end_of_data") == 0) {
+		if (get_choice(l, v, "split_end_of_data", split_eod_names,
+		               nitems(split_eod_names), &choice) < 0)
+			return -1;
+		c->drop_split_eod = choice == 1;
+		return 0;
+	}
+	if (strcmp(key, "duplicate_headers") == 0)
+		return load_box_dup(l, v);
+	return 0;
+}
+
+/*
+ * After the whole chain: STARTTLS passes exactly when allow_tls is true
+ * (FACTS.md 5: "+ STARTTLS only with allow-tls"). Listing it with
+ * allow_tls false is a contradiction; with allow_tls true it is added to
+ * the allowed verbs, so that either field says the same.
+ */
+static int
+box_finish(struct layer *l, const yaml_node_t *root)
+{
+	struct mbox_config *c = l->p->mbox;
+	const yaml_node_t *at;
+	bool listed = false;
+
+	for (size_t i = 0; i < c->nallowed; i++)
+		listed |= strcmp(c->allowed[i], "STARTTLS") == 0;
+	if (listed && !c->allow_tls) {
+		const yaml_node_t *cmds = map_get(l, root, "commands");
+
+		at = map_get(l, root, "allow_tls");
+		if (at == NULL && cmds != NULL &&
+		    cmds->type == YAML_MAPPING_NODE)
+			at = map_get(l, cmds, "allowed");
+		return err_node(
+		    l, at != NULL ? at : root,
+		    "\"commands.allowed\" lists STARTTLS but allow_tls is "
+		    "false (STARTTLS passes only with allow_tls: true; "
+		    "remove it from the list, or set allow_tls: true)");
+	}
+	if (!listed && c->allow_tls) {
+		c->allowed =
+		    xreallocarray(c->allowed, c->nallowed + 1, sizeof(char *));
+		c->allowed[c->nallowed++] = xstrdup("STARTTLS");
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
 /* Rules                                                               */
 
 /* tls_client_hello: what the ClientHello offers. */
@@ -2800,40 +3387,46 @@ path_join(const char *dir, size_t dirlen, const char *name, const char *ext)
 
 /*
  * Find NAME.yaml: first in first_dir (if any, length fdlen), then in the
- * search dirs. Returns the path, or NULL with the places tried in looked.
+ * search dirs. A middlebox (box) is looked for in each directory's
+ * "middleboxes" subdirectory first, then in the directory itself.
+ * Returns the path, or NULL with the places tried in looked.
  */
 static char *
 find_profile(struct loader *ld, const char *first_dir, size_t fdlen,
-             const char *name, char *looked, size_t lookedlen)
+             const char *name, bool box, char *looked, size_t lookedlen)
 {
-	char *tried[PROFILE_MAX_DEPTH + 64];
+	char *tried[2 * (PROFILE_MAX_DEPTH + 64)];
 	size_t ntried = 0, off = 0;
-	char *found = NULL;
+	char *found = NULL, *sub;
 
 	looked[0] = '\0';
+	sub = path_join("middleboxes", strlen("middleboxes"), name, "");
 	for (size_t i = 0; i <= ld->ndirs && found == NULL; i++) {
-		char *cand;
-		bool dup = false;
+		const char *dir = i == 0 ? first_dir : ld->dirs[i - 1];
+		size_t dirlen = i == 0 ? fdlen : strlen(dir);
 
 		if (i == 0 && first_dir == NULL)
 			continue;
-		cand = i == 0
-		           ? path_join(first_dir, fdlen, name, ".yaml")
-		           : path_join(ld->dirs[i - 1], strlen(ld->dirs[i - 1]),
-		                       name, ".yaml");
-		for (size_t j = 0; j < ntried; j++)
-			if (strcmp(tried[j], cand) == 0)
-				dup = true;
-		if (dup || ntried == nitems(tried)) {
-			free(cand);
-			continue;
+		for (int j = box ? 0 : 1; j < 2 && found == NULL; j++) {
+			char *cand = path_join(dir, dirlen, j == 0 ? sub : name,
+			                       ".yaml");
+			bool dup = false;
+
+			for (size_t k = 0; k < ntried; k++)
+				if (strcmp(tried[k], cand) == 0)
+					dup = true;
+			if (dup || ntried == nitems(tried)) {
+				free(cand);
+				continue;
+			}
+			if (is_file(cand)) {
+				found = cand;
+				break;
+			}
+			tried[ntried++] = cand;
 		}
-		if (is_file(cand)) {
-			found = cand;
-			break;
-		}
-		tried[ntried++] = cand;
 	}
+	free(sub);
 	for (size_t j = 0; j < ntried; j++) {
 		int w = snprintf(looked + off, lookedlen - off, "%s%s",
 		                 off ? ", " : "", tried[j]);
@@ -2866,8 +3459,9 @@ load_parent(struct layer *l, const yaml_node_t *v)
 		    l, v,
 		    "empty \"extends\" (name a profile, or leave it out)");
 	if (is_profile_name(sval(v))) {
-		parent = find_profile(ld, slash ? l->path : "", dirlen, sval(v),
-		                      looked, sizeof(looked));
+		parent =
+		    find_profile(ld, slash ? l->path : "", dirlen, sval(v),
+		                 l->kind == KIND_MBOX, looked, sizeof(looked));
 		if (parent == NULL)
 			return err_node(
 			    l, v,
@@ -2924,6 +3518,93 @@ load_parent(struct layer *l, const yaml_node_t *v)
 	ld->depth--;
 	free(parent);
 	return rc;
+}
+
+/*
+ * "via: [box, ...]": load each middlebox (a NAME is looked up like a
+ * middlebox's "extends", a path is relative to this file) and replace
+ * the parent's list.
+ */
+static int
+load_via(struct layer *l, const yaml_node_t *n)
+{
+	struct loader *ld = l->ld;
+	struct profile *p = l->p, **boxes;
+	const char *slash = strrchr(l->path, '/');
+	size_t dirlen = slash ? (size_t)(slash - l->path) : 0;
+	yaml_node_item_t *b = NULL;
+	size_t cnt = 0, got = 0;
+	char looked[MSG_MAX / 2];
+
+	if (n->type == YAML_SEQUENCE_NODE) {
+		b = n->data.sequence.items.start;
+		cnt = (size_t)(n->data.sequence.items.top - b);
+	} else if (!is_null(n)) {
+		return wrong_type(l, n, "via", "a list of middlebox names");
+	}
+	if (cnt > PROFILE_MAX_VIA)
+		return err_node(l, n,
+		                "\"via\" names %zu middleboxes (at most %d)",
+		                cnt, PROFILE_MAX_VIA);
+	boxes = xcalloc(cnt, sizeof(*boxes));
+	for (; got < cnt; got++) {
+		yaml_node_t *v = node(l, b[got]);
+		char *path;
+
+		if (want_line(l, v, "via", "give one middlebox per list item") <
+		    0)
+			goto fail;
+		if (sval(v)[0] == '\0') {
+			err_node(
+			    l, v,
+			    "empty name in \"via\" (name a middlebox, e.g. "
+			    "asa-esmtp-inspect)");
+			goto fail;
+		}
+		if (is_profile_name(sval(v))) {
+			path =
+			    find_profile(ld, slash ? l->path : "", dirlen,
+			                 sval(v), true, looked, sizeof(looked));
+			if (path == NULL) {
+				err_node(
+				    l, v,
+				    "via: middlebox \"%s\" not found (looked "
+				    "in: %s)",
+				    sval(v), looked);
+				goto fail;
+			}
+		} else {
+			path = sval(v)[0] == '/'
+			           ? xstrdup(sval(v))
+			           : path_join(l->path, dirlen, sval(v), "");
+		}
+		/* its own loader: the box's errors are reported as they are */
+		boxes[got] = profile_load(path, ld->dirs, ld->ndirs, ld->err,
+		                          ld->errlen);
+		if (boxes[got] != NULL && boxes[got]->mbox == NULL) {
+			err_node(l, v,
+			         "via: \"%s\" is a server profile (%s), not a "
+			         "middlebox (name a file with \"kind: "
+			         "middlebox\", e.g. asa-esmtp-inspect)",
+			         sval(v), path);
+			profile_unref(boxes[got]);
+			boxes[got] = NULL;
+		}
+		free(path);
+		if (boxes[got] == NULL)
+			goto fail;
+	}
+	for (size_t i = 0; i < p->nvia; i++)
+		profile_unref(p->via[i]);
+	free(p->via);
+	p->via = boxes;
+	p->nvia = cnt;
+	return 0;
+fail:
+	for (size_t i = 0; i < got; i++)
+		profile_unref(boxes[i]);
+	free(boxes);
+	return -1;
 }
 
 static int
@@ -3003,10 +3684,53 @@ out:
 	return rc;
 }
 
-static const char *const top_keys[] = {
-    "name", "description", "extends",      "hostname", "greeting",
-    "ehlo", "commands",    "line_endings", "replies",  "limits",
-    "auth", "tls",         "rules"};
+/* Top-level keys and the kinds of file that allow them, in the order
+ * the "known:" lists show them. */
+static const struct {
+	const char *key;
+	unsigned kinds;
+} top_defs[] = {
+    {"name", KIND_BOTH},
+    {"description", KIND_BOTH},
+    {"kind", KIND_BOTH},
+    {"extends", KIND_BOTH},
+    {"via", KIND_SERVER},
+    {"hostname", KIND_SERVER},
+    {"greeting", KIND_SERVER},
+    {"banner", KIND_MBOX},
+    {"ehlo", KIND_BOTH},
+    {"commands", KIND_BOTH},
+    {"allow_tls", KIND_MBOX},
+    {"line_endings", KIND_SERVER},
+    {"replies", KIND_SERVER},
+    {"limits", KIND_BOTH},
+    {"split_end_of_data", KIND_MBOX},
+    {"duplicate_headers", KIND_MBOX},
+    {"auth", KIND_SERVER},
+    {"tls", KIND_SERVER},
+    {"rules", KIND_SERVER},
+};
+
+/* The top-level keys of l's kind, the other kind's only keys after. */
+static int
+check_top(struct layer *l, const yaml_node_t *root)
+{
+	const char *known[nitems(top_defs)], *others[nitems(top_defs)];
+	size_t nknown = 0, nothers = 0;
+	struct other_keys other = {
+	    others, 0, KIND_BOTH & ~l->kind,
+	    l->kind == KIND_SERVER
+	        ? "a server names the middleboxes in front of it in \"via\""
+	        : NULL};
+
+	for (size_t i = 0; i < nitems(top_defs); i++)
+		if (top_defs[i].kinds & l->kind)
+			known[nknown++] = top_defs[i].key;
+		else
+			others[nothers++] = top_defs[i].key;
+	other.n = nothers;
+	return check_keys(l, root, "", known, nknown, &other);
+}
 
 static int
 layer_apply(struct layer *l, yaml_node_t *root)
@@ -3026,7 +3750,18 @@ layer_apply(struct layer *l, yaml_node_t *root)
 		    "the profile is %s (a profile is a mapping of keys, "
 		    "starting with \"name:\")",
 		    kind(root));
-	if (check_map(l, root, "", top_keys, nitems(top_keys)) < 0)
+	/* "kind" first: it decides which keys the file may hold */
+	l->kind = KIND_SERVER;
+	if ((v = map_get(l, root, "kind")) != NULL) {
+		int choice;
+
+		if (get_choice(l, v, "kind", kind_names, nitems(kind_names),
+		               &choice) < 0)
+			return -1;
+		l->kind = choice == 1 ? KIND_MBOX : KIND_SERVER;
+		l->kind_explicit = true;
+	}
+	if (check_top(l, root) < 0)
 		return -1;
 	if ((nm = map_get(l, root, "name")) == NULL)
 		return err_node(
@@ -3057,8 +3792,22 @@ layer_apply(struct layer *l, yaml_node_t *root)
 	pi->chain_names[pi->nchain] = xstrdup(sval(nm));
 	pi->chain_paths[pi->nchain++] = xstrdup(l->path);
 
-	if ((v = map_get(l, root, "extends")) != NULL && load_parent(l, v) < 0)
-		return -1;
+	if ((v = map_get(l, root, "extends")) != NULL) {
+		if (load_parent(l, v) < 0)
+			return -1;
+		if (ld->kind != l->kind)
+			return err_node(
+			    l, v,
+			    "extends: \"%s\" is a %s (kind: %s), but this file "
+			    "is a %s (kind: %s%s) (a profile can only extend "
+			    "one of its own kind)",
+			    sval(v), kind_str(ld->kind), kind_str(ld->kind),
+			    kind_str(l->kind), kind_str(l->kind),
+			    l->kind_explicit ? "" : ", the default");
+	}
+	ld->kind = l->kind;
+	if (l->kind == KIND_MBOX && l->p->mbox == NULL)
+		l->p->mbox = mbox_new();
 
 	/* name and description belong to the file itself. */
 	if (ld->depth == 0) {
@@ -3082,7 +3831,14 @@ layer_apply(struct layer *l, yaml_node_t *root)
 		yaml_node_t *val = node(l, pp->value);
 		int rc = 0;
 
-		if (strcmp(key, "hostname") == 0)
+		if (l->kind == KIND_MBOX) {
+			if (load_box_key(l, key, val) < 0)
+				return -1;
+			continue;
+		}
+		if (strcmp(key, "via") == 0)
+			rc = load_via(l, val);
+		else if (strcmp(key, "hostname") == 0)
 			rc = load_hostname(l, val);
 		else if (strcmp(key, "greeting") == 0)
 			rc = get_reply(l, val, "greeting",
@@ -3106,6 +3862,8 @@ layer_apply(struct layer *l, yaml_node_t *root)
 		if (rc < 0)
 			return -1;
 	}
+	if (l->kind == KIND_MBOX && ld->depth == 0)
+		return box_finish(l, root);
 	return 0;
 }
 
@@ -3202,7 +3960,7 @@ profile_load(const char *name_or_path, const char *const *dirs, size_t ndirs,
 		return NULL;
 	}
 	if (is_profile_name(name_or_path)) {
-		path = find_profile(&ld, NULL, 0, name_or_path, looked,
+		path = find_profile(&ld, NULL, 0, name_or_path, false, looked,
 		                    sizeof(looked));
 		if (path == NULL) {
 			err_plain(&ld,
@@ -3229,6 +3987,62 @@ profile_load(const char *name_or_path, const char *const *dirs, size_t ndirs,
 	}
 	if (ld.size_is_max_size)
 		p->ext_size = p->limits.message_size;
+	if (p->mbox != NULL) {
+		free(p->mbox->name);
+		p->mbox->name = xstrdup(p->name);
+		free(p->mbox->description);
+		p->mbox->description =
+		    p->description ? xstrdup(p->description) : NULL;
+	}
+	return p;
+}
+
+/* profile_load_middlebox - load a "kind: middlebox" file by NAME or path */
+struct profile *
+profile_load_middlebox(const char *name_or_path, const char *const *dirs,
+                       size_t ndirs, char *err, size_t errlen)
+{
+	char dummy[1], looked[MSG_MAX / 2];
+	struct loader ld = {.dirs = dirs, .ndirs = ndirs};
+	char *path;
+	struct profile *p;
+
+	if (err == NULL || errlen == 0) {
+		err = dummy;
+		errlen = sizeof(dummy);
+	}
+	err[0] = '\0';
+	ld.err = err;
+	ld.errlen = errlen;
+	if (name_or_path == NULL || *name_or_path == '\0') {
+		err_plain(&ld, "no middlebox given (name one, e.g. "
+		               "asa-esmtp-inspect)");
+		return NULL;
+	}
+	if (is_profile_name(name_or_path)) {
+		path = find_profile(&ld, NULL, 0, name_or_path, true, looked,
+		                    sizeof(looked));
+		if (path == NULL) {
+			err_plain(&ld,
+			          "%s: middlebox not found (looked in: %s; "
+			          "--list-profiles shows the known ones)",
+			          name_or_path, looked);
+			return NULL;
+		}
+	} else {
+		path = xstrdup(name_or_path);
+	}
+	p = profile_load(path, dirs, ndirs, err, errlen);
+	if (p != NULL && p->mbox == NULL) {
+		err_plain(&ld,
+		          "%s: %s is a server profile (kind: server), not a "
+		          "middlebox (name a file with \"kind: middlebox\", "
+		          "e.g. asa-esmtp-inspect)",
+		          name_or_path, path);
+		profile_unref(p);
+		p = NULL;
+	}
+	free(path);
 	return p;
 }
 
@@ -3536,16 +4350,99 @@ summary_rule(FILE *out, const struct rule *r)
 		fprintf(out, "no cap on firings\n");
 }
 
-/* profile_summary - human-readable explanation for --check */
-void
-profile_summary(const struct profile *p, FILE *out)
+/* The middlebox part of --check: what the box does to each direction. */
+static void
+summary_box(FILE *out, const struct mbox_config *c)
+{
+	static const char *const banner_why[] = {
+	    [MBOX_BANNER_PASS] = "pass (the greeting goes through as sent)",
+	    [MBOX_BANNER_MASK] = "mask (every character but \"2\", \"0\", "
+	                         "\"0\", CR and LF becomes \"*\")",
+	    [MBOX_BANNER_MASK_ALL] = "mask-all (every character but CR and "
+	                             "LF becomes \"*\")",
+	};
+	static const char *const measure_unit[MBOX_MEASURE_COUNT] = {
+	    [MBOX_CMD_LINE] = "bytes, without CRLF",
+	    [MBOX_RCPT_COUNT] = "RCPTs in one transaction",
+	    [MBOX_SENDER_LEN] = "bytes of the MAIL FROM address",
+	    [MBOX_HEADER_LINE] = "bytes, without CRLF",
+	    [MBOX_BODY_LINE] = "bytes, without CRLF",
+	    [MBOX_MIME_FILENAME] = "bytes of a filename=\"...\"",
+	};
+	static const char *const action_why[] = {
+	    [MBOX_ACT_LOG] = "log (noted, passed on)",
+	    [MBOX_ACT_DROP] = "drop-connection (nothing more passes; FIN)",
+	    [MBOX_ACT_RESET] = "reset (nothing more passes; RST to the "
+	                       "client)",
+	};
+
+	fprintf(out, "\nBanner (server -> client)\n  %s\n",
+	        banner_why[c->banner]);
+
+	fprintf(out, "\nCommands (client -> server)\n  allowed: ");
+	for (size_t i = 0; i < c->nallowed; i++)
+		fprintf(out, " %s", c->allowed[i]);
+	if (c->nallowed == 0)
+		fprintf(out, " (none)");
+	fprintf(out, "\n  denied:   %s\n",
+	        c->denied == MBOX_DENIED_MASK
+	            ? "mask (X's of the same length; the server answers "
+	              "its unknown-command reply)"
+	            : "noop (rewritten to NOOP)");
+
+	fprintf(out, "\nEHLO reply (server -> client)\n");
+	for (size_t i = 0; i < c->nehlo_masks; i++)
+		fprintf(out, "  mask:     %s -> %s\n", c->ehlo_masks[i].keyword,
+		        c->ehlo_masks[i].replacement);
+	fprintf(out, "  allowed: ");
+	for (size_t i = 0; i < c->nehlo_allowed; i++)
+		fprintf(out, " %s", c->ehlo_allowed[i]);
+	if (c->nehlo_allowed == 0)
+		fprintf(out, " (none listed)");
+	fprintf(out, "\n  others:   %s\n",
+	        c->ehlo_mask_others ? "mask (X's of the same length)" : "pass");
+
+	fprintf(out, "\nSTARTTLS\n  allow_tls: %s\n",
+	        c->allow_tls ? "yes (STARTTLS passes; after its 220 the box "
+	                       "passes everything unread)"
+	                     : "no (STARTTLS is denied like any verb not "
+	                       "allowed)");
+
+	fprintf(out, "\nLimits (%zu)\n", c->nlimits);
+	if (c->nlimits == 0)
+		fprintf(out, "  (none)\n");
+	for (size_t i = 0; i < c->nlimits; i++)
+		fprintf(out, "  %-20s > %llu %s: %s\n",
+		        measure_names[c->limits[i].what],
+		        (unsigned long long)c->limits[i].over,
+		        measure_unit[c->limits[i].what],
+		        action_why[c->limits[i].action]);
+
+	fprintf(out, "\nEnd of data\n  split_end_of_data: %s\n",
+	        c->drop_split_eod
+	            ? "drop (a CRLF.CRLF split over packets is dropped; the "
+	              "sender times out)"
+	            : "pass");
+
+	fprintf(out, "\nDuplicate headers\n");
+	if (!c->cut_on_duplicate) {
+		fprintf(out, "  cut: no\n");
+		return;
+	}
+	fprintf(out, "  cut: yes, when the header section carries a duplicate "
+	             "header");
+	for (size_t i = 0; i < c->ncut_headers; i++)
+		fprintf(out, "%s%s", i == 0 ? " or any of: " : ", ",
+		        c->cut_headers[i]);
+	fprintf(out, "\n  action: %s\n", action_why[c->cut_action]);
+}
+
+static void
+summary_head(const struct profile *p, FILE *out, const char *what)
 {
 	const struct profile_impl *pi = impl_of(p);
-	const struct limits *lim = &p->limits;
-	char b[96];
-	int width = 0;
 
-	fprintf(out, "Profile %s\n", p->name);
+	fprintf(out, "%s %s\n", what, p->name);
 	fprintf(out, "  description:   %s\n",
 	        p->description ? p->description : "(none)");
 	fprintf(out, "  file:          %s\n", p->path);
@@ -3555,6 +4452,32 @@ profile_summary(const struct profile *p, FILE *out)
 	for (size_t i = 1; i < pi->nchain; i++)
 		fprintf(out, "%s%s (%s)", i > 1 ? " -> " : "",
 		        pi->chain_names[i], pi->chain_paths[i]);
+	fprintf(out, "\n");
+}
+
+/* profile_summary - human-readable explanation for --check */
+void
+profile_summary(const struct profile *p, FILE *out)
+{
+	const struct profile_impl *pi = impl_of(p);
+	const struct limits *lim = &p->limits;
+	char b[96];
+	int width = 0;
+
+	if (p->mbox != NULL) {
+		summary_head(p, out, "Middlebox");
+		summary_box(out, p->mbox);
+		return;
+	}
+	summary_head(p, out, "Profile");
+	fprintf(out, "  via:           ");
+	if (p->nvia == 0)
+		fprintf(out, "(no middlebox: the client talks to the server)");
+	for (size_t i = 0; i < p->nvia; i++)
+		fprintf(out, "%s%s", i ? " -> " : "client -> ",
+		        p->via[i]->name);
+	if (p->nvia != 0)
+		fprintf(out, " -> server");
 	fprintf(out, "\n  hostname:      %s\n", p->hostname);
 	fprintf(out, "  line endings:  %s\n",
 	        p->eol == EOL_STRICT
@@ -3650,11 +4573,21 @@ profile_summary(const struct profile *p, FILE *out)
 		fprintf(out, "  (none)\n");
 	for (size_t i = 0; i < p->nrules; i++)
 		summary_rule(out, &p->rules[i]);
+
+	/* each box in front, client side first */
+	for (size_t i = 0; i < p->nvia; i++) {
+		fprintf(out, "\nvia %zu of %zu: ", i + 1, p->nvia);
+		summary_head(p->via[i], out, "Middlebox");
+		summary_box(out, p->via[i]->mbox);
+	}
 }
 
 struct list_ent {
 	char *name;
 	char *path;
+	bool box_dir; /* found in a "middleboxes" subdirectory */
+	bool box;     /* listed with the middleboxes */
+	char *text;   /* description, or why it does not load */
 };
 
 static int
@@ -3664,65 +4597,119 @@ list_cmp(const void *a, const void *b)
 	              ((const struct list_ent *)b)->name);
 }
 
-/* profile_list - "name  description" for every profile in dirs */
+/* Append the *.yaml files of dir (length dirlen) to *ents. */
+static void
+list_scan(const char *dir, size_t dirlen, bool box_dir, struct list_ent **ents,
+          size_t *n)
+{
+	char *d = xmalloc(dirlen + 1);
+	DIR *dh;
+	struct dirent *de;
+
+	memcpy(d, dir, dirlen);
+	d[dirlen] = '\0';
+	dh = opendir(d);
+	free(d);
+	if (dh == NULL)
+		return;
+	while ((de = readdir(dh)) != NULL) {
+		size_t len = strlen(de->d_name);
+		char *path;
+
+		if (de->d_name[0] == '.' || len <= 5 ||
+		    strcmp(de->d_name + len - 5, ".yaml") != 0)
+			continue;
+		path = path_join(dir, dirlen, de->d_name, "");
+		if (!is_file(path)) {
+			free(path);
+			continue;
+		}
+		*ents = xreallocarray(*ents, *n + 1, sizeof(**ents));
+		(*ents)[*n] =
+		    (struct list_ent){.path = path, .box_dir = box_dir};
+		(*ents)[*n].name = xmalloc(len - 4);
+		memcpy((*ents)[*n].name, de->d_name, len - 5);
+		(*ents)[(*n)++].name[len - 5] = '\0';
+	}
+	closedir(dh);
+}
+
+/*
+ * profile_list - "name  description" for every server profile in dirs,
+ * then a "middleboxes:" group: the files of each dir's "middleboxes"
+ * subdirectory and any middlebox found among the profiles. A name is
+ * listed once per group, from the place a lookup would find it first.
+ */
 void
 profile_list(const char *const *dirs, size_t ndirs, FILE *out)
 {
 	struct list_ent *ents = NULL;
-	size_t n = 0;
-	int width = 0;
+	size_t n = 0, keep = 0;
+	int width[2] = {0, 0};
+	bool any_box = false;
 
 	for (size_t d = 0; d < ndirs; d++) {
-		DIR *dir = opendir(dirs[d]);
-		struct dirent *de;
+		char *sub =
+		    path_join(dirs[d], strlen(dirs[d]), "middleboxes", "");
 
-		if (dir == NULL)
-			continue;
-		while ((de = readdir(dir)) != NULL) {
-			size_t len = strlen(de->d_name);
-			bool seen = false;
-			char *path;
-
-			if (de->d_name[0] == '.' || len <= 5 ||
-			    strcmp(de->d_name + len - 5, ".yaml") != 0)
-				continue;
-			for (size_t i = 0; i < n; i++)
-				if (strlen(ents[i].name) == len - 5 &&
-				    strncmp(ents[i].name, de->d_name,
-				            len - 5) == 0)
-					seen = true;
-			path =
-			    path_join(dirs[d], strlen(dirs[d]), de->d_name, "");
-			if (seen || !is_file(path)) {
-				free(path);
-				continue;
-			}
-			ents = xreallocarray(ents, n + 1, sizeof(*ents));
-			ents[n].name = xmalloc(len - 4);
-			memcpy(ents[n].name, de->d_name, len - 5);
-			ents[n].name[len - 5] = '\0';
-			ents[n++].path = path;
-			if ((int)(len - 5) > width)
-				width = (int)(len - 5);
-		}
-		closedir(dir);
+		list_scan(sub, strlen(sub), true, &ents, &n);
+		list_scan(dirs[d], strlen(dirs[d]), false, &ents, &n);
+		free(sub);
 	}
-	if (n > 0)
-		qsort(ents, n, sizeof(*ents), list_cmp);
 	for (size_t i = 0; i < n; i++) {
+		struct list_ent *e = &ents[i];
 		char err[MSG_MAX];
 		struct profile *p =
-		    profile_load(ents[i].path, dirs, ndirs, err, sizeof(err));
+		    profile_load(e->path, dirs, ndirs, err, sizeof(err));
+		bool seen = false;
+		size_t len;
 
-		if (p != NULL)
-			fprintf(out, "%-*s  %s\n", width, ents[i].name,
-			        p->description ? p->description : "");
-		else
-			fprintf(out, "%-*s  (invalid: %s)\n", width,
-			        ents[i].name, err);
+		e->box = e->box_dir || (p != NULL && p->mbox != NULL);
+		for (size_t j = 0; j < keep; j++)
+			if (ents[j].box == e->box &&
+			    strcmp(ents[j].name, e->name) == 0)
+				seen = true;
+		if (p == NULL) {
+			len = strlen(err) + 16;
+			e->text = xmalloc(len);
+			snprintf(e->text, len, "(invalid: %s)", err);
+		} else if (e->box && p->mbox == NULL) {
+			len = strlen(e->path) + 96;
+			e->text = xmalloc(len);
+			snprintf(e->text, len,
+			         "(invalid: %s is a server profile (kind: "
+			         "server), not a middlebox)",
+			         e->path);
+		} else {
+			e->text = xstrdup(p->description ? p->description : "");
+		}
 		profile_unref(p);
+		if (seen) {
+			free(e->name);
+			free(e->path);
+			free(e->text);
+			continue;
+		}
+		if ((int)strlen(e->name) > width[e->box])
+			width[e->box] = (int)strlen(e->name);
+		any_box |= e->box;
+		ents[keep++] = *e;
+	}
+	if (keep > 0)
+		qsort(ents, keep, sizeof(*ents), list_cmp);
+	for (int box = 0; box < 2; box++) {
+		if (box && any_box)
+			fprintf(out, "%smiddleboxes:\n",
+			        keep > 0 && width[0] > 0 ? "\n" : "");
+		for (size_t i = 0; i < keep; i++)
+			if (ents[i].box == box)
+				fprintf(out, "%s%-*s  %s\n", box ? "  " : "",
+				        width[box], ents[i].name, ents[i].text);
+	}
+	for (size_t i = 0; i < keep; i++) {
 		free(ents[i].name);
 		free(ents[i].path);
+		free(ents[i].text);
 	}
 	free(ents);
 }

@@ -282,6 +282,14 @@ struct profile {
 struct profile *profile_load(const char *name_or_path, const char *const *dirs,
     size_t ndirs, char *err, size_t errlen);
 
+/*
+ * profile_load_middlebox - load a "kind: middlebox" file by NAME or FILE
+ * path (for --via). A NAME is looked up as middleboxes/NAME.yaml, then
+ * NAME.yaml, in each of the search dirs. A server profile is an error.
+ */
+struct profile *profile_load_middlebox(const char *name_or_path,
+    const char *const *dirs, size_t ndirs, char *err, size_t errlen);
+
 /* profile_ref / profile_unref - share a profile between sessions */
 struct profile *profile_ref(struct profile *p);
 void profile_unref(struct profile *p);
@@ -289,7 +297,8 @@ void profile_unref(struct profile *p);
 /* profile_summary - human-readable explanation for --check */
 void profile_summary(const struct profile *p, FILE *out);
 
-/* profile_list - "name  description" for every profile in dirs */
+/* profile_list - "name  description" for every server profile in dirs,
+ * then a "middleboxes:" group (each dir's middleboxes/ subdirectory) */
 void profile_list(const char *const *dirs, size_t ndirs, FILE *out);
 
 /* verb_str / verb_from_str - "EHLO" <-> VERB_EHLO (case-insensitive) */

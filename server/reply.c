@@ -53,7 +53,8 @@ reply_vars(struct session *s, struct tpl_vars *v)
 static void
 reply_flush_line(struct session *s, const char *rule)
 {
-	struct evbuffer *out = io_output(s->io);
+	/* Through the middleboxes, if any, when the session flushes. */
+	struct evbuffer *out = s->nboxes != 0 ? s->via_out : io_output(s->io);
 	size_t len = evbuffer_get_length(s->scratch);
 	const char *text = (const char *)evbuffer_pullup(s->scratch, -1);
 	struct tr_event ev = {

@@ -396,6 +396,12 @@ server_reload(struct server *srv)
 
 	p = profile_load(srv->cfg.profile_name, srv->cfg.dirs, srv->cfg.ndirs,
 	                 err, sizeof(err));
+	if (p != NULL && p->mbox != NULL) {
+		snprintf(err, sizeof(err), "%s is a middlebox, not a server",
+		         p->path);
+		profile_unref(p);
+		p = NULL;
+	}
 	if (p == NULL ||
 	    server_prepare_tls(p, srv->cfg.cert_file, srv->cfg.key_file, err,
 	                       sizeof(err)) == -1) {

@@ -31,6 +31,7 @@ struct server_config {
 	unsigned grace_ms;	    /* how long DATA sessions may finish */
 	const char *cert_file;	    /* --cert, or NULL: generated */
 	const char *key_file;	    /* --key */
+	bool no_profile_via;	    /* --via none: "no inspect esmtp" */
 };
 
 struct listener; /* one bound address, plain or implicit TLS */
@@ -39,6 +40,8 @@ struct server {
 	struct event_base *base;
 	struct server_config cfg;
 	struct profile *profile; /* for new sessions; reloaded on SIGHUP */
+	struct profile **via;	 /* --via middleboxes, client side first */
+	size_t nvia;
 	struct spool *spool;
 	struct listener **listeners;
 	size_t nlisteners;

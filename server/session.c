@@ -133,6 +133,11 @@ session_close(struct session *s, enum close_how how, const char *reason)
 {
 	if (s->state == STATE_CLOSING)
 		return;
+	/* What the server already said goes out through the boxes first;
+	 * a box may itself end the session while doing so. */
+	session_via_flush(s);
+	if (s->state == STATE_CLOSING)
+		return;
 	if (s->msg != NULL || s->state == STATE_DATA || s->state == STATE_BDAT)
 		session_info(
 		    s, TR_WARN,
@@ -162,6 +167,7 @@ session_release(struct session *s)
 	free(s->rcpts);
 	free(s->line);
 	free(s->hello);
+	session_via_free(s);
 	free(s);
 }
 
@@ -215,6 +221,7 @@ session_timer_cb(evutil_socket_t fd, short what, void *arg)
 		session_fire(s, r, s->pending_hook); /* the part after delay */
 	if (!s->paused && s->state != STATE_CLOSING)
 		session_process(s);
+	session_via_flush(s);
 }
 
 static void
@@ -224,6 +231,13 @@ session_life_cb(evutil_socket_t fd, short what, void *arg)
 
 	reply_send(s, REPLY_CONNECTION_TIMEOUT);
 	session_close(s, CLOSE_FIN, "connection timeout");
+}
+
+/* The buffer the engine parses: the socket's, or what the boxes let by. */
+static struct evbuffer *
+session_in(struct session *s)
+{
+	return s->nboxes != 0 ? s->via_in : io_input(s->io);
 }
 
 /* The engine's own behaviour at a hook when no rule replaces it. */
@@ -438,7 +452,10 @@ session_line_in(struct session *s, struct evbuffer *in)
 	cr = len > 0 && s->line[len - 1] == '\r';
 	s->line_len = len - (cr ? 1 : 0);
 	s->line[s->line_len] = '\0';
-	session_transcript_line(s, TR_CLIENT, s->line, s->line_len);
+	/* With middleboxes, the client's lines were logged as the client
+	 * sent them, before the boxes (session_via.c). */
+	if (s->nboxes == 0 || !mbox_reading_commands(&s->boxes[0]))
+		session_transcript_line(s, TR_CLIENT, s->line, s->line_len);
 	if (!cr && s->profile->eol == EOL_STRICT) {
 		session_info(s, TR_WARN, "bare LF: line not ended by CRLF");
 		reply_send(s, REPLY_BARE_LF);
@@ -790,13 +807,16 @@ session_process(struct session *s)
 	struct evbuffer *in;
 	bool progress = true;
 
+	/* Raw reads pass the middleboxes first, one read at a time. */
+	if (s->nboxes != 0 && s->state != STATE_CLOSING)
+		session_via_input(s);
 	while (progress && !s->paused && s->state != STATE_CLOSING) {
 		if (io_queued(s->io) > OUTPUT_HIGH) {
 			s->output_blocked = true;
 			io_pause(s->io);
 			return;
 		}
-		in = io_input(s->io);
+		in = session_in(s);
 		switch (s->state) {
 		case STATE_CONNECTED:
 		case STATE_TLS:
@@ -812,6 +832,9 @@ session_process(struct session *s)
 			break;
 		}
 	}
+	/* A box cut the connection: what it let by has been handled. */
+	if (!s->paused)
+		session_via_cut_pending(s);
 }
 
 static void
@@ -857,13 +880,14 @@ session_io(struct io *io, enum io_event ev, void *arg)
 		break;
 	case IO_CLOSED:
 		session_free(s);
-		break;
+		return; /* s is gone */
 	case IO_TLSREADY:
 		session_tls_ready(s);
 		if (s->state != STATE_CLOSING && !s->paused)
 			session_process(s);
 		break;
 	}
+	session_via_flush(s);
 }
 
 static void
@@ -941,10 +965,15 @@ session_new(struct server *srv, int fd, const struct sockaddr *peer,
 		evtimer_add(s->life_timer, &tv);
 	}
 	s->implicit_tls = implicit_tls;
+	if (!session_via_init(s)) {
+		session_close(s, CLOSE_FIN, "out of memory");
+		return s;
+	}
 	if (implicit_tls)
 		session_tls_begin(s); /* the greeting comes after the handshake */
 	else
 		session_greet(s);
+	session_via_flush(s);
 	return s;
 }
 

@@ -19,6 +19,7 @@
 #include "message.h"
 #include "profile.h"
 #include "rules.h"
+#include "middlebox.h"
 #include "smtp_parse.h"
 #include "tls_policy.h"
 
@@ -147,7 +148,21 @@ struct session {
 	bool peer_gone;
 
 	struct evbuffer *scratch; /* reply expansion */
+
+	/* middleboxes (session_via.c), client side first */
+	struct mbox *boxes;
+	size_t nboxes;
+	struct evbuffer *via_in;  /* what the boxes let through to the engine */
+	struct evbuffer *via_out; /* what the engine said, not yet flushed */
+	struct evbuffer *via_tmp;
+	char *via_line; /* the client's line being gathered for the log */
+	size_t via_line_len;
+	int via_verdict; /* enum mbox_verdict waiting to be carried out */
+	const char *via_cut_box;
 };
+
+/* Longest client line the two-hop transcript gathers across packets. */
+#define VIA_LINE_MAX 4096
 
 /*
  * session_new - take over an accepted socket and greet. With refuse other
@@ -198,6 +213,18 @@ bool session_start_data(struct session *s);
 /* session_start_bdat - receive a BDAT chunk of size bytes */
 void session_start_bdat(struct session *s, uint64_t size, bool last,
     bool discard, enum reply_id refusal);
+
+/* --- session_via.c --- */
+
+/* session_via_init - set up the server's and profile's middleboxes */
+bool session_via_init(struct session *s);
+void session_via_free(struct session *s);
+/* session_via_input - pass raw client input through the boxes */
+bool session_via_input(struct session *s);
+/* session_via_cut_pending - carry out a box's cut once input is handled */
+void session_via_cut_pending(struct session *s);
+/* session_via_flush - pass the server's output through the boxes */
+void session_via_flush(struct session *s);
 
 /* --- commands.c --- */
 

@@ -98,10 +98,18 @@ session_starttls(struct session *s)
 	size_t junk = evbuffer_get_length(in);
 
 	reply_send(s, REPLY_STARTTLS_READY);
+	/* The 220 goes out in plaintext (through any box) before TLS. */
+	session_via_flush(s);
+	if (s->state == STATE_CLOSING)
+		return;
+	if (s->nboxes != 0) {
+		junk += evbuffer_get_length(s->via_in);
+		evbuffer_drain(s->via_in, evbuffer_get_length(s->via_in));
+	}
 	/* RFC 3207 5 and CVE-2011-0411: whatever the client pipelined after
 	 * STARTTLS in plaintext is thrown away, never run inside TLS. */
 	if (junk != 0) {
-		evbuffer_drain(in, junk);
+		evbuffer_drain(in, evbuffer_get_length(in));
 		tls_event(s, TR_WARN, NULL,
 		          "discarded %zu bytes sent after STARTTLS before the "
 		          "handshake (RFC 3207 5)",

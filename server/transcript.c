@@ -46,6 +46,8 @@ static const char *const tr_kind_names[TR_COUNT] = {
     [TR_SERVER] = "S",        [TR_RULE] = "rule",   [TR_INFO] = "info",
     [TR_WARN] = "warn",
     [TR_TLS] = "tls",
+    [TR_CLIENT_SAW] = "client_saw",
+    [TR_SERVER_GOT] = "server_got",
 };
 
 /* tr_kind_str - the "dir" field in JSON: "connect","close","C","S",... */
@@ -278,6 +280,12 @@ emit_readable(const struct tr_event *ev, const struct tm *tm, int ms)
 	case TR_TLS:
 		o += (size_t)snprintf(line + o, cap - o, "TLS: ");
 		break;
+	case TR_CLIENT_SAW:
+		o += (size_t)snprintf(line + o, cap - o, "   \u21b3 client saw: ");
+		break;
+	case TR_SERVER_GOT:
+		o += (size_t)snprintf(line + o, cap - o, "   \u21b3 server got: ");
+		break;
 	case TR_WARN:
 	default:
 		o += (size_t)snprintf(line + o, cap - o, "* warning: ");
@@ -287,7 +295,11 @@ emit_readable(const struct tr_event *ev, const struct tm *tm, int ms)
 	transcript_escape(ev->text != NULL ? ev->text : "",
 	                  ev->text != NULL ? ev->len : 0, esc, cap - o);
 	o += strlen(esc);
-	if (ev->kind != TR_RULE && ev->rule != NULL)
+	if ((ev->kind == TR_CLIENT_SAW || ev->kind == TR_SERVER_GOT) &&
+	    ev->rule != NULL)
+		o += (size_t)snprintf(line + o, cap - o, "   (%s: %s)", ev->rule,
+		                      why);
+	else if (ev->kind != TR_RULE && ev->rule != NULL)
 		o +=
 		    (size_t)snprintf(line + o, cap - o, " (rule %s)", ev->rule);
 	line[o++] = '\n';

@@ -27,6 +27,8 @@ enum tr_kind {
 	TR_INFO,       /* *: state changes, data summaries, spool ids */
 	TR_WARN,       /* *: bad input or a server-side problem */
 	TR_TLS,	       /* TLS: ClientHello, negotiated, alerts */
+	TR_CLIENT_SAW, /* a middlebox changed what the client receives */
+	TR_SERVER_GOT, /* a middlebox changed what the server receives */
 	TR_COUNT
 };
 
@@ -38,7 +40,8 @@ struct tr_event {
 	enum tr_kind kind;
 	const char *text; /* raw bytes, not NUL-terminated necessarily */
 	size_t len;
-	const char *rule; /* NULL unless TR_RULE (or a rule caused it) */
+	const char *rule; /* NULL unless TR_RULE (or a rule caused it); for
+			   * TR_CLIENT_SAW/TR_SERVER_GOT the middlebox */
 	const char *why;
 	const char *profile;
 };

@@ -571,6 +571,173 @@ check_size_zero(const struct profile *p)
 	WANT_U64(p->ext_size, 5000);
 }
 
+/* ------------------------------------------------------------------ */
+/* Middleboxes ("kind: middlebox") and "via"                           */
+
+static void
+want_strv(const char *field, char **got, size_t ngot, size_t nwant, ...)
+{
+	char f[96];
+	va_list ap;
+
+	want_u64(field, ngot, nwant);
+	va_start(ap, nwant);
+	for (size_t i = 0; i < nwant && i < ngot; i++) {
+		snprintf(f, sizeof(f), "%s[%zu]", field, i);
+		want_str(f, got[i], va_arg(ap, const char *));
+	}
+	va_end(ap);
+}
+
+#define WANT_STRV(got, n, ...) want_strv(#got, got, n, __VA_ARGS__)
+
+static void
+want_limit(const struct mbox_config *c, size_t i, enum mbox_measure what,
+           uint64_t over, enum mbox_action action)
+{
+	char f[64];
+
+	snprintf(f, sizeof(f), "limits[%zu].what", i);
+	want_u64(f, c->limits[i].what, what);
+	snprintf(f, sizeof(f), "limits[%zu].over", i);
+	want_u64(f, c->limits[i].over, over);
+	snprintf(f, sizeof(f), "limits[%zu].action", i);
+	want_u64(f, c->limits[i].action, action);
+}
+
+/* The replacement for keyword in c's EHLO masks, or NULL. */
+static const char *
+ehlo_mask(const struct mbox_config *c, const char *keyword)
+{
+	for (size_t i = 0; i < c->nehlo_masks; i++)
+		if (strcmp(c->ehlo_masks[i].keyword, keyword) == 0)
+			return c->ehlo_masks[i].replacement;
+	return NULL;
+}
+
+static void
+check_box_full(const struct profile *p)
+{
+	const struct mbox_config *c = p->mbox;
+
+	WANT_STR(p->name, "good-box-full");
+	assert_non_null(c);
+	WANT_U64(p->nvia, 0);
+	WANT_STR(c->name, "good-box-full");
+	WANT_STR(c->description, "every middlebox key");
+	WANT_U64(c->banner, MBOX_BANNER_MASK_ALL);
+	/* upper-cased, any word; STARTTLS listed with allow_tls: true */
+	WANT_STRV(c->allowed, c->nallowed, 5, "HELO", "MAIL", "RCPT", "XEXCH50",
+	          "STARTTLS");
+	WANT_U64(c->denied, MBOX_DENIED_NOOP);
+	WANT_U64(c->nehlo_masks, 2);
+	WANT_STR(c->ehlo_masks[0].keyword, "STARTTLS");
+	WANT_STR(c->ehlo_masks[0].replacement, "XXXXXXXA");
+	WANT_STR(c->ehlo_masks[1].keyword, "CHUNKING");
+	WANT_STR(c->ehlo_masks[1].replacement, "XXXXXXXX  ");
+	WANT_STRV(c->ehlo_allowed, c->nehlo_allowed, 2, "8BITMIME", "SIZE");
+	WANT_U64(c->ehlo_mask_others, true);
+	WANT_U64(c->allow_tls, true);
+	WANT_U64(c->nlimits, 6);
+	want_limit(c, 0, MBOX_CMD_LINE, 512, MBOX_ACT_DROP);
+	want_limit(c, 1, MBOX_RCPT_COUNT, 100, MBOX_ACT_RESET);
+	want_limit(c, 2, MBOX_SENDER_LEN, 320, MBOX_ACT_LOG);
+	want_limit(c, 3, MBOX_HEADER_LINE, 998, MBOX_ACT_DROP);
+	want_limit(c, 4, MBOX_BODY_LINE, 0, MBOX_ACT_LOG);
+	want_limit(c, 5, MBOX_MIME_FILENAME, UINT64_MAX, MBOX_ACT_RESET);
+	WANT_U64(c->drop_split_eod, true);
+	WANT_U64(c->cut_on_duplicate, true);
+	WANT_STRV(c->cut_headers, c->ncut_headers, 2, "DKIM-Signature",
+	          "DomainKey-Signature");
+	WANT_U64(c->cut_action, MBOX_ACT_DROP);
+}
+
+static void
+check_box_child(const struct profile *p)
+{
+	const struct mbox_config *c = p->mbox;
+
+	WANT_STR(p->name, "good-box-child");
+	assert_non_null(c);
+	WANT_STR(c->name, "good-box-child");
+	WANT_STR(c->description, NULL); /* never inherited */
+	WANT_U64(c->banner, MBOX_BANNER_PASS);
+	/* lists replace; allow_tls false: no STARTTLS added */
+	WANT_STRV(c->allowed, c->nallowed, 5, "HELO", "MAIL", "RCPT", "DATA",
+	          "QUIT");
+	WANT_U64(c->denied, MBOX_DENIED_NOOP); /* commands merged */
+	/* masks merge keyword by keyword */
+	WANT_U64(c->nehlo_masks, 2);
+	WANT_STR(ehlo_mask(c, "STARTTLS"), "XXXXXXXB");
+	WANT_STR(ehlo_mask(c, "CHUNKING"), "XXXXXXXX  ");
+	WANT_STRV(c->ehlo_allowed, c->nehlo_allowed, 1, "PIPELINING");
+	WANT_U64(c->ehlo_mask_others, true);
+	WANT_U64(c->allow_tls, false);
+	WANT_U64(c->nlimits, 1);
+	want_limit(c, 0, MBOX_RCPT_COUNT, 5, MBOX_ACT_DROP);
+	WANT_U64(c->drop_split_eod, true);
+	WANT_U64(c->cut_on_duplicate, true); /* duplicate_headers merged */
+	WANT_U64(c->ncut_headers, 2);
+	WANT_U64(c->cut_action, MBOX_ACT_RESET);
+}
+
+/* A box with no settings changes nothing. */
+static void
+check_box_min(const struct profile *p)
+{
+	const struct mbox_config *c = p->mbox;
+
+	WANT_STR(p->name, "good-box-min");
+	assert_non_null(c);
+	WANT_STR(c->name, "good-box-min");
+	WANT_U64(c->banner, MBOX_BANNER_PASS);
+	WANT_STRV(c->allowed, c->nallowed, 13, "HELO", "EHLO", "MAIL", "RCPT",
+	          "DATA", "BDAT", "RSET", "NOOP", "QUIT", "VRFY", "HELP",
+	          "AUTH", "STARTTLS");
+	WANT_U64(c->denied, MBOX_DENIED_MASK);
+	WANT_U64(c->nehlo_masks, 0);
+	WANT_U64(c->nehlo_allowed, 0);
+	WANT_U64(c->ehlo_mask_others, false);
+	WANT_U64(c->allow_tls, true);
+	WANT_U64(c->nlimits, 0);
+	WANT_U64(c->drop_split_eod, false);
+	WANT_U64(c->cut_on_duplicate, false);
+	WANT_U64(c->ncut_headers, 0);
+	WANT_U64(c->cut_action, MBOX_ACT_RESET);
+}
+
+static void
+check_via(const struct profile *p)
+{
+	WANT_STR(p->name, "good-via");
+	WANT_U64(p->mbox == NULL, true);
+	WANT_U64(p->nvia, 3);
+	/* from the middleboxes/ subdirectory, then beside the profiles,
+	 * then by path; each a loaded middlebox with its own chain */
+	WANT_STR(p->via[0]->name, "good-box-child");
+	WANT_STR(p->via[0]->path, "profiles/middleboxes/good_box_child.yaml");
+	check_box_child(p->via[0]);
+	WANT_STR(p->via[1]->path, "profiles/good_box_min.yaml");
+	check_box_min(p->via[1]);
+	WANT_STR(p->via[2]->path, "profiles/middleboxes/good_box_full.yaml");
+	check_box_full(p->via[2]);
+	WANT_U64(p->via[0]->refs, 1);
+}
+
+static void
+check_via_child(const struct profile *p)
+{
+	WANT_U64(p->nvia, 1); /* replaces the parent's list */
+	check_box_min(p->via[0]);
+}
+
+static void
+check_via_none(const struct profile *p)
+{
+	WANT_U64(p->nvia, 0);
+	WANT_U64(p->via == NULL || p->nvia == 0, true);
+}
+
 struct good_case {
 	const char *label;
 	const char *load; /* NAME (looked up in profiles/) or a path */
@@ -590,6 +757,15 @@ static const struct good_case good_cases[] = {
     {"tls: extends overlay", "good_tls_child", check_tls_child},
     {"tls: enabled false over a parent", "good_tls_off", check_tls_off},
     {"tls: empty section = defaults, enabled", "good_tls_null", check_tls_null},
+    {"middlebox: every key", "profiles/middleboxes/good_box_full.yaml",
+     check_box_full},
+    {"middlebox: extends another middlebox",
+     "profiles/middleboxes/good_box_child.yaml", check_box_child},
+    {"middlebox: defaults change nothing", "good_box_min", check_box_min},
+    {"via: a subdirectory box, a box beside the profiles, a path", "good_via",
+     check_via},
+    {"via: replaced by a child", "good_via_child", check_via_child},
+    {"via: [] removes the parent's boxes", "good_via_none", check_via_none},
 };
 
 static void
@@ -633,8 +809,8 @@ struct bad_case {
 static const struct bad_case bad_cases[] = {
     {"unknown top-level key", "bad_top_key",
      "profiles/bad_top_key.yaml:3:1: unknown key \"hostnme\" (known: "
-     "name, description, extends, hostname, greeting, ehlo, commands, "
-     "line_endings, replies, limits, auth, tls, rules)"},
+     "name, description, kind, extends, via, hostname, greeting, ehlo, "
+     "commands, line_endings, replies, limits, auth, tls, rules)"},
     {"unknown key in limits", "bad_limits_key",
      "profiles/bad_limits_key.yaml:4:3: unknown key \"repiles\" under "
      "\"limits\" (known: line_length, text_line_length, recipients, "
@@ -734,8 +910,8 @@ static const struct bad_case bad_cases[] = {
      "profiles/no_such_parent.yaml)"},
     {"error in the parent", "bad_parent_error",
      "profiles/bad_top_key.yaml:3:1: unknown key \"hostnme\" (known: "
-     "name, description, extends, hostname, greeting, ehlo, commands, "
-     "line_endings, replies, limits, auth, tls, rules)"},
+     "name, description, kind, extends, via, hostname, greeting, ehlo, "
+     "commands, line_endings, replies, limits, auth, tls, rules)"},
     {"duplicate key", "bad_dup_key",
      "profiles/bad_dup_key.yaml:5:1: duplicate key \"hostname\" (first at "
      "line 2; keep one)"},
@@ -822,6 +998,78 @@ static const struct bad_case bad_cases[] = {
      "profiles/bad_tls_reply.yaml:5:10: \"rules.talk.do.reply\" is not "
      "allowed with the \"tls_client_hello\" hook (the client is not "
      "talking SMTP at that point; use alert, close, hang or delay)"},
+    {"middlebox: a server key", "bad_box_server_key",
+     "profiles/bad_box_server_key.yaml:4:1: \"greeting\" is a server key, "
+     "not allowed in a middlebox profile (only kind: server allows it)"},
+    {"middlebox: ehlo.keywords", "bad_box_ehlo_keywords",
+     "profiles/bad_box_ehlo_keywords.yaml:5:3: \"ehlo.keywords\" is a "
+     "server key, not allowed in a middlebox profile (only kind: server "
+     "allows it; a middlebox's ehlo has masks, allowed and others)"},
+    {"middlebox: limits as a mapping", "bad_box_limits_map",
+     "profiles/bad_box_limits_map.yaml:4:3: \"limits\" as a mapping is the "
+     "server form, not allowed in a middlebox profile (only kind: server "
+     "allows it; a middlebox's limits are a list, e.g. - {what: "
+     "cmd_line_length, over: 512, action: drop-connection})"},
+    {"middlebox: via", "bad_box_via",
+     "profiles/bad_box_via.yaml:3:1: \"via\" is a server key, not allowed "
+     "in a middlebox profile (only kind: server allows it)"},
+    {"server: a middlebox key", "bad_server_box_key",
+     "profiles/bad_server_box_key.yaml:3:1: \"allow_tls\" is a middlebox "
+     "key, not allowed in a server profile (only kind: middlebox allows "
+     "it; a server names the middleboxes in front of it in \"via\")"},
+    {"server: ehlo.masks", "bad_server_ehlo_masks",
+     "profiles/bad_server_ehlo_masks.yaml:4:3: \"ehlo.masks\" is a "
+     "middlebox key, not allowed in a server profile (only kind: "
+     "middlebox allows it; a server's ehlo has greeting and keywords)"},
+    {"server: commands as a mapping", "bad_server_commands_map",
+     "profiles/bad_server_commands_map.yaml:3:3: \"commands\" as a mapping "
+     "is the middlebox form, not allowed in a server profile (only kind: "
+     "middlebox allows it; a server lists the verbs it recognises, e.g. "
+     "commands: [HELO, EHLO, MAIL])"},
+    {"middlebox: unknown limit measure", "bad_box_measure",
+     "profiles/bad_box_measure.yaml:5:12: bad value \"line_length\" for "
+     "\"limits.what\" (use cmd_line_length, rcpt_count, sender_length, "
+     "header_line_length, body_line_length or mime_filename_length)"},
+    {"middlebox: bad limit action", "bad_box_action",
+     "profiles/bad_box_action.yaml:4:48: bad value \"mask\" for "
+     "\"limits.action\" (use log, drop-connection or reset)"},
+    {"middlebox: limit without over", "bad_box_limit_missing",
+     "profiles/bad_box_limit_missing.yaml:4:5: limit 1 has no \"over\" "
+     "(write {what: cmd_line_length, over: 512, action: "
+     "drop-connection})"},
+    {"middlebox: bad banner value", "bad_box_banner",
+     "profiles/bad_box_banner.yaml:3:9: bad value \"hide\" for \"banner\" "
+     "(use pass, mask or mask-all)"},
+    {"middlebox: STARTTLS allowed without allow_tls", "bad_box_starttls",
+     "profiles/bad_box_starttls.yaml:5:12: \"commands.allowed\" lists "
+     "STARTTLS but allow_tls is false (STARTTLS passes only with "
+     "allow_tls: true; remove it from the list, or set allow_tls: true)"},
+    {"middlebox: duplicate-header cut that only logs", "bad_box_cut_log",
+     "profiles/bad_box_cut_log.yaml:3:40: bad value \"log\" for "
+     "\"duplicate_headers.action\" (use drop-connection or reset)"},
+    {"bad kind", "bad_kind",
+     "profiles/bad_kind.yaml:2:7: bad value \"firewall\" for \"kind\" (use "
+     "server or middlebox)"},
+    {"via: a server profile", "bad_via_server",
+     "profiles/bad_via_server.yaml:2:21: via: \"good_min\" is a server "
+     "profile (profiles/good_min.yaml), not a middlebox (name a file with "
+     "\"kind: middlebox\", e.g. asa-esmtp-inspect)"},
+    {"via: a missing box", "bad_via_missing",
+     "profiles/bad_via_missing.yaml:3:5: via: middlebox \"no-such-box\" not "
+     "found (looked in: profiles/middleboxes/no-such-box.yaml, "
+     "profiles/no-such-box.yaml)"},
+    {"via: an error in the box", "bad_via_box_error",
+     "profiles/bad_box_banner.yaml:3:9: bad value \"hide\" for \"banner\" "
+     "(use pass, mask or mask-all)"},
+    {"extends: a middlebox extends a server", "bad_box_extends_server",
+     "profiles/bad_box_extends_server.yaml:3:10: extends: \"good_min\" is a "
+     "server (kind: server), but this file is a middlebox (kind: "
+     "middlebox) (a profile can only extend one of its own kind)"},
+    {"extends: a server extends a middlebox", "bad_server_extends_box",
+     "profiles/bad_server_extends_box.yaml:2:10: extends: \"good_box_min\" "
+     "is a middlebox (kind: middlebox), but this file is a server (kind: "
+     "server, the default) (a profile can only extend one of its own "
+     "kind)"},
     {"tls: do with only at", "bad_tls_only_at",
      "profiles/bad_tls_only_at.yaml:5:9: \"rules.when-only.do\" has only "
      "\"at\", which says when, not what (give at least one of delay, "
@@ -955,17 +1203,202 @@ test_list(void **state)
 	l = list_line(buf, "bad_command");
 	l2 = list_line(buf, "good_min");
 	assert_true(l < l2);
+	/* then the middleboxes: middleboxes/ and the boxes among the
+	 * profiles, indented, each once, after one empty line */
+	l = strstr(buf, "\n\nmiddleboxes:\n");
+	assert_non_null(l);
+	assert_non_null(strstr(l, "\n  good_box_child  \n"));
+	assert_non_null(strstr(l, "\n  good_box_full   every middlebox key\n"));
+	assert_non_null(strstr(l, "\n  good_box_min    \n"));
+	assert_null(strstr(l + 1, "\n\n"));
+	assert_null(strstr(buf, "\ngood_box_min "));  /* not a server */
+	assert_null(strstr(buf, "\ngood_box_full ")); /* not a profile */
 	for (const char *s = buf; *s; s++)
 		lines += *s == '\n';
-	assert_int_equal(lines, 59);
+	assert_int_equal(lines, 86);
 	free(buf);
+}
+
+/* profile_load_middlebox (--via): the lookup, and what it refuses */
+static void
+test_load_middlebox(void **state)
+{
+	char err[1024];
+	struct profile *p;
+
+	(void)state;
+	label = "profile_load_middlebox";
+	p = profile_load_middlebox("good_box_child", fixture_dirs, 1, err,
+	                           sizeof(err));
+	if (p == NULL)
+		fail_msg("%s: %s", label, err);
+	WANT_STR(p->path, "profiles/middleboxes/good_box_child.yaml");
+	check_box_child(p);
+	profile_unref(p);
+	p = profile_load_middlebox("good_box_min", fixture_dirs, 1, err,
+	                           sizeof(err));
+	if (p == NULL)
+		fail_msg("%s: %s", label, err);
+	WANT_STR(p->path, "profiles/good_box_min.yaml");
+	profile_unref(p);
+	p = profile_load_middlebox("profiles/middleboxes/good_box_full.yaml",
+	                           fixture_dirs, 1, err, sizeof(err));
+	if (p == NULL)
+		fail_msg("%s: %s", label, err);
+	check_box_full(p);
+	profile_unref(p);
+
+	p = profile_load_middlebox("good_min", fixture_dirs, 1, err,
+	                           sizeof(err));
+	assert_null(p);
+	WANT_STR(err, "good_min: profiles/good_min.yaml is a server profile "
+	              "(kind: server), not a middlebox (name a file with "
+	              "\"kind: middlebox\", e.g. asa-esmtp-inspect)");
+	p = profile_load_middlebox("no-box", fixture_dirs, 1, err, sizeof(err));
+	assert_null(p);
+	WANT_STR(err, "no-box: middlebox not found (looked in: "
+	              "profiles/middleboxes/no-box.yaml, profiles/no-box.yaml; "
+	              "--list-profiles shows the known ones)");
+	p = profile_load_middlebox("bad_box_banner", fixture_dirs, 1, err,
+	                           sizeof(err));
+	assert_null(p);
+	WANT_STR(err, "profiles/bad_box_banner.yaml:3:9: bad value \"hide\" "
+	              "for \"banner\" (use pass, mask or mask-all)");
+	/* a server profile by NAME is not looked for among the boxes */
+	p = profile_load("good_box_full", fixture_dirs, 1, err, sizeof(err));
+	assert_null(p);
+	WANT_STR(err, "good_box_full: profile not found (looked in: "
+	              "profiles/good_box_full.yaml; --list-profiles shows the "
+	              "known ones)");
+}
+
+/* FACTS.md 5: the ASA's _default_esmtp_map, as shipped. */
+static void
+check_asa(const struct profile *p)
+{
+	const struct mbox_config *c = p->mbox;
+
+	assert_non_null(c);
+	WANT_STR(p->name, "asa-esmtp-inspect");
+	WANT_STR(c->name, "asa-esmtp-inspect");
+	WANT_U64(c->banner, MBOX_BANNER_MASK);
+	WANT_STRV(c->allowed, c->nallowed, 15, "HELO", "MAIL", "RCPT", "DATA",
+	          "RSET", "NOOP", "QUIT", "AUTH", "EHLO", "ETRN", "HELP",
+	          "SAML", "SEND", "SOML", "VRFY");
+	WANT_U64(c->denied, MBOX_DENIED_MASK);
+	WANT_U64(c->nehlo_masks, 1);
+	WANT_STR(ehlo_mask(c, "STARTTLS"), "XXXXXXXA");
+	WANT_U64(c->ehlo_mask_others, true);
+	WANT_U64(c->allow_tls, false);
+	WANT_U64(c->nlimits, 6);
+	want_limit(c, 0, MBOX_CMD_LINE, 512, MBOX_ACT_DROP);
+	want_limit(c, 1, MBOX_RCPT_COUNT, 100, MBOX_ACT_DROP);
+	want_limit(c, 2, MBOX_BODY_LINE, 998, MBOX_ACT_LOG);
+	want_limit(c, 3, MBOX_HEADER_LINE, 998, MBOX_ACT_DROP);
+	want_limit(c, 4, MBOX_SENDER_LEN, 320, MBOX_ACT_DROP);
+	want_limit(c, 5, MBOX_MIME_FILENAME, 255, MBOX_ACT_DROP);
+	WANT_U64(c->drop_split_eod, false);
+	WANT_U64(c->cut_on_duplicate, false);
+	/* seed 001: 8BITMIME and SIZE reach the client unmasked */
+	for (size_t i = 0; i < 2; i++) {
+		static const char *const kw[] = {"8BITMIME", "SIZE"};
+		bool found = false;
+
+		for (size_t j = 0; j < c->nehlo_allowed; j++)
+			found |= strcmp(c->ehlo_allowed[j], kw[i]) == 0;
+		if (!found)
+			fail_msg("asa-esmtp-inspect: %s not in ehlo.allowed",
+			         kw[i]);
+	}
+}
+
+/* FACTS.md 6: PIX Mailguard, and the pre-7.2(3) duplicate-header cut. */
+static void
+check_pix(const struct profile *p, bool pre723)
+{
+	const struct mbox_config *c = p->mbox;
+
+	assert_non_null(c);
+	WANT_U64(c->banner, MBOX_BANNER_MASK);
+	WANT_STRV(c->allowed, c->nallowed, 7, "HELO", "MAIL", "RCPT", "DATA",
+	          "RSET", "NOOP", "QUIT");
+	WANT_U64(c->denied, MBOX_DENIED_MASK);
+	WANT_U64(c->allow_tls, false);
+	WANT_U64(c->drop_split_eod, true);
+	WANT_U64(c->cut_on_duplicate, pre723);
+	if (!pre723)
+		return;
+	WANT_STRV(c->cut_headers, c->ncut_headers, 2, "DKIM-Signature",
+	          "DomainKey-Signature");
+	WANT_U64(c->cut_action, MBOX_ACT_RESET);
+}
+
+static void
+test_shipped_middleboxes(void **state)
+{
+	static const char *const dirs[] = {"../../profiles"};
+	static const char *const names[] = {"asa-esmtp-inspect", "pix-fixup",
+	                                    "pix-fixup-pre723"};
+	char err[2048];
+	struct profile *p;
+	struct stat st;
+
+	(void)state;
+	if (stat("../../profiles/middleboxes", &st) != 0)
+		skip();
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *out;
+
+		label = names[i];
+		p = profile_load_middlebox(names[i], dirs, 1, err, sizeof(err));
+		if (p == NULL)
+			fail_msg("shipped %s\n  got:  %s\n  want: success",
+			         names[i], err);
+		WANT_STR(p->name, names[i]);
+		if (i == 0)
+			check_asa(p);
+		else
+			check_pix(p, i == 2);
+		out = open_memstream(&buf, &len);
+		profile_summary(p, out);
+		fclose(out);
+		assert_non_null(strstr(buf, "Middlebox "));
+		free(buf);
+		profile_unref(p);
+	}
+
+	/* seed 001 end to end: the ESA with TLS behind the ASA */
+	label = "esa-behind-asa";
+	p = profile_load("esa-behind-asa", dirs, 1, err, sizeof(err));
+	if (p == NULL)
+		fail_msg("shipped esa-behind-asa\n  got:  %s\n  want: success",
+		         err);
+	WANT_U64(p->mbox == NULL, true);
+	WANT_STRV(p->ehlo_keywords, p->nehlo_keywords, 3, "8BITMIME",
+	          "SIZE 14680064", "STARTTLS");
+	WANT_U64(p->ext & EXT_STARTTLS, EXT_STARTTLS);
+	WANT_U64(p->limits.message_size, 14680064);
+	WANT_U64(p->tls.enabled, true);
+	WANT_U64(p->tls.versions, TLSV_1_2);
+	WANT_U64(p->commands & (1u << VERB_STARTTLS), 1u << VERB_STARTTLS);
+	WANT_REPLY(p, REPLY_UNKNOWN_COMMAND, 1,
+	           "500 #5.5.1 command not recognized");
+	WANT_U64(p->nvia, 1);
+	WANT_STR(p->via[0]->path,
+	         "../../profiles/middleboxes/asa-esmtp-inspect.yaml");
+	check_asa(p->via[0]);
+	profile_unref(p);
 }
 
 static void
 test_shipped(void **state)
 {
 	static const char *const dirs[] = {"../../profiles"};
-	static const char *const names[] = {"standard", "exchange2013", "esa"};
+	static const char *const names[] = {"standard", "exchange2013", "esa",
+	                                    "exchange2013-tls10",
+	                                    "esa-behind-asa"};
 	int loaded = 0;
 
 	(void)state;
@@ -1007,7 +1440,7 @@ int
 main(void)
 {
 	struct CMUnitTest tests[sizeof(good_cases) / sizeof(good_cases[0]) +
-	                        sizeof(bad_cases) / sizeof(bad_cases[0]) + 5];
+	                        sizeof(bad_cases) / sizeof(bad_cases[0]) + 7];
 	size_t n = 0;
 
 	for (size_t i = 0; i < sizeof(good_cases) / sizeof(good_cases[0]); i++)
@@ -1021,6 +1454,9 @@ main(void)
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_names);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_search_order);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_list);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_load_middlebox);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_shipped);
+	tests[n++] =
+	    (struct CMUnitTest)cmocka_unit_test(test_shipped_middleboxes);
 	return _cmocka_run_group_tests("profile", tests, n, NULL, NULL);
 }

@@ -113,12 +113,21 @@ class CommandLine(unittest.TestCase):
     def test_list_profiles(self):
         cp = run_cli(["--list-profiles", "--profile-path", PROFILES])
         self.assertEqual(cp.returncode, 0, cp.stderr)
-        got = {}
+        got, boxes, in_boxes = {}, {}, False
         for line in cp.stdout.splitlines():
+            if not line.strip():
+                continue
+            if line.strip() == "middleboxes:":
+                in_boxes = True
+                continue
             name, desc = line.split(None, 1)
-            got[name] = desc
+            (boxes if in_boxes else got)[name] = desc
         for name, desc in SHIPPED.items():
             self.assertEqual(got.get(name), desc, cp.stdout)
+        # Firewalls are listed apart from the servers they stand before.
+        for box in ("asa-esmtp-inspect", "pix-fixup", "pix-fixup-pre723"):
+            self.assertIn(box, boxes, cp.stdout)
+            self.assertNotIn(box, got, cp.stdout)
 
     def test_help_and_version(self):
         cp = run_cli(["--help"])
