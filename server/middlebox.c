@@ -355,6 +355,8 @@ command_whole(struct pass *p, const char *line, size_t c, size_t n)
 	size_t vl = first_word(line, c), a = vl;
 	int ans = ANS_OTHER;
 
+	/* the line as the client sent it, for the two-hop transcript */
+	note(p, MBOX_TO_SERVER, line, c, NULL, 0, NULL);
 	if ((l = over_limit(b->cfg, MBOX_CMD_LINE, c)) != NULL &&
 	    (v = limit_note(p, l, c, line, c)) != MBOX_FORWARD)
 		return v;
@@ -425,6 +427,7 @@ command_piece(struct pass *p, const char *seg, size_t c, size_t n, bool lf)
 		b->line_open = true;
 		return MBOX_FORWARD;
 	}
+	note(p, MBOX_TO_SERVER, b->line, b->line_kept, NULL, 0, NULL);
 	if (l != NULL)
 		limit_note(p, l, b->line_len, b->line, b->line_kept);
 	memset(xs, 'X', b->line_kept);
@@ -1016,6 +1019,14 @@ mbox_init(struct mbox *b, const struct mbox_config *cfg)
 	b->reply_first = true;
 	b->reply_cont = RW_NONE;
 	line_reset(b);
+}
+
+/* mbox_go_blind - the connection is TLS from its first byte (an
+ * implicit-TLS port): the box can read none of it */
+void
+mbox_go_blind(struct mbox *b)
+{
+	b->mode = MODE_BLIND;
 }
 
 /* mbox_blind - TLS went by: the box passes everything from now on */

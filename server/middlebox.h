@@ -114,6 +114,9 @@ struct mbox_note {
 	size_t now_len;
 	const char *why;
 };
+/* A note with why NULL is no change: it reports each complete client
+ * command line as the box saw it (orig), so the transcript can show what
+ * the client sent before any box touched it. */
 typedef void (*mbox_note_fn)(void *arg, const struct mbox_config *box,
     const struct mbox_note *note);
 
@@ -193,6 +196,9 @@ enum mbox_verdict mbox_from_client(struct mbox *b, const char *in, size_t len,
  */
 enum mbox_verdict mbox_from_server(struct mbox *b, const char *in, size_t len,
     struct evbuffer *out, mbox_note_fn note, void *arg);
+
+/* mbox_go_blind - the connection is encrypted from its first byte */
+void mbox_go_blind(struct mbox *b);
 
 /* mbox_blind - TLS went by: the box passes everything from now on */
 bool mbox_blind(const struct mbox *b);

@@ -454,7 +454,7 @@ session_line_in(struct session *s, struct evbuffer *in)
 	s->line[s->line_len] = '\0';
 	/* With middleboxes, the client's lines were logged as the client
 	 * sent them, before the boxes (session_via.c). */
-	if (s->nboxes == 0 || !mbox_reading_commands(&s->boxes[0]))
+	if (s->nboxes == 0 || mbox_blind(&s->boxes[0]))
 		session_transcript_line(s, TR_CLIENT, s->line, s->line_len);
 	if (!cr && s->profile->eol == EOL_STRICT) {
 		session_info(s, TR_WARN, "bare LF: line not ended by CRLF");

@@ -155,14 +155,10 @@ struct session {
 	struct evbuffer *via_in;  /* what the boxes let through to the engine */
 	struct evbuffer *via_out; /* what the engine said, not yet flushed */
 	struct evbuffer *via_tmp;
-	char *via_line; /* the client's line being gathered for the log */
-	size_t via_line_len;
 	int via_verdict; /* enum mbox_verdict waiting to be carried out */
 	const char *via_cut_box;
 };
 
-/* Longest client line the two-hop transcript gathers across packets. */
-#define VIA_LINE_MAX 4096
 
 /*
  * session_new - take over an accepted socket and greet. With refuse other

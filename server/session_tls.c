@@ -83,6 +83,10 @@ session_tls_begin(struct session *s)
 		return;
 	}
 	SSL_set_app_data(ssl, s);
+	/* A middlebox cannot read a connection that is TLS from the start. */
+	if (s->implicit_tls)
+		for (size_t i = 0; i < s->nboxes; i++)
+			mbox_go_blind(&s->boxes[i]);
 	session_enter(s, STATE_TLS);
 	if (io_starttls(s->io, ssl) == -1) {
 		session_close(s, CLOSE_FIN, "cannot start TLS");

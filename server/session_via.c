@@ -25,6 +25,21 @@ static void
 via_note(void *arg, const struct mbox_config *box, const struct mbox_note *n)
 {
 	struct session *s = arg;
+
+	if (n->why == NULL) {
+		/* A client line: logged once, as the outermost box saw it. */
+		if (box != s->boxes[0].cfg)
+			return;
+		struct tr_event line = {
+		    .session = s->id,
+		    .kind = TR_CLIENT,
+		    .text = n->orig,
+		    .len = n->orig_len,
+		    .profile = s->profile->name,
+		};
+		transcript_emit(&line);
+		return;
+	}
 	struct tr_event ev = {
 	    .session = s->id,
 	    .kind = n->dir == MBOX_TO_CLIENT ? TR_CLIENT_SAW : TR_SERVER_GOT,
@@ -76,49 +91,6 @@ session_via_free(struct session *s)
 		evbuffer_free(s->via_out);
 	if (s->via_tmp)
 		evbuffer_free(s->via_tmp);
-	free(s->via_line);
-}
-
-/* Log the client's complete lines as the client sent them (C:), while the
- * outermost box reads commands; lines are gathered across packets. */
-static void
-via_log_client(struct session *s, const char *p, size_t len)
-{
-	const char *nl;
-
-	if (s->nboxes == 0 || !mbox_reading_commands(&s->boxes[0]))
-		return;
-	while (len > 0) {
-		size_t take = len;
-		if ((nl = memchr(p, '\n', len)) != NULL)
-			take = (size_t)(nl - p) + 1;
-		if (s->via_line_len + take <= VIA_LINE_MAX) {
-			char *grown = realloc(s->via_line, s->via_line_len +
-			                                       take + 1);
-			if (grown != NULL) {
-				s->via_line = grown;
-				memcpy(s->via_line + s->via_line_len, p, take);
-				s->via_line_len += take;
-			}
-		}
-		p += take;
-		len -= take;
-		if (nl == NULL)
-			break;
-		size_t l = s->via_line_len;
-		while (l > 0 && (s->via_line[l - 1] == '\n' ||
-		                 s->via_line[l - 1] == '\r'))
-			l--;
-		struct tr_event ev = {
-		    .session = s->id,
-		    .kind = TR_CLIENT,
-		    .text = s->via_line,
-		    .len = l,
-		    .profile = s->profile->name,
-		};
-		transcript_emit(&ev);
-		s->via_line_len = 0;
-	}
 }
 
 /* Run one chunk through the boxes in order (to_server: 0..n-1, else
@@ -181,7 +153,6 @@ session_via_input(struct session *s)
 		return true;
 	}
 	evbuffer_add_buffer(chunk, raw);
-	via_log_client(s, (const char *)evbuffer_pullup(chunk, -1), len);
 	v = via_pass(s, chunk, true);
 	evbuffer_add_buffer(s->via_in, chunk);
 	evbuffer_free(chunk);

@@ -127,6 +127,8 @@ struct rec {
 	char *full[64];
 	size_t why_at[64];
 	size_t n;
+	char lines[16][600]; /* client lines reported as seen (why NULL) */
+	size_t nlines;
 };
 
 static void
@@ -136,7 +138,15 @@ rec_note(void *arg, const struct mbox_config *box, const struct mbox_note *nt)
 	int w;
 
 	assert_non_null(box);
-	assert_non_null(nt->why);
+	if (nt->why == NULL) {
+		/* no change: a client command line as the box saw it */
+		assert_int_equal(nt->dir, MBOX_TO_SERVER);
+		assert_null(nt->now);
+		if (r->nlines < NROWS(r->lines))
+			snprintf(r->lines[r->nlines++], sizeof(r->lines[0]),
+			         "%.*s", (int)nt->orig_len, nt->orig);
+		return;
+	}
 	if (r->n == NROWS(r->full)) {
 		r->n++;
 		return;
@@ -898,6 +908,33 @@ test_long_reply_lines(void **state)
 	free(ban_x);
 }
 
+/* Each complete client line is reported once, as the client sent it,
+ * whether it passed, was masked, or came in pieces. */
+static void
+test_lines_seen(void **state)
+{
+	static const char *const chunks[] = {
+	    "EHLO client\r\nSTARTTLS\r\n", "NO", "OP", "\r\n"};
+	static const char *const want[] = {"EHLO client", "STARTTLS", "NOOP"};
+	struct evbuffer *out = evbuffer_new();
+	struct rec r = {0};
+	struct mbox b;
+
+	mbox_init(&b, &asa);
+	for (size_t i = 0; i < NROWS(chunks); i++)
+		assert_int_equal(mbox_from_client(&b, chunks[i],
+		                                  strlen(chunks[i]), out,
+		                                  rec_note, &r),
+		                 MBOX_FORWARD);
+	assert_int_equal(r.nlines, NROWS(want));
+	for (size_t i = 0; i < NROWS(want); i++)
+		if (strcmp(r.lines[i], want[i]) != 0)
+			fail_msg("line %zu: got \"%s\", want \"%s\"", i,
+			         r.lines[i], want[i]);
+	rec_free(&r);
+	evbuffer_free(out);
+}
+
 static void
 test_strings(void **state)
 {
@@ -968,6 +1005,7 @@ main(void)
 	    cmocka_unit_test(test_data_line_lengths),
 	    cmocka_unit_test(test_mime_filename),
 	    cmocka_unit_test(test_long_reply_lines),
+	    cmocka_unit_test(test_lines_seen),
 	    cmocka_unit_test(test_strings),
 	    cmocka_unit_test(test_config_free),
 	};

@@ -8,6 +8,7 @@ import datetime
 import email.utils
 import os
 import re
+import ssl
 import sys
 import unittest
 
@@ -60,9 +61,11 @@ QUIT = "221 2.0.0 Service closing transmission channel"           # FACTS.md 1
 BAD_EHLO = "501 5.5.4 Invalid domain name"                        # FACTS.md 1
 UNKNOWN = "500 5.3.3 Unrecognized command"                        # FACTS.md 1
 NO_HELO = "503 5.5.2 Send hello first"                            # FACTS.md 1
-# Not in FACTS.md: profiles/exchange2013.yaml leaves tls_unavailable and
-# auth_mechanism to profiles/standard.yaml (TLS and NTLM come later).
-TLS_UNAVAILABLE = "454 4.7.0 TLS not available due to temporary reason"
+# FACTS.md 1 (model choice): exchange2013 has TLS (Schannel, see
+# test_tls.py), so STARTTLS gets this, not standard.yaml's 454.
+STARTTLS_READY = "220 2.0.0 SMTP server ready"
+# Not in FACTS.md: profiles/exchange2013.yaml leaves auth_mechanism to
+# profiles/standard.yaml (NTLM is not implemented).
 AUTH_MECHANISM = "504 5.5.4 Unrecognized authentication type"
 
 
@@ -126,7 +129,8 @@ class Exchange2013Wire(ServerTest):
             self.assertTrue(chunk, got)
             got += chunk
         self.assertEqual(got, want)
-        # A second EHLO gets the same reply (STARTTLS still listed: no TLS).
+        # A second EHLO gets the same reply (STARTTLS still listed: TLS
+        # is not active on this connection).
         self.assertEqual(c.cmd("EHLO other.lab.test"), EHLO_REPLY)
         self.quit(c)
 
@@ -234,13 +238,20 @@ class Exchange2013Wire(ServerTest):
         srv.wait_event(lambda e: e["dir"] == "rule"
                        and e.get("rule") == "tarpit-unknown-recipient")
 
-    def test_starttls_not_yet(self):
+    def test_starttls_ready(self):
         srv = self.start_ex()
         c = self.hello(srv)
-        self.assertEqual(c.cmd("STARTTLS"), [TLS_UNAVAILABLE])
-        # Still plain text and usable.
-        self.assertEqual(c.cmd("EHLO client.lab.test"), EHLO_REPLY)
-        self.quit(c)
+        self.assertEqual(c.cmd("STARTTLS"), [STARTTLS_READY])
+        # Then the handshake (test_tls.py has the details); inside TLS the
+        # EHLO reply drops STARTTLS (RFC 3207 4.2).
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        c.sock = ctx.wrap_socket(c.sock)
+        self.assertEqual(c.cmd("EHLO client.lab.test"),
+                         [line for line in EHLO_REPLY
+                          if line != "250-STARTTLS"])
+        self.assertEqual(c.cmd("QUIT"), [QUIT])
 
     def test_auth_ntlm_not_implemented(self):
         srv = self.start_ex()

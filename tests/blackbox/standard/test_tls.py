@@ -387,11 +387,11 @@ class ImplicitTLS(TLSTest):
     def test_smtp_ssl_banner_over_tls_and_delivery(self):
         srv, tport = self.start_both()
         body = b"Subject: implicit\r\n\r\nhello\r\n"
-        s = smtplib.SMTP_SSL(context=client_ctx(), timeout=10,
-                             local_hostname="py.test")
+        # The constructor connects and requires the 220 (read over TLS);
+        # its exact text is checked by the raw test below and the transcript.
+        s = smtplib.SMTP_SSL("127.0.0.1", tport, context=client_ctx(),
+                             timeout=10, local_hostname="py.test")
         try:
-            self.assertEqual(s.connect("127.0.0.1", tport),
-                             (220, b"mx.lab.test ESMTP smtp-mimic"))
             self.assertEqual(s.sock.version(), "TLSv1.3")
             self.assertEqual(s.sock.cipher()[0], "TLS_AES_256_GCM_SHA384")
             code, text = s.ehlo()
@@ -472,14 +472,14 @@ class OpenSSLClient(TLSTest):
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               timeout=30)
 
-    def check_session(self, srv, out, version, suite):
+    def check_session(self, srv, out, version, suite, iana=None):
         err = out.stderr.decode()
         self.assertIn("Protocol version: %s\n" % version, err)
         self.assertIn("Ciphersuite: %s\n" % suite, err)
         self.assertIn("Peer certificate: CN = mx.lab.test\n", err)
         self.assertEqual(out.stdout.decode().splitlines(),
                          EHLO_TLS + QUIT, err)
-        self.assert_handshake_done(srv, 1, version, suite)
+        self.assert_handshake_done(srv, 1, version, iana or suite)
         self.assertEqual(srv.session_events(1), [
             ("S", BANNER[0]), ("C", "EHLO sclient.test")] +
             [("S", ln) for ln in EHLO_PLAIN] + [
@@ -496,7 +496,8 @@ class OpenSSLClient(TLSTest):
     def test_tls12(self):
         srv = self.start("standard")
         out = self.s_client(srv, "-tls1_2")
-        self.check_session(srv, out, "TLSv1.2", "ECDHE-RSA-AES256-GCM-SHA384")
+        self.check_session(srv, out, "TLSv1.2", "ECDHE-RSA-AES256-GCM-SHA384",
+                           "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384")
 
     def test_tls10_refused_with_protocol_version_alert(self):
         # standard: versions [tls1.2, tls1.3], no_shared_version: openssl.
@@ -631,9 +632,11 @@ class RFC3207(TLSTest):
         c = self.starttls(srv)
         tls = self.wrap(c)
         self.assertEqual(c.cmd("EHLO client.test"), EHLO_TLS)
-        plain = tls.unwrap()  # sends close_notify, waits for the peer's
-        c.sock = plain
-        plain.close()
+        try:
+            c.sock = tls.unwrap()  # sends close_notify
+        except (ssl.SSLError, OSError):
+            pass  # the server need not answer with its own close_notify
+        c.sock.close()
         srv.wait_event(lambda e: e["session"] == 1 and e["dir"] == "close")
         with smtplib.SMTP("127.0.0.1", srv.port, timeout=10) as s:
             s.starttls(context=client_ctx())
