@@ -5,8 +5,9 @@ set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config libevent-dev libssl-dev
 	libcmocka-dev libyaml-dev libjansson-dev)
+# gnuplot-nox: scripts/bench.sh draws its plot with it (its smoke run is a test).
 test_pkgs=(python3 swaks libnet-ssleay-perl libio-socket-ssl-perl curl openssl
-	postfix sslscan)
+	postfix sslscan gnuplot-nox)
 
 want=("${build_pkgs[@]}")
 [ "${1:-}" = "--test" ] && want+=("${test_pkgs[@]}")

@@ -2,8 +2,13 @@
  * io.c - a connection's bytes over a libevent bufferevent, and the exact
  * way it ends (FIN after a flush, or RST).
  *
- * Does: buffering, watermarks, idle timeouts, half-close with drain so a
- * FIN stays a FIN. Does not: parse anything, know about SMTP or profiles.
+ * Does: buffering, watermarks, idle timeouts, TLS on the same connection
+ * (libevent's OpenSSL filter), and closing: wait until every queued byte
+ * has left (bounded), then either RST (SO_LINGER 0) or shutdown(SHUT_WR)
+ * and keep reading until the peer's EOF on a dup of the socket, so that
+ * the close() never turns our FIN into a RST. Closing a TLS connection
+ * sends no close_notify unless asked (io_close_notify).
+ * Does not: parse anything, know about SMTP or profiles.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -28,13 +33,15 @@ struct io {
 	struct bufferevent *under; /* the socket's, once TLS filters it */
 	SSL *ssl;
 	bool close_notify;	   /* SSL_shutdown() before the FIN */
-	struct event *flush_ev;	   /* waits for the socket's output to empty */
+	struct event *flush_ev;	   /* waits for the output to empty */
 	unsigned flush_waited;
+	evutil_socket_t drain_fd;  /* after our FIN: read until EOF */
+	struct event *drain_ev;
+	unsigned drain_reads;
 	evutil_socket_t fd;
 	io_cb cb;
 	void *arg;
-	bool closing;  /* io_close() called */
-	bool draining; /* FIN sent, discarding input until EOF */
+	bool closing; /* io_close() called */
 	enum io_close how;
 	struct event *closed_ev; /* delivers IO_CLOSED from the loop */
 	char error[256];
@@ -61,61 +68,93 @@ io_notify_closed(evutil_socket_t fd, short what, void *arg)
 	io->cb(io, IO_CLOSED, io->arg);
 }
 
-/* Close the socket now, the way io_close() asked, and report IO_CLOSED. */
 static void
-io_finish(struct io *io)
+io_drain_done(struct io *io)
+{
+	if (io->drain_ev != NULL) {
+		event_free(io->drain_ev);
+		io->drain_ev = NULL;
+	}
+	if (io->drain_fd >= 0) {
+		close(io->drain_fd);
+		io->drain_fd = -1;
+	}
+	event_active(io->closed_ev, EV_TIMEOUT, 0);
+}
+
+/* After our FIN: discard what the peer still sends until its EOF. */
+static void
+io_drain_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct io *io = arg;
+	char buf[4096];
+	ssize_t n;
+
+	if (what & EV_TIMEOUT) {
+		io_drain_done(io);
+		return;
+	}
+	while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+		if (++io->drain_reads > 256) /* a peer that never stops */
+			break;
+	if (n == 0 || io->drain_reads > 256 ||
+	    (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+		io_drain_done(io);
+}
+
+/* Everything queued has left (or the wait is over): end the connection. */
+static void
+io_final(struct io *io)
 {
 	struct linger lg = {1, 0};
+	struct timeval tv = {IO_DRAIN_MS / 1000, (IO_DRAIN_MS % 1000) * 1000};
 
 	if (io->bev == NULL)
 		return;
-	if (io->how == IO_CLOSE_RST)
+	evtimer_del(io->flush_ev);
+	if (io->how == IO_CLOSE_RST) {
 		setsockopt(io->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-	/* BEV_OPT_CLOSE_ON_FREE: close(fd). The TLS filter frees the socket's
-	 * bufferevent and the SSL, and sends no close_notify by itself. */
+		io->drain_fd = -1;
+	} else {
+		shutdown(io->fd, SHUT_WR); /* the FIN */
+		io->drain_fd = dup(io->fd);
+	}
+	/* BEV_OPT_CLOSE_ON_FREE: close(fd); a TLS filter also frees the
+	 * socket's bufferevent and the SSL, and sends nothing by itself. */
 	bufferevent_free(io->bev);
 	io->bev = NULL;
 	io->under = NULL;
 	io->ssl = NULL;
-	event_active(io->closed_ev, EV_TIMEOUT, 0);
+	if (io->drain_fd < 0) {
+		event_active(io->closed_ev, EV_TIMEOUT, 0);
+		return;
+	}
+	io->drain_ev = event_new(io->base, io->drain_fd, EV_READ | EV_PERSIST,
+	                         io_drain_cb, io);
+	if (io->drain_ev == NULL || event_add(io->drain_ev, &tv) == -1)
+		io_drain_done(io);
 }
 
-static void io_flushed_close(struct io *io);
+/* Closing: poll until the output (and, under TLS, the socket's buffer
+ * below the filter) is empty, at most IO_DRAIN_MS. */
+static void
+io_close_step(struct io *io)
+{
+	struct timeval poll = {0, 5000};
+
+	if (io->bev == NULL)
+		return;
+	if (io_queued(io) != 0 && io->flush_waited++ < IO_DRAIN_MS / 5) {
+		evtimer_add(io->flush_ev, &poll);
+		return;
+	}
+	io_final(io);
+}
 
 static void
 io_flush_poll(evutil_socket_t fd, short what, void *arg)
 {
-	io_flushed_close(arg);
-}
-
-/* Output is flushed: send FIN (and drain) or RST. */
-static void
-io_flushed_close(struct io *io)
-{
-	struct timeval tv = {IO_DRAIN_MS / 1000, (IO_DRAIN_MS % 1000) * 1000};
-
-	/* Under TLS the records still sit in the socket's bufferevent, whose
-	 * callbacks belong to the filter: poll it until it is empty. */
-	if (io->under != NULL &&
-	    evbuffer_get_length(bufferevent_get_output(io->under)) != 0 &&
-	    io->flush_waited++ < IO_DRAIN_MS / 5) {
-		struct timeval poll = {0, 5000};
-		evtimer_add(io->flush_ev, &poll);
-		return;
-	}
-	if (io->how == IO_CLOSE_RST) {
-		io_finish(io);
-		return;
-	}
-	if (shutdown(io->fd, SHUT_WR) == -1) {
-		io_finish(io);
-		return;
-	}
-	/* Read until the peer's EOF so that close() sends no RST. */
-	io->draining = true;
-	bufferevent_set_timeouts(io->bev, &tv, NULL);
-	bufferevent_setwatermark(io->bev, EV_READ, 0, 0);
-	bufferevent_enable(io->bev, EV_READ);
+	io_close_step(arg);
 }
 
 static void
@@ -137,9 +176,8 @@ io_writecb(struct bufferevent *bev, void *arg)
 	struct io *io = arg;
 
 	if (io->closing) {
-		if (!io->draining &&
-		    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-			io_flushed_close(io);
+		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+			io_close_step(io); /* maybe done already */
 		return;
 	}
 	io->cb(io, IO_LOWAT, io->arg);
@@ -170,8 +208,8 @@ io_eventcb(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	if (io->closing) {
-		/* EOF, error or drain timeout while closing: we are done. */
-		io_finish(io);
+		/* An error or EOF while flushing: nothing more will leave. */
+		io_final(io);
 		return;
 	}
 	if (what & BEV_EVENT_TIMEOUT)
@@ -195,6 +233,7 @@ io_new(struct event_base *base, evutil_socket_t fd, io_cb cb, void *arg)
 	io->cb = cb;
 	io->arg = arg;
 	io->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+	io->drain_fd = -1;
 	io->closed_ev = event_new(base, -1, 0, io_notify_closed, io);
 	io->flush_ev = evtimer_new(base, io_flush_poll, io);
 	if (io->bev == NULL || io->closed_ev == NULL || io->flush_ev == NULL) {
@@ -226,6 +265,10 @@ io_free(struct io *io)
 		}
 		bufferevent_free(io->bev);
 	}
+	if (io->drain_ev != NULL)
+		event_free(io->drain_ev);
+	if (io->drain_fd >= 0)
+		close(io->drain_fd);
 	event_free(io->closed_ev);
 	event_free(io->flush_ev);
 	free(io);
@@ -304,26 +347,16 @@ io_close(struct io *io, enum io_close how)
 		return;
 	io->closing = true;
 	io->how = how;
-	if (io->ssl != NULL && how == IO_CLOSE_FIN) {
-		if (io->close_notify)
-			SSL_shutdown(io->ssl); /* queues close_notify */
-		else
-			SSL_set_quiet_shutdown(io->ssl, 1);
-	}
-	/* Stop delivering input; read events only drain from now on. */
+	/* close_notify only when a rule asked for it; otherwise a TLS
+	 * session ends with a bare FIN, as the emulated peers do. */
+	if (io->ssl != NULL && how == IO_CLOSE_FIN && io->close_notify)
+		SSL_shutdown(io->ssl);
+	/* Read no more: nothing is delivered from now on. */
+	bufferevent_disable(io->bev, EV_READ);
 	evbuffer_drain(bufferevent_get_input(io->bev),
 	               evbuffer_get_length(bufferevent_get_input(io->bev)));
 	bufferevent_set_timeouts(io->bev, NULL, NULL);
-	if (io_queued(io) == 0)
-		io_flushed_close(io);
-	else {
-		/* Bound the flush: a peer that never reads must not wedge us.
-		 */
-		struct timeval tv = {IO_DRAIN_MS / 1000,
-		                     (IO_DRAIN_MS % 1000) * 1000};
-		bufferevent_set_timeouts(io->bev, NULL, &tv);
-		bufferevent_enable(io->bev, EV_WRITE);
-	}
+	io_close_step(io);
 }
 
 /* io_closing - io_close() was called */

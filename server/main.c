@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <event2/thread.h>
 #include <openssl/rand.h>
 
 #include "log.h"
@@ -56,6 +57,8 @@ static const char usage_text[] =
     "  -l, --listen [ADDR:]PORT  listen here (repeatable; IPv6 as [::1]:2525;\n"
     "                            default 127.0.0.1:2525, loopback only)\n"
     "      --max-sessions N      override the profile's limits.max_sessions\n"
+"      --workers N           event loops, one thread each (default: one per\n"
+"                            CPU); a session stays on the loop that took it\n"
     "  -u, --user NAME           drop root to NAME after binding (port 25)\n"
 "      PORT/tls              (as a --listen suffix) implicit TLS, port 465 style\n"
 "\n"
@@ -96,6 +99,7 @@ enum {
 	OPT_KEY,
 	OPT_WRITE_CERT,
 	OPT_VIA,
+	OPT_WORKERS,
 };
 
 static const struct option long_options[] = {
@@ -115,6 +119,7 @@ static const struct option long_options[] = {
     {"key", required_argument, NULL, OPT_KEY},
     {"write-cert", required_argument, NULL, OPT_WRITE_CERT},
     {"via", required_argument, NULL, OPT_VIA},
+    {"workers", required_argument, NULL, OPT_WORKERS},
     {"version", no_argument, NULL, 'V'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -201,6 +206,19 @@ drop_privileges(const char *user, const char *spool)
 		          user);
 }
 
+/* libevent's own messages: into our log. Suspending a handshake from the
+ * ClientHello callback (a silent drop) is reported by libevent's OpenSSL
+ * layer as an unexpected error code 11; it is expected here. */
+static void
+libevent_log(int severity, const char *msg)
+{
+	if (strstr(msg, "Unexpected OpenSSL error code 11") != NULL ||
+	    severity < EVENT_LOG_WARN)
+		log_debug("libevent: %s", msg);
+	else
+		log_warnx("libevent: %s", msg);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -215,7 +233,7 @@ main(int argc, char *argv[])
 	bool check = false, list = false, verbose = false, quiet = false;
 	bool seed_given = false;
 	unsigned long long seed = 0;
-	unsigned max_sessions = 0;
+	unsigned max_sessions = 0, workers = 0;
 	char err[1024];
 	struct profile *profile;
 	struct spool *spool;
@@ -278,6 +296,11 @@ main(int argc, char *argv[])
 			break;
 		case OPT_WRITE_CERT:
 			write_cert = optarg;
+			break;
+		case OPT_WORKERS:
+			workers = (unsigned)parse_number("--workers", optarg, 256);
+			if (workers == 0)
+				usage_error("--workers %s: at least 1", optarg);
 			break;
 		case OPT_VIA:
 			if (strcmp(optarg, "none") == 0) {
@@ -379,6 +402,14 @@ main(int argc, char *argv[])
 		listen[nlisten++] = "127.0.0.1:2525";
 
 	signal(SIGPIPE, SIG_IGN);
+	if (workers == 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		workers = n > 0 ? (unsigned)(n < 64 ? n : 64) : 1;
+	}
+	event_set_log_callback(libevent_log);
+	/* Every event base may be poked from another thread (stop). */
+	if (evthread_use_pthreads() == -1)
+		log_fatal("cannot set up libevent for threads");
 	if ((base = event_base_new()) == NULL)
 		log_fatal("cannot create the event loop");
 	cfg = (struct server_config){
@@ -391,6 +422,7 @@ main(int argc, char *argv[])
 	    .cert_file = cert,
 	    .key_file = key,
 	    .no_profile_via = no_profile_via,
+	    .workers = workers,
 	};
 	if ((spool = spool_open(spool_dir, err, sizeof(err))) == NULL)
 		log_fatal("--spool %s: %s", spool_dir, err);
@@ -411,7 +443,8 @@ main(int argc, char *argv[])
 	log_info("%s: profile %s (%s), spool %s, seed %llu", SMTP_MIMIC_VERSION,
 	         profile->name, profile->path, spool_dir, seed);
 	for (size_t i = 0; i < nlisten; i++)
-		log_info("listening on %s", listen[i]);
+		log_info("listening on %s (%u worker%s)", listen[i], workers,
+		         workers == 1 ? "" : "s");
 	status = server_run(srv);
 
 	server_free(srv);

@@ -1,11 +1,14 @@
 /*
- * server.c - listeners, the set of live sessions, and the process's
- * reaction to signals.
+ * server.c - worker event loops, their listeners and live sessions, and the
+ * process's reaction to signals.
  *
- * Does: parse and bind listen addresses, accept (refusing over the
- * profile's total and per-client limits with the profile's 421), SIGTERM /
- * SIGINT graceful stop (sessions in DATA may finish within a grace
- * period), SIGHUP profile reload for new sessions.
+ * Does: parse and bind listen addresses (one SO_REUSEPORT socket per worker
+ * and address, so the kernel spreads connections over the workers), accept
+ * (refusing over the profile's total and per-client limits with the
+ * profile's 421), SIGTERM / SIGINT graceful stop (sessions in DATA may
+ * finish within a grace period), SIGHUP profile reload for new sessions.
+ * The main thread only handles signals; each worker thread runs its own
+ * event base and owns its sessions outright.
  * Does not: speak SMTP, or touch a session's socket.
  */
 #include <errno.h>
@@ -16,6 +19,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <event2/listener.h>
@@ -31,7 +35,7 @@
 #define CLIENT_BUCKETS 4096
 
 struct listener {
-	struct server *srv;
+	struct worker *w;
 	struct evconnlistener *l;
 	bool tls; /* implicit TLS from the first byte */
 };
@@ -59,6 +63,7 @@ client_hash(const char *ip)
 	return h % CLIENT_BUCKETS;
 }
 
+/* The next three run with srv->lock held. */
 static struct client_count **
 client_find(struct server *srv, const char *ip)
 {
@@ -96,48 +101,63 @@ client_del(struct server *srv, const char *ip)
 	}
 }
 
-/* server_max_sessions - effective limit (flag or profile) */
-unsigned
-server_max_sessions(const struct server *srv)
-{
-	if (srv->cfg.max_sessions != 0)
-		return srv->cfg.max_sessions;
-	return srv->profile->limits.max_sessions;
-}
-
 /* server_accepted - count an accepted message */
 void
 server_accepted(struct server *srv)
 {
-	srv->messages++;
+	atomic_fetch_add(&srv->messages, 1);
 }
 
 static void
-server_maybe_done(struct server *srv)
+worker_maybe_done(struct worker *w)
 {
-	if (srv->stopping && TAILQ_EMPTY(&srv->sessions))
-		event_base_loopexit(srv->base, NULL);
+	if (w->stopping && TAILQ_EMPTY(&w->sessions))
+		event_base_loopexit(w->base, NULL);
 }
 
 /* server_session_closing - a session is ending: free its slot now, so a
  * peer that is slow to close does not hold a place in the limits */
 void
-server_session_closing(struct server *srv, struct session *s)
+server_session_closing(struct session *s)
 {
+	struct server *srv = s->srv;
+
 	if (!s->counted)
 		return;
 	s->counted = false;
-	srv->nsessions--;
-	client_del(srv, s->client_ip);
+	atomic_fetch_sub(&srv->nsessions, 1);
+	if (s->counted_client) {
+		pthread_mutex_lock(&srv->lock);
+		client_del(srv, s->client_ip);
+		pthread_mutex_unlock(&srv->lock);
+	}
 }
 
 /* server_session_gone - a session ended */
 void
-server_session_gone(struct server *srv, struct session *s)
+server_session_gone(struct session *s)
 {
-	server_session_closing(srv, s);
-	TAILQ_REMOVE(&srv->sessions, s, entry);
-	server_maybe_done(srv);
+	struct worker *w = s->w;
+
+	server_session_closing(s);
+	TAILQ_REMOVE(&w->sessions, s, entry);
+	worker_maybe_done(w);
+}
+
+/* The profile new sessions get: the server's latest (after SIGHUP). */
+static struct profile *
+worker_profile(struct worker *w)
+{
+	struct server *srv = w->srv;
+
+	pthread_mutex_lock(&srv->lock);
+	if (w->profile_gen != srv->profile_gen) {
+		profile_unref(w->profile);
+		w->profile = profile_ref(srv->profile);
+		w->profile_gen = srv->profile_gen;
+	}
+	pthread_mutex_unlock(&srv->lock);
+	return w->profile;
 }
 
 static void
@@ -145,16 +165,20 @@ server_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
               int salen, void *arg)
 {
 	struct listener *lst = arg;
-	struct server *srv = lst->srv;
+	struct worker *w = lst->w;
+	struct server *srv = w->srv;
+	struct profile *p = worker_profile(w);
 	struct sockaddr_storage local;
 	socklen_t llen = sizeof(local);
 	enum reply_id refuse = REPLY_COUNT;
-	unsigned max = server_max_sessions(srv);
-	unsigned per = srv->profile->limits.max_sessions_per_client;
+	unsigned max = srv->cfg.max_sessions ? srv->cfg.max_sessions
+	                                     : p->limits.max_sessions;
+	unsigned per = p->limits.max_sessions_per_client;
 	char ip[INET6_ADDRSTRLEN] = "";
 	struct session *s;
+	bool counted_client = false;
 
-	if (srv->stopping) {
+	if (w->stopping) {
 		evutil_closesocket(fd);
 		return;
 	}
@@ -166,21 +190,30 @@ server_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	else
 		inet_ntop(AF_INET, &((struct sockaddr_in *)sa)->sin_addr, ip,
 		          sizeof(ip));
-	if (max != 0 && srv->nsessions >= max)
-		refuse = REPLY_TOO_MANY_SESSIONS;
-	if (client_add(srv, ip) > per && per != 0 && refuse == REPLY_COUNT)
-		refuse = REPLY_TOO_MANY_FROM_CLIENT;
 	/* Counted before session_new: the session may end inside it. */
-	srv->nsessions++;
-	s = session_new(srv, fd, sa, (struct sockaddr *)&local, ++srv->next_id,
-	                refuse, lst->tls && refuse == REPLY_COUNT);
+	if (atomic_fetch_add(&srv->nsessions, 1) >= max && max != 0)
+		refuse = REPLY_TOO_MANY_SESSIONS;
+	if (per != 0) {
+		pthread_mutex_lock(&srv->lock);
+		if (client_add(srv, ip) > per && refuse == REPLY_COUNT)
+			refuse = REPLY_TOO_MANY_FROM_CLIENT;
+		pthread_mutex_unlock(&srv->lock);
+		counted_client = true;
+	}
+	s = session_new(w, p, fd, sa, (struct sockaddr *)&local,
+	                atomic_fetch_add(&srv->next_id, 1) + 1, refuse,
+	                lst->tls && refuse == REPLY_COUNT, counted_client);
 	if (s == NULL) {
-		srv->nsessions--;
-		client_del(srv, ip);
+		atomic_fetch_sub(&srv->nsessions, 1);
+		if (counted_client) {
+			pthread_mutex_lock(&srv->lock);
+			client_del(srv, ip);
+			pthread_mutex_unlock(&srv->lock);
+		}
 		log_warnx("out of memory accepting a connection from %s", ip);
 		return;
 	}
-	TAILQ_INSERT_TAIL(&srv->sessions, s, entry);
+	TAILQ_INSERT_TAIL(&w->sessions, s, entry);
 }
 
 static void
@@ -196,7 +229,7 @@ server_accept_error(struct evconnlistener *l, void *arg)
 static int
 parse_listen(const char *spec, struct sockaddr_storage *ss, int *len)
 {
-	char buf[160];
+	char buf[192];
 	const char *p;
 
 	for (p = spec; *p >= '0' && *p <= '9'; p++)
@@ -218,13 +251,42 @@ parse_listen(const char *spec, struct sockaddr_storage *ss, int *len)
 	return 0;
 }
 
-/* server_listen - bind one "[ADDR:]PORT[/tls]" */
+/* Is the address taken by a socket that does not share (another server)? */
+static int
+probe_bind(const struct sockaddr_storage *ss, int len)
+{
+	evutil_socket_t fd = socket(ss->ss_family, SOCK_STREAM, 0);
+	int one = 1, r, e;
+
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ss->ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	r = bind(fd, (const struct sockaddr *)ss, (socklen_t)len);
+	e = errno;
+	close(fd);
+	errno = e;
+	return r;
+}
+
+static void
+listen_error(char *err, size_t errlen, const char *spec, int e)
+{
+	snprintf(err, errlen, "--listen %s: cannot bind: %s%s", spec,
+	         strerror(e),
+	         e == EADDRINUSE ? " (another server has this port; pick "
+	                           "another with --listen)"
+	         : e == EACCES   ? " (ports below 1024 need root; see --user)"
+	                         : "");
+}
+
+/* server_listen - bind one "[ADDR:]PORT[/tls]", once per worker */
 int
 server_listen(struct server *srv, const char *spec, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss;
-	struct listener *lst, **ls;
-	char addr[128];
+	char addr[160];
 	const char *slash = strrchr(spec, '/');
 	bool tls = false;
 	unsigned flags;
@@ -257,39 +319,43 @@ server_listen(struct server *srv, const char *spec, char *err, size_t errlen)
 		         spec, srv->profile->name);
 		return -1;
 	}
-	if ((lst = calloc(1, sizeof(*lst))) == NULL ||
-	    (ls = realloc(srv->listeners,
-	                  (srv->nlisteners + 1) * sizeof(*ls))) == NULL) {
-		free(lst);
-		snprintf(err, errlen, "out of memory");
+	/* SO_REUSEPORT would let us share a port with another server run by
+	 * the same user: make sure nobody else has it first. */
+	if (probe_bind(&ss, len) == -1) {
+		listen_error(err, errlen, spec, errno);
 		return -1;
 	}
-	srv->listeners = ls;
-	lst->srv = srv;
-	lst->tls = tls;
 	flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC |
-	        LEV_OPT_REUSEABLE;
+	        LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT;
 	/* [::]:25 and 0.0.0.0:25 can then both be listened on. */
 	if (ss.ss_family == AF_INET6)
 		flags |= LEV_OPT_BIND_IPV6ONLY;
-	lst->l = evconnlistener_new_bind(srv->base, server_accept, lst, flags,
-	                                 1024, (struct sockaddr *)&ss, len);
-	if (lst->l == NULL) {
-		int e = errno;
-		free(lst);
-		snprintf(
-		    err, errlen, "--listen %s: cannot bind: %s%s", spec,
-		    strerror(e),
-		    e == EADDRINUSE
-		        ? " (another server has this port; pick another with "
-		          "--listen)"
-		    : e == EACCES ? " (ports below 1024 need "
-		                    "root; see --user)"
-		                  : "");
-		return -1;
+	for (size_t i = 0; i < srv->nworkers; i++) {
+		struct worker *w = srv->workers[i];
+		struct listener *lst, **ls;
+
+		if ((lst = calloc(1, sizeof(*lst))) == NULL ||
+		    (ls = realloc(w->listeners,
+		                  (w->nlisteners + 1) * sizeof(*ls))) == NULL) {
+			free(lst);
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		w->listeners = ls;
+		lst->w = w;
+		lst->tls = tls;
+		lst->l = evconnlistener_new_bind(w->base, server_accept, lst,
+		                                 flags, 1024,
+		                                 (struct sockaddr *)&ss, len);
+		if (lst->l == NULL) {
+			int e = errno;
+			free(lst);
+			listen_error(err, errlen, spec, e);
+			return -1;
+		}
+		evconnlistener_set_error_cb(lst->l, server_accept_error);
+		w->listeners[w->nlisteners++] = lst;
 	}
-	evconnlistener_set_error_cb(lst->l, server_accept_error);
-	srv->listeners[srv->nlisteners++] = lst;
 	return 0;
 }
 
@@ -351,48 +417,83 @@ server_prepare_tls(struct profile *p, const char *cert_file,
 }
 
 static void
-server_grace_over(evutil_socket_t fd, short what, void *arg)
+worker_grace_over(evutil_socket_t fd, short what, void *arg)
 {
-	struct server *srv = arg;
+	struct worker *w = arg;
 	struct session *s, *next;
 
-	TAILQ_FOREACH_SAFE(s, &srv->sessions, entry, next)
+	TAILQ_FOREACH_SAFE(s, &w->sessions, entry, next)
 	session_close(s, CLOSE_FIN, "shutdown grace period over");
 	/* Closing sessions drain for a moment; do not wait for them. */
 	struct timeval tv = {1, 0};
-	event_base_loopexit(srv->base, &tv);
+	event_base_loopexit(w->base, &tv);
+}
+
+/* In the worker's thread: stop accepting, let DATA sessions finish. */
+static void
+worker_wake(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	struct server *srv = w->srv;
+	struct session *s, *next;
+	struct timeval tv = {srv->cfg.grace_ms / 1000,
+	                     (srv->cfg.grace_ms % 1000) * 1000};
+
+	if (w->stopping || !atomic_load(&srv->stopping))
+		return;
+	w->stopping = true;
+	for (size_t i = 0; i < w->nlisteners; i++)
+		listener_free(w->listeners[i]);
+	w->nlisteners = 0;
+	TAILQ_FOREACH_SAFE(s, &w->sessions, entry, next)
+	session_shutdown(s);
+	evtimer_add(w->grace_timer, &tv);
+	worker_maybe_done(w);
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct server *srv = w->srv;
+
+	event_base_dispatch(w->base);
+	/* Tell the main thread; the last one out ends it. */
+	atomic_fetch_sub(&srv->running, 1);
+	event_active(srv->worker_done, EV_TIMEOUT, 0);
+	return NULL;
+}
+
+static void
+server_worker_done(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+
+	if (atomic_load(&srv->running) == 0)
+		event_base_loopexit(srv->base, NULL);
 }
 
 static void
 server_stop(struct server *srv)
 {
-	struct session *s, *next;
-	struct timeval tv = {srv->cfg.grace_ms / 1000,
-	                     (srv->cfg.grace_ms % 1000) * 1000};
-
-	if (srv->stopping) {
+	if (atomic_load(&srv->stopping)) {
 		log_info("second signal: exiting now");
-		event_base_loopbreak(srv->base);
+		for (size_t i = 0; i < srv->nworkers; i++)
+			event_base_loopbreak(srv->workers[i]->base);
 		return;
 	}
-	srv->stopping = true;
+	atomic_store(&srv->stopping, true);
 	log_info("stopping: no new connections; %u session(s) to finish",
-	         srv->nsessions);
-	for (size_t i = 0; i < srv->nlisteners; i++)
-		listener_free(srv->listeners[i]);
-	srv->nlisteners = 0;
-	TAILQ_FOREACH_SAFE(s, &srv->sessions, entry, next)
-	session_shutdown(s);
-	srv->grace_timer = evtimer_new(srv->base, server_grace_over, srv);
-	evtimer_add(srv->grace_timer, &tv);
-	server_maybe_done(srv);
+	         atomic_load(&srv->nsessions));
+	for (size_t i = 0; i < srv->nworkers; i++)
+		event_active(srv->workers[i]->wake, EV_TIMEOUT, 0);
 }
 
 static void
 server_reload(struct server *srv)
 {
 	char err[1024];
-	struct profile *p;
+	struct profile *p, *old;
 
 	p = profile_load(srv->cfg.profile_name, srv->cfg.dirs, srv->cfg.ndirs,
 	                 err, sizeof(err));
@@ -411,10 +512,15 @@ server_reload(struct server *srv)
 			profile_unref(p);
 		return;
 	}
+	/* Workers pick it up at their next accept (worker_profile). */
+	pthread_mutex_lock(&srv->lock);
+	old = srv->profile;
+	srv->profile = p;
+	srv->profile_gen++;
+	pthread_mutex_unlock(&srv->lock);
+	profile_unref(old);
 	log_info("reloaded profile %s from %s for new sessions", p->name,
 	         p->path);
-	profile_unref(srv->profile);
-	srv->profile = p;
 }
 
 static void
@@ -428,12 +534,53 @@ server_signal(evutil_socket_t sig, short what, void *arg)
 		server_stop(srv);
 }
 
-/* server_new - a server with its profile and spool; not listening yet */
+static struct worker *
+worker_new(struct server *srv, unsigned index)
+{
+	struct worker *w;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return NULL;
+	w->srv = srv;
+	w->index = index;
+	w->profile = profile_ref(srv->profile);
+	w->profile_gen = srv->profile_gen;
+	TAILQ_INIT(&w->sessions);
+	w->base = event_base_new();
+	if (w->base != NULL) {
+		w->wake = event_new(w->base, -1, 0, worker_wake, w);
+		w->grace_timer = evtimer_new(w->base, worker_grace_over, w);
+	}
+	return w;
+}
+
+static void
+worker_free(struct worker *w)
+{
+	if (w == NULL)
+		return;
+	while (!TAILQ_EMPTY(&w->sessions))
+		session_abandon(TAILQ_FIRST(&w->sessions));
+	for (size_t i = 0; i < w->nlisteners; i++)
+		listener_free(w->listeners[i]);
+	free(w->listeners);
+	if (w->wake)
+		event_free(w->wake);
+	if (w->grace_timer)
+		event_free(w->grace_timer);
+	if (w->base)
+		event_base_free(w->base);
+	profile_unref(w->profile);
+	free(w);
+}
+
+/* server_new - a server with its profile, spool and worker loops */
 struct server *
 server_new(struct event_base *base, const struct server_config *cfg,
            struct profile *profile, struct spool *spool)
 {
 	struct server *srv;
+	unsigned n = cfg->workers ? cfg->workers : 1;
 
 	if ((srv = calloc(1, sizeof(*srv))) == NULL)
 		return NULL;
@@ -441,15 +588,28 @@ server_new(struct event_base *base, const struct server_config *cfg,
 	srv->cfg = *cfg;
 	srv->profile = profile;
 	srv->spool = spool;
-	TAILQ_INIT(&srv->sessions);
+	pthread_mutex_init(&srv->lock, NULL);
 	srv->clients = calloc(CLIENT_BUCKETS, sizeof(*srv->clients));
+	srv->workers = calloc(n, sizeof(*srv->workers));
 	srv->sig_term = evsignal_new(base, SIGTERM, server_signal, srv);
 	srv->sig_int = evsignal_new(base, SIGINT, server_signal, srv);
 	srv->sig_hup = evsignal_new(base, SIGHUP, server_signal, srv);
-	if (srv->clients == NULL || srv->sig_term == NULL ||
-	    srv->sig_int == NULL || srv->sig_hup == NULL) {
+	srv->worker_done = event_new(base, -1, 0, server_worker_done, srv);
+	if (srv->clients == NULL || srv->workers == NULL ||
+	    srv->sig_term == NULL || srv->sig_int == NULL ||
+	    srv->sig_hup == NULL || srv->worker_done == NULL) {
 		server_free(srv);
 		return NULL;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		struct worker *w = worker_new(srv, i);
+		if (w == NULL || w->base == NULL || w->wake == NULL ||
+		    w->grace_timer == NULL) {
+			worker_free(w);
+			server_free(srv);
+			return NULL;
+		}
+		srv->workers[srv->nworkers++] = w;
 	}
 	evsignal_add(srv->sig_term, NULL);
 	evsignal_add(srv->sig_int, NULL);
@@ -461,10 +621,30 @@ server_new(struct event_base *base, const struct server_config *cfg,
 int
 server_run(struct server *srv)
 {
-	if (event_base_dispatch(srv->base) == -1)
-		return 1;
-	log_info("stopped; %llu message(s) accepted", srv->messages);
-	return 0;
+	size_t started = 0;
+	int status = 0;
+
+	atomic_store(&srv->running, (unsigned)srv->nworkers);
+	for (; started < srv->nworkers; started++) {
+		struct worker *w = srv->workers[started];
+		if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+			log_warnx("cannot start worker %zu", started);
+			atomic_fetch_sub(&srv->running,
+			                 (unsigned)(srv->nworkers - started));
+			atomic_store(&srv->stopping, true);
+			for (size_t i = 0; i < started; i++)
+				event_base_loopbreak(srv->workers[i]->base);
+			status = 1;
+			break;
+		}
+	}
+	if (status == 0 && event_base_dispatch(srv->base) == -1)
+		status = 1;
+	for (size_t i = 0; i < started; i++)
+		pthread_join(srv->workers[i]->thread, NULL);
+	log_info("stopped; %llu message(s) accepted",
+	         (unsigned long long)atomic_load(&srv->messages));
+	return status;
 }
 
 /* server_free - release everything (sessions left are abandoned) */
@@ -473,12 +653,9 @@ server_free(struct server *srv)
 {
 	if (srv == NULL)
 		return;
-	/* A second signal or the end of the grace period leaves sessions. */
-	while (!TAILQ_EMPTY(&srv->sessions))
-		session_abandon(TAILQ_FIRST(&srv->sessions));
-	for (size_t i = 0; i < srv->nlisteners; i++)
-		listener_free(srv->listeners[i]);
-	free(srv->listeners);
+	for (size_t i = 0; i < srv->nworkers; i++)
+		worker_free(srv->workers[i]);
+	free(srv->workers);
 	if (srv->clients != NULL) {
 		for (size_t i = 0; i < CLIENT_BUCKETS; i++) {
 			struct client_count *c = srv->clients[i], *n;
@@ -495,9 +672,10 @@ server_free(struct server *srv)
 		event_free(srv->sig_int);
 	if (srv->sig_hup)
 		event_free(srv->sig_hup);
-	if (srv->grace_timer)
-		event_free(srv->grace_timer);
+	if (srv->worker_done)
+		event_free(srv->worker_done);
 	if (srv->profile)
 		profile_unref(srv->profile);
+	pthread_mutex_destroy(&srv->lock);
 	free(srv);
 }

@@ -145,7 +145,7 @@ session_close(struct session *s, enum close_how how, const char *reason)
 		    (unsigned long long)s->msg_size);
 	session_reset_transaction(s);
 	session_timers_off(s);
-	server_session_closing(s->srv, s);
+	server_session_closing(s);
 	session_info(s, TR_CLOSE, "%s (%s)",
 	             how == CLOSE_RST ? "rst" : "fin", reason);
 	s->state = STATE_CLOSING;
@@ -174,7 +174,7 @@ session_release(struct session *s)
 static void
 session_free(struct session *s)
 {
-	server_session_gone(s->srv, s);
+	server_session_gone(s);
 	session_release(s);
 }
 
@@ -907,18 +907,21 @@ sockaddr_text(const struct sockaddr *sa, char *ip, size_t iplen, char *port,
 
 /* session_new - take over an accepted socket and greet (or not) */
 struct session *
-session_new(struct server *srv, int fd, const struct sockaddr *peer,
-            const struct sockaddr *local, unsigned long id,
-            enum reply_id refuse, bool implicit_tls)
+session_new(struct worker *w, struct profile *p, int fd,
+            const struct sockaddr *peer, const struct sockaddr *local,
+            unsigned long id, enum reply_id refuse, bool implicit_tls,
+            bool counted_client)
 {
+	struct server *srv = w->srv;
 	struct session *s;
-	struct profile *p = srv->profile;
 	size_t cap;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
 	s->srv = srv;
+	s->w = w;
 	s->counted = true; /* the server counted us before calling */
+	s->counted_client = counted_client;
 	s->profile = profile_ref(p);
 	s->id = id;
 	snprintf(s->id_str, sizeof(s->id_str), "%lu", id);
@@ -933,9 +936,9 @@ session_new(struct server *srv, int fd, const struct sockaddr *peer,
 	s->line = malloc(s->line_cap);
 	s->rcpts = calloc(p->limits.recipients + 1, sizeof(char *));
 	s->scratch = evbuffer_new();
-	s->timer = evtimer_new(srv->base, session_timer_cb, s);
-	s->life_timer = evtimer_new(srv->base, session_life_cb, s);
-	s->io = io_new(srv->base, fd, session_io, s);
+	s->timer = evtimer_new(w->base, session_timer_cb, s);
+	s->life_timer = evtimer_new(w->base, session_life_cb, s);
+	s->io = io_new(w->base, fd, session_io, s);
 	if (s->line == NULL || s->rcpts == NULL || s->scratch == NULL ||
 	    s->timer == NULL || s->life_timer == NULL || s->io == NULL) {
 		if (s->io == NULL)

@@ -25,6 +25,7 @@
 
 struct io;
 struct server;
+struct worker;
 struct spool_msg;
 struct event;
 struct evbuffer;
@@ -63,6 +64,8 @@ enum msg_verdict {
 struct session {
 	TAILQ_ENTRY(session) entry;
 	bool counted; /* holds a place in the server's session limits */
+	bool counted_client; /* ...and in the per-client-address count */
+	struct worker *w; /* the event loop (thread) that owns it */
 	struct server *srv;
 	struct profile *profile;
 	struct io *io;
@@ -165,9 +168,10 @@ struct session {
  * than REPLY_COUNT (a session limit), send that reply and close instead.
  * NULL when out of memory (the fd is closed).
  */
-struct session *session_new(struct server *srv, int fd,
+struct session *session_new(struct worker *w, struct profile *p, int fd,
     const struct sockaddr *peer, const struct sockaddr *local,
-    unsigned long id, enum reply_id refuse, bool implicit_tls);
+    unsigned long id, enum reply_id refuse, bool implicit_tls,
+    bool counted_client);
 
 /* session_greet - run the connect rules, then greet (or what they say) */
 void session_greet(struct session *s);

@@ -231,6 +231,8 @@ session_client_hello(SSL *ssl, int *al, void *arg)
 
 	if (s == NULL || s->hello == NULL)
 		return SSL_CLIENT_HELLO_SUCCESS;
+	if (s->tls_drop != CLOSE_NONE)
+		return SSL_CLIENT_HELLO_RETRY; /* stay suspended: send nothing */
 	if (s->hello_seen) /* a second ClientHello after HelloRetryRequest */
 		return SSL_CLIENT_HELLO_SUCCESS;
 	s->hello_seen = true;

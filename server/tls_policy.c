@@ -1439,10 +1439,22 @@ tls_hello_capture(SSL *ssl, struct tls_hello *h)
 	if (ssl == NULL)
 		return;
 	len = SSL_client_hello_get0_ciphers(ssl, &p);
-	for (size_t i = 0;
-	     p != NULL && i + 1 < len && h->nsuites < TLS_HELLO_MAX_SUITES;
-	     i += 2)
-		h->suites[h->nsuites++] = (uint16_t)((p[i] << 8) | p[i + 1]);
+	if (SSL_client_hello_isv2(ssl)) {
+		/* An SSLv2-format hello (RFC 5246 E.2) lists 3-byte cipher
+		 * specs; those starting with 0 are the TLS suites. */
+		for (size_t i = 0; p != NULL && i + 2 < len &&
+		                   h->nsuites < TLS_HELLO_MAX_SUITES;
+		     i += 3)
+			if (p[i] == 0)
+				h->suites[h->nsuites++] =
+				    (uint16_t)((p[i + 1] << 8) | p[i + 2]);
+	} else {
+		for (size_t i = 0; p != NULL && i + 1 < len &&
+		                   h->nsuites < TLS_HELLO_MAX_SUITES;
+		     i += 2)
+			h->suites[h->nsuites++] =
+			    (uint16_t)((p[i] << 8) | p[i + 1]);
+	}
 	h->legacy_version = (uint16_t)SSL_client_hello_get0_legacy_version(ssl);
 	if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_supported_versions, &p,
 	                              &len) == 1 &&

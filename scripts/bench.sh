@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# bench.sh - benchmark smtp-mimic against Postfix's smtp-sink (and openssl
+# s_server for TLS) in one run, and write a Markdown table and a PNG plot.
+#
+# usage: scripts/bench.sh [--smoke] [--binary FILE] [--out DIR] [--runs N]
+#                         [--only plain,spool,tls,starttls,idle,latency]
+#
+#   --smoke        tiny counts, a few seconds: proves every measurement path
+#                  (and the plot) still runs; the numbers mean nothing.
+#                  tests/blackbox/bench/test_bench_smoke.py runs this.
+#   --binary FILE  measure this smtp-mimic instead of building one
+#                  (default: a Release build in build/bench-bin).
+#   --out DIR      where bench.md, bench.json and bench.png go
+#                  (default: build/bench/).
+#   --runs N       runs per contender (default 3; smoke 1).
+#
+# Installs the missing packages (scripts/deps.sh --test), builds, raises the
+# open-files limit as far as it may, then runs scripts/bench/bench.py:
+# every figure is measured with the contenders alternating A/B/A/B on fresh
+# server processes, and the table reports medians and the ratio
+# smtp-mimic / reference. Loopback only (127.0.0.1, plus 127.0.0.2.. as
+# client source addresses for many idle sessions); every load is bounded in
+# count and time, and the whole run is under a hard time limit.
+# Not a test: only the --smoke run is (it asserts no timings).
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+
+smoke=0
+binary=
+out="$top/build/bench"
+pass=()
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--smoke) smoke=1; pass+=(--smoke) ;;
+	--binary) binary=$2; shift ;;
+	--out) out=$2; shift ;;
+	--runs | --only) pass+=("$1" "$2"); shift ;;
+	-h | --help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) echo "bench.sh: unknown argument: $1 (see --help)" >&2; exit 2 ;;
+	esac
+	shift
+done
+
+"$top/scripts/deps.sh" --test
+# smtp-sink and smtp-source live in /usr/sbin.
+export PATH="$PATH:/usr/sbin:/sbin"
+
+if [ -z "$binary" ]; then
+	bdir="$top/build/bench-bin"
+	echo "bench: building a Release binary in $bdir" >&2
+	cmake -S "$top" -B "$bdir" -DCMAKE_BUILD_TYPE=Release \
+		-DBUILD_TESTING=OFF >/dev/null
+	cmake --build "$bdir" -j"$(nproc)" -- --no-print-directory >/dev/null
+	binary="$bdir/smtp-mimic"
+fi
+[ -x "$binary" ] || { echo "bench.sh: no binary at $binary" >&2; exit 2; }
+
+# Tens of thousands of sessions need as many descriptors, in the server and
+# in the load client (both inherit this). Raising the hard limit needs
+# CAP_SYS_RESOURCE; without it, go up to the hard limit and let bench.py
+# cap the session counts (it says so in the table).
+want=70000
+if ! ulimit -n "$want" 2>/dev/null; then
+	hard=$(ulimit -Hn)
+	[ "$hard" = unlimited ] && hard=$want
+	ulimit -n "$hard" 2>/dev/null || true
+fi
+echo "bench: open-files limit $(ulimit -n)" >&2
+
+limit=3600
+[ "$smoke" = 1 ] && limit=240
+mkdir -p "$out"
+# --foreground: the benchmark's own children get the signal via bench.py.
+exec timeout --foreground -k 10 "$limit" \
+	python3 -B "$top/scripts/bench/bench.py" --binary "$binary" \
+	--out "$out" "${pass[@]}"

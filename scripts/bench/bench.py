@@ -1,0 +1,772 @@
+#!/usr/bin/env python3
+"""bench.py - measure smtp-mimic against Postfix's smtp-sink and openssl
+s_server, A/B alternating, and write a Markdown table and a PNG plot.
+
+Run it through scripts/bench.sh (which installs the packages, builds a
+Release binary and raises the fd limit). Everything runs on 127.0.0.1 (and
+127.0.0.2.. as extra client source addresses), every load is bounded in
+count and in time, and every process this starts is stopped at the end.
+
+Each figure is measured `runs` times per contender, in the order
+A B A B ... (A = smtp-mimic, B = the reference; with --workers in the
+binary, a third contender "smtp-mimic --workers 1" joins the rotation for
+the throughput and TLS figures), every measurement on a freshly started
+server. The table gives the medians and their ratio mimic/reference.
+"""
+import argparse
+import json
+import os
+import re
+import resource
+import select
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(os.path.dirname(HERE))
+LOAD = os.path.join(HERE, "load.py")
+HOST = "127.0.0.1"
+
+# Counts: full mode aims at 2-5 s per measurement on a 2-core machine;
+# smoke mode only proves every path still runs.
+FULL = {
+    "runs": 3,
+    "sessions": 20,  # smtp-source -s: parallel sessions
+    "plain": {(1024, False): 20000, (1024, True): 60000,
+              (102400, False): 8000, (102400, True): 10000},
+    "spool": {(1024, False): 1500, (1024, True): 2500,
+              (102400, False): 1200, (102400, True): 1500},
+    "tls_seconds": 5,
+    "starttls_seconds": 5, "starttls_threads": 4,
+    "idle_levels": [1000, 10000, 30000],
+    "idle_tput_msgs": 60000,
+    "latency_count": 2000, "latency_seconds": 15, "latency_bg_sessions": 8,
+    "timeout": 300,
+}
+SMOKE = {
+    "runs": 1,
+    "sessions": 4,
+    "plain": {(1024, False): 40, (1024, True): 80,
+              (102400, False): 20, (102400, True): 20},
+    "spool": {(1024, False): 20, (1024, True): 20,
+              (102400, False): 10, (102400, True): 10},
+    "tls_seconds": 1,
+    "starttls_seconds": 1, "starttls_threads": 1,
+    "idle_levels": [20, 50],
+    "idle_tput_msgs": 80,
+    "latency_count": 20, "latency_seconds": 3, "latency_bg_sessions": 2,
+    "timeout": 60,
+}
+
+
+class BenchError(Exception):
+    pass
+
+
+def log(msg):
+    sys.stderr.write("bench: %s\n" % msg)
+    sys.stderr.flush()
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, proc, timeout=15):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise BenchError("server exited %s at start: %s" % (
+                proc.returncode, proc.read_err()))
+        try:
+            with socket.create_connection((HOST, port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.02)
+    raise BenchError("port %d not listening after %ss" % (port, timeout))
+
+
+def rss_kib(pid):
+    """Resident set size (KiB) from smaps_rollup (exact), and VmHWM."""
+    rss = hwm = None
+    try:
+        with open("/proc/%d/smaps_rollup" % pid) as f:
+            for line in f:
+                if line.startswith("Rss:"):
+                    rss = int(line.split()[1])
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    hwm = int(line.split()[1])
+    except OSError:
+        pass
+    return rss, hwm
+
+
+class Server:
+    """A server process (smtp-mimic, smtp-sink or s_server) on a free port."""
+
+    def __init__(self, name, cmd, port, workdir):
+        self.name, self.cmd, self.port = name, cmd, port
+        self.err_path = os.path.join(workdir, "%s-%d.stderr" % (name, port))
+        self.err = open(self.err_path, "wb")
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL,
+                                     stderr=self.err, start_new_session=True)
+        self.proc.read_err = self.read_err
+        wait_port(port, self.proc)
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def read_err(self):
+        try:
+            with open(self.err_path, "rb") as f:
+                return f.read()[-2000:].decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def check_alive(self):
+        if self.proc.poll() is not None:
+            raise BenchError("%s died (%s): %s" % (
+                self.name, describe_rc(self.proc.returncode),
+                self.read_err().strip()[-300:]))
+
+    def stop(self):
+        crashed = None
+        if self.proc.poll() is not None:
+            crashed = self.proc.returncode
+        else:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.err.close()
+        text = self.read_err()
+        for mark in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                     "runtime error:"):
+            if mark in text:
+                raise BenchError("%s: sanitizer report: %s" % (
+                    self.name, text.strip()[-300:]))
+        if crashed is not None:
+            raise BenchError("%s died (%s): %s" % (
+                self.name, describe_rc(crashed),
+                self.read_err().strip()[-300:]))
+
+
+def describe_rc(rc):
+    if rc is not None and rc < 0:
+        try:
+            return "signal %s" % signal.Signals(-rc).name
+        except ValueError:
+            return "signal %d" % -rc
+    return "exit %s" % rc
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.cfg = dict(SMOKE if args.smoke else FULL)
+        if args.runs:
+            self.cfg["runs"] = args.runs
+        self.out = os.path.abspath(args.out)
+        os.makedirs(self.out, exist_ok=True)
+        self.work = tempfile.mkdtemp(prefix="work-", dir=self.out)
+        os.chmod(self.work, 0o1777)  # smtp-sink -D writes as nobody
+        self.rows = []      # (group, figure, unit, better, {contender: [v]})
+        self.errors = []
+        self.servers = []
+        self.cert = os.path.join(self.work, "cert")
+        self.fd_limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+        self.has_workers = "--workers" in subprocess.run(
+            [args.binary, "--help"], capture_output=True,
+            text=True).stdout
+        self.notes = []
+        self.extra = {}     # hidden per-run values, e.g. baseline RSS
+
+    # ------------------------------------------------------------ servers
+    def mimic_cmd(self, port, spool=None, tls=False, workers=None):
+        cmd = [self.args.binary, "-P", self.args.profiles,
+               "--profile", "standard", "-q",
+               "--listen", "%s:%d%s" % (HOST, port, "/tls" if tls else ""),
+               "--spool", spool or "none", "--max-sessions", "100000",
+               "--cert", os.path.join(self.cert, "cert.pem"),
+               "--key", os.path.join(self.cert, "key.pem")]
+        if workers:
+            cmd += ["--workers", str(workers)]
+        return cmd
+
+    def start(self, contender, kind="plain", spool_dir=None):
+        """Start one contender's server; returns the Server."""
+        port = free_port()
+        workers = 1 if contender == "mimic-w1" else None
+        if contender.startswith("mimic"):
+            tls = kind == "tls"
+            cmd = self.mimic_cmd(port, spool=spool_dir, tls=tls,
+                                 workers=workers)
+        elif kind in ("tls", "starttls"):
+            cmd = ["openssl", "s_server", "-www", "-quiet",
+                   "-accept", "%s:%d" % (HOST, port),
+                   "-cert", os.path.join(self.cert, "cert.pem"),
+                   "-key", os.path.join(self.cert, "key.pem")]
+        else:
+            cmd = ["smtp-sink", "-u", "nobody"]
+            if spool_dir:
+                cmd += ["-D", os.path.join(spool_dir, "dump")]
+            cmd += ["%s:%d" % (HOST, port), "4096"]
+        srv = Server(contender, cmd, port, self.work)
+        self.servers.append(srv)
+        return srv
+
+    def stop(self, srv):
+        self.servers.remove(srv)
+        srv.stop()
+
+    def stop_all(self):
+        for srv in list(self.servers):
+            try:
+                self.stop(srv)
+            except BenchError:
+                pass
+
+    # ------------------------------------------------------------- driver
+    def contenders(self, with_w1):
+        c = ["mimic", "ref"]
+        if with_w1 and self.has_workers:
+            c.append("mimic-w1")
+        return c
+
+    def measure(self, group, figures, contenders, fn):
+        """Run fn(contender, run) for each run, contenders in rotation
+        (A B A B ...). fn returns {figure: value}; figures is a list of
+        (figure, unit, better) in table order."""
+        samples = {f[0]: {c: [] for c in contenders} for f in figures}
+        errors = {}
+        for run in range(self.cfg["runs"]):
+            for c in contenders:
+                try:
+                    vals = fn(c, run)
+                except (BenchError, subprocess.SubprocessError,
+                        OSError, ValueError) as e:
+                    self.stop_all()
+                    msg = "%s: %s" % (c, e)
+                    log("FAILED %s run %d: %s" % (group, run + 1, msg))
+                    for f in figures:
+                        errors.setdefault(f[0], msg)
+                    continue
+                for f in figures:
+                    if f[0] in vals and vals[f[0]] is not None:
+                        samples[f[0]][c].append(vals[f[0]])
+                for k, v in vals.items():
+                    if k.startswith("_"):
+                        self.extra.setdefault((k, c), []).append(v)
+                log("%s run %d %s: %s" % (group, run + 1, c, ", ".join(
+                    "%s=%.4g" % (k, v) for k, v in vals.items()
+                    if v is not None)))
+        for name, unit, better in figures:
+            self.rows.append({"group": group, "figure": name, "unit": unit,
+                              "better": better, "samples": samples[name],
+                              "error": errors.get(name)})
+
+    # ------------------------------------------------------------ figures
+    def smtp_source(self, port, size, reuse, msgs, sessions=None,
+                    timeout=None):
+        cmd = ["smtp-source", "-s", str(sessions or self.cfg["sessions"]),
+               "-m", str(msgs), "-l", str(size)]
+        if reuse:
+            cmd.append("-d")
+        cmd.append("%s:%d" % (HOST, port))
+        t0 = time.monotonic()
+        cp = subprocess.run(cmd, stdin=subprocess.DEVNULL,
+                            capture_output=True, text=True,
+                            timeout=timeout or self.cfg["timeout"])
+        wall = time.monotonic() - t0
+        if cp.returncode != 0 or "fatal" in cp.stderr:
+            raise BenchError("smtp-source %s: %s" % (
+                describe_rc(cp.returncode), cp.stderr.strip()[-300:]))
+        return msgs / wall
+
+    def fig_throughput(self, spool):
+        counts = self.cfg["spool" if spool else "plain"]
+        for (size, reuse), msgs in counts.items():
+            label = "%s %s, %s" % (
+                "spool" if spool else "plain",
+                "1 KB" if size == 1024 else "100 KB",
+                "reused conn (-d)" if reuse else "1 conn/msg")
+            fig = "msgs/s " + label
+
+            def one(c, run, size=size, reuse=reuse, msgs=msgs):
+                sdir = None
+                if spool:
+                    sdir = tempfile.mkdtemp(prefix="spool-", dir=self.work)
+                    os.chmod(sdir, 0o1777)
+                srv = self.start(c, "plain", spool_dir=sdir)
+                try:
+                    v = self.smtp_source(srv.port, size, reuse, msgs)
+                    srv.check_alive()
+                    if spool and c.startswith("mimic"):
+                        n = len(os.listdir(os.path.join(sdir, "new")))
+                        if n != msgs:
+                            raise BenchError("spool holds %d of %d" % (
+                                n, msgs))
+                finally:
+                    self.stop(srv)
+                    if sdir:
+                        shutil.rmtree(sdir, ignore_errors=True)
+                return {fig: v}
+            self.measure("throughput", [(fig, "msgs/s", "higher")],
+                         self.contenders(True), one)
+
+    def fig_tls(self):
+        fig = "TLS handshakes/s, implicit TLS (s_time -new)"
+        secs = self.cfg["tls_seconds"]
+
+        def one(c, run):
+            srv = self.start(c, "tls")
+            try:
+                cmd = ["openssl", "s_time", "-connect",
+                       "%s:%d" % (HOST, srv.port), "-new",
+                       "-time", str(secs),
+                       "-ciphersuites", "TLS_AES_128_GCM_SHA256"]
+                t0 = time.monotonic()
+                cp = subprocess.run(cmd, stdin=subprocess.DEVNULL,
+                                    capture_output=True, text=True,
+                                    timeout=secs + 60)
+                wall = time.monotonic() - t0
+                m = re.search(r"(\d+) connections in [\d.]+s", cp.stdout)
+                if cp.returncode != 0 or not m:
+                    raise BenchError("s_time: %s %s" % (
+                        describe_rc(cp.returncode),
+                        (cp.stdout + cp.stderr)[-300:]))
+                srv.check_alive()
+            finally:
+                self.stop(srv)
+            return {fig: int(m.group(1)) / wall}
+        self.measure("tls", [(fig, "handshakes/s", "higher")],
+                     self.contenders(True), one)
+
+    def fig_starttls(self):
+        fig = "STARTTLS sessions/s (ref: bare TLS handshake on s_server)"
+
+        def one(c, run):
+            srv = self.start(c, "starttls")
+            try:
+                cmd = [sys.executable, LOAD, "starttls", "--port",
+                       str(srv.port),
+                       "--seconds", str(self.cfg["starttls_seconds"]),
+                       "--threads", str(self.cfg["starttls_threads"])]
+                if c == "ref":
+                    cmd.append("--bare")
+                res = run_json(cmd, self.cfg["starttls_seconds"] + 60)
+                srv.check_alive()
+                if res["errors"]:
+                    raise BenchError("%d errors, first: %s" % (
+                        res["errors"], res["first_error"]))
+            finally:
+                self.stop(srv)
+            return {fig: res["per_s"]}
+        self.measure("tls", [(fig, "sessions/s", "higher")],
+                     ["mimic", "ref"], one)
+
+    def fig_latency(self):
+        f50 = "latency p50 full transaction under load (ms)"
+        f99 = "latency p99 full transaction under load (ms)"
+        cfg = self.cfg
+
+        def one(c, run):
+            srv = self.start(c, "plain")
+            bg = None
+            try:
+                # Background load: smtp-source, 1 KB, one connection per
+                # message, bounded by count; restarted while the probe runs
+                # and stopped when it ends.
+                bg_cmd = ["smtp-source", "-s", str(cfg["latency_bg_sessions"]),
+                          "-m", "200000", "-l", "1024",
+                          "%s:%d" % (HOST, srv.port)]
+                bg = subprocess.Popen(bg_cmd, stdin=subprocess.DEVNULL,
+                                      stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.DEVNULL)
+                time.sleep(0.3)
+                probe = subprocess.Popen(
+                    [sys.executable, LOAD, "latency", "--port",
+                     str(srv.port), "--count", str(cfg["latency_count"]),
+                     "--seconds", str(cfg["latency_seconds"])],
+                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                    text=True)
+                deadline = time.monotonic() + cfg["latency_seconds"] + 60
+                while probe.poll() is None:
+                    if time.monotonic() > deadline:
+                        probe.kill()
+                        raise BenchError("latency probe timed out")
+                    if bg.poll() is not None:  # bounded: start another
+                        bg = subprocess.Popen(
+                            bg_cmd, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+                    time.sleep(0.05)
+                res = json.loads(probe.stdout.read().strip().splitlines()[-1])
+                srv.check_alive()
+                if res["errors"] or not res["transactions"]:
+                    raise BenchError("probe: %d errors, first: %s" % (
+                        res["errors"], res["first_error"]))
+            finally:
+                if bg is not None and bg.poll() is None:
+                    bg.terminate()
+                    bg.wait()
+                self.stop(srv)
+            return {f50: res["p50_ms"], f99: res["p99_ms"]}
+        self.measure("latency", [(f50, "ms", "lower"), (f99, "ms", "lower")],
+                     ["mimic", "ref"], one)
+
+    def fig_idle(self):
+        margin = 200
+        self.idle_levels = []
+        for want in self.cfg["idle_levels"]:
+            n = want
+            if n > self.fd_limit - margin:
+                n = self.fd_limit - margin
+                note = ("N=%d capped to %d: open-files limit is %d here "
+                        "(ulimit -n could not be raised; no "
+                        "CAP_SYS_RESOURCE)" % (want, n, self.fd_limit))
+                if note not in self.notes:
+                    self.notes.append(note)
+                    log(note)
+            if n in [x[1] for x in self.idle_levels] or n <= 0:
+                continue
+            self.idle_levels.append((want, n))
+        for want, n in self.idle_levels:
+            tag = "N=%d" % n
+            figs = [("idle %s: all NOOPs answered (s)" % tag, "s", "lower"),
+                    ("idle %s: server peak RSS (MiB)" % tag, "MiB", "lower"),
+                    ("idle %s: bytes/session" % tag, "B", "lower"),
+                    ("idle %s: msgs/s (1 KB, -d) beside them" % tag,
+                     "msgs/s", "higher")]
+
+            def one(c, run, n=n, figs=figs):
+                return self.idle_run(c, n, figs)
+            self.measure("idle", figs, ["mimic", "ref"], one)
+
+    def idle_run(self, c, n, figs):
+        srv = self.start(c, "plain")
+        clients = []
+        try:
+            time.sleep(0.2)
+            base, _ = rss_kib(srv.pid)
+            chunk = max(1, min(n, self.fd_limit - 100))
+            k = 0
+            left = n
+            while left > 0:
+                m = min(chunk, left)
+                cmd = [sys.executable, LOAD, "idle", "--port", str(srv.port),
+                       "--sessions", str(m), "--src-base", str(2 + 10 * k),
+                       "--timeout", str(self.cfg["timeout"])]
+                clients.append(subprocess.Popen(
+                    cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                    text=True, bufsize=1))
+                left -= m
+                k += 1
+            opened = 0
+            for cl in clients:
+                r = read_json_line(cl, self.cfg["timeout"])
+                if r.get("failed"):
+                    raise BenchError("opened %d of %d sessions: %s" % (
+                        r["sessions"], r["sessions"] + r["failed"],
+                        r["first_error"]))
+                opened += r["sessions"]
+            srv.check_alive()
+            time.sleep(0.5)
+            rss, _ = rss_kib(srv.pid)
+            for cl in clients:
+                cl.stdin.write("noop\n")
+                cl.stdin.flush()
+            worst, answered = 0.0, 0
+            for cl in clients:
+                r = read_json_line(cl, self.cfg["timeout"])
+                answered += r["answered"]
+                worst = max(worst, r["all_answered_s"])
+            if answered != opened:
+                raise BenchError("%d of %d NOOPs answered" % (answered,
+                                                              opened))
+            tput = self.smtp_source(srv.port, 1024, True,
+                                    self.cfg["idle_tput_msgs"])
+            srv.check_alive()
+            _, hwm = rss_kib(srv.pid)
+            for cl in clients:
+                cl.stdin.write("quit\n")
+                cl.stdin.flush()
+            for cl in clients:
+                read_json_line(cl, 60)
+        finally:
+            for cl in clients:
+                if cl.poll() is None:
+                    try:
+                        cl.wait(30)
+                    except subprocess.TimeoutExpired:
+                        cl.kill()
+                        cl.wait()
+            self.stop(srv)
+        return {figs[0][0]: worst, figs[1][0]: hwm / 1024.0,
+                figs[2][0]: (rss - base) * 1024.0 / n,
+                figs[3][0]: tput, "_base_mib": base / 1024.0}
+
+    # ------------------------------------------------------------- output
+    def write(self):
+        lines = ["| figure | smtp-mimic (median) | reference (median) | "
+                 "ratio mimic/ref | runs |", "|---|---|---|---|---|"]
+        refname = {"throughput": "smtp-sink", "tls": "openssl s_server",
+                   "idle": "smtp-sink", "latency": "smtp-sink"}
+        results = []
+        for row in self.rows:
+            s = row["samples"]
+            variants = [("mimic", "")]
+            if "mimic-w1" in s:
+                variants.append(("mimic-w1", " [--workers 1]"))
+            ref = s.get("ref", [])
+            ref_med = statistics.median(ref) if ref else None
+            for key, suffix in variants:
+                vals = s.get(key, [])
+                med = statistics.median(vals) if vals else None
+                ok = (med is not None and ref_med is not None and
+                      len(vals) == self.cfg["runs"] and
+                      len(ref) == self.cfg["runs"])
+                ratio = med / ref_med if ok and ref_med else None
+                better = "higher" if row["better"] == "higher" else "lower"
+                fig = "%s%s (%s, %s is better; ref %s)" % (
+                    row["figure"], suffix, row["unit"], better,
+                    refname[row["group"]])
+                if ok and ratio is not None:
+                    cells = [fmt(med), fmt(ref_med), "%.2f" % ratio]
+                else:
+                    why = (row["error"] or "missing samples").replace(
+                        "|", "/").replace("\n", " ")[:160]
+                    cells = [fmt(med) if med is not None else "—",
+                             fmt(ref_med) if ref_med is not None else "—",
+                             "FAILED: " + why]
+                runs = "%d+%d A/B" % (len(vals), len(ref))
+                lines.append("| %s | %s | %s | %s | %s |" % (
+                    fig, cells[0], cells[1], cells[2], runs))
+                results.append({"figure": row["figure"] + suffix,
+                                "unit": row["unit"], "better": better,
+                                "mimic": vals, "ref": ref,
+                                "mimic_median": med, "ref_median": ref_med,
+                                "ratio": ratio, "error": row["error"]})
+        head = ["# smtp-mimic benchmark%s" % (" (smoke run: counts too "
+                                              "small to mean anything)"
+                                              if self.args.smoke else ""),
+                "",
+                "binary: `%s`; %s; %d run(s) per contender, alternating; "
+                "%d CPUs; open-files limit %d; reference: Postfix smtp-sink "
+                "(-u nobody) for SMTP, openssl s_server for TLS." % (
+                    self.args.binary,
+                    "smtp-mimic with its default --workers (one per CPU) "
+                    "and, in the [--workers 1] rows, one worker"
+                    if self.has_workers else
+                    "no --workers flag in this binary (single event loop)",
+                    self.cfg["runs"], os.cpu_count(), self.fd_limit), ""]
+        if any(r["group"] == "throughput" and "spool" in r["figure"]
+               for r in self.rows):
+            self.notes.append(
+                "spool rows: smtp-mimic writes each message to a maildir "
+                "and fsyncs it, its envelope and the directories before its "
+                "250; smtp-sink -D only appends to one dump file, without "
+                "fsync. Not the same durability: the ratio is the price "
+                "of it.")
+        if any(r["group"] == "tls" and "STARTTLS" in r["figure"]
+               for r in self.rows):
+            self.notes.append(
+                "STARTTLS row: smtp-sink has no TLS, so the reference is the "
+                "same Python load client doing only connect + TLS handshake "
+                "+ close against openssl s_server (same certificate, TLS "
+                "1.3): the ratio is how close a whole STARTTLS session "
+                "(banner, EHLO, STARTTLS, handshake, EHLO, QUIT) gets to "
+                "a bare handshake.")
+        notes = [""] + ["- " + n for n in self.notes] if self.notes else []
+        table = "\n".join(head + lines + notes) + "\n"
+        with open(os.path.join(self.out, "bench.md"), "w") as f:
+            f.write(table)
+        with open(os.path.join(self.out, "bench.json"), "w") as f:
+            json.dump({"smoke": self.args.smoke, "runs": self.cfg["runs"],
+                       "notes": self.notes, "results": results}, f, indent=1)
+        self.plot(results)
+        return table
+
+    def plot(self, results):
+        by = {r["figure"]: r for r in results}
+
+        def med(fig, key):
+            r = by.get(fig)
+            return r[key + "_median"] if r else None
+        rows = []
+        plain = "msgs/s plain 1 KB, reused conn (-d)"
+        base = [self.extra.get(("_base_mib", c)) for c in ("mimic", "ref")]
+        base = [statistics.median(b) if b else None for b in base]
+        rows.append(("0", med(plain, "mimic"), med(plain, "ref"),
+                     base[0], base[1]))
+        for want, n in getattr(self, "idle_levels", []):
+            tag = "idle N=%d: " % n
+            rows.append((str(n),
+                         med(tag + "msgs/s (1 KB, -d) beside them", "mimic"),
+                         med(tag + "msgs/s (1 KB, -d) beside them", "ref"),
+                         med(tag + "server peak RSS (MiB)", "mimic"),
+                         med(tag + "server peak RSS (MiB)", "ref")))
+        data = os.path.join(self.out, "load.dat")
+        with open(data, "w") as f:
+            f.write("# idle_sessions mimic_msgs_s sink_msgs_s "
+                    "mimic_rss_mib sink_rss_mib\n")
+            for r in rows:
+                f.write(" ".join("NaN" if v is None else
+                                 (v if isinstance(v, str) else "%.3f" % v)
+                                 for v in r) + "\n")
+        sizes = os.path.join(self.out, "size.dat")
+        with open(sizes, "w") as f:
+            f.write("# size mimic_conn sink_conn mimic_reuse sink_reuse\n")
+            for label in ("1 KB", "100 KB"):
+                v = [med("msgs/s plain %s, %s" % (label, m), k)
+                     for m in ("1 conn/msg", "reused conn (-d)")
+                     for k in ("mimic", "ref")]
+                f.write('"%s" %s\n' % (label, " ".join(
+                    "NaN" if x is None else "%.3f" % x for x in v)))
+        png = os.path.join(self.out, "bench.png")
+        gp = os.path.join(self.out, "bench.gp")
+        with open(gp, "w") as f:
+            f.write(GNUPLOT.format(png=png, data=data, sizes=sizes,
+                                   smoke=" (smoke run)" if self.args.smoke
+                                   else ""))
+        cp = subprocess.run(["gnuplot", gp], capture_output=True, text=True,
+                            timeout=60)
+        if cp.returncode != 0 or not os.path.exists(png):
+            raise BenchError("gnuplot failed: " + cp.stderr[-500:])
+
+
+GNUPLOT = r"""# written by scripts/bench/bench.py
+set terminal pngcairo size 1500,480 font "sans,10" noenhanced
+set output "{png}"
+set multiplot layout 1,3 title "smtp-mimic vs smtp-sink{smoke}"
+set grid
+set key top right
+set datafile missing "NaN"
+set title "throughput (1 KB, -d) with N idle sessions held"
+set xlabel "idle sessions held open (after EHLO)"
+set ylabel "msgs/s"
+set yrange [0:*]
+plot "{data}" using 0:2:xtic(1) with linespoints lw 2 pt 7 title "smtp-mimic", \
+     "" using 0:3:xtic(1) with linespoints lw 2 pt 5 title "smtp-sink"
+set title "server peak RSS vs idle sessions"
+set ylabel "MiB"
+plot "{data}" using 0:4:xtic(1) with linespoints lw 2 pt 7 title "smtp-mimic", \
+     "" using 0:5:xtic(1) with linespoints lw 2 pt 5 title "smtp-sink"
+set title "throughput vs message size (no spool)"
+set xlabel "message size"
+set ylabel "msgs/s"
+set logscale y
+set yrange [*:*]
+plot "{sizes}" using 0:2:xtic(1) with linespoints lw 2 pt 7 title "smtp-mimic, 1 conn/msg", \
+     "" using 0:3:xtic(1) with linespoints lw 2 pt 5 title "smtp-sink, 1 conn/msg", \
+     "" using 0:4:xtic(1) with linespoints lw 2 pt 7 dt 2 title "smtp-mimic, -d", \
+     "" using 0:5:xtic(1) with linespoints lw 2 pt 5 dt 2 title "smtp-sink, -d"
+unset multiplot
+"""
+
+
+def fmt(v):
+    if v is None:
+        return "—"
+    if abs(v) >= 100:
+        return "%.0f" % v
+    if abs(v) >= 1:
+        return "%.2f" % v
+    return "%.4f" % v
+
+
+def run_json(cmd, timeout):
+    cp = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
+                        text=True, timeout=timeout)
+    if cp.returncode != 0:
+        raise BenchError("%s: %s %s" % (os.path.basename(cmd[1]),
+                                        describe_rc(cp.returncode),
+                                        cp.stderr.strip()[-300:]))
+    return json.loads(cp.stdout.strip().splitlines()[-1])
+
+
+def read_json_line(proc, timeout):
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise BenchError("load client timed out")
+        r, _, _ = select.select([proc.stdout], [], [], left)
+        if r:
+            line = proc.stdout.readline()
+            if not line:
+                raise BenchError("load client exited (%s)" % describe_rc(
+                    proc.wait()))
+            return json.loads(line)
+
+
+def on_term(signum, frame):
+    raise KeyboardInterrupt("signal %d" % signum)
+
+
+def main():
+    signal.signal(signal.SIGTERM, on_term)
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--binary", required=True)
+    ap.add_argument("--profiles", default=os.path.join(TOP, "profiles"))
+    ap.add_argument("--out", default=os.path.join(TOP, "build", "bench"))
+    ap.add_argument("--smoke", action="store_true")
+    ap.add_argument("--runs", type=int, default=0)
+    ap.add_argument("--only", default="",
+                    help="comma list of: plain,spool,tls,starttls,idle,"
+                         "latency (default all)")
+    args = ap.parse_args()
+    args.binary = os.path.abspath(args.binary)
+    b = Bench(args)
+    only = set(filter(None, args.only.split(",")))
+    t0 = time.monotonic()
+    try:
+        os.makedirs(b.cert)
+        # The certificate smtp-mimic generates at start, written out so
+        # that s_server and every later smtp-mimic use the same one.
+        port = free_port()
+        Server("certgen", [args.binary, "-P", args.profiles, "-q",
+                           "--spool", "none", "--listen",
+                           "%s:%d" % (HOST, port), "--write-cert", b.cert],
+               port, b.work).stop()
+        steps = [("plain", lambda: b.fig_throughput(False)),
+                 ("spool", lambda: b.fig_throughput(True)),
+                 ("tls", b.fig_tls), ("starttls", b.fig_starttls),
+                 ("idle", b.fig_idle), ("latency", b.fig_latency)]
+        for name, fn in steps:
+            if not only or name in only:
+                log("== %s" % name)
+                fn()
+        table = b.write()
+    finally:
+        b.stop_all()
+        shutil.rmtree(b.work, ignore_errors=True)
+    sys.stdout.write(table)
+    log("done in %.0f s; table %s, plot %s" % (
+        time.monotonic() - t0, os.path.join(b.out, "bench.md"),
+        os.path.join(b.out, "bench.png")))
+    failed = [r for r in b.rows if r["error"]]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt as e:
+        log("stopped (%s); servers stopped" % (e or "interrupt"))
+        sys.exit(130)
