@@ -4,14 +4,17 @@
 #
 # usage: scripts/bench.sh [--smoke] [--binary FILE] [--out DIR] [--runs N]
 #                         [--only plain,spool,tls,starttls,idle,latency]
+#                         [--idle 1000,10000,30000]
 #
 #   --smoke        tiny counts, a few seconds: proves every measurement path
 #                  (and the plot) still runs; the numbers mean nothing.
 #                  tests/blackbox/bench/test_bench_smoke.py runs this.
 #   --binary FILE  measure this smtp-mimic instead of building one
 #                  (default: a Release build in build/bench-bin).
-#   --out DIR      where bench.md, bench.json and bench.png go
-#                  (default: build/bench/).
+#   --out DIR      where bench.md, bench.json, bench.png (and the plot's
+#                  data) go (default: build/bench/). The spools live there
+#                  during the run; DIR is made o+x because smtp-sink runs
+#                  as nobody.
 #   --runs N       runs per contender (default 3; smoke 1).
 #
 # Installs the missing packages (scripts/deps.sh --test), builds, raises the
@@ -34,8 +37,8 @@ while [ $# -gt 0 ]; do
 	--smoke) smoke=1; pass+=(--smoke) ;;
 	--binary) binary=$2; shift ;;
 	--out) out=$2; shift ;;
-	--runs | --only) pass+=("$1" "$2"); shift ;;
-	-h | --help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--runs | --only | --idle) pass+=("$1" "$2"); shift ;;
+	-h | --help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "bench.sh: unknown argument: $1 (see --help)" >&2; exit 2 ;;
 	esac
 	shift

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "io.h"
 #include "session.h"
 #include "transcript.h"
 
@@ -334,6 +335,10 @@ proceed_noop(struct session *s)
 static void
 proceed_quit(struct session *s)
 {
+	/* RFC 8446 6.1: an orderly close inside TLS sends close_notify
+	 * (rules that cut a session send none, as the emulated peers do). */
+	if (s->tls)
+		io_close_notify(s->io);
 	reply_send(s, REPLY_QUIT);
 	session_close(s, CLOSE_FIN, "client sent QUIT");
 }

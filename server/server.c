@@ -407,7 +407,12 @@ server_prepare_tls(struct profile *p, const char *cert_file,
 		         "--check lists them)",
 		         p->name, notes.never_chosen);
 	if (p->tls_policy == NULL) {
-		snprintf(err, errlen, "%s: tls: %s", p->path, why);
+		/* A bad --cert/--key is the flag's fault, not the profile's. */
+		if (cert_file != NULL && (strncmp(why, "cert_file", 9) == 0 ||
+		                          strncmp(why, "key_file", 8) == 0))
+			snprintf(err, errlen, "--cert/--key: %s", why);
+		else
+			snprintf(err, errlen, "%s: tls: %s", p->path, why);
 		return -1;
 	}
 	ctx = tls_policy_ctx(p->tls_policy);

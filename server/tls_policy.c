@@ -315,14 +315,18 @@ errorf(struct build *b, const char *fmt, ...)
 	return -1;
 }
 
-/* OpenSSL's reason for the last failure, then a clean error queue. */
+/* OpenSSL's reason for the failure -- the first error queued is the root
+ * cause ("no start line", a system errno), the last only says where it
+ * surfaced ("PEM lib") -- then a clean error queue. */
 static const char *
 ssl_reason(char *buf, size_t len)
 {
-	unsigned long e = ERR_peek_last_error();
+	unsigned long e = ERR_peek_error();
 	const char *r = e != 0 ? ERR_reason_error_string(e) : NULL;
 
-	if (r != NULL)
+	if (e != 0 && ERR_GET_LIB(e) == ERR_LIB_SYS)
+		snprintf(buf, len, "%s", strerror(ERR_GET_REASON(e)));
+	else if (r != NULL)
 		snprintf(buf, len, "%s", r);
 	else if (e != 0)
 		ERR_error_string_n(e, buf, len);
@@ -632,6 +636,7 @@ load_files(struct build *b, const char *cert_file, const char *key_file)
 	char r[256];
 	const char *hint;
 
+	ERR_clear_error(); /* only this load's reasons below */
 	if (SSL_CTX_use_certificate_chain_file(ctx, cert_file) != 1) {
 		hint = security_reason(ERR_peek_last_error())
 		           ? " (security_level 0 accepts it)"
@@ -639,6 +644,7 @@ load_files(struct build *b, const char *cert_file, const char *key_file)
 		ssl_reason(r, sizeof(r));
 		return errorf(b, "cert_file %s: %s%s", cert_file, r, hint);
 	}
+	ERR_clear_error();
 	if (SSL_CTX_use_PrivateKey_file(ctx, key_file, SSL_FILETYPE_PEM) != 1) {
 		hint = security_reason(ERR_peek_last_error())
 		           ? " (security_level 0 accepts it)"
@@ -646,6 +652,7 @@ load_files(struct build *b, const char *cert_file, const char *key_file)
 		ssl_reason(r, sizeof(r));
 		return errorf(b, "key_file %s: %s%s", key_file, r, hint);
 	}
+	ERR_clear_error();
 	if (SSL_CTX_check_private_key(ctx) != 1)
 		return errorf(b, "key_file %s does not match cert_file %s: %s",
 		              key_file, cert_file, ssl_reason(r, sizeof(r)));

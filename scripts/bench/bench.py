@@ -180,10 +180,26 @@ class Bench:
         self.cfg = dict(SMOKE if args.smoke else FULL)
         if args.runs:
             self.cfg["runs"] = args.runs
+        if args.idle:
+            self.cfg["idle_levels"] = [int(x) for x in args.idle.split(",")]
         self.out = os.path.abspath(args.out)
         os.makedirs(self.out, exist_ok=True)
         self.work = tempfile.mkdtemp(prefix="work-", dir=self.out)
         os.chmod(self.work, 0o1777)  # smtp-sink -D writes as nobody
+        # ... so nobody must be able to reach it: make --out traversable
+        # (o+x, not readable); if a directory above it is closed, the dumps
+        # go to /var/tmp instead (said in the notes).
+        st = os.stat(self.out)
+        os.chmod(self.out, st.st_mode | 0o001)
+        self.dump_root = self.work
+        d = os.path.dirname(self.out)
+        while d != os.path.dirname(d):
+            if not os.stat(d).st_mode & 0o001:
+                self.dump_root = tempfile.mkdtemp(prefix="smtp-mimic-bench-",
+                                                  dir="/var/tmp")
+                os.chmod(self.dump_root, 0o1777)
+                break
+            d = os.path.dirname(d)
         self.rows = []      # (group, figure, unit, better, {contender: [v]})
         self.errors = []
         self.servers = []
@@ -193,6 +209,10 @@ class Bench:
             [args.binary, "--help"], capture_output=True,
             text=True).stdout
         self.notes = []
+        if self.dump_root != self.work:
+            self.notes.append("smtp-sink (user nobody) cannot reach %s: its "
+                              "dump files went to %s" % (self.out,
+                                                         self.dump_root))
         self.extra = {}     # hidden per-run values, e.g. baseline RSS
 
     # ------------------------------------------------------------ servers
@@ -309,7 +329,9 @@ class Bench:
             def one(c, run, size=size, reuse=reuse, msgs=msgs):
                 sdir = None
                 if spool:
-                    sdir = tempfile.mkdtemp(prefix="spool-", dir=self.work)
+                    sdir = tempfile.mkdtemp(prefix="spool-", dir=(
+                        self.work if c.startswith("mimic")
+                        else self.dump_root))
                     os.chmod(sdir, 0o1777)
                 srv = self.start(c, "plain", spool_dir=sdir)
                 try:
@@ -727,6 +749,8 @@ def main():
     ap.add_argument("--out", default=os.path.join(TOP, "build", "bench"))
     ap.add_argument("--smoke", action="store_true")
     ap.add_argument("--runs", type=int, default=0)
+    ap.add_argument("--idle", default="",
+                    help="idle-session levels, e.g. 1000,10000,30000")
     ap.add_argument("--only", default="",
                     help="comma list of: plain,spool,tls,starttls,idle,"
                          "latency (default all)")
@@ -756,6 +780,8 @@ def main():
     finally:
         b.stop_all()
         shutil.rmtree(b.work, ignore_errors=True)
+        if b.dump_root != b.work:
+            shutil.rmtree(b.dump_root, ignore_errors=True)
     sys.stdout.write(table)
     log("done in %.0f s; table %s, plot %s" % (
         time.monotonic() - t0, os.path.join(b.out, "bench.md"),

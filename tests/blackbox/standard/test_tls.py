@@ -190,6 +190,14 @@ class TLSConn:
         self.send(text + "\r\n")
         return self.reply()
 
+    def close_notify(self):
+        """Send our close_notify; the server may answer with its own or
+        just close."""
+        try:
+            self._run(self.obj.unwrap)
+        except (ssl.SSLError, ConnectionError):
+            pass
+
     def tcp_end(self, timeout=10):
         """After TLS is over: read raw TCP until it ends: 'fin' or 'rst'
         (or 'open'), and the raw bytes that still came."""
@@ -362,7 +370,8 @@ class Smtplib(TLSTest):
     def test_plaintext_delivery_has_no_tls_in_envelope(self):
         srv = self.start("standard")
         with smtplib.SMTP("127.0.0.1", srv.port, timeout=10) as s:
-            s.sendmail("a@lab.test", ["b@lab.test"], b"Subject: t\r\n\r\nx\r\n")
+            s.sendmail("a@lab.test", ["b@lab.test"],
+                       b"Subject: t\r\n\r\nx\r\n")
         (_, env), = srv.messages()
         self.assertIsNone(env["tls"])
 
@@ -521,7 +530,8 @@ class OpenSSLClient(TLSTest):
 class Curl(TLSTest):
     def test_ssl_reqd_delivery(self):
         srv = self.start("standard")
-        content = b"From: a@b.test\r\nTo: c@d.test\r\nSubject: curl tls\r\n\r\nhi\r\n"
+        content = (b"From: a@b.test\r\nTo: c@d.test\r\nSubject: curl tls\r\n"
+                   b"\r\nhi\r\n")
         path = os.path.join(srv.dir, "mail.txt")
         with open(path, "wb") as f:
             f.write(content)
@@ -651,11 +661,10 @@ class RFC3207(TLSTest):
             c = self.starttls(srv)
             t = TLSConn(c.sock)
             t.handshake()
-            try:
-                t._run(t.obj.unwrap)
-            except (ssl.SSLError, ConnectionError):
-                pass
+            t.close_notify()
             c.sock.close()
+        for n in range(1, 6):
+            self.assertTrue(self.closed(srv, n).startswith("fin"))
         with smtplib.SMTP("127.0.0.1", srv.port, timeout=10) as s:
             s.starttls(context=client_ctx())
             self.assertEqual(s.noop(), (250, b"2.0.0 Ok"))
@@ -701,7 +710,8 @@ class Certificates(TLSTest):
         tport = free_port()
         srv = self.start("standard", args=["--cert", self.cert,
                                            "--key", self.key],
-                         listen=["127.0.0.1:{port}", "127.0.0.1:%d/tls" % tport])
+                         listen=["127.0.0.1:{port}",
+                                 "127.0.0.1:%d/tls" % tport])
         srv.wait_log("listening on 127.0.0.1:%d/tls" % tport)
         with socket.create_connection(("127.0.0.1", tport), timeout=10) as s:
             with client_ctx().wrap_socket(s) as tls:
@@ -911,7 +921,8 @@ class HandshakeDoneRules(TLSTest):
         with self.assertRaises(ConnectionResetError):
             t.recv()
         self.assert_fired(srv, "done-tls12-rst",
-                          "fixture: reset TLS 1.2 sessions after the handshake")
+                          "fixture: reset TLS 1.2 sessions after the "
+                          "handshake")
         self.assert_handshake_done(srv, 1, "TLSv1.2",
                                    "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384")
         self.assertTrue(self.closed(srv).startswith("rst"))
