@@ -334,8 +334,14 @@ main(int argc, char *argv[])
 	}
 	profile = profile_load(profile_name, dirs, ndirs, err, sizeof(err));
 	if (profile == NULL) {
-		fprintf(stderr, "smtp-mimic: %s\n", err);
-		return 1;
+		/* A middlebox NAME is not found as a server: say what it is. */
+		char err2[1024];
+		profile = profile_load_middlebox(profile_name, dirs, ndirs,
+		                                 err2, sizeof(err2));
+		if (profile == NULL) {
+			fprintf(stderr, "smtp-mimic: %s\n", err);
+			return 1;
+		}
 	}
 	if (profile->mbox != NULL) {
 		fprintf(stderr,
@@ -383,7 +389,20 @@ main(int argc, char *argv[])
 			profile_summary(boxes[i], stdout);
 			printf("\n");
 		}
-		profile_summary(profile, stdout);
+		if (no_profile_via && profile->nvia != 0) {
+			/* Explain the path the sessions will really have. */
+			struct profile **pv = profile->via;
+			size_t pn = profile->nvia;
+
+			profile->via = NULL;
+			profile->nvia = 0;
+			profile_summary(profile, stdout);
+			profile->via = pv;
+			profile->nvia = pn;
+			printf("  (--via none: the profile's own middleboxes are "
+			       "not in the path)\n");
+		} else
+			profile_summary(profile, stdout);
 		if (profile->tls_policy != NULL) {
 			printf("\nWhat the linked OpenSSL will offer\n");
 			tls_policy_describe(profile->tls_policy, stdout);
