@@ -67,6 +67,8 @@ session_info(struct session *s, enum tr_kind kind, const char *fmt, ...)
 	int n;
 	struct tr_event ev = {0};
 
+	if (!transcript_wants(kind))
+		return;
 	va_start(ap, fmt);
 	n = vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);

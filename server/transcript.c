@@ -398,12 +398,11 @@ transcript_emit(const struct tr_event *ev)
 	struct tm tm;
 	int ms;
 
-	pthread_mutex_lock(&tr.lock);
-	if (tr.json == NULL &&
-	    (!tr.readable || (ev->kind == TR_INFO && !tr.verbose))) {
-		pthread_mutex_unlock(&tr.lock);
+	/* The sinks are set before any worker starts: no lock needed to see
+	 * that nobody listens (the hot path with -q and no --transcript). */
+	if (!transcript_wants(ev->kind))
 		return;
-	}
+	pthread_mutex_lock(&tr.lock);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	ms = (int)(ts.tv_nsec / 1000000);
@@ -412,6 +411,14 @@ transcript_emit(const struct tr_event *ev)
 	if (tr.json != NULL)
 		emit_json(ev, &tm, ms);
 	pthread_mutex_unlock(&tr.lock);
+}
+
+/* transcript_wants - would an event of this kind be written anywhere? */
+bool
+transcript_wants(enum tr_kind kind)
+{
+	return tr.json != NULL ||
+	       (tr.readable && (kind != TR_INFO || tr.verbose));
 }
 
 /* transcript_printf - record an event whose text is formatted */

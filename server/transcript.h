@@ -55,6 +55,10 @@ int transcript_open(bool readable, bool verbose, const char *json_path,
     char *err, size_t errlen);
 void transcript_close(void);
 
+/* transcript_wants - would an event of this kind be written anywhere?
+ * (lets callers skip formatting when nobody listens) */
+bool transcript_wants(enum tr_kind kind);
+
 /* transcript_emit - record one event */
 void transcript_emit(const struct tr_event *ev);
 
