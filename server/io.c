@@ -32,10 +32,10 @@ struct io {
 	struct bufferevent *bev;   /* the socket's, or the TLS filter */
 	struct bufferevent *under; /* the socket's, once TLS filters it */
 	SSL *ssl;
-	bool close_notify;	   /* SSL_shutdown() before the FIN */
-	struct event *flush_ev;	   /* waits for the output to empty */
+	bool close_notify;      /* SSL_shutdown() before the FIN */
+	struct event *flush_ev; /* waits for the output to empty */
 	unsigned flush_waited;
-	evutil_socket_t drain_fd;  /* after our FIN: read until EOF */
+	evutil_socket_t drain_fd; /* after our FIN: read until EOF */
 	struct event *drain_ev;
 	unsigned drain_reads;
 	evutil_socket_t fd;
@@ -49,8 +49,7 @@ struct io {
 };
 
 static const char *io_event_names[] = {
-    "datain", "lowat", "timeout", "disconnected", "error", "closed",
-    "tlsready",
+    "datain", "lowat", "timeout", "disconnected", "error", "closed", "tlsready",
 };
 
 /* io_event_str - name of an io event, for logs */
@@ -98,7 +97,8 @@ io_drain_cb(evutil_socket_t fd, short what, void *arg)
 		if (++io->drain_reads > 256) /* a peer that never stops */
 			break;
 	if (n == 0 || io->drain_reads > 256 ||
-	    (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+	    (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+	     errno != EINTR))
 		io_drain_done(io);
 }
 

@@ -24,13 +24,13 @@ struct evbuffer;
 struct io;
 
 enum io_event {
-	IO_DATAIN,	 /* new input in io_input() */
-	IO_LOWAT,	 /* the output queue drained below the low mark */
-	IO_TIMEOUT,	 /* no input (or no output progress) for the timeout */
+	IO_DATAIN,       /* new input in io_input() */
+	IO_LOWAT,        /* the output queue drained below the low mark */
+	IO_TIMEOUT,      /* no input (or no output progress) for the timeout */
 	IO_DISCONNECTED, /* the peer closed (EOF) */
-	IO_ERROR,	 /* a socket error; errno-ish reason in io_error() */
-	IO_CLOSED,	 /* io_close() finished: the fd is gone, free the io */
-	IO_TLSREADY,	 /* the TLS handshake completed */
+	IO_ERROR,        /* a socket error; errno-ish reason in io_error() */
+	IO_CLOSED,       /* io_close() finished: the fd is gone, free the io */
+	IO_TLSREADY,     /* the TLS handshake completed */
 };
 const char *io_event_str(enum io_event ev);
 
@@ -43,7 +43,7 @@ typedef void (*io_cb)(struct io *io, enum io_event ev, void *arg);
 
 /* io_new - wrap a connected, non-blocking socket */
 struct io *io_new(struct event_base *base, evutil_socket_t fd, io_cb cb,
-    void *arg);
+                  void *arg);
 
 /* io_free - release everything now (the fd is closed with FIN/RST as set) */
 void io_free(struct io *io);

@@ -44,12 +44,15 @@ static const char usage_text[] =
     "  -p, --profile NAME|FILE   behaviour profile (default: standard)\n"
     "  -P, --profile-path DIR    search DIR for profiles first (repeatable)\n"
     "  -L, --list-profiles       list the profiles found, with descriptions\n"
-"      --via NAME|FILE       put a middlebox (firewall) between the client and\n"
-"                            the server, e.g. asa-esmtp-inspect (repeatable:\n"
-"                            the first is nearest the client; these come in\n"
-"                            front of the profile's own via: list)\n"
-"      --via none            drop the profile's own middleboxes (the\n"
-"                            firewall fixed: \"no inspect esmtp\")\n"
+    "      --via NAME|FILE       put a middlebox (firewall) between the client "
+    "and\n"
+    "                            the server, e.g. asa-esmtp-inspect "
+    "(repeatable:\n"
+    "                            the first is nearest the client; these come "
+    "in\n"
+    "                            front of the profile's own via: list)\n"
+    "      --via none            drop the profile's own middleboxes (the\n"
+    "                            firewall fixed: \"no inspect esmtp\")\n"
     "  -c, --check               validate the profile, explain it, exit 0 or "
     "1\n"
     "\n"
@@ -57,17 +60,21 @@ static const char usage_text[] =
     "  -l, --listen [ADDR:]PORT  listen here (repeatable; IPv6 as [::1]:2525;\n"
     "                            default 127.0.0.1:2525, loopback only)\n"
     "      --max-sessions N      override the profile's limits.max_sessions\n"
-"      --workers N           event loops, one thread each (default: one per\n"
-"                            CPU); a session stays on the loop that took it\n"
+    "      --workers N           event loops, one thread each (default: one "
+    "per\n"
+    "                            CPU); a session stays on the loop that took "
+    "it\n"
     "  -u, --user NAME           drop root to NAME after binding (port 25)\n"
-"      PORT/tls              (as a --listen suffix) implicit TLS, port 465 style\n"
-"\n"
-"TLS (for profiles with a tls: section):\n"
-"      --cert FILE           PEM certificate (chain allowed) instead of the\n"
-"                            self-signed one generated in memory at start\n"
-"      --key FILE            PEM private key for --cert\n"
-"      --write-cert DIR      write the certificate and key in use to DIR\n"
-"                            (keys are never written unless asked)\n"
+    "      PORT/tls              (as a --listen suffix) implicit TLS, port 465 "
+    "style\n"
+    "\n"
+    "TLS (for profiles with a tls: section):\n"
+    "      --cert FILE           PEM certificate (chain allowed) instead of "
+    "the\n"
+    "                            self-signed one generated in memory at start\n"
+    "      --key FILE            PEM private key for --cert\n"
+    "      --write-cert DIR      write the certificate and key in use to DIR\n"
+    "                            (keys are never written unless asked)\n"
     "\n"
     "Output:\n"
     "  -s, --spool DIR|none      maildir for accepted messages (default "
@@ -298,7 +305,8 @@ main(int argc, char *argv[])
 			write_cert = optarg;
 			break;
 		case OPT_WORKERS:
-			workers = (unsigned)parse_number("--workers", optarg, 256);
+			workers =
+			    (unsigned)parse_number("--workers", optarg, 256);
 			if (workers == 0)
 				usage_error("--workers %s: at least 1", optarg);
 			break;
@@ -376,16 +384,18 @@ main(int argc, char *argv[])
 	}
 	if (write_cert != NULL) {
 		if (profile->tls_policy == NULL)
-			log_fatal("--write-cert %s: profile %s has no tls: section",
-			          write_cert, profile->name);
+			log_fatal(
+			    "--write-cert %s: profile %s has no tls: section",
+			    write_cert, profile->name);
 		if (tls_policy_write_cert(profile->tls_policy, write_cert, err,
 		                          sizeof(err)) == -1)
 			log_fatal("--write-cert %s: %s", write_cert, err);
 	}
 	if (check) {
 		for (size_t i = 0; i < nvia; i++) {
-			printf("Middlebox --via %s (nearest the client first)\n",
-			       via[i]);
+			printf(
+			    "Middlebox --via %s (nearest the client first)\n",
+			    via[i]);
 			profile_summary(boxes[i], stdout);
 			printf("\n");
 		}
@@ -399,8 +409,9 @@ main(int argc, char *argv[])
 			profile_summary(profile, stdout);
 			profile->via = pv;
 			profile->nvia = pn;
-			printf("  (--via none: the profile's own middleboxes are "
-			       "not in the path)\n");
+			printf(
+			    "  (--via none: the profile's own middleboxes are "
+			    "not in the path)\n");
 		} else
 			profile_summary(profile, stdout);
 		if (profile->tls_policy != NULL) {

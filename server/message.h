@@ -18,14 +18,14 @@
 /* --- DATA decoder --- */
 
 struct data_decoder {
-	int state;	    /* private */
-	bool lenient;	    /* LF alone ends a line (and "LF . LF" ends data) */
-	size_t line_len;    /* bytes in the current line so far, incl. EOL */
-	size_t max_line;    /* longest line seen, incl. its EOL */
-	uint64_t size;	    /* decoded bytes produced so far */
-	uint64_t lines;	    /* lines produced so far */
-	bool bare_lf;	    /* a LF without CR was seen in the content */
-	bool nul;	    /* a NUL byte was seen in the content */
+	int state;       /* private */
+	bool lenient;    /* LF alone ends a line (and "LF . LF" ends data) */
+	size_t line_len; /* bytes in the current line so far, incl. EOL */
+	size_t max_line; /* longest line seen, incl. its EOL */
+	uint64_t size;   /* decoded bytes produced so far */
+	uint64_t lines;  /* lines produced so far */
+	bool bare_lf;    /* a LF without CR was seen in the content */
+	bool nul;        /* a NUL byte was seen in the content */
 };
 
 /* data_decoder_init - start a message; lenient as in profile line_endings */
@@ -43,18 +43,18 @@ void data_decoder_init(struct data_decoder *d, bool lenient);
  * next command and are not consumed).
  */
 size_t data_decode(struct data_decoder *d, const char *in, size_t len,
-    char *out, size_t *outlen, bool *done);
+                   char *out, size_t *outlen, bool *done);
 
 /* --- header section scanner --- */
 
-#define HEADER_NAME_MAX 64
+#define HEADER_NAME_MAX  64
 #define HEADER_TRACK_MAX 64 /* distinct names remembered for duplicates */
 
 struct header_scan {
-	int state;	       /* private */
-	bool done;	       /* the empty line ending the headers was seen */
-	uint64_t size;	       /* bytes of the header section so far */
-	size_t max_line;       /* longest header line, incl. EOL */
+	int state;       /* private */
+	bool done;       /* the empty line ending the headers was seen */
+	uint64_t size;   /* bytes of the header section so far */
+	size_t max_line; /* longest header line, incl. EOL */
 	char name[HEADER_NAME_MAX + 1]; /* name being read (private) */
 	size_t name_len;
 	/* lower-cased names seen, with counts */

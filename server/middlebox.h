@@ -44,11 +44,11 @@ enum mbox_denied {
 
 /* What a limit measures. */
 enum mbox_measure {
-	MBOX_CMD_LINE,	    /* command line length, without CRLF */
+	MBOX_CMD_LINE,      /* command line length, without CRLF */
 	MBOX_RCPT_COUNT,    /* RCPT commands in one transaction */
 	MBOX_SENDER_LEN,    /* MAIL FROM address length */
 	MBOX_HEADER_LINE,   /* message header line length, without CRLF */
-	MBOX_BODY_LINE,	    /* message body line length, without CRLF */
+	MBOX_BODY_LINE,     /* message body line length, without CRLF */
 	MBOX_MIME_FILENAME, /* length of a filename="..." parameter */
 	MBOX_MEASURE_COUNT
 };
@@ -63,7 +63,7 @@ struct mbox_limit {
 /* An EHLO keyword the box rewrites to an exact string (STARTTLS ->
  * XXXXXXXA), whatever else it does to keywords. */
 struct mbox_ehlo_mask {
-	char *keyword;	   /* upper case, first word of the EHLO line */
+	char *keyword;     /* upper case, first word of the EHLO line */
 	char *replacement; /* the whole line text after "250-"/"250 " */
 };
 
@@ -118,13 +118,13 @@ struct mbox_note {
  * command line as the box saw it (orig), so the transcript can show what
  * the client sent before any box touched it. */
 typedef void (*mbox_note_fn)(void *arg, const struct mbox_config *box,
-    const struct mbox_note *note);
+                             const struct mbox_note *note);
 
 /* What the connection does after a chunk went through. */
 enum mbox_verdict {
-	MBOX_FORWARD,  /* pass the output on */
-	MBOX_CUT_FIN,  /* send the output, then close the client with FIN */
-	MBOX_CUT_RST,  /* discard the output, reset the client */
+	MBOX_FORWARD, /* pass the output on */
+	MBOX_CUT_FIN, /* send the output, then close the client with FIN */
+	MBOX_CUT_RST, /* discard the output, reset the client */
 };
 
 /*
@@ -187,7 +187,8 @@ void mbox_init(struct mbox *b, const struct mbox_config *cfg);
  * headers, line lengths and the end of data.
  */
 enum mbox_verdict mbox_from_client(struct mbox *b, const char *in, size_t len,
-    struct evbuffer *out, mbox_note_fn note, void *arg);
+                                   struct evbuffer *out, mbox_note_fn note,
+                                   void *arg);
 
 /*
  * mbox_from_server - one chunk of server output (the replies to one client
@@ -195,7 +196,8 @@ enum mbox_verdict mbox_from_client(struct mbox *b, const char *in, size_t len,
  * keywords, follows 354 (DATA) and 220 after STARTTLS (blind from then).
  */
 enum mbox_verdict mbox_from_server(struct mbox *b, const char *in, size_t len,
-    struct evbuffer *out, mbox_note_fn note, void *arg);
+                                   struct evbuffer *out, mbox_note_fn note,
+                                   void *arg);
 
 /* mbox_go_blind - the connection is encrypted from its first byte */
 void mbox_go_blind(struct mbox *b);

@@ -29,49 +29,49 @@
  * string per line without CRLF, with {placeholders} (template.h).
  */
 enum reply_id {
-	REPLY_GREETING,		 /* top-level "greeting:" key */
-	REPLY_HELO,		 /* 250 to HELO */
-	REPLY_MAIL_OK,		 /* 250 to MAIL */
-	REPLY_RCPT_OK,		 /* 250 to RCPT */
-	REPLY_DATA_START,	 /* 354 to DATA */
-	REPLY_DATA_OK,		 /* 250 after end of data / BDAT LAST */
-	REPLY_BDAT_OK,		 /* 250 after a non-LAST BDAT chunk */
-	REPLY_RSET_OK,		 /* 250 to RSET */
-	REPLY_NOOP_OK,		 /* 250 to NOOP */
-	REPLY_QUIT,		 /* 221 to QUIT */
-	REPLY_VRFY,		 /* 252/250 to VRFY */
-	REPLY_HELP,		 /* 214 to HELP */
-	REPLY_STARTTLS_READY,	 /* 220 to STARTTLS */
-	REPLY_TLS_UNAVAILABLE,	 /* 454: STARTTLS but no TLS configured */
-	REPLY_TLS_ALREADY,	 /* 503: STARTTLS inside TLS */
-	REPLY_AUTH_OK,		 /* 235 */
-	REPLY_AUTH_FAILED,	 /* 535 */
-	REPLY_AUTH_MECHANISM,	 /* 504: mechanism not advertised/known */
-	REPLY_AUTH_CANCELLED,	 /* 501: client sent "*" */
-	REPLY_AUTH_ALREADY,	 /* 503: AUTH after success */
-	REPLY_AUTH_NEEDS_TLS,	 /* 530: auth.require_tls and no TLS */
-	REPLY_NEED_HELO,	 /* 503: command before EHLO/HELO */
-	REPLY_NEED_MAIL,	 /* 503: RCPT/DATA before MAIL */
-	REPLY_NEED_RCPT,	 /* 503: DATA before RCPT */
-	REPLY_NESTED_MAIL,	 /* 503: MAIL inside a transaction */
-	REPLY_SYNTAX_ERROR,	 /* 501: generic bad arguments */
-	REPLY_EHLO_SYNTAX,	 /* 501: bad EHLO/HELO domain */
-	REPLY_MAIL_SYNTAX,	 /* 501: bad MAIL FROM path */
-	REPLY_RCPT_SYNTAX,	 /* 501: bad RCPT TO path */
-	REPLY_PARAM_UNKNOWN,	 /* 555: unknown/unadvertised parameter */
-	REPLY_UNKNOWN_COMMAND,	 /* 500: verb not recognised */
-	REPLY_TOO_MANY_RCPTS,	 /* 452: limits.recipients reached */
-	REPLY_LINE_TOO_LONG,	 /* 500: limits.line_length exceeded */
-	REPLY_MESSAGE_TOO_BIG,	 /* 552: SIZE= or data over limit */
-	REPLY_HEADER_TOO_LARGE,	 /* 552: limits.header_size exceeded */
-	REPLY_BARE_LF,		 /* strict line endings, bare LF seen */
-	REPLY_IDLE_TIMEOUT,	 /* 421: limits.idle_timeout */
-	REPLY_CONNECTION_TIMEOUT, /* 421: limits.connection_timeout */
-	REPLY_BAD_COMMAND_LIMIT, /* 421: limits.bad_commands reached */
-	REPLY_TOO_MANY_SESSIONS, /* 421: limits.max_sessions */
+	REPLY_GREETING,             /* top-level "greeting:" key */
+	REPLY_HELO,                 /* 250 to HELO */
+	REPLY_MAIL_OK,              /* 250 to MAIL */
+	REPLY_RCPT_OK,              /* 250 to RCPT */
+	REPLY_DATA_START,           /* 354 to DATA */
+	REPLY_DATA_OK,              /* 250 after end of data / BDAT LAST */
+	REPLY_BDAT_OK,              /* 250 after a non-LAST BDAT chunk */
+	REPLY_RSET_OK,              /* 250 to RSET */
+	REPLY_NOOP_OK,              /* 250 to NOOP */
+	REPLY_QUIT,                 /* 221 to QUIT */
+	REPLY_VRFY,                 /* 252/250 to VRFY */
+	REPLY_HELP,                 /* 214 to HELP */
+	REPLY_STARTTLS_READY,       /* 220 to STARTTLS */
+	REPLY_TLS_UNAVAILABLE,      /* 454: STARTTLS but no TLS configured */
+	REPLY_TLS_ALREADY,          /* 503: STARTTLS inside TLS */
+	REPLY_AUTH_OK,              /* 235 */
+	REPLY_AUTH_FAILED,          /* 535 */
+	REPLY_AUTH_MECHANISM,       /* 504: mechanism not advertised/known */
+	REPLY_AUTH_CANCELLED,       /* 501: client sent "*" */
+	REPLY_AUTH_ALREADY,         /* 503: AUTH after success */
+	REPLY_AUTH_NEEDS_TLS,       /* 530: auth.require_tls and no TLS */
+	REPLY_NEED_HELO,            /* 503: command before EHLO/HELO */
+	REPLY_NEED_MAIL,            /* 503: RCPT/DATA before MAIL */
+	REPLY_NEED_RCPT,            /* 503: DATA before RCPT */
+	REPLY_NESTED_MAIL,          /* 503: MAIL inside a transaction */
+	REPLY_SYNTAX_ERROR,         /* 501: generic bad arguments */
+	REPLY_EHLO_SYNTAX,          /* 501: bad EHLO/HELO domain */
+	REPLY_MAIL_SYNTAX,          /* 501: bad MAIL FROM path */
+	REPLY_RCPT_SYNTAX,          /* 501: bad RCPT TO path */
+	REPLY_PARAM_UNKNOWN,        /* 555: unknown/unadvertised parameter */
+	REPLY_UNKNOWN_COMMAND,      /* 500: verb not recognised */
+	REPLY_TOO_MANY_RCPTS,       /* 452: limits.recipients reached */
+	REPLY_LINE_TOO_LONG,        /* 500: limits.line_length exceeded */
+	REPLY_MESSAGE_TOO_BIG,      /* 552: SIZE= or data over limit */
+	REPLY_HEADER_TOO_LARGE,     /* 552: limits.header_size exceeded */
+	REPLY_BARE_LF,              /* strict line endings, bare LF seen */
+	REPLY_IDLE_TIMEOUT,         /* 421: limits.idle_timeout */
+	REPLY_CONNECTION_TIMEOUT,   /* 421: limits.connection_timeout */
+	REPLY_BAD_COMMAND_LIMIT,    /* 421: limits.bad_commands reached */
+	REPLY_TOO_MANY_SESSIONS,    /* 421: limits.max_sessions */
 	REPLY_TOO_MANY_FROM_CLIENT, /* 421: limits.max_sessions_per_client */
-	REPLY_SHUTDOWN,		 /* 421: server stopping */
-	REPLY_LOCAL_ERROR,	 /* 451: the spool could not take the message */
+	REPLY_SHUTDOWN,             /* 421: server stopping */
+	REPLY_LOCAL_ERROR, /* 451: the spool could not take the message */
 	REPLY_COUNT
 };
 
@@ -138,9 +138,9 @@ enum hook {
 	HOOK_COMMAND, /* a command line, before the engine handles it */
 	HOOK_HEADER,  /* end of the message header section */
 	HOOK_DATA,    /* message size crosses size_over, or end of data */
-	HOOK_TLS_CLIENT_HELLO,	 /* what the ClientHello offers */
+	HOOK_TLS_CLIENT_HELLO,   /* what the ClientHello offers */
 	HOOK_TLS_HANDSHAKE_DONE, /* what was negotiated */
-	HOOK_TLS_FAILED,	 /* the handshake failed; OpenSSL's reason */
+	HOOK_TLS_FAILED,         /* the handshake failed; OpenSSL's reason */
 	HOOK_COUNT
 };
 const char *hook_str(enum hook h);
@@ -152,77 +152,78 @@ struct rule_when {
 	char *client_pattern; /* POSIX ERE on the client IP, or NULL */
 	regex_t client_re;
 	/* HOOK_COMMAND */
-	int verb;	      /* enum smtp_verb; VERB_UNKNOWN = any */
-	char *verb_name;      /* verb as written (may be an unknown verb) */
-	unsigned nth;	      /* 1-based use of that verb in the session; 0 any */
-	char *arg_pattern;    /* POSIX ERE, REG_ICASE, on the arguments */
+	int verb;          /* enum smtp_verb; VERB_UNKNOWN = any */
+	char *verb_name;   /* verb as written (may be an unknown verb) */
+	unsigned nth;      /* 1-based use of that verb in the session; 0 any */
+	char *arg_pattern; /* POSIX ERE, REG_ICASE, on the arguments */
 	regex_t arg_re;
 	/* HOOK_HEADER */
-	char *header_name;   /* header that must be present, or NULL */
+	char *header_name;     /* header that must be present, or NULL */
 	bool header_duplicate; /* ...more than once (any header if name NULL) */
 	/* HOOK_DATA */
-	uint64_t size_over;  /* fires when the message grows past this; 0: at end */
+	uint64_t
+	    size_over; /* fires when the message grows past this; 0: at end */
 	/* HOOK_TLS_CLIENT_HELLO: suites by IANA name or 0xHHHH, as ids */
-	uint16_t *offers_any;  /* at least one of these offered */
+	uint16_t *offers_any; /* at least one of these offered */
 	size_t noffers_any;
-	uint16_t *offers_all;  /* every one of these offered */
+	uint16_t *offers_all; /* every one of these offered */
 	size_t noffers_all;
 	uint16_t *offers_none; /* none of these offered */
 	size_t noffers_none;
 	unsigned versions_any; /* enum tls_version_bit; 0 = any */
 	char *sni_pattern;     /* POSIX ERE on the SNI ("" when none sent) */
 	regex_t sni_re;
-	int extension;	       /* extension type that must be present; -1 */
+	int extension; /* extension type that must be present; -1 */
 	/* HOOK_TLS_HANDSHAKE_DONE */
-	unsigned version;      /* negotiated version bit; 0 = any */
-	int suite;	       /* negotiated suite id; -1 = any */
+	unsigned version; /* negotiated version bit; 0 = any */
+	int suite;        /* negotiated suite id; -1 = any */
 	/* HOOK_TLS_FAILED */
-	char *reason_pattern;  /* POSIX ERE on OpenSSL's reason string */
+	char *reason_pattern; /* POSIX ERE on OpenSSL's reason string */
 	regex_t reason_re;
 };
 
 /* When a TLS action happens. */
 enum tls_at {
-	TLS_AT_NOW,	      /* at the hook that fired */
-	TLS_AT_CLIENT_HELLO,  /* before any server flight */
+	TLS_AT_NOW,            /* at the hook that fired */
+	TLS_AT_CLIENT_HELLO,   /* before any server flight */
 	TLS_AT_HANDSHAKE_DONE, /* right after the handshake completes */
 };
 
 /* The "do:" half of a rule. */
 struct rule_do {
-	unsigned delay_ms;	 /* wait first, then go on */
+	unsigned delay_ms; /* wait first, then go on */
 	bool has_reply;
 	struct reply_text reply; /* sent instead of the engine's reply */
 	enum close_how close;
-	bool hang;		 /* stop reading; ends at limits.hang_timeout */
-	int alert;		 /* TLS alert number to send; -1 = none */
-	enum tls_at at;		 /* for TLS actions */
+	bool hang;      /* stop reading; ends at limits.hang_timeout */
+	int alert;      /* TLS alert number to send; -1 = none */
+	enum tls_at at; /* for TLS actions */
 };
 
 struct rule {
 	char *name;
-	char *why;	    /* printed in the transcript when it fires */
+	char *why; /* printed in the transcript when it fires */
 	struct rule_when when;
 	struct rule_do act;
 	double probability; /* 1.0 = always; drawn from the seeded generator */
-	unsigned times;	    /* fires at most this often per process; 0 = no cap */
+	unsigned times; /* fires at most this often per process; 0 = no cap */
 	bool enabled;
-	int line;	    /* where it was defined, for messages */
-	atomic_uint fired;  /* how often it fired (for "times") */
+	int line;          /* where it was defined, for messages */
+	atomic_uint fired; /* how often it fired (for "times") */
 };
 
 struct limits {
-	size_t line_length;	  /* command line incl. CRLF (RFC 5321 4.5.3.1.4) */
-	size_t text_line_length;  /* DATA line incl. CRLF (RFC 5321 4.5.3.1.6) */
-	unsigned recipients;	  /* RCPTs per transaction (4.5.3.1.8) */
-	uint64_t message_size;	  /* bytes; 0 = unlimited */
-	size_t header_size;	  /* bytes of header section; 0 = unlimited */
-	unsigned bad_commands;	  /* unknown/bad commands before the 421; 0 off */
+	size_t line_length; /* command line incl. CRLF (RFC 5321 4.5.3.1.4) */
+	size_t text_line_length; /* DATA line incl. CRLF (RFC 5321 4.5.3.1.6) */
+	unsigned recipients;     /* RCPTs per transaction (4.5.3.1.8) */
+	uint64_t message_size;   /* bytes; 0 = unlimited */
+	size_t header_size;      /* bytes of header section; 0 = unlimited */
+	unsigned bad_commands; /* unknown/bad commands before the 421; 0 off */
 	enum close_how bad_commands_close; /* after the 421 */
 	unsigned idle_timeout_ms; /* no input for this long: 421 + close */
 	unsigned connection_timeout_ms; /* whole session; 0 = none */
 	unsigned hang_timeout_ms; /* how long "hang" lasts before closing */
-	unsigned max_sessions;	  /* 0 = unlimited */
+	unsigned max_sessions;    /* 0 = unlimited */
 	unsigned max_sessions_per_client; /* 0 = unlimited */
 };
 
@@ -241,13 +242,13 @@ struct auth_policy {
 struct profile {
 	char *name;
 	char *description;
-	char *path;	 /* file it was loaded from */
+	char *path; /* file it was loaded from */
 	char *hostname;
 	/* EHLO: first line and keyword lines, in order, templates */
 	char *ehlo_greeting;
 	char **ehlo_keywords;
 	size_t nehlo_keywords;
-	unsigned ext;	 /* enum ext_bit, derived from the keywords */
+	unsigned ext;      /* enum ext_bit, derived from the keywords */
 	uint64_t ext_size; /* value of "SIZE n", 0 if none given */
 	char **auth_mechs; /* from "AUTH m1 m2", upper case */
 	size_t nauth_mechs;
@@ -258,7 +259,7 @@ struct profile {
 	struct auth_policy auth;
 	struct tls_settings tls; /* "tls:"; tls.enabled false when absent */
 	struct tls_policy *tls_policy; /* built from tls by the server; freed
-					* with the profile */
+	                                * with the profile */
 	struct rule *rules;
 	size_t nrules;
 	/* "kind: middlebox" files: a firewall, not a server. Such a profile
@@ -280,7 +281,7 @@ struct profile {
  * one line "file:line:column: what is wrong" to err.
  */
 struct profile *profile_load(const char *name_or_path, const char *const *dirs,
-    size_t ndirs, char *err, size_t errlen);
+                             size_t ndirs, char *err, size_t errlen);
 
 /*
  * profile_load_middlebox - load a "kind: middlebox" file by NAME or FILE
@@ -288,7 +289,8 @@ struct profile *profile_load(const char *name_or_path, const char *const *dirs,
  * NAME.yaml, in each of the search dirs. A server profile is an error.
  */
 struct profile *profile_load_middlebox(const char *name_or_path,
-    const char *const *dirs, size_t ndirs, char *err, size_t errlen);
+                                       const char *const *dirs, size_t ndirs,
+                                       char *err, size_t errlen);
 
 /* profile_ref / profile_unref - share a profile between sessions */
 struct profile *profile_ref(struct profile *p);

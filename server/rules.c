@@ -157,8 +157,9 @@ describe_suites(char *buf, size_t len, size_t o, const char *label,
 		return o;
 	o += (size_t)snprintf(buf + o, len - o, " %s", label);
 	for (size_t i = 0; i < n && o < len; i++)
-		o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? ", " : " ",
-		                      tls_suite_name(ids[i], name, sizeof(name)));
+		o += (size_t)snprintf(
+		    buf + o, len - o, "%s%s", i ? ", " : " ",
+		    tls_suite_name(ids[i], name, sizeof(name)));
 	return o;
 }
 

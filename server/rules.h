@@ -34,23 +34,23 @@ double rng_unit(struct rng *r);
 
 struct rule_ctx {
 	enum hook hook;
-	const char *client_ip;		   /* HOOK_CONNECT */
-	const char *verb;		   /* HOOK_COMMAND: upper-cased */
-	unsigned nth;			   /* 1-based use of that verb */
-	const char *args;		   /* NUL-terminated */
+	const char *client_ip;             /* HOOK_CONNECT */
+	const char *verb;                  /* HOOK_COMMAND: upper-cased */
+	unsigned nth;                      /* 1-based use of that verb */
+	const char *args;                  /* NUL-terminated */
 	const struct header_scan *headers; /* HOOK_HEADER */
-	uint64_t size_before;		   /* HOOK_DATA: size before this read */
-	uint64_t size;			   /* HOOK_DATA: size now */
-	bool at_end;			   /* HOOK_DATA: end of data */
-	const struct tls_hello *hello;	   /* HOOK_TLS_CLIENT_HELLO */
-	unsigned tls_version;		   /* HOOK_TLS_HANDSHAKE_DONE: bit */
-	int tls_suite;			   /* HOOK_TLS_HANDSHAKE_DONE: id */
-	const char *tls_reason;		   /* HOOK_TLS_FAILED */
+	uint64_t size_before;          /* HOOK_DATA: size before this read */
+	uint64_t size;                 /* HOOK_DATA: size now */
+	bool at_end;                   /* HOOK_DATA: end of data */
+	const struct tls_hello *hello; /* HOOK_TLS_CLIENT_HELLO */
+	unsigned tls_version;          /* HOOK_TLS_HANDSHAKE_DONE: bit */
+	int tls_suite;                 /* HOOK_TLS_HANDSHAKE_DONE: id */
+	const char *tls_reason;        /* HOOK_TLS_FAILED */
 };
 
 /* rules_match - the first rule that fires, or NULL */
 struct rule *rules_match(struct profile *p, const struct rule_ctx *ctx,
-    struct rng *rng);
+                         struct rng *rng);
 
 /* rules_describe - "command RCPT #3 ~ /unknown@/" for the transcript */
 void rules_describe(const struct rule *r, char *buf, size_t len);

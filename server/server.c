@@ -344,9 +344,9 @@ server_listen(struct server *srv, const char *spec, char *err, size_t errlen)
 		w->listeners = ls;
 		lst->w = w;
 		lst->tls = tls;
-		lst->l = evconnlistener_new_bind(w->base, server_accept, lst,
-		                                 flags, 1024,
-		                                 (struct sockaddr *)&ss, len);
+		lst->l =
+		    evconnlistener_new_bind(w->base, server_accept, lst, flags,
+		                            1024, (struct sockaddr *)&ss, len);
 		if (lst->l == NULL) {
 			int e = errno;
 			free(lst);
@@ -398,9 +398,9 @@ server_prepare_tls(struct profile *p, const char *cert_file,
 		return 0;
 	struct tls_notes notes = {.p = p};
 
-	p->tls_policy = tls_policy_new(&p->tls, p->hostname, cert_file,
-	                               key_file, tls_warn, &notes, why,
-	                               sizeof(why));
+	p->tls_policy =
+	    tls_policy_new(&p->tls, p->hostname, cert_file, key_file, tls_warn,
+	                   &notes, why, sizeof(why));
 	if (notes.never_chosen != 0)
 		log_info("profile %s: %u listed suite(s) can never be chosen "
 		         "with this certificate and these versions (-v or "

@@ -33,11 +33,11 @@ struct server_config {
 	size_t ndirs;
 	unsigned max_sessions; /* 0: the profile's limit */
 	uint64_t seed;
-	unsigned grace_ms;	/* how long DATA sessions may finish */
-	const char *cert_file;	/* --cert, or NULL: generated */
-	const char *key_file;	/* --key */
-	bool no_profile_via;	/* --via none: "no inspect esmtp" */
-	unsigned workers;	/* event loops (threads); >= 1 */
+	unsigned grace_ms;     /* how long DATA sessions may finish */
+	const char *cert_file; /* --cert, or NULL: generated */
+	const char *key_file;  /* --key */
+	bool no_profile_via;   /* --via none: "no inspect esmtp" */
+	unsigned workers;      /* event loops (threads); >= 1 */
 };
 
 struct listener; /* one bound address, plain or implicit TLS */
@@ -55,7 +55,7 @@ struct worker {
 	size_t nlisteners;
 	struct session_list sessions;
 	bool stopping;
-	struct event *wake;	  /* the main thread asks us to stop */
+	struct event *wake; /* the main thread asks us to stop */
 	struct event *grace_timer;
 };
 
@@ -67,7 +67,7 @@ struct server {
 	size_t nvia;
 	struct worker **workers;
 	size_t nworkers;
-	pthread_mutex_t lock; /* profile, profile_gen, clients */
+	pthread_mutex_t lock;    /* profile, profile_gen, clients */
 	struct profile *profile; /* current; workers take it at accept */
 	unsigned long profile_gen;
 	struct client_count **clients; /* per-address session counts */
@@ -84,8 +84,8 @@ struct server {
  * loops; not listening yet. Needs evthread_use_pthreads() first.
  */
 struct server *server_new(struct event_base *base,
-    const struct server_config *cfg, struct profile *profile,
-    struct spool *spool);
+                          const struct server_config *cfg,
+                          struct profile *profile, struct spool *spool);
 
 /*
  * server_listen - bind "[ADDR:]PORT" (IPv6 as "[::1]:PORT"), with a "/tls"
@@ -93,7 +93,7 @@ struct server *server_new(struct event_base *base,
  * -1 with one line in err naming the address and the reason.
  */
 int server_listen(struct server *srv, const char *spec, char *err,
-    size_t errlen);
+                  size_t errlen);
 
 /* server_run - serve until stopped; returns the exit status */
 int server_run(struct server *srv);
@@ -107,7 +107,7 @@ void server_free(struct server *srv);
  * Returns 0, or -1 with one line in err.
  */
 int server_prepare_tls(struct profile *p, const char *cert_file,
-    const char *key_file, char *err, size_t errlen);
+                       const char *key_file, char *err, size_t errlen);
 
 /* server_session_closing - a session started closing: release its slot */
 void server_session_closing(struct session *s);

@@ -148,8 +148,8 @@ session_close(struct session *s, enum close_how how, const char *reason)
 	session_reset_transaction(s);
 	session_timers_off(s);
 	server_session_closing(s);
-	session_info(s, TR_CLOSE, "%s (%s)",
-	             how == CLOSE_RST ? "rst" : "fin", reason);
+	session_info(s, TR_CLOSE, "%s (%s)", how == CLOSE_RST ? "rst" : "fin",
+	             reason);
 	s->state = STATE_CLOSING;
 	io_close(s->io, how == CLOSE_RST ? IO_CLOSE_RST : IO_CLOSE_FIN);
 }
@@ -580,7 +580,8 @@ session_body(struct session *s, const char *buf, size_t len)
 	/* RFC 5321 4.5.3.1.6: 1000 octets per text line, CRLF included. */
 	if (s->state == STATE_DATA && l->text_line_length != 0 &&
 	    s->dec.max_line > l->text_line_length && s->verdict == MSG_OK) {
-		session_info(s, TR_WARN, "message line of %zu bytes (limit %zu)",
+		session_info(s, TR_WARN,
+		             "message line of %zu bytes (limit %zu)",
 		             s->dec.max_line, l->text_line_length);
 		s->verdict = MSG_LINE_TOO_LONG;
 	}
@@ -975,7 +976,8 @@ session_new(struct worker *w, struct profile *p, int fd,
 		return s;
 	}
 	if (implicit_tls)
-		session_tls_begin(s); /* the greeting comes after the handshake */
+		session_tls_begin(
+		    s); /* the greeting comes after the handshake */
 	else
 		session_greet(s);
 	session_via_flush(s);

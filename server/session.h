@@ -32,15 +32,15 @@ struct evbuffer;
 
 enum session_state {
 	STATE_CONNECTED, /* accepted, greeting not sent yet */
-	STATE_INIT,	 /* greeted, waiting for EHLO/HELO */
-	STATE_HELO,	 /* EHLO/HELO done, no transaction */
-	STATE_MAIL,	 /* MAIL accepted */
-	STATE_RCPT,	 /* at least one RCPT accepted */
-	STATE_DATA,	 /* receiving the DATA body */
-	STATE_BDAT,	 /* receiving a BDAT chunk */
-	STATE_AUTH,	 /* waiting for an AUTH continuation line */
-	STATE_TLS,	 /* TLS handshake in progress */
-	STATE_CLOSING,	 /* nothing more is read */
+	STATE_INIT,      /* greeted, waiting for EHLO/HELO */
+	STATE_HELO,      /* EHLO/HELO done, no transaction */
+	STATE_MAIL,      /* MAIL accepted */
+	STATE_RCPT,      /* at least one RCPT accepted */
+	STATE_DATA,      /* receiving the DATA body */
+	STATE_BDAT,      /* receiving a BDAT chunk */
+	STATE_AUTH,      /* waiting for an AUTH continuation line */
+	STATE_TLS,       /* TLS handshake in progress */
+	STATE_CLOSING,   /* nothing more is read */
 };
 const char *session_state_str(enum session_state st);
 
@@ -54,18 +54,18 @@ enum auth_step {
 /* What a rule or limit has decided about the message being received. */
 enum msg_verdict {
 	MSG_OK,
-	MSG_TOO_BIG,	 /* limits.message_size */
+	MSG_TOO_BIG,       /* limits.message_size */
 	MSG_LINE_TOO_LONG, /* limits.text_line_length (RFC 5321 4.5.3.1.6) */
-	MSG_HEADER_BIG,	 /* limits.header_size */
-	MSG_RULE_REPLY,	 /* a rule's reply replaces the 250 */
-	MSG_LOCAL_ERROR, /* the spool failed: 451 */
+	MSG_HEADER_BIG,    /* limits.header_size */
+	MSG_RULE_REPLY,    /* a rule's reply replaces the 250 */
+	MSG_LOCAL_ERROR,   /* the spool failed: 451 */
 };
 
 struct session {
 	TAILQ_ENTRY(session) entry;
-	bool counted; /* holds a place in the server's session limits */
+	bool counted;        /* holds a place in the server's session limits */
 	bool counted_client; /* ...and in the per-client-address count */
-	struct worker *w; /* the event loop (thread) that owns it */
+	struct worker *w;    /* the event loop (thread) that owns it */
 	struct server *srv;
 	struct profile *profile;
 	struct io *io;
@@ -93,11 +93,11 @@ struct session {
 	/* identity of the client */
 	bool esmtp;
 	char helo[256];
-	bool tls;	  /* the handshake completed */
-	bool implicit_tls; /* TLS from the first byte (port 465 style) */
+	bool tls;                /* the handshake completed */
+	bool implicit_tls;       /* TLS from the first byte (port 465 style) */
 	struct tls_hello *hello; /* during the handshake only */
 	bool hello_seen;
-	struct rule *tls_rule;	 /* a ClientHello rule for handshake_done */
+	struct rule *tls_rule;   /* a ClientHello rule for handshake_done */
 	enum close_how tls_drop; /* drop at ClientHello: FIN or RST */
 	char tls_drop_why[96];
 	char tls_version[16];
@@ -125,8 +125,8 @@ struct session {
 	struct header_scan hdr;
 	struct spool_msg *msg;
 	uint64_t msg_size;
-	bool data_done;	   /* end of data seen, finishing pending */
-	bool headers_done; /* header hook already evaluated */
+	bool data_done;     /* end of data seen, finishing pending */
+	bool headers_done;  /* header hook already evaluated */
 	bool end_hook_done; /* end-of-data rules already evaluated */
 	uint64_t bdat_left;
 	uint64_t bdat_chunk;
@@ -162,16 +162,16 @@ struct session {
 	const char *via_cut_box;
 };
 
-
 /*
  * session_new - take over an accepted socket and greet. With refuse other
  * than REPLY_COUNT (a session limit), send that reply and close instead.
  * NULL when out of memory (the fd is closed).
  */
 struct session *session_new(struct worker *w, struct profile *p, int fd,
-    const struct sockaddr *peer, const struct sockaddr *local,
-    unsigned long id, enum reply_id refuse, bool implicit_tls,
-    bool counted_client);
+                            const struct sockaddr *peer,
+                            const struct sockaddr *local, unsigned long id,
+                            enum reply_id refuse, bool implicit_tls,
+                            bool counted_client);
 
 /* session_greet - run the connect rules, then greet (or what they say) */
 void session_greet(struct session *s);
@@ -212,7 +212,7 @@ bool session_start_data(struct session *s);
 
 /* session_start_bdat - receive a BDAT chunk of size bytes */
 void session_start_bdat(struct session *s, uint64_t size, bool last,
-    bool discard, enum reply_id refusal);
+                        bool discard, enum reply_id refusal);
 
 /* --- session_via.c --- */
 
@@ -241,7 +241,7 @@ void reply_send(struct session *s, enum reply_id id);
 
 /* reply_lines - a given reply (a rule's), tagged with the rule name */
 void reply_lines(struct session *s, const struct reply_text *t,
-    const char *rule);
+                 const char *rule);
 
 /* reply_raw - one literal line (AUTH's 334 challenges) */
 void reply_raw(struct session *s, const char *line);

@@ -23,9 +23,9 @@
 #include "tls_policy.h"
 #include "transcript.h"
 
-static void
-tls_event(struct session *s, enum tr_kind kind, const char *rule,
-          const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void tls_event(struct session *s, enum tr_kind kind, const char *rule,
+                      const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 static void
 tls_event(struct session *s, enum tr_kind kind, const char *rule,
@@ -157,8 +157,8 @@ hello_shares_suite(SSL *ssl, const struct tls_hello *h)
 	STACK_OF(SSL_CIPHER) *ours = SSL_get_ciphers(ssl);
 
 	for (int i = 0; ours != NULL && i < sk_SSL_CIPHER_num(ours); i++) {
-		uint16_t id = SSL_CIPHER_get_protocol_id(
-		    sk_SSL_CIPHER_value(ours, i));
+		uint16_t id =
+		    SSL_CIPHER_get_protocol_id(sk_SSL_CIPHER_value(ours, i));
 		if (tls_hello_offers(h, id))
 			return true;
 	}
@@ -205,15 +205,14 @@ tls_offered_from_rule(struct session *s, const struct rule *r)
 		for (size_t i = 0; i < n && o < sizeof(list); i++) {
 			if (!tls_hello_offers(s->hello, ids[i]))
 				continue;
-			o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s",
-			                      o ? ", " : "",
-			                      tls_suite_name(ids[i], name,
-			                                     sizeof(name)));
+			o += (size_t)snprintf(
+			    list + o, sizeof(list) - o, "%s%s", o ? ", " : "",
+			    tls_suite_name(ids[i], name, sizeof(name)));
 		}
 	}
 	if (o != 0)
-		tls_event(s, TR_TLS, r->name, "offered from the rule's list: %s",
-		          list);
+		tls_event(s, TR_TLS, r->name,
+		          "offered from the rule's list: %s", list);
 }
 
 /*
@@ -232,7 +231,8 @@ session_client_hello(SSL *ssl, int *al, void *arg)
 	if (s == NULL || s->hello == NULL)
 		return SSL_CLIENT_HELLO_SUCCESS;
 	if (s->tls_drop != CLOSE_NONE)
-		return SSL_CLIENT_HELLO_RETRY; /* stay suspended: send nothing */
+		return SSL_CLIENT_HELLO_RETRY; /* stay suspended: send nothing
+		                                */
 	if (s->hello_seen) /* a second ClientHello after HelloRetryRequest */
 		return SSL_CLIENT_HELLO_SUCCESS;
 	s->hello_seen = true;
@@ -246,15 +246,16 @@ session_client_hello(SSL *ssl, int *al, void *arg)
 		tls_rule_event(s, r);
 		tls_offered_from_rule(s, r);
 		if (r->act.at == TLS_AT_HANDSHAKE_DONE) {
-			s->tls_rule = r; /* carried out once the handshake ends */
+			s->tls_rule =
+			    r; /* carried out once the handshake ends */
 		} else if (r->act.alert >= 0) {
 			tls_event(s, TR_TLS, r->name, "sending fatal alert %s",
 			          SSL_alert_desc_string_long(r->act.alert));
 			*al = r->act.alert;
 			return SSL_CLIENT_HELLO_ERROR;
 		} else if (r->act.close != CLOSE_NONE || r->act.hang) {
-			s->tls_drop = r->act.close == CLOSE_RST ? CLOSE_RST
-			                                        : CLOSE_FIN;
+			s->tls_drop =
+			    r->act.close == CLOSE_RST ? CLOSE_RST : CLOSE_FIN;
 			snprintf(s->tls_drop_why, sizeof(s->tls_drop_why),
 			         "rule %s at ClientHello", r->name);
 			return SSL_CLIENT_HELLO_RETRY;
@@ -337,10 +338,13 @@ session_tls_ready(struct session *s)
 			static const struct {
 				const char *ossl;
 				unsigned bit;
-			} map[] = {{"SSLv3", TLSV_SSL3},   {"TLSv1", TLSV_1_0},
-			           {"TLSv1.1", TLSV_1_1}, {"TLSv1.2", TLSV_1_2},
+			} map[] = {{"SSLv3", TLSV_SSL3},
+			           {"TLSv1", TLSV_1_0},
+			           {"TLSv1.1", TLSV_1_1},
+			           {"TLSv1.2", TLSV_1_2},
 			           {"TLSv1.3", TLSV_1_3}};
-			for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+			for (size_t i = 0; i < sizeof(map) / sizeof(map[0]);
+			     i++)
 				if (strcmp(map[i].ossl, s->tls_version) == 0)
 					ctx.tls_version = map[i].bit;
 		}

@@ -72,8 +72,9 @@ session_via_init(struct session *s)
 	    s->via_tmp == NULL)
 		return false;
 	for (size_t i = 0; i < n; i++) {
-		const struct profile *b = i < srv->nvia ?
-		    srv->via[i] : s->profile->via[i - srv->nvia];
+		const struct profile *b = i < srv->nvia
+		                              ? srv->via[i]
+		                              : s->profile->via[i - srv->nvia];
 		mbox_init(&s->boxes[i], b->mbox);
 	}
 	s->nboxes = n;

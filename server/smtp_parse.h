@@ -15,17 +15,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SMTP_VERB_MAX 16   /* longer words are never a known verb */
-#define SMTP_PATH_MAX 512  /* reverse/forward path, without brackets */
-#define SMTP_PARAMS_MAX 16 /* ESMTP parameters on one MAIL/RCPT */
+#define SMTP_VERB_MAX   16  /* longer words are never a known verb */
+#define SMTP_PATH_MAX   512 /* reverse/forward path, without brackets */
+#define SMTP_PARAMS_MAX 16  /* ESMTP parameters on one MAIL/RCPT */
 
 /* A command line split into verb and arguments. */
 struct smtp_cmd {
 	char verb[SMTP_VERB_MAX + 1]; /* upper-cased, NUL-terminated */
-	size_t verb_len;	      /* real length, may exceed SMTP_VERB_MAX */
-	const char *args;	      /* points into the line; after the space */
-	size_t args_len;	      /* trailing spaces trimmed */
-	bool has_nul;		      /* the line contains a NUL byte */
+	size_t verb_len;  /* real length, may exceed SMTP_VERB_MAX */
+	const char *args; /* points into the line; after the space */
+	size_t args_len;  /* trailing spaces trimmed */
+	bool has_nul;     /* the line contains a NUL byte */
 };
 
 /*
@@ -51,11 +51,11 @@ struct smtp_path {
 
 enum path_error {
 	PATH_OK,
-	PATH_BAD_PREFIX,  /* no "FROM:" / "TO:" */
-	PATH_BAD_SYNTAX,  /* unbalanced <>, spaces inside, bad address */
+	PATH_BAD_PREFIX, /* no "FROM:" / "TO:" */
+	PATH_BAD_SYNTAX, /* unbalanced <>, spaces inside, bad address */
 	PATH_TOO_LONG,
 	PATH_NULL_NOT_OK, /* "<>" given where not allowed (RCPT) */
-	PATH_BAD_PARAM,	  /* a parameter is malformed, see *bad */
+	PATH_BAD_PARAM,   /* a parameter is malformed, see *bad */
 	PATH_TOO_MANY_PARAMS,
 };
 
@@ -68,7 +68,8 @@ enum path_error {
  * the index of the offending parameter in path->params.
  */
 enum path_error smtp_parse_path(const char *args, size_t len,
-    const char *prefix, bool allow_null, struct smtp_path *path, size_t *bad);
+                                const char *prefix, bool allow_null,
+                                struct smtp_path *path, size_t *bad);
 
 enum body_type { BODY_NONE, BODY_7BIT, BODY_8BITMIME, BODY_BINARYMIME };
 enum dsn_ret { RET_NONE, RET_FULL, RET_HDRS };
@@ -91,7 +92,7 @@ struct mail_params {
 };
 
 struct rcpt_params {
-	unsigned notify; /* dsn_notify_bits, 0 when absent */
+	unsigned notify;               /* dsn_notify_bits, 0 when absent */
 	char orcpt[SMTP_PATH_MAX + 1]; /* "addr-type;xtext", kept encoded */
 };
 
@@ -101,9 +102,9 @@ struct rcpt_params {
  * unknown, duplicated or has a bad value; 0 when all are fine.
  */
 int smtp_mail_params(const struct smtp_path *path, struct mail_params *mp,
-    size_t *bad);
+                     size_t *bad);
 int smtp_rcpt_params(const struct smtp_path *path, struct rcpt_params *rp,
-    size_t *bad);
+                     size_t *bad);
 
 /* smtp_xtext_valid - RFC 3461 4 xtext syntax ("+HH" escapes, no '=') */
 bool smtp_xtext_valid(const char *s, size_t len);
@@ -125,13 +126,13 @@ int smtp_bdat_args(const char *args, size_t len, uint64_t *size, bool *last);
  * "=" alone (an empty initial response) decodes to length 0.
  */
 long smtp_base64_decode(const char *in, size_t len, unsigned char *out,
-    size_t outlen);
+                        size_t outlen);
 
 /*
  * smtp_auth_plain - split a decoded PLAIN message "authzid\0user\0pass".
  * Returns 0, or -1 when it does not have exactly two NULs.
  */
 int smtp_auth_plain(const unsigned char *msg, size_t len, const char **user,
-    size_t *user_len, const char **pass, size_t *pass_len);
+                    size_t *user_len, const char **pass, size_t *pass_len);
 
 #endif

@@ -29,17 +29,17 @@ struct envelope {
 	unsigned client_port;
 	const char *server_ip;
 	unsigned server_port;
-	const char *helo;	/* NULL if none */
-	const char *mail_from;	/* "" for the null path */
+	const char *helo;      /* NULL if none */
+	const char *mail_from; /* "" for the null path */
 	const char *const *rcpts;
 	size_t nrcpts;
-	const char *body;	/* "7BIT", "8BITMIME", "BINARYMIME" or NULL */
+	const char *body; /* "7BIT", "8BITMIME", "BINARYMIME" or NULL */
 	int smtputf8;
-	const char *auth_user;	/* NULL if not authenticated */
+	const char *auth_user;   /* NULL if not authenticated */
 	const char *tls_version; /* NULL if the session had no TLS */
 	const char *tls_cipher;
 	uint64_t size;
-	const char *mail_line;	/* MAIL command as received, for the record */
+	const char *mail_line; /* MAIL command as received, for the record */
 };
 
 /*

@@ -16,24 +16,24 @@ struct evbuffer;
 
 /* The values a template can name; NULL fields expand to "". */
 enum tpl_var {
-	TPL_HOSTNAME,	 /* profile hostname */
-	TPL_DATE,	 /* RFC 5322 date, computed by template_expand */
+	TPL_HOSTNAME, /* profile hostname */
+	TPL_DATE,     /* RFC 5322 date, computed by template_expand */
 	TPL_CLIENT_IP,
 	TPL_CLIENT_PORT,
 	TPL_SERVER_IP,
 	TPL_SERVER_PORT,
-	TPL_HELO,	 /* what the client gave EHLO/HELO */
-	TPL_SESSION,	 /* session number */
-	TPL_QUEUE_ID,	 /* hex id of the message (spool file name part) */
-	TPL_MESSAGE_ID,	 /* GUID-like id, e.g. Exchange's <guid@host> */
+	TPL_HELO,        /* what the client gave EHLO/HELO */
+	TPL_SESSION,     /* session number */
+	TPL_QUEUE_ID,    /* hex id of the message (spool file name part) */
+	TPL_MESSAGE_ID,  /* GUID-like id, e.g. Exchange's <guid@host> */
 	TPL_INTERNAL_ID, /* decimal id, e.g. Exchange's InternalId= */
-	TPL_SIZE,	 /* message or chunk size in bytes */
-	TPL_MAX_SIZE,	 /* limits.message_size */
-	TPL_SENDER,	 /* MAIL FROM address */
-	TPL_RECIPIENT,	 /* last RCPT TO address */
-	TPL_VERB,	 /* verb of the current command */
-	TPL_PARAM,	 /* the offending parameter */
-	TPL_PROFILE,	 /* profile name */
+	TPL_SIZE,        /* message or chunk size in bytes */
+	TPL_MAX_SIZE,    /* limits.message_size */
+	TPL_SENDER,      /* MAIL FROM address */
+	TPL_RECIPIENT,   /* last RCPT TO address */
+	TPL_VERB,        /* verb of the current command */
+	TPL_PARAM,       /* the offending parameter */
+	TPL_PROFILE,     /* profile name */
 	TPL_COUNT
 };
 
@@ -57,6 +57,6 @@ int template_check(const char *tpl, size_t *errpos);
  * ("Fri, 5 Aug 2016 16:24:41 -0700") unless vars->v[TPL_DATE] is set.
  */
 void template_expand(const char *tpl, const struct tpl_vars *vars,
-    struct evbuffer *out);
+                     struct evbuffer *out);
 
 #endif

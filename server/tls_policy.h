@@ -49,20 +49,20 @@ enum tls_no_shared {
 /* A profile's "tls:" section, as data. */
 struct tls_settings {
 	bool enabled;
-	unsigned versions;	   /* enum tls_version_bit */
-	char **ciphers;		   /* IANA names (or 0xHHHH), TLS <= 1.2 */
+	unsigned versions; /* enum tls_version_bit */
+	char **ciphers;    /* IANA names (or 0xHHHH), TLS <= 1.2 */
 	size_t nciphers;
-	char **ciphersuites;	   /* IANA names, TLS 1.3 */
+	char **ciphersuites; /* IANA names, TLS 1.3 */
 	size_t nciphersuites;
-	bool server_preference;	   /* SSL_OP_CIPHER_SERVER_PREFERENCE */
-	char **groups;		   /* "P-256", "P-384", "X25519", ... */
+	bool server_preference; /* SSL_OP_CIPHER_SERVER_PREFERENCE */
+	char **groups;          /* "P-256", "P-384", "X25519", ... */
 	size_t ngroups;
-	unsigned dh_bits;	   /* 0: OpenSSL's automatic choice */
-	char **sigalgs;		   /* "RSA+SHA256", "ECDSA+SHA256", ... */
+	unsigned dh_bits; /* 0: OpenSSL's automatic choice */
+	char **sigalgs;   /* "RSA+SHA256", "ECDSA+SHA256", ... */
 	size_t nsigalgs;
-	int security_level;	   /* -1: OpenSSL's default */
+	int security_level; /* -1: OpenSSL's default */
 	enum tls_key_type key_type;
-	unsigned key_bits;	   /* RSA bits (2048) */
+	unsigned key_bits; /* RSA bits (2048) */
 	enum tls_no_shared no_shared_cipher;
 	enum tls_no_shared no_shared_version;
 };
@@ -81,8 +81,9 @@ typedef void (*tls_warn_fn)(void *arg, const char *msg);
  * to warn.
  */
 struct tls_policy *tls_policy_new(const struct tls_settings *ts,
-    const char *hostname, const char *cert_file, const char *key_file,
-    tls_warn_fn warn, void *warn_arg, char *err, size_t errlen);
+                                  const char *hostname, const char *cert_file,
+                                  const char *key_file, tls_warn_fn warn,
+                                  void *warn_arg, char *err, size_t errlen);
 void tls_policy_free(struct tls_policy *tp);
 
 /* tls_policy_ctx - the SSL_CTX to create SSL objects from */
@@ -103,7 +104,7 @@ void tls_policy_describe(const struct tls_policy *tp, FILE *out);
  * --write-cert). Returns 0 or -1 with err.
  */
 int tls_policy_write_cert(const struct tls_policy *tp, const char *dir,
-    char *err, size_t errlen);
+                          char *err, size_t errlen);
 
 /* --- cipher suite names --- */
 
@@ -120,7 +121,7 @@ const char *tls_suite_name(uint16_t id, char *buf, size_t len);
 /* --- ClientHello --- */
 
 #define TLS_HELLO_MAX_SUITES 256
-#define TLS_HELLO_MAX_EXTS 64
+#define TLS_HELLO_MAX_EXTS   64
 
 /* What a ClientHello offered, captured during the hello callback. */
 struct tls_hello {
@@ -128,7 +129,7 @@ struct tls_hello {
 	size_t nsuites;
 	unsigned versions; /* enum tls_version_bit offered */
 	uint16_t legacy_version;
-	char sni[256];	   /* "" when absent */
+	char sni[256];                /* "" when absent */
 	int exts[TLS_HELLO_MAX_EXTS]; /* extension types present */
 	size_t nexts;
 };

@@ -42,8 +42,12 @@ static struct {
 };
 
 static const char *const tr_kind_names[TR_COUNT] = {
-    [TR_CONNECT] = "connect", [TR_CLOSE] = "close", [TR_CLIENT] = "C",
-    [TR_SERVER] = "S",        [TR_RULE] = "rule",   [TR_INFO] = "info",
+    [TR_CONNECT] = "connect",
+    [TR_CLOSE] = "close",
+    [TR_CLIENT] = "C",
+    [TR_SERVER] = "S",
+    [TR_RULE] = "rule",
+    [TR_INFO] = "info",
     [TR_WARN] = "warn",
     [TR_TLS] = "tls",
     [TR_CLIENT_SAW] = "client_saw",
@@ -281,10 +285,12 @@ emit_readable(const struct tr_event *ev, const struct tm *tm, int ms)
 		o += (size_t)snprintf(line + o, cap - o, "TLS: ");
 		break;
 	case TR_CLIENT_SAW:
-		o += (size_t)snprintf(line + o, cap - o, "   \u21b3 client saw: ");
+		o += (size_t)snprintf(line + o, cap - o,
+		                      "   \u21b3 client saw: ");
 		break;
 	case TR_SERVER_GOT:
-		o += (size_t)snprintf(line + o, cap - o, "   \u21b3 server got: ");
+		o += (size_t)snprintf(line + o, cap - o,
+		                      "   \u21b3 server got: ");
 		break;
 	case TR_WARN:
 	default:
@@ -297,8 +303,8 @@ emit_readable(const struct tr_event *ev, const struct tm *tm, int ms)
 	o += strlen(esc);
 	if ((ev->kind == TR_CLIENT_SAW || ev->kind == TR_SERVER_GOT) &&
 	    ev->rule != NULL)
-		o += (size_t)snprintf(line + o, cap - o, "   (%s: %s)", ev->rule,
-		                      why);
+		o += (size_t)snprintf(line + o, cap - o, "   (%s: %s)",
+		                      ev->rule, why);
 	else if (ev->kind != TR_RULE && ev->rule != NULL)
 		o +=
 		    (size_t)snprintf(line + o, cap - o, " (rule %s)", ev->rule);

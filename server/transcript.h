@@ -26,7 +26,7 @@ enum tr_kind {
 	TR_RULE,       /* !: a rule fired; rule and why set */
 	TR_INFO,       /* *: state changes, data summaries, spool ids */
 	TR_WARN,       /* *: bad input or a server-side problem */
-	TR_TLS,	       /* TLS: ClientHello, negotiated, alerts */
+	TR_TLS,        /* TLS: ClientHello, negotiated, alerts */
 	TR_CLIENT_SAW, /* a middlebox changed what the client receives */
 	TR_SERVER_GOT, /* a middlebox changed what the server receives */
 	TR_COUNT
@@ -41,7 +41,7 @@ struct tr_event {
 	const char *text; /* raw bytes, not NUL-terminated necessarily */
 	size_t len;
 	const char *rule; /* NULL unless TR_RULE (or a rule caused it); for
-			   * TR_CLIENT_SAW/TR_SERVER_GOT the middlebox */
+	                   * TR_CLIENT_SAW/TR_SERVER_GOT the middlebox */
 	const char *why;
 	const char *profile;
 };
@@ -52,7 +52,7 @@ struct tr_event {
  * Returns 0, or -1 with a reason in err.
  */
 int transcript_open(bool readable, bool verbose, const char *json_path,
-    char *err, size_t errlen);
+                    char *err, size_t errlen);
 void transcript_close(void);
 
 /* transcript_wants - would an event of this kind be written anywhere?
@@ -64,7 +64,7 @@ void transcript_emit(const struct tr_event *ev);
 
 /* transcript_printf - convenience: formatted text for TR_INFO/TR_WARN... */
 void transcript_printf(unsigned long session, enum tr_kind kind,
-    const char *profile, const char *fmt, ...)
+                       const char *profile, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 /* transcript_escape - printable form of raw bytes (\r \n \t \xNN), for

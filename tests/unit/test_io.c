@@ -37,7 +37,7 @@ tcp_pair(void)
 	assert_int_equal(getsockname(l, (struct sockaddr *)&sa, &len), 0);
 	p.client = socket(AF_INET, SOCK_STREAM, 0);
 	assert_int_equal(connect(p.client, (struct sockaddr *)&sa, sizeof(sa)),
-	    0);
+	                 0);
 	p.server = accept(l, NULL, NULL);
 	assert_true(p.server >= 0);
 	evutil_make_socket_nonblocking(p.server);
@@ -97,7 +97,8 @@ static void
 run_until_closed(struct event_base *base, struct seen *s)
 {
 	for (int i = 0; i < 200 && s->closed == 0; i++)
-		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK), usleep(5000);
+		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK),
+		    usleep(5000);
 }
 
 static void
@@ -112,7 +113,8 @@ test_input_and_fin(void **state)
 
 	assert_int_equal(send(p.client, "EHLO x\r\n", 8, 0), 8);
 	for (int i = 0; i < 100 && s.datain == 0; i++)
-		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK), usleep(2000);
+		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK),
+		    usleep(2000);
 	assert_string_equal(s.input, "EHLO x\r\n");
 	evbuffer_add(io_output(io), "221 bye\r\n", 9);
 	io_close(io, IO_CLOSE_FIN);
@@ -121,8 +123,8 @@ test_input_and_fin(void **state)
 	size_t n = 0;
 	for (int i = 0; i < 200 && n < 9; i++) {
 		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
-		ssize_t r = recv(p.client, buf + n, sizeof(buf) - n,
-		    MSG_DONTWAIT);
+		ssize_t r =
+		    recv(p.client, buf + n, sizeof(buf) - n, MSG_DONTWAIT);
 		if (r > 0)
 			n += (size_t)r;
 		usleep(2000);
@@ -170,7 +172,8 @@ test_peer_eof(void **state)
 
 	shutdown(p.client, SHUT_WR);
 	for (int i = 0; i < 100 && s.disconnected == 0; i++)
-		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK), usleep(2000);
+		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK),
+		    usleep(2000);
 	assert_int_equal(s.disconnected, 1);
 	io_free(io);
 	close(p.client);

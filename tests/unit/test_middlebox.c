@@ -913,8 +913,8 @@ test_long_reply_lines(void **state)
 static void
 test_lines_seen(void **state)
 {
-	static const char *const chunks[] = {
-	    "EHLO client\r\nSTARTTLS\r\n", "NO", "OP", "\r\n"};
+	static const char *const chunks[] = {"EHLO client\r\nSTARTTLS\r\n",
+	                                     "NO", "OP", "\r\n"};
 	static const char *const want[] = {"EHLO client", "STARTTLS", "NOOP"};
 	struct evbuffer *out = evbuffer_new();
 	struct rec r = {0};

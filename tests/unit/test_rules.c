@@ -32,8 +32,8 @@ static void
 set_arg(struct rule *r, const char *re)
 {
 	r->when.arg_pattern = (char *)re;
-	assert_int_equal(regcomp(&r->when.arg_re, re,
-			     REG_EXTENDED | REG_ICASE | REG_NOSUB),
+	assert_int_equal(
+	    regcomp(&r->when.arg_re, re, REG_EXTENDED | REG_ICASE | REG_NOSUB),
 	    0);
 }
 
