@@ -2415,6 +2415,10 @@ load_tls(struct layer *l, const yaml_node_t *n)
 		    "\"tls.key_bits\" is for RSA keys only (leave it "
 		    "out with key: %s)",
 		    sval(kt));
+	/* An ECDSA key has a curve, not RSA bits: whatever key_bits was
+	 * inherited, tls_policy picks its default curve (P-256). */
+	if (ts->key_type != TLS_KEY_RSA)
+		ts->key_bits = 0;
 	return 0;
 }
 
