@@ -224,6 +224,11 @@ check_rcpt(struct session *s)
 		reply_send(s, REPLY_TOO_MANY_RCPTS);
 		return false;
 	}
+	/* The recipient list exists only once a session has one. */
+	if (s->rcpts == NULL &&
+	    (s->rcpts = calloc(s->profile->limits.recipients + 1,
+	                       sizeof(*s->rcpts))) == NULL)
+		return false;
 	s->rcpts[s->nrcpts] = strndup(path.addr, path.addr_len);
 	return s->rcpts[s->nrcpts] != NULL;
 }

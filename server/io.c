@@ -44,8 +44,8 @@ struct io {
 	bool closing; /* io_close() called */
 	enum io_close how;
 	struct event *closed_ev; /* delivers IO_CLOSED from the loop */
-	char error[256];
-	char tls_error[256];
+	char error[160];         /* reason for IO_ERROR */
+	bool tls_failed;         /* error holds OpenSSL's reason */
 };
 
 static const char *io_event_names[] = {
@@ -195,10 +195,8 @@ io_eventcb(struct bufferevent *bev, short what, void *arg)
 		         evutil_socket_error_to_string(se));
 		if (io->ssl != NULL &&
 		    (e = bufferevent_get_openssl_error(bev)) != 0) {
-			ERR_error_string_n(e, io->tls_error,
-			                   sizeof(io->tls_error));
-			snprintf(io->error, sizeof(io->error), "%s",
-			         io->tls_error);
+			ERR_error_string_n(e, io->error, sizeof(io->error));
+			io->tls_failed = true;
 			while (bufferevent_get_openssl_error(bev) != 0)
 				;
 		}
@@ -418,7 +416,7 @@ io_ssl(const struct io *io)
 const char *
 io_tls_error(const struct io *io)
 {
-	return io->tls_error[0] ? io->tls_error : NULL;
+	return io->tls_failed ? io->error : NULL;
 }
 
 /* io_close_notify - send close_notify before a later FIN */

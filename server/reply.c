@@ -41,7 +41,9 @@ reply_vars(struct session *s, struct tpl_vars *v)
 	v->v[TPL_MAX_SIZE] = s->max_size_str;
 	v->v[TPL_SENDER] = s->mail_from;
 	/* During RCPT the address being accepted sits just past the list. */
-	v->v[TPL_RECIPIENT] = s->rcpts[s->nrcpts] != NULL ? s->rcpts[s->nrcpts]
+	v->v[TPL_RECIPIENT] = s->rcpts == NULL ? ""
+	                      : s->rcpts[s->nrcpts] != NULL
+	                          ? s->rcpts[s->nrcpts]
 	                      : s->nrcpts > 0 ? s->rcpts[s->nrcpts - 1]
 	                                      : "";
 	v->v[TPL_VERB] = s->cmd.verb;

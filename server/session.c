@@ -111,6 +111,8 @@ session_reset_transaction(struct session *s)
 		s->msg = NULL;
 	}
 	s->msg_size = 0;
+	free(s->hdr);
+	s->hdr = NULL;
 	s->data_done = false;
 	s->headers_done = false;
 	s->end_hook_done = false;
@@ -196,6 +198,8 @@ session_bad_command(struct session *s)
 	session_close(s, l->bad_commands_close, "bad command limit");
 }
 
+static void session_timer_cb(evutil_socket_t fd, short what, void *arg);
+
 /* Pause input processing (and reading) for a rule's delay or hang. */
 static void
 session_pause(struct session *s, unsigned ms)
@@ -204,6 +208,13 @@ session_pause(struct session *s, unsigned ms)
 
 	s->paused = true;
 	io_pause(s->io);
+	/* Made on first use: most sessions never wait. */
+	if (s->timer == NULL &&
+	    (s->timer = evtimer_new(s->w->base, session_timer_cb, s)) == NULL) {
+		s->paused = false; /* no memory to wait: go on at once */
+		io_resume(s->io);
+		return;
+	}
 	evtimer_add(s->timer, &tv);
 }
 
@@ -419,8 +430,16 @@ session_line_in(struct session *s, struct evbuffer *in)
 
 	if (s->state == STATE_AUTH || session_auth_ahead(in))
 		limit = limit > AUTH_LINE_MAX ? limit : AUTH_LINE_MAX;
-	if (limit >= s->line_cap)
-		limit = s->line_cap - 1;
+	/* The buffer holds an ordinary command line; it grows only for the
+	 * rare long AUTH line, so an idle session stays small. */
+	if (limit >= s->line_cap) {
+		char *grown = realloc(s->line, limit + 1);
+		if (grown != NULL) {
+			s->line = grown;
+			s->line_cap = limit + 1;
+		} else
+			limit = s->line_cap - 1;
+	}
 	n = evbuffer_get_length(in);
 	if (n == 0)
 		return false;
@@ -499,7 +518,12 @@ static bool
 session_begin_message(struct session *s)
 {
 	session_new_ids(s);
-	header_scan_init(&s->hdr);
+	/* Only a session receiving a message carries a header scanner. */
+	if (s->hdr == NULL && (s->hdr = malloc(sizeof(*s->hdr))) == NULL) {
+		reply_send(s, REPLY_LOCAL_ERROR);
+		return false;
+	}
+	header_scan_init(s->hdr);
 	s->msg_size = 0;
 	s->verdict = MSG_OK;
 	s->verdict_rule = NULL;
@@ -552,12 +576,12 @@ static void
 session_headers_done(struct session *s)
 {
 	const struct limits *l = &s->profile->limits;
-	struct rule_ctx ctx = {.hook = HOOK_HEADER, .headers = &s->hdr};
+	struct rule_ctx ctx = {.hook = HOOK_HEADER, .headers = s->hdr};
 
 	s->headers_done = true;
 	session_info(s, TR_INFO, "header section: %llu bytes",
-	             (unsigned long long)s->hdr.size);
-	if (l->header_size != 0 && s->hdr.size > l->header_size &&
+	             (unsigned long long)s->hdr->size);
+	if (l->header_size != 0 && s->hdr->size > l->header_size &&
 	    s->verdict == MSG_OK)
 		s->verdict = MSG_HEADER_BIG;
 	session_hook(s, &ctx);
@@ -596,9 +620,9 @@ session_body(struct session *s, const char *buf, size_t len)
 		s->msg = NULL;
 	}
 	if (!s->headers_done) {
-		if (header_scan_feed(&s->hdr, buf, len))
+		if (header_scan_feed(s->hdr, buf, len))
 			session_headers_done(s);
-		else if (l->header_size != 0 && s->hdr.size > l->header_size &&
+		else if (l->header_size != 0 && s->hdr->size > l->header_size &&
 		         s->verdict == MSG_OK)
 			s->verdict = MSG_HEADER_BIG;
 	}
@@ -707,7 +731,7 @@ session_bdat_in(struct session *s, struct evbuffer *in)
 static void
 session_data_finish(struct session *s)
 {
-	if (!s->headers_done && header_scan_finish(&s->hdr)) {
+	if (!s->headers_done && header_scan_finish(s->hdr)) {
 		session_headers_done(s);
 		if (s->state == STATE_CLOSING || s->paused)
 			return;
@@ -933,23 +957,18 @@ session_new(struct worker *w, struct profile *p, int fd,
 	sockaddr_text(local, s->server_ip, sizeof(s->server_ip), s->server_port,
 	              sizeof(s->server_port));
 	rng_seed(&s->rng, srv->cfg.seed, id);
-	cap = p->limits.line_length > AUTH_LINE_MAX ? p->limits.line_length
-	                                            : AUTH_LINE_MAX;
+	cap = p->limits.line_length;
 	s->line_cap = cap + 1;
 	s->line = malloc(s->line_cap);
-	s->rcpts = calloc(p->limits.recipients + 1, sizeof(char *));
 	s->scratch = evbuffer_new();
-	s->timer = evtimer_new(w->base, session_timer_cb, s);
-	s->life_timer = evtimer_new(w->base, session_life_cb, s);
 	s->io = io_new(w->base, fd, session_io, s);
-	if (s->line == NULL || s->rcpts == NULL || s->scratch == NULL ||
-	    s->timer == NULL || s->life_timer == NULL || s->io == NULL) {
+	if (s->line == NULL || s->scratch == NULL || s->io == NULL) {
 		if (s->io == NULL)
 			evutil_closesocket(fd);
 		session_release(s);
 		return NULL;
 	}
-	io_set_read_max(s->io, s->line_cap + DATA_CHUNK);
+	io_set_read_max(s->io, AUTH_LINE_MAX + DATA_CHUNK);
 	io_set_timeout(s->io, p->limits.idle_timeout_ms);
 	{
 		bool v6 = strchr(s->client_ip, ':') != NULL;
@@ -968,7 +987,9 @@ session_new(struct worker *w, struct profile *p, int fd,
 		struct timeval tv = {p->limits.connection_timeout_ms / 1000,
 		                     (p->limits.connection_timeout_ms % 1000) *
 		                         1000};
-		evtimer_add(s->life_timer, &tv);
+		s->life_timer = evtimer_new(w->base, session_life_cb, s);
+		if (s->life_timer != NULL)
+			evtimer_add(s->life_timer, &tv);
 	}
 	s->implicit_tls = implicit_tls;
 	if (!session_via_init(s)) {

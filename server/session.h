@@ -122,7 +122,7 @@ struct session {
 
 	/* message body */
 	struct data_decoder dec;
-	struct header_scan hdr;
+	struct header_scan *hdr; /* while a message is received */
 	struct spool_msg *msg;
 	uint64_t msg_size;
 	bool data_done;     /* end of data seen, finishing pending */
