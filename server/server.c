@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <malloc.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -456,13 +457,27 @@ worker_wake(evutil_socket_t fd, short what, void *arg)
 	worker_maybe_done(w);
 }
 
+/* Give memory freed after a burst of sessions back to the system: each
+ * worker thread has its own malloc arena, which glibc keeps otherwise. */
+static void
+worker_trim(evutil_socket_t fd, short what, void *arg)
+{
+	malloc_trim(0);
+}
+
 static void *
 worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct server *srv = w->srv;
+	struct timeval every = {10, 0};
+	struct event *trim = event_new(w->base, -1, EV_PERSIST, worker_trim, w);
 
+	if (trim != NULL)
+		event_add(trim, &every);
 	event_base_dispatch(w->base);
+	if (trim != NULL)
+		event_free(trim);
 	/* Tell the main thread; the last one out ends it. */
 	atomic_fetch_sub(&srv->running, 1);
 	event_active(srv->worker_done, EV_TIMEOUT, 0);

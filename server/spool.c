@@ -28,7 +28,9 @@
 #include "spool.h"
 #include "transcript.h"
 
-#define SPOOL_BUF_SIZE    (64 * 1024)
+/* Gathers the small writes of a message (one per read); reads are at most
+ * 16 KiB, so a larger buffer would only hold memory per message. */
+#define SPOOL_BUF_SIZE    (16 * 1024)
 #define SPOOL_NAME_MAX    255
 #define SPOOL_QID_MAX     64
 #define SPOOL_HOST_MAX    128
