@@ -451,6 +451,9 @@ worker_wake(evutil_socket_t fd, short what, void *arg)
 	for (size_t i = 0; i < w->nlisteners; i++)
 		listener_free(w->listeners[i]);
 	w->nlisteners = 0;
+	/* Nobody hears "shutting down" while another worker still accepts:
+	 * wait until every worker has closed its listening sockets. */
+	pthread_barrier_wait(&srv->stop_barrier);
 	TAILQ_FOREACH_SAFE(s, &w->sessions, entry, next)
 	session_shutdown(s);
 	evtimer_add(w->grace_timer, &tv);
@@ -609,6 +612,7 @@ server_new(struct event_base *base, const struct server_config *cfg,
 	srv->profile = profile;
 	srv->spool = spool;
 	pthread_mutex_init(&srv->lock, NULL);
+	pthread_barrier_init(&srv->stop_barrier, NULL, n);
 	srv->clients = calloc(CLIENT_BUCKETS, sizeof(*srv->clients));
 	srv->workers = calloc(n, sizeof(*srv->workers));
 	srv->sig_term = evsignal_new(base, SIGTERM, server_signal, srv);
@@ -697,5 +701,6 @@ server_free(struct server *srv)
 	if (srv->profile)
 		profile_unref(srv->profile);
 	pthread_mutex_destroy(&srv->lock);
+	pthread_barrier_destroy(&srv->stop_barrier);
 	free(srv);
 }

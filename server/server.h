@@ -67,8 +67,9 @@ struct server {
 	size_t nvia;
 	struct worker **workers;
 	size_t nworkers;
-	pthread_mutex_t lock;    /* profile, profile_gen, clients */
-	struct profile *profile; /* current; workers take it at accept */
+	pthread_mutex_t lock;           /* profile, profile_gen, clients */
+	pthread_barrier_t stop_barrier; /* all listeners closed before 421s */
+	struct profile *profile;        /* current; workers take it at accept */
 	unsigned long profile_gen;
 	struct client_count **clients; /* per-address session counts */
 	atomic_uint nsessions;

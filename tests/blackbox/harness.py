@@ -89,6 +89,11 @@ class Server:
                 "--transcript", self.jsonl]
         if seed is not None:
             cmd += ["--seed", str(seed)]
+        # One event loop, so session numbers follow the order in which the
+        # test connects; a test may pass its own --workers (the last one
+        # given wins). Several workers are exercised by
+        # standard/test_workers.py, the unit tests and the bench/soak smokes.
+        cmd += ["--workers", "1"]
         cmd += list(args)
         self.cmd = cmd
         self.stderr = open(self.stderr_path, "wb")
