@@ -1863,8 +1863,8 @@ load_limits(struct layer *l, const yaml_node_t *n)
 		const struct limit_def *d = NULL;
 		char *field;
 		uint64_t u64;
-		unsigned u;
-		enum close_how how;
+		unsigned u = 0;
+		enum close_how how = CLOSE_FIN;
 
 		for (size_t i = 0; i < nitems(limit_defs); i++)
 			if (strcmp(limit_defs[i].key, key) == 0)
@@ -2682,7 +2682,7 @@ load_box_limits(struct layer *l, const yaml_node_t *n)
 	for (size_t i = 0; i < cnt; i++) {
 		yaml_node_t *it = node(l, b[i]), *v;
 		const char *end;
-		int choice;
+		int choice = 0;
 
 		if (want_map(l, it, "limits", false) < 0 ||
 		    check_map(l, it, "limits", keys, nitems(keys)) < 0)
