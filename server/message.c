@@ -64,6 +64,24 @@ data_decode(struct data_decoder *d, const char *in, size_t len, char *out,
 	while (i < len && d->state != DS_DONE) {
 		char c = in[i];
 
+		/* Fast path: inside a line, everything up to the next CR, LF
+		 * or NUL is plain content -- copy the run at once. */
+		if (d->state == DS_TEXT && c != '\r' && c != '\n' &&
+		    c != '\0') {
+			size_t j = i + 1;
+
+			while (j < len && in[j] != '\r' && in[j] != '\n' &&
+			       in[j] != '\0')
+				j++;
+			memcpy(out + o, in + i, j - i);
+			o += j - i;
+			d->size += j - i;
+			d->line_len += j - i;
+			if (d->line_len > d->max_line)
+				d->max_line = d->line_len;
+			i = j;
+			continue;
+		}
 		switch (d->state) {
 		case DS_BOL:
 			if (c == '.') {
