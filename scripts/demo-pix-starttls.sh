@@ -18,55 +18,8 @@
 #
 # usage: scripts/demo-pix-starttls.sh [--port N] [--binary PATH] [--keep]
 set -euo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
-port=2525
-bin=
-keep=false
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--port) port=$2; shift 2 ;;
-	--binary) bin=$2; shift 2 ;;
-	--keep) keep=true; shift ;;
-	-h | --help) sed -n '2,21p' "$0"; exit 0 ;;
-	*) echo "demo-pix-starttls: unknown argument $1 (see --help)" >&2; exit 2 ;;
-	esac
-done
-if [ -z "$bin" ]; then
-	"$top/scripts/deps.sh" --test
-	"$top/scripts/build.sh" "$top/build" >/dev/null
-	bin="$top/build/smtp-mimic"
-fi
-
-work=$(mktemp -d /tmp/pix-starttls.XXXXXX)
-server_pid=
-stop_server() {
-	if [ -n "$server_pid" ]; then
-		kill "$server_pid" 2>/dev/null || true
-		wait "$server_pid" 2>/dev/null || true
-		server_pid=
-	fi
-}
-cleanup() {
-	stop_server
-	if $keep; then echo "kept: $work" >&2; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-
-start_server() { # $1 = label, then smtp-mimic arguments
-	local label=$1
-	shift
-	"$bin" --profile esa-behind-asa --profile-path "$top/profiles" \
-		--listen "127.0.0.1:$port" --spool "$work/spool-$label" \
-		--transcript "$work/$label.jsonl" "$@" 2>"$work/$label.log" &
-	server_pid=$!
-	for _ in $(seq 100); do
-		grep -q "listening on" "$work/$label.log" 2>/dev/null && return 0
-		kill -0 "$server_pid" 2>/dev/null || break
-		sleep 0.05
-	done
-	cat "$work/$label.log" >&2
-	exit 1
-}
+NAME=demo-pix-starttls HELP=2,21
+. "$(dirname "$0")/lib/demo.sh"
 
 status=0
 check() { # $1 = what, $2 = file, $3 = fixed string expected in it
@@ -77,7 +30,6 @@ check() { # $1 = what, $2 = file, $3 = fixed string expected in it
 		status=1
 	fi
 }
-spooled() { ls "$work/spool-$1/new" 2>/dev/null | wc -l; }
 show() { grep -E "$2" "$1" | sed 's/^/     /' || true; }
 
 swaks_args=(--server "127.0.0.1:$port" --from sender@example.test
@@ -85,7 +37,7 @@ swaks_args=(--server "127.0.0.1:$port" --from sender@example.test
 
 echo
 echo "== 1. Through the ASA (inspect esmtp, no allow-tls): profile esa-behind-asa"
-start_server asa
+start_server asa --profile esa-behind-asa
 
 echo " a. what the client sees (swaks, plain):"
 swaks "${swaks_args[@]}" --quit-after EHLO >"$work/a.out" 2>&1 || true
@@ -142,7 +94,7 @@ stop_server
 
 echo
 echo "== 2. The firewall fixed (no inspect esmtp): --via none"
-start_server fixed --via none
+start_server fixed --profile esa-behind-asa --via none
 swaks "${swaks_args[@]}" --tls >"$work/e.out" 2>&1 || true
 show "$work/e.out" '^<-  250 STARTTLS|^=== TLS started|^<~  250 ok'
 check "STARTTLS offered" "$work/e.out" "<-  250 STARTTLS"

@@ -13,32 +13,8 @@
 #
 # usage: scripts/repro-cscwh48138.sh [--port N] [--binary PATH] [--keep]
 set -euo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
-port=2525
-bin=
-keep=false
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--port) port=$2; shift 2 ;;
-	--binary) bin=$2; shift 2 ;;
-	--keep) keep=true; shift ;;
-	-h | --help) sed -n '2,17p' "$0"; exit 0 ;;
-	*) echo "repro-cscwh48138: unknown argument $1 (see --help)" >&2; exit 2 ;;
-	esac
-done
-if [ -z "$bin" ]; then
-	"$top/scripts/deps.sh" --test
-	"$top/scripts/build.sh" "$top/build" >/dev/null
-	bin="$top/build/smtp-mimic"
-fi
-
-work=$(mktemp -d /tmp/cscwh48138.XXXXXX)
-server_pid=
-cleanup() {
-	[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-	if $keep; then echo "kept: $work" >&2; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
+NAME=repro-cscwh48138 HELP=2,17
+. "$(dirname "$0")/lib/demo.sh"
 
 base='ECDH+aRSA:ECDH+ECDSA:DHE+DSS+AES:AES128:AES256:!SRP:!AESGCM+DH+aRSA:!AESGCM+RSA:!aNULL:!eNULL:!DES:!3DES:!IDEA:!RC2:-IDEA:-aNULL:-EXPORT'
 names=("AsyncOS 15.0 prompt" "AsyncOS default" "workaround")
@@ -49,28 +25,20 @@ strings=(
 )
 want=(fails fails delivers)
 
-"$bin" --profile exchange2013 --profile-path "$top/profiles" \
-	--listen "127.0.0.1:$port" --spool "$work/spool" \
-	--transcript "$work/transcript.jsonl" -q 2>"$work/server.log" &
-server_pid=$!
-for _ in $(seq 100); do
-	grep -q "listening on" "$work/server.log" 2>/dev/null && break
-	kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log" >&2; exit 1; }
-	sleep 0.05
-done
+start_server ex --profile exchange2013
 
 status=0
 printf '\nsmtp-mimic %s as exchange2013 on 127.0.0.1:%s (CSCwh48138)\n\n' \
 	"$("$bin" --version | cut -d' ' -f2)" "$port"
 for i in 0 1 2; do
-	before=$(ls "$work/spool/new" 2>/dev/null | wc -l)
+	before=$(spooled ex)
 	# The gateway's outbound method is "TLS v1.2" (seed 000's sslconfig).
 	swaks --server "127.0.0.1:$port" --tls --tls-protocol tlsv1_2 \
 		--tls-cipher "${strings[$i]}" --from "gw@esa.lab.test" \
 		--to "user@ex2013.lab.test" --helo "esa.lab.test" \
 		--header "Subject: CSCwh48138 attempt $((i + 1))" \
 		>"$work/swaks.$i" 2>&1 || true
-	after=$(ls "$work/spool/new" 2>/dev/null | wc -l)
+	after=$(spooled ex)
 	session=$((i + 1))
 	if [ "$after" -gt "$before" ]; then got=delivers; else got=fails; fi
 	[ "$got" = "${want[$i]}" ] || status=1
@@ -82,7 +50,7 @@ for i in 0 1 2; do
 	grep -E '^=== TLS started|^\*\*\*|<~  250 2\.6|^ ~> (EHLO|MAIL)' "$work/swaks.$i" |
 		sed 's/^/     /' | head -4
 	echo "   server transcript:"
-	python3 - "$work/transcript.jsonl" "$session" <<'EOF'
+	python3 - "$work/ex.jsonl" "$session" <<'EOF'
 import json, sys
 path, sid = sys.argv[1], int(sys.argv[2])
 for line in open(path, encoding="utf-8"):
