@@ -495,13 +495,28 @@ static void
 session_new_ids(struct session *s)
 {
 	static _Atomic unsigned long long counter;
+	/* Message-ids must be unique, not secret: a per-thread generator
+	 * seeded once from OpenSSL spares a RAND_bytes() (and the getpid()
+	 * inside it) per message. Not the session's rule generator, so
+	 * --seed replays the same rule outcomes. */
+	static _Thread_local struct rng ids;
+	static _Thread_local bool seeded;
 	unsigned long long n = ++counter;
 	unsigned char g[16];
+	uint64_t a, b;
 
 	snprintf(s->queue_id, sizeof(s->queue_id), "%08llX%06llX",
 	         (unsigned long long)time(NULL) & 0xffffffffull, n & 0xffffff);
-	if (RAND_bytes(g, sizeof(g)) != 1)
-		memset(g, 0, sizeof(g));
+	if (!seeded) {
+		if (RAND_bytes((unsigned char *)&a, sizeof(a)) != 1)
+			a = (uint64_t)time(NULL);
+		rng_seed(&ids, a, n);
+		seeded = true;
+	}
+	a = rng_next(&ids);
+	b = rng_next(&ids);
+	memcpy(g, &a, 8);
+	memcpy(g + 8, &b, 8);
 	g[6] = (g[6] & 0x0f) | 0x40; /* RFC 4122 version 4 */
 	g[8] = (g[8] & 0x3f) | 0x80;
 	snprintf(s->message_id, sizeof(s->message_id),
