@@ -23,6 +23,7 @@
 #include <openssl/rand.h>
 
 #include "log.h"
+#include "mem.h"
 #include "profile.h"
 #include "server.h"
 #include "spool.h"
@@ -249,6 +250,8 @@ main(int argc, char *argv[])
 	struct server_config cfg;
 	int ch, status;
 
+	/* Before anything of libevent's is allocated. */
+	mem_libevent();
 	while ((ch = getopt_long(argc, argv, "p:P:Lcl:u:s:t:vqVh", long_options,
 	                         NULL)) != -1) {
 		switch (ch) {
