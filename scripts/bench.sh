@@ -3,9 +3,12 @@
 # s_server for TLS) in one run, and write a Markdown table and a PNG plot.
 #
 # usage: scripts/bench.sh [--smoke] [--binary FILE] [--out DIR] [--runs N]
-#                         [--only plain,spool,tls,starttls,idle,latency]
+#                         [--only plain,transcript,spool,tls,starttls,idle,latency]
 #                         [--idle 1000,10000,30000]
 #
+#   --only LIST    measure only these figure groups (default all); in
+#                  "transcript" both contenders are smtp-mimic, with and
+#                  without --transcript FILE (ratio = with/without).
 #   --smoke        tiny counts, a few seconds: proves every measurement path
 #                  (and the plot) still runs; the numbers mean nothing.
 #                  tests/blackbox/bench/test_bench_smoke.py runs this.
@@ -38,7 +41,7 @@ while [ $# -gt 0 ]; do
 	--binary) binary=$2; shift ;;
 	--out) out=$2; shift ;;
 	--runs | --only | --idle) pass+=("$1" "$2"); shift ;;
-	-h | --help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "bench.sh: unknown argument: $1 (see --help)" >&2; exit 2 ;;
 	esac
 	shift

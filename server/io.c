@@ -279,6 +279,9 @@ io_direct_read(evutil_socket_t fd, short what, void *arg)
 	int e;
 
 	if (what & EV_TIMEOUT) {
+		/* As a bufferevent does: reading stops until io_resume(). */
+		io->rd_paused = true;
+		io_direct_arm(io);
 		io_eventcb(io->bev, BEV_EVENT_READING | BEV_EVENT_TIMEOUT, io);
 		return;
 	}
@@ -539,8 +542,12 @@ io_set_timeout(struct io *io, unsigned ms)
 	io->idle = tv;
 	if (io->direct) {
 		/* Reading: our event; a full socket: the bufferevent's. */
-		if (event_pending(io->rd_ev, EV_READ, NULL))
-			event_add(io->rd_ev, ms == 0 ? NULL : &tv);
+		if (!event_pending(io->rd_ev, EV_READ, NULL))
+			; /* armed with io->idle when reading starts again */
+		else if (ms == 0)
+			event_remove_timer(io->rd_ev); /* add(NULL) keeps it */
+		else
+			event_add(io->rd_ev, &tv);
 		bufferevent_set_timeouts(io->bev, NULL, ms == 0 ? NULL : &tv);
 	} else if (ms == 0)
 		bufferevent_set_timeouts(io->bev, NULL, NULL);

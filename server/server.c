@@ -597,6 +597,13 @@ worker_free(struct worker *w)
 	free(w);
 }
 
+/* Buffered JSON transcript lines reach the file within 100 ms. */
+static void
+server_tr_flush(evutil_socket_t fd, short what, void *arg)
+{
+	transcript_flush();
+}
+
 /* server_new - a server with its profile, spool and worker loops */
 struct server *
 server_new(struct event_base *base, const struct server_config *cfg,
@@ -604,6 +611,7 @@ server_new(struct event_base *base, const struct server_config *cfg,
 {
 	struct server *srv;
 	unsigned n = cfg->workers ? cfg->workers : 1;
+	struct timeval tr_every = {0, 100000};
 
 	if ((srv = calloc(1, sizeof(*srv))) == NULL)
 		return NULL;
@@ -619,9 +627,11 @@ server_new(struct event_base *base, const struct server_config *cfg,
 	srv->sig_int = evsignal_new(base, SIGINT, server_signal, srv);
 	srv->sig_hup = evsignal_new(base, SIGHUP, server_signal, srv);
 	srv->worker_done = event_new(base, -1, 0, server_worker_done, srv);
+	srv->tr_flush = event_new(base, -1, EV_PERSIST, server_tr_flush, srv);
 	if (srv->clients == NULL || srv->workers == NULL ||
 	    srv->sig_term == NULL || srv->sig_int == NULL ||
-	    srv->sig_hup == NULL || srv->worker_done == NULL) {
+	    srv->sig_hup == NULL || srv->worker_done == NULL ||
+	    srv->tr_flush == NULL) {
 		server_free(srv);
 		return NULL;
 	}
@@ -638,6 +648,7 @@ server_new(struct event_base *base, const struct server_config *cfg,
 	evsignal_add(srv->sig_term, NULL);
 	evsignal_add(srv->sig_int, NULL);
 	evsignal_add(srv->sig_hup, NULL);
+	event_add(srv->tr_flush, &tr_every);
 	return srv;
 }
 
@@ -698,6 +709,8 @@ server_free(struct server *srv)
 		event_free(srv->sig_hup);
 	if (srv->worker_done)
 		event_free(srv->worker_done);
+	if (srv->tr_flush)
+		event_free(srv->tr_flush);
 	if (srv->profile)
 		profile_unref(srv->profile);
 	pthread_mutex_destroy(&srv->lock);

@@ -78,6 +78,7 @@ struct server {
 	atomic_uint running; /* workers still in their loop */
 	atomic_bool stopping;
 	struct event *sig_term, *sig_int, *sig_hup, *worker_done;
+	struct event *tr_flush; /* JSON transcript lines out, every 100 ms */
 };
 
 /*

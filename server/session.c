@@ -88,7 +88,7 @@ session_enter(struct session *s, enum session_state st)
 {
 	if (s->state == st)
 		return;
-	session_info(s, TR_INFO, "state %s -> %s", state_names[s->state],
+	session_info(s, TR_STATE, "state %s -> %s", state_names[s->state],
 	             state_names[st]);
 	s->state = st;
 }

@@ -8,8 +8,12 @@
  * follows the word: "1.2.3.4:5 -> 6.7.8.9:25 profile=x", "fin (...)".
  * JSON objects are built with jansson; text that is not UTF-8, or holds
  * a NUL byte, is sent escaped with the raw bytes in "hex". One mutex per
- * process keeps lines whole when worker threads share the sinks; each event is
- * one write and a flush, so tail -f and CI see it at once.
+ * process keeps lines whole when worker threads share the sinks. A readable
+ * line is written and flushed at once (a trainer watches it live); JSON
+ * lines are built outside the lock and go through a 64 KiB stdio buffer
+ * that is emptied when a session ends (its close line), by
+ * transcript_flush() (server.c: every 100 ms) and by transcript_close() --
+ * one write per event cost a quarter of the throughput.
  *
  * Not here: deciding what to record (session.c), log messages (log.c).
  */
@@ -37,6 +41,7 @@ static struct {
 	bool json_stdout;    /* json is stdout: flush, never close */
 	char *json_path;     /* for the one warning when writing fails */
 	bool json_write_err; /* that warning was given */
+	bool json_dirty;     /* buffered lines not flushed yet */
 } tr = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
 };
@@ -48,6 +53,7 @@ static const char *const tr_kind_names[TR_COUNT] = {
     [TR_SERVER] = "S",
     [TR_RULE] = "rule",
     [TR_INFO] = "info",
+    [TR_STATE] = "state",
     [TR_WARN] = "warn",
     [TR_TLS] = "tls",
     [TR_CLIENT_SAW] = "client_saw",
@@ -181,6 +187,102 @@ hexify(const char *in, size_t len, char *out)
 	out[2 * len] = '\0';
 }
 
+/*
+ * The common event (valid text, no rule, why or hex, a profile) reuses one
+ * object per thread whose values are replaced in place: building a fresh
+ * object cost about fifteen allocations per event. Same keys, same order
+ * as event_json() gives.
+ */
+struct json_reuse {
+	json_t *o, *time, *session, *dir, *text, *profile;
+	const char *last_dir, *last_profile;
+};
+
+static pthread_key_t json_reuse_key;
+static pthread_once_t json_reuse_once = PTHREAD_ONCE_INIT;
+
+static void
+json_reuse_free(void *arg)
+{
+	struct json_reuse *r = arg;
+
+	json_decref(r->o);
+	free(r);
+}
+
+static void
+json_reuse_init(void)
+{
+	pthread_key_create(&json_reuse_key, json_reuse_free);
+}
+
+static struct json_reuse *
+json_reuse_get(void)
+{
+	struct json_reuse *r;
+
+	pthread_once(&json_reuse_once, json_reuse_init);
+	if ((r = pthread_getspecific(json_reuse_key)) != NULL)
+		return r;
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return NULL;
+	r->o = json_object();
+	r->time = json_string_nocheck("");
+	r->session = json_integer(0);
+	r->dir = json_string_nocheck("");
+	r->text = json_string_nocheck("");
+	r->profile = json_string_nocheck("");
+	/* json_object_set (not _new): r keeps its own references. */
+	if (r->o == NULL || r->time == NULL || r->session == NULL ||
+	    r->dir == NULL || r->text == NULL || r->profile == NULL ||
+	    json_object_set(r->o, "time", r->time) != 0 ||
+	    json_object_set(r->o, "session", r->session) != 0 ||
+	    json_object_set(r->o, "dir", r->dir) != 0 ||
+	    json_object_set(r->o, "text", r->text) != 0 ||
+	    json_object_set(r->o, "profile", r->profile) != 0 ||
+	    pthread_setspecific(json_reuse_key, r) != 0) {
+		json_decref(r->o);
+		free(r);
+		return NULL;
+	}
+	/* The object holds the references from now on. */
+	json_decref(r->time);
+	json_decref(r->session);
+	json_decref(r->dir);
+	json_decref(r->text);
+	json_decref(r->profile);
+	return r;
+}
+
+/* The reused object filled with ev, or NULL when ev needs event_json(). */
+static json_t *
+json_reuse_fill(const struct tr_event *ev, const char *when)
+{
+	const char *text = ev->text != NULL ? ev->text : "";
+	size_t len = ev->text != NULL ? ev->len : 0;
+	const char *dir = tr_kind_str(ev->kind);
+	struct json_reuse *r;
+
+	if (ev->rule != NULL || ev->why != NULL || ev->profile == NULL ||
+	    !json_text_ok(text, len) || (r = json_reuse_get()) == NULL)
+		return NULL;
+	if (json_string_set_nocheck(r->time, when) != 0 ||
+	    json_integer_set(r->session, (json_int_t)ev->session) != 0 ||
+	    json_string_setn_nocheck(r->text, text, len) != 0)
+		return NULL;
+	if (dir != r->last_dir) {
+		if (json_string_set_nocheck(r->dir, dir) != 0)
+			return NULL;
+		r->last_dir = dir;
+	}
+	if (ev->profile != r->last_profile) {
+		if (json_string_set_nocheck(r->profile, ev->profile) != 0)
+			return NULL;
+		r->last_profile = ev->profile;
+	}
+	return r->o;
+}
+
 static void
 tr_close_locked(void)
 {
@@ -195,6 +297,7 @@ tr_close_locked(void)
 	free(tr.json_path);
 	tr.json_path = NULL;
 	tr.json_write_err = false;
+	tr.json_dirty = false;
 	tr.readable = false;
 	tr.verbose = false;
 }
@@ -217,6 +320,8 @@ transcript_open(bool readable, bool verbose, const char *json_path, char *err,
 			         json_path, strerror(errno));
 			return -1;
 		}
+		if (fp != stdout)
+			setvbuf(fp, NULL, _IOFBF, 65536);
 		if ((path = strdup(json_path)) == NULL) {
 			snprintf(err, errlen, "transcript: %s",
 			         strerror(errno));
@@ -240,6 +345,15 @@ transcript_open(bool readable, bool verbose, const char *json_path, char *err,
 void
 transcript_close(void)
 {
+	struct json_reuse *r;
+
+	/* Worker threads free theirs when they end (the key's destructor);
+	 * this is the calling thread's. */
+	pthread_once(&json_reuse_once, json_reuse_init);
+	if ((r = pthread_getspecific(json_reuse_key)) != NULL) {
+		pthread_setspecific(json_reuse_key, NULL);
+		json_reuse_free(r);
+	}
 	pthread_mutex_lock(&tr.lock);
 	tr_close_locked();
 	pthread_mutex_unlock(&tr.lock);
@@ -279,6 +393,7 @@ emit_readable(const struct tr_event *ev, const struct tm *tm, int ms)
 		                      rule, why, ev->len > 0 ? " -- " : "");
 		break;
 	case TR_INFO:
+	case TR_STATE:
 		o += (size_t)snprintf(line + o, cap - o, "* ");
 		break;
 	case TR_TLS:
@@ -361,61 +476,107 @@ event_json(const struct tr_event *ev, const char *when)
 	return o;
 }
 
-static void
-emit_json(const struct tr_event *ev, const struct tm *tm, int ms)
+/* One JSON line with its newline, built without the lock: in stack (cap
+ * bytes) or malloc'ed; *len 0 on failure. */
+static char *
+json_line(const struct tr_event *ev, const char *when, char *stack, size_t cap,
+          size_t *len)
 {
 	const size_t flags = JSON_COMPACT | JSON_PRESERVE_ORDER;
-	char when[64], stack[TR_STACK_BUF], *line = stack;
+	char *line = stack;
 	json_t *o;
-	size_t len, w;
 
-	w = strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", tm);
-	snprintf(when + w, sizeof(when) - w, ".%03dZ", ms);
-	if ((o = event_json(ev, when)) == NULL)
-		return;
-	len = json_dumpb(o, stack, sizeof(stack) - 1, flags);
-	if (len >= sizeof(stack) - 1) {
-		if ((line = malloc(len + 1)) == NULL) {
+	*len = 0;
+	if ((o = json_reuse_fill(ev, when)) != NULL)
+		json_incref(o); /* the decref below keeps it alive */
+	else if ((o = event_json(ev, when)) == NULL)
+		return stack;
+	*len = json_dumpb(o, stack, cap - 1, flags);
+	if (*len >= cap - 1) {
+		if ((line = malloc(*len + 1)) == NULL) {
 			json_decref(o);
-			return;
+			*len = 0;
+			return stack;
 		}
-		len = json_dumpb(o, line, len, flags);
+		*len = json_dumpb(o, line, *len, flags);
 	}
 	json_decref(o);
-	if (len == 0)
-		goto out;
-	line[len++] = '\n';
-	if ((fwrite(line, 1, len, tr.json) != len || fflush(tr.json) != 0) &&
-	    !tr.json_write_err) {
+	if (*len != 0)
+		line[(*len)++] = '\n';
+	return line;
+}
+
+static void
+emit_json_locked(const char *line, size_t len)
+{
+	if (fwrite(line, 1, len, tr.json) == len) {
+		tr.json_dirty = true;
+		return;
+	}
+	if (!tr.json_write_err) {
 		tr.json_write_err = true;
 		log_warnx("transcript: cannot write %s: %s", tr.json_path,
 		          strerror(errno));
 	}
-out:
-	if (line != stack)
-		free(line);
 }
 
 /* transcript_emit - record one event in every sink that wants it */
 void
 transcript_emit(const struct tr_event *ev)
 {
+	/* The time of day changes once a second: format it once. */
+	static _Thread_local time_t sec = -1;
+	static _Thread_local struct tm tm;
+	static _Thread_local char when[64];
+	static _Thread_local size_t wlen;
+	char stack[TR_STACK_BUF], *line = stack;
 	struct timespec ts;
-	struct tm tm;
+	size_t len = 0;
 	int ms;
 
 	/* The sinks are set before any worker starts: no lock needed to see
 	 * that nobody listens (the hot path with -q and no --transcript). */
 	if (!transcript_wants(ev->kind))
 		return;
-	pthread_mutex_lock(&tr.lock);
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
+	if (ts.tv_sec != sec) {
+		sec = ts.tv_sec;
+		gmtime_r(&ts.tv_sec, &tm);
+		wlen =
+		    strftime(when, sizeof(when) - 6, "%Y-%m-%dT%H:%M:%S", &tm);
+	}
 	ms = (int)(ts.tv_nsec / 1000000);
-	if (tr.readable && (ev->kind != TR_INFO || tr.verbose))
+	snprintf(when + wlen, sizeof(when) - wlen, ".%03dZ", ms);
+	if (tr.json != NULL && (ev->kind != TR_STATE || tr.verbose))
+		line = json_line(ev, when, stack, sizeof(stack), &len);
+	pthread_mutex_lock(&tr.lock);
+	if (tr.readable &&
+	    (tr.verbose || (ev->kind != TR_INFO && ev->kind != TR_STATE)))
 		emit_readable(ev, &tm, ms);
-	if (tr.json != NULL)
-		emit_json(ev, &tm, ms);
+	if (tr.json != NULL && len != 0) {
+		emit_json_locked(line, len);
+		/* A session's lines are all out by the time it has ended. */
+		if (ev->kind == TR_CLOSE && fflush(tr.json) == 0)
+			tr.json_dirty = false;
+	}
+	pthread_mutex_unlock(&tr.lock);
+	if (line != stack)
+		free(line);
+}
+
+/* transcript_flush - write out buffered JSON lines */
+void
+transcript_flush(void)
+{
+	pthread_mutex_lock(&tr.lock);
+	if (tr.json != NULL && tr.json_dirty) {
+		tr.json_dirty = false;
+		if (fflush(tr.json) != 0 && !tr.json_write_err) {
+			tr.json_write_err = true;
+			log_warnx("transcript: cannot write %s: %s",
+			          tr.json_path, strerror(errno));
+		}
+	}
 	pthread_mutex_unlock(&tr.lock);
 }
 
@@ -423,6 +584,8 @@ transcript_emit(const struct tr_event *ev)
 bool
 transcript_wants(enum tr_kind kind)
 {
+	if (kind == TR_STATE)
+		return tr.verbose && (tr.json != NULL || tr.readable);
 	return tr.json != NULL ||
 	       (tr.readable && (kind != TR_INFO || tr.verbose));
 }

@@ -24,11 +24,12 @@ enum tr_kind {
 	TR_CLIENT,     /* C: a line the client sent */
 	TR_SERVER,     /* S: a line the server sent */
 	TR_RULE,       /* !: a rule fired; rule and why set */
-	TR_INFO,       /* *: state changes, data summaries, spool ids */
+	TR_INFO,       /* *: data summaries, spool ids, notes */
 	TR_WARN,       /* *: bad input or a server-side problem */
 	TR_TLS,        /* TLS: ClientHello, negotiated, alerts */
 	TR_CLIENT_SAW, /* a middlebox changed what the client receives */
 	TR_SERVER_GOT, /* a middlebox changed what the server receives */
+	TR_STATE,      /* *: a state change; only with -v, in both sinks */
 	TR_COUNT
 };
 
@@ -48,7 +49,9 @@ struct tr_event {
 
 /*
  * transcript_open - set the sinks. readable: print on stderr; verbose
- * also prints TR_INFO. json_path: NULL for none, "-" for stdout.
+ * also prints TR_INFO there, and TR_STATE in both sinks (five state lines
+ * per message would be a third of the JSON). json_path: NULL for none,
+ * "-" for stdout.
  * Returns 0, or -1 with a reason in err.
  */
 int transcript_open(bool readable, bool verbose, const char *json_path,
@@ -61,6 +64,9 @@ bool transcript_wants(enum tr_kind kind);
 
 /* transcript_emit - record one event */
 void transcript_emit(const struct tr_event *ev);
+
+/* transcript_flush - write out buffered JSON lines (call now and then) */
+void transcript_flush(void);
 
 /* transcript_printf - convenience: formatted text for TR_INFO/TR_WARN... */
 void transcript_printf(unsigned long session, enum tr_kind kind,

@@ -12,6 +12,9 @@ A B A B ... (A = smtp-mimic, B = the reference; with --workers in the
 binary, a third contender "smtp-mimic --workers 1" joins the rotation for
 the throughput and TLS figures), every measurement on a freshly started
 server. The table gives the medians and their ratio mimic/reference.
+In the transcript rows both contenders are smtp-mimic: A writes a JSON
+Lines transcript to a file (--transcript FILE), B does not, so the ratio
+is the throughput kept with the transcript on.
 """
 import argparse
 import json
@@ -40,6 +43,8 @@ FULL = {
     "sessions": 20,  # smtp-source -s: parallel sessions
     "plain": {(1024, False): 20000, (1024, True): 60000,
               (102400, False): 8000, (102400, True): 10000},
+    # smtp-mimic with --transcript FILE vs the same without (1 KB).
+    "transcript": {(1024, False): 20000, (1024, True): 60000},
     "spool": {(1024, False): 1500, (1024, True): 2500,
               (102400, False): 1200, (102400, True): 1500},
     "tls_seconds": 5,
@@ -54,6 +59,7 @@ SMOKE = {
     "sessions": 4,
     "plain": {(1024, False): 40, (1024, True): 80,
               (102400, False): 20, (102400, True): 20},
+    "transcript": {(1024, False): 40, (1024, True): 80},
     "spool": {(1024, False): 20, (1024, True): 20,
               (102400, False): 10, (102400, True): 10},
     "tls_seconds": 1,
@@ -109,6 +115,40 @@ def rss_kib(pid):
     except OSError:
         pass
     return rss, hwm
+
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def proc_cpu(pid):
+    """CPU time of a process so far: (utime+stime in clock ticks from
+    /proc/PID/stat, every thread included, exited ones too; {tid: ns on
+    CPU} from /proc/PID/task/*/schedstat, or None if unreadable)."""
+    with open("/proc/%d/stat" % pid) as f:
+        data = f.read()
+    # Fields after "(comm)": state is field 3, utime 14, stime 15.
+    fields = data[data.rindex(")") + 2:].split()
+    ticks = int(fields[11]) + int(fields[12])
+    per = {}
+    try:
+        for tid in os.listdir("/proc/%d/task" % pid):
+            with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
+                per[tid] = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        per = None
+    return ticks, per
+
+
+def cpu_seconds(before, after):
+    """Server CPU seconds between two proc_cpu() readings. utime+stime
+    count in clock ticks (10 ms at 100 Hz): when less than a second went
+    by (smoke runs), the per-thread nanosecond counters are summed
+    instead, provided the same threads lived at both readings."""
+    ticks = after[0] - before[0]
+    b, a = before[1], after[1]
+    if ticks >= CLK_TCK or not b or not a or set(b) != set(a):
+        return ticks / float(CLK_TCK)
+    return sum(a[t] - b[t] for t in a) / 1e9
 
 
 class Server:
@@ -216,7 +256,8 @@ class Bench:
         self.extra = {}     # hidden per-run values, e.g. baseline RSS
 
     # ------------------------------------------------------------ servers
-    def mimic_cmd(self, port, spool=None, tls=False, workers=None):
+    def mimic_cmd(self, port, spool=None, tls=False, workers=None,
+                  transcript=None):
         cmd = [self.args.binary, "-P", self.args.profiles,
                "--profile", "standard", "-q",
                "--listen", "%s:%d%s" % (HOST, port, "/tls" if tls else ""),
@@ -225,13 +266,21 @@ class Bench:
                "--key", os.path.join(self.cert, "key.pem")]
         if workers:
             cmd += ["--workers", str(workers)]
+        if transcript:
+            cmd += ["--transcript", transcript]
         return cmd
 
-    def start(self, contender, kind="plain", spool_dir=None):
-        """Start one contender's server; returns the Server."""
+    def start(self, contender, kind="plain", spool_dir=None,
+              transcript=None):
+        """Start one contender's server; returns the Server. kind
+        "transcript": both contenders are smtp-mimic, "mimic" with
+        --transcript TRANSCRIPT, "ref" without."""
         port = free_port()
         workers = 1 if contender == "mimic-w1" else None
-        if contender.startswith("mimic"):
+        if kind == "transcript":
+            cmd = self.mimic_cmd(port, transcript=(
+                transcript if contender == "mimic" else None))
+        elif contender.startswith("mimic"):
             tls = kind == "tls"
             cmd = self.mimic_cmd(port, spool=spool_dir, tls=tls,
                                  workers=workers)
@@ -306,8 +355,16 @@ class Bench:
     # ------------------------------------------------------------ figures
     def smtp_source(self, port, size, reuse, msgs, sessions=None,
                     limit=None):
-        """msgs/s of one smtp-source run. With limit (seconds), a run still
-        going then is stopped and measured by its own counter (-c)."""
+        """msgs/s of one smtp-source run (see smtp_source_count)."""
+        done, wall = self.smtp_source_count(port, size, reuse, msgs,
+                                            sessions, limit)
+        return done / wall
+
+    def smtp_source_count(self, port, size, reuse, msgs, sessions=None,
+                          limit=None):
+        """(messages sent, wall seconds) of one smtp-source run. With limit
+        (seconds), a run still going then is stopped and measured by its
+        own counter (-c)."""
         cmd = ["smtp-source", "-s", str(sessions or self.cfg["sessions"]),
                "-m", str(msgs), "-l", str(size)]
         if reuse:
@@ -345,7 +402,7 @@ class Bench:
         elif rc != 0 or "fatal" in text:
             raise BenchError("smtp-source %s: %s" % (
                 describe_rc(rc), text.replace("\r", " ").strip()[-300:]))
-        return done / wall
+        return done, wall
 
     def fig_throughput(self, spool):
         counts = self.cfg["spool" if spool else "plain"]
@@ -379,6 +436,41 @@ class Bench:
                 return {fig: v}
             self.measure("throughput", [(fig, "msgs/s", "higher")],
                          self.contenders(True), one)
+
+    def fig_transcript(self):
+        """smtp-mimic with a JSON Lines transcript to a file vs the same
+        without: plain 1 KB, one connection per message and reused."""
+        for (size, reuse), msgs in self.cfg["transcript"].items():
+            fig = "msgs/s JSON transcript on, plain 1 KB, %s" % (
+                "reused conn (-d)" if reuse else "1 conn/msg")
+
+            def one(c, run, size=size, reuse=reuse, msgs=msgs):
+                path = None
+                if c == "mimic":
+                    fd, path = tempfile.mkstemp(prefix="transcript-",
+                                                suffix=".jsonl",
+                                                dir=self.work)
+                    os.close(fd)
+                try:
+                    srv = self.start(c, "transcript", transcript=path)
+                    try:
+                        v = self.smtp_source(srv.port, size, reuse, msgs)
+                        srv.check_alive()
+                    finally:
+                        self.stop(srv)
+                    extra = {}
+                    if path:
+                        lines, _ = check_transcript(path, msgs)
+                        extra["_transcript_lines"] = lines
+                finally:
+                    if path:
+                        try:
+                            os.unlink(path)
+                        except OSError:
+                            pass
+                return dict(extra, **{fig: v})
+            self.measure("transcript", [(fig, "msgs/s", "higher")],
+                         ["mimic", "ref"], one)
 
     def fig_tls(self):
         fig = "TLS handshakes/s, implicit TLS (s_time -new)"
@@ -506,7 +598,9 @@ class Bench:
                     ("idle %s: server peak RSS (MiB)" % tag, "MiB", "lower"),
                     ("idle %s: bytes/session" % tag, "B", "lower"),
                     ("idle %s: msgs/s (1 KB, -d) beside them" % tag,
-                     "msgs/s", "higher")]
+                     "msgs/s", "higher"),
+                    ("idle %s: server CPU per message beside them (µs)" %
+                     tag, "µs/msg", "lower")]
 
             def one(c, run, n=n, figs=figs):
                 return self.idle_run(c, n, figs)
@@ -569,10 +663,17 @@ class Bench:
                 if note not in self.notes:
                     self.notes.append(note)
             srv.check_alive()
-            tput = self.smtp_source(srv.port, 1024, True,
-                                    self.cfg["idle_tput_msgs"],
-                                    limit=self.cfg["idle_tput_limit"])
+            # Server CPU (all threads) over the smtp-source run, per
+            # message: the idle sessions say nothing meanwhile, so what
+            # they cost shows up as CPU per message rising with N.
+            cpu0 = proc_cpu(srv.pid)
+            done, wall = self.smtp_source_count(
+                srv.port, 1024, True, self.cfg["idle_tput_msgs"],
+                limit=self.cfg["idle_tput_limit"])
+            cpu1 = proc_cpu(srv.pid)
             srv.check_alive()
+            tput = done / wall
+            cpu_us = cpu_seconds(cpu0, cpu1) * 1e6 / done
             _, hwm = rss_kib(srv.pid)
             for cl in clients:
                 cl.stdin.write("quit\n")
@@ -591,14 +692,16 @@ class Bench:
         return {figs[0][0]: 100.0 * within / opened, figs[1][0]: last,
                 figs[2][0]: hwm / 1024.0,
                 figs[3][0]: (rss - base) * 1024.0 / n,
-                figs[4][0]: tput, "_base_mib": base / 1024.0}
+                figs[4][0]: tput, figs[5][0]: cpu_us,
+                "_base_mib": base / 1024.0}
 
     # ------------------------------------------------------------- output
     def write(self):
         lines = ["| figure | smtp-mimic (median) | reference (median) | "
                  "ratio mimic/ref | runs |", "|---|---|---|---|---|"]
         refname = {"throughput": "smtp-sink", "tls": "openssl s_server",
-                   "idle": "smtp-sink", "latency": "smtp-sink"}
+                   "idle": "smtp-sink", "latency": "smtp-sink",
+                   "transcript": "smtp-mimic, no transcript"}
         results = []
         for row in self.rows:
             s = row["samples"]
@@ -630,6 +733,8 @@ class Bench:
                 lines.append("| %s | %s | %s | %s | %s |" % (
                     fig, cells[0], cells[1], cells[2], runs))
                 results.append({"figure": row["figure"] + suffix,
+                                "group": row["group"],
+                                "reference": refname[row["group"]],
                                 "unit": row["unit"], "better": better,
                                 "mimic": vals, "ref": ref,
                                 "mimic_median": med, "ref_median": ref_med,
@@ -640,7 +745,8 @@ class Bench:
                 "",
                 "binary: `%s`; %s; %d run(s) per contender, alternating; "
                 "%d CPUs; open-files limit %d; reference: Postfix smtp-sink "
-                "(-u nobody) for SMTP, openssl s_server for TLS." % (
+                "(-u nobody) for SMTP, openssl s_server for TLS, and in the "
+                "transcript rows the same smtp-mimic without a transcript." % (
                     self.args.binary,
                     "smtp-mimic with its default --workers (one per CPU) "
                     "and, in the [--workers 1] rows, one worker"
@@ -664,15 +770,75 @@ class Bench:
                 "1.3): the ratio is how close a whole STARTTLS session "
                 "(banner, EHLO, STARTTLS, handshake, EHLO, QUIT) gets to "
                 "a bare handshake.")
+        if any(r["group"] == "transcript" for r in self.rows):
+            self.notes.append(
+                "transcript rows: smtp-mimic (standard profile, --spool "
+                "none, -q) with --transcript FILE (JSON Lines, a fresh file "
+                "per run, checked after it to hold one 'accepted as' event "
+                "per message, then deleted) vs the same without; the ratio "
+                "is with/without, the issue's target is >= 0.85.")
+        if any(r["group"] == "idle" and "CPU per message" in r["figure"]
+               for r in self.rows):
+            self.notes.append(
+                "CPU per message rows: server utime+stime (all threads, "
+                "/proc/PID/stat; per-thread schedstat nanoseconds when under "
+                "a second) over the smtp-source run beside the idle "
+                "sessions, divided by the messages it sent.")
+        flat, flat_json = self.cost_summary()
         notes = [""] + ["- " + n for n in self.notes] if self.notes else []
-        table = "\n".join(head + lines + notes) + "\n"
-        with open(os.path.join(self.out, "bench.md"), "w") as f:
+        table = "\n".join(head + lines + flat + notes) + "\n"
+        with open(os.path.join(self.out, "bench.md"), "w",
+                  encoding="utf-8") as f:
             f.write(table)
-        with open(os.path.join(self.out, "bench.json"), "w") as f:
+        with open(os.path.join(self.out, "bench.json"), "w",
+                  encoding="utf-8") as f:
             json.dump({"smoke": self.args.smoke, "runs": self.cfg["runs"],
-                       "notes": self.notes, "results": results}, f, indent=1)
+                       "notes": self.notes, "results": results,
+                       "cost_per_message": flat_json}, f, indent=1)
         self.plot(results)
         return table
+
+    def cost_summary(self):
+        """Markdown lines (and a JSON object) saying how server CPU per
+        message beside N idle sessions changes with N, for each contender:
+        its median at each N over its median at the lowest N."""
+        levels = [n for _, n in getattr(self, "idle_levels", [])]
+        meds = {}
+        for row in self.rows:
+            m = re.match(r"idle N=(\d+): server CPU per message",
+                         row["figure"])
+            if row["group"] == "idle" and m:
+                for c, vals in row["samples"].items():
+                    if len(vals) == self.cfg["runs"]:
+                        meds.setdefault(c, {})[int(m.group(1))] = \
+                            statistics.median(vals)
+        if not levels or not meds:
+            return [], None
+        lo = min(levels)
+        out = {"levels": levels, "us_per_msg": {}, "relative_to_lowest": {}}
+        lines = ["", "Server CPU per message beside N idle sessions, "
+                 "relative to N=%d (median µs/msg at N over that at N=%d; "
+                 "flat means about 1.0):" % (lo, lo), ""]
+        for c, name in (("mimic", "smtp-mimic"), ("ref", "smtp-sink")):
+            got = meds.get(c, {})
+            out["us_per_msg"][c] = {str(n): got.get(n) for n in levels}
+            base = got.get(lo)
+            rel = {}
+            parts = []
+            for n in levels:
+                v = got.get(n)
+                r = v / base if v is not None and base else None
+                rel[str(n)] = r
+                if n == lo:
+                    parts.append("N=%d: %s µs" % (n, fmt(v)))
+                else:
+                    parts.append("N=%d / N=%d = %s" % (
+                        n, lo, "%.2f" % r if r is not None else "—"))
+            out["relative_to_lowest"][c] = rel
+            if len(levels) == 1:
+                parts.append("only one N measured")
+            lines.append("- %s: %s" % (name, "; ".join(parts)))
+        return lines, out
 
     def plot(self, results):
         by = {r["figure"]: r for r in results}
@@ -793,6 +959,31 @@ def fmt(v):
     return "%.4f" % v
 
 
+def check_transcript(path, msgs):
+    """Prove the transcript was on: the file holds JSON Lines with one
+    "accepted as ..." event per message sent (and more lines besides)."""
+    lines = accepted = 0
+    with open(path, "rb") as f:
+        for line in f:
+            lines += 1
+            if b'"accepted as ' in line:
+                try:
+                    ev = json.loads(line)
+                except ValueError:
+                    raise BenchError("transcript line %d is not JSON: %r" % (
+                        lines, line[:120]))
+                if not (isinstance(ev, dict) and
+                        str(ev.get("text", "")).startswith("accepted as ")):
+                    raise BenchError("transcript line %d: unexpected event "
+                                     "%r" % (lines, line[:120]))
+                accepted += 1
+    if lines < msgs or accepted < msgs:
+        raise BenchError("transcript %s holds %d lines, %d 'accepted' "
+                         "events for %d messages sent" % (
+                             os.path.basename(path), lines, accepted, msgs))
+    return lines, accepted
+
+
 def run_json(cmd, timeout):
     cp = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
                         text=True, timeout=timeout)
@@ -834,12 +1025,17 @@ def main():
     ap.add_argument("--idle", default="",
                     help="idle-session levels, e.g. 1000,10000,30000")
     ap.add_argument("--only", default="",
-                    help="comma list of: plain,spool,tls,starttls,idle,"
-                         "latency (default all)")
+                    help="comma list of: plain,transcript,spool,tls,"
+                         "starttls,idle,latency (default all)")
     args = ap.parse_args()
     args.binary = os.path.abspath(args.binary)
     b = Bench(args)
     only = set(filter(None, args.only.split(",")))
+    groups = ("plain", "transcript", "spool", "tls", "starttls", "idle",
+              "latency")
+    if only - set(groups):
+        ap.error("--only: unknown group(s) %s; known: %s" % (
+            ",".join(sorted(only - set(groups))), ",".join(groups)))
     t0 = time.monotonic()
     try:
         os.makedirs(b.cert)
@@ -851,6 +1047,7 @@ def main():
                            "%s:%d" % (HOST, port), "--write-cert", b.cert],
                port, b.work).stop()
         steps = [("plain", lambda: b.fig_throughput(False)),
+                 ("transcript", b.fig_transcript),
                  ("spool", lambda: b.fig_throughput(True)),
                  ("tls", b.fig_tls), ("starttls", b.fig_starttls),
                  ("idle", b.fig_idle), ("latency", b.fig_latency)]
@@ -864,7 +1061,9 @@ def main():
         shutil.rmtree(b.work, ignore_errors=True)
         if b.dump_root != b.work:
             shutil.rmtree(b.dump_root, ignore_errors=True)
-    sys.stdout.write(table)
+    sys.stdout.flush()
+    sys.stdout.buffer.write(table.encode("utf-8"))
+    sys.stdout.flush()
     log("done in %.0f s; table %s, plot %s" % (
         time.monotonic() - t0, os.path.join(b.out, "bench.md"),
         os.path.join(b.out, "bench.png")))

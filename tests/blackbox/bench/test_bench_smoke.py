@@ -52,7 +52,7 @@ class BenchSmoke(unittest.TestCase):
             self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
         self.assertGreater(os.path.getsize(png), 1000)
 
-        with open(md) as f:
+        with open(md, encoding="utf-8") as f:
             table = f.read()
         rows = [line for line in table.splitlines()
                 if line.startswith("| ") and not line.startswith("| figure")]
@@ -68,7 +68,10 @@ class BenchSmoke(unittest.TestCase):
                     "TLS handshakes/s", "STARTTLS sessions/s",
                     "NOOPs answered within 1 s", "last NOOP answered after",
                     "server peak RSS",
-                    "bytes/session", "beside them",
+                    "bytes/session", "msgs/s (1 KB, -d) beside them",
+                    "server CPU per message beside them",
+                    "msgs/s JSON transcript on, plain 1 KB, 1 conn/msg",
+                    "msgs/s JSON transcript on, plain 1 KB, reused conn",
                     "latency p50", "latency p99"):
             self.assertTrue(any(fig in r for r in rows),
                             "no row for %r in:\n%s" % (fig, table))
@@ -78,6 +81,11 @@ class BenchSmoke(unittest.TestCase):
             self.assertRegex(cells[3], r"^\d+(\.\d+)?$",
                              "ratio is not a number in: %s" % r)
             self.assertTrue(re.match(r"^\d+\+\d+ A/B$", cells[4]), r)
+        # The transcript rows name their reference; the idle levels get
+        # a cost-per-message summary (one line per contender).
+        self.assertIn("ref smtp-mimic, no transcript", table)
+        self.assertRegex(table, r"- smtp-mimic: N=\d+: [\d.]+ µs; "
+                                r"N=\d+ / N=\d+ = \d+\.\d\d")
 
 
 if __name__ == "__main__":

@@ -281,6 +281,10 @@ class Inspect(ServerTest):
         # limit, 1000 with CRLF, is what refuses it).
         self.assertEqual(c.reply(), [LINE_TOO_LONG])
         self.assertEqual(c.cmd("NOOP"), [NOOP_OK])
+        # The session is still open: its JSON lines may be up to 100 ms
+        # behind (buffered), so wait for the note rather than read once.
+        srv.wait_event(lambda e: e["session"] == 1 and
+                       e["dir"] == "server_got")
         self.assertIn(("", BOX, "body_line_length 999 > 998: log"),
                       self.notes(srv, 1))
 
