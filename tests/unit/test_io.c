@@ -665,6 +665,27 @@ test_rst_waits_for_output(void **state)
 	free(buf);
 }
 
+/* A timeout set and then cleared (0) never fires. */
+static void
+test_timeout_off(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct pair p = tcp_pair();
+	struct seen s = {0};
+	struct io *io = io_new(base, p.server, record, &s);
+
+	io_set_timeout(io, 20);
+	io_set_timeout(io, 0);
+	for (int i = 0; i < 40; i++) {
+		loop_once(base);
+		usleep(5000);
+	}
+	assert_int_equal(s.timeout, 0);
+	io_free(io);
+	close(p.client);
+	event_base_free(base);
+}
+
 int
 main(void)
 {
@@ -677,6 +698,7 @@ main(void)
 	    cmocka_unit_test(test_read_max),
 	    cmocka_unit_test(test_pause_resume),
 	    cmocka_unit_test(test_idle_timeout),
+	    cmocka_unit_test(test_timeout_off),
 	    cmocka_unit_test(test_idle_timeout_after_pause),
 	    cmocka_unit_test(test_peer_reset),
 	    cmocka_unit_test(test_reply_then_rst),

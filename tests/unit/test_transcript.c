@@ -107,7 +107,7 @@ test_kind_str(void **state)
 	} cases[] = {
 	    {TR_CONNECT, "connect"}, {TR_CLOSE, "close"}, {TR_CLIENT, "C"},
 	    {TR_SERVER, "S"},        {TR_RULE, "rule"},   {TR_INFO, "info"},
-	    {TR_WARN, "warn"},       {TR_COUNT, "?"},
+	    {TR_WARN, "warn"},       {TR_STATE, "state"}, {TR_COUNT, "?"},
 	};
 	size_t i;
 	int failed = 0;
@@ -382,6 +382,61 @@ test_json_stdout(void **state)
 	free(out);
 }
 
+static size_t
+file_lines(const char *path)
+{
+	int fd = open(path, O_RDONLY);
+	char *buf, *p;
+	size_t n = 0;
+
+	assert_true(fd >= 0);
+	buf = read_fd(fd);
+	close(fd);
+	for (p = buf; (p = strchr(p, '\n')) != NULL; p++)
+		n++;
+	free(buf);
+	return n;
+}
+
+/* JSON lines wait in a buffer until transcript_flush() or a session's
+ * close line; state lines are only written with -v. */
+static void
+test_json_buffer_and_state(void **state)
+{
+	struct tr_event s = {.session = 3,
+	                     .kind = TR_SERVER,
+	                     .text = "250 ok",
+	                     .len = 6,
+	                     .profile = "p"};
+	struct tr_event c = {.session = 3,
+	                     .kind = TR_CLOSE,
+	                     .text = "fin",
+	                     .len = 3,
+	                     .profile = "p"};
+	char path[256], err[256];
+
+	(void)state;
+	temp_path(path, sizeof(path));
+	assert_int_equal(transcript_open(false, false, path, err, sizeof(err)),
+	                 0);
+	transcript_emit(&s);
+	assert_int_equal(file_lines(path), 0); /* buffered */
+	transcript_flush();
+	assert_int_equal(file_lines(path), 1);
+	transcript_printf(3, TR_STATE, "p", "state %s -> %s", "MAIL", "RCPT");
+	transcript_printf(3, TR_INFO, "p", "accepted as %s", "Q1");
+	transcript_emit(&c);                   /* the close flushes */
+	assert_int_equal(file_lines(path), 3); /* S, info, close: no state */
+	transcript_close();
+	assert_int_equal(transcript_open(false, true, path, err, sizeof(err)),
+	                 0);
+	assert_true(transcript_wants(TR_STATE));
+	transcript_printf(3, TR_STATE, "p", "state %s -> %s", "MAIL", "RCPT");
+	transcript_close();
+	assert_int_equal(file_lines(path), 4);
+	remove_temp(path);
+}
+
 static void
 test_open_fail(void **state)
 {
@@ -406,9 +461,10 @@ readable_events(void)
 	for (i = 0; i < NELEM(json_cases); i++)
 		transcript_emit(&json_cases[i].ev);
 	transcript_printf(9, TR_WARN, NULL, "spool: %s", "disk full");
+	transcript_printf(9, TR_STATE, NULL, "state %s -> %s", "HELO", "MAIL");
 	assert_int_equal(transcript_open(true, true, NULL, err, sizeof(err)),
 	                 0);
-	transcript_printf(9, TR_INFO, NULL, "state %s -> %s", "MAIL", "RCPT");
+	transcript_printf(9, TR_STATE, NULL, "state %s -> %s", "MAIL", "RCPT");
 	transcript_close();
 	/* closed: nothing more */
 	transcript_printf(9, TR_WARN, NULL, "after close");
@@ -539,6 +595,7 @@ main(void)
 	    cmocka_unit_test(test_escape),
 	    cmocka_unit_test(test_json_sink),
 	    cmocka_unit_test(test_json_stdout),
+	    cmocka_unit_test(test_json_buffer_and_state),
 	    cmocka_unit_test(test_open_fail),
 	    cmocka_unit_test(test_readable),
 	    cmocka_unit_test(test_threads),
