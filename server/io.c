@@ -141,10 +141,14 @@ io_final(struct io *io)
 	if (io->how == IO_CLOSE_RST) {
 		setsockopt(io->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 		io->drain_fd = -1;
-	} else {
-		shutdown(io->fd, SHUT_WR); /* the FIN */
-		io->drain_fd = dup(io->fd);
-	}
+	} else if (shutdown(io->fd, SHUT_WR) == 0 && !io->rd_done)
+		io->drain_fd = dup(io->fd); /* the FIN is out: drain */
+	else
+		/* Nothing to drain: the peer has sent its FIN (nothing can
+		 * follow it, so close() sends no RST), or the connection is
+		 * gone already (ENOTCONN: a client that closed without
+		 * waiting for the 221). */
+		io->drain_fd = -1;
 	io_direct_stop(io);
 	/* BEV_OPT_CLOSE_ON_FREE: close(fd); a TLS filter also frees the
 	 * socket's bufferevent and the SSL, and sends nothing by itself. */

@@ -39,6 +39,10 @@ struct listener {
 	struct worker *w;
 	struct evconnlistener *l;
 	bool tls; /* implicit TLS from the first byte */
+	/* Bound to one address and port: every connection's local end, so
+	 * accepting needs no getsockname(). */
+	bool known_local;
+	struct sockaddr_storage local;
 };
 
 #ifndef TAILQ_FOREACH_SAFE /* glibc's sys/queue.h lacks it */
@@ -161,6 +165,22 @@ worker_profile(struct worker *w)
 	return w->profile;
 }
 
+/* A listening address that is every connection's local address too. */
+static bool
+listen_known_local(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+		return a->sin_port != 0 && a->sin_addr.s_addr != INADDR_ANY;
+	}
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+		return a->sin6_port != 0 &&
+		       !IN6_IS_ADDR_UNSPECIFIED(&a->sin6_addr);
+	}
+	return false;
+}
+
 static void
 server_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
               int salen, void *arg)
@@ -183,7 +203,9 @@ server_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 		evutil_closesocket(fd);
 		return;
 	}
-	if (getsockname(fd, (struct sockaddr *)&local, &llen) == -1)
+	if (lst->known_local)
+		memcpy(&local, &lst->local, sizeof(local));
+	else if (getsockname(fd, (struct sockaddr *)&local, &llen) == -1)
 		memset(&local, 0, sizeof(local));
 	if (sa->sa_family == AF_INET6)
 		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)sa)->sin6_addr, ip,
@@ -355,6 +377,8 @@ server_listen(struct server *srv, const char *spec, char *err, size_t errlen)
 			return -1;
 		}
 		evconnlistener_set_error_cb(lst->l, server_accept_error);
+		lst->known_local = listen_known_local(&ss);
+		lst->local = ss;
 		w->listeners[w->nlisteners++] = lst;
 	}
 	return 0;
