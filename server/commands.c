@@ -37,6 +37,14 @@ refuse(struct session *s, enum reply_id id)
 	return false;
 }
 
+/* Out of memory for what the command needs: 451, not the client's fault. */
+static bool
+local_error(struct session *s)
+{
+	reply_send(s, REPLY_LOCAL_ERROR);
+	return false;
+}
+
 static bool
 has_args(const struct session *s)
 {
@@ -59,16 +67,33 @@ check_hello(struct session *s)
 	return true;
 }
 
+/* Keep the EHLO/HELO argument, cut at HELO_MAX, in a buffer that fits
+ * it: reused when the new name fits, reallocated when it is longer. */
+static bool
+set_helo(struct session *s)
+{
+	size_t n = s->cmd.args_len < HELO_MAX ? s->cmd.args_len : HELO_MAX;
+
+	if (s->helo == NULL || strlen(s->helo) < n) {
+		char *grown = realloc(s->helo, n + 1);
+		if (grown == NULL)
+			return false;
+		s->helo = grown;
+	}
+	memcpy(s->helo, s->cmd.args, n);
+	s->helo[n] = '\0';
+	return true;
+}
+
 static void
 proceed_hello(struct session *s, bool esmtp)
 {
-	size_t n = s->cmd.args_len < sizeof(s->helo) - 1 ? s->cmd.args_len
-	                                                 : sizeof(s->helo) - 1;
-
+	if (!set_helo(s)) {
+		local_error(s);
+		return;
+	}
 	/* RFC 5321 4.1.4: EHLO/HELO resets any transaction. */
 	session_reset_transaction(s);
-	memcpy(s->helo, s->cmd.args, n);
-	s->helo[n] = '\0';
 	s->esmtp = esmtp;
 	if (esmtp)
 		reply_ehlo(s);
@@ -125,10 +150,16 @@ mail_param_advertised(const struct session *s, const struct smtp_param *p)
 	return false;
 }
 
-static void
-set_param(struct session *s, const struct smtp_param *p)
+/* 555, naming the offending parameter for {param}. */
+static bool
+refuse_param(struct session *s, const struct smtp_param *p)
 {
-	snprintf(s->param, sizeof(s->param), "%s", p->key);
+	struct session_txn *t = session_txn(s);
+
+	if (t == NULL)
+		return local_error(s);
+	snprintf(t->param, sizeof(t->param), "%s", p->key);
+	return refuse(s, REPLY_PARAM_UNKNOWN);
 }
 
 /* Check every parameter is advertised; 555 for the first that is not. */
@@ -136,10 +167,8 @@ static bool
 params_advertised(struct session *s, const struct smtp_path *path)
 {
 	for (size_t i = 0; i < path->nparams; i++) {
-		if (!mail_param_advertised(s, &path->params[i])) {
-			set_param(s, &path->params[i]);
-			return refuse(s, REPLY_PARAM_UNKNOWN);
-		}
+		if (!mail_param_advertised(s, &path->params[i]))
+			return refuse_param(s, &path->params[i]);
 	}
 	return true;
 }
@@ -147,6 +176,7 @@ params_advertised(struct session *s, const struct smtp_path *path)
 static bool
 check_mail(struct session *s)
 {
+	struct session_txn *t;
 	struct smtp_path path;
 	size_t bad = 0;
 	enum path_error e;
@@ -157,27 +187,28 @@ check_mail(struct session *s)
 		return refuse(s, REPLY_NESTED_MAIL);
 	e = smtp_parse_path(s->cmd.args ? s->cmd.args : "", s->cmd.args_len,
 	                    "FROM:", true, &path, &bad);
-	if (e == PATH_BAD_PARAM) {
-		set_param(s, &path.params[bad]);
-		return refuse(s, REPLY_PARAM_UNKNOWN);
-	}
+	if (e == PATH_BAD_PARAM)
+		return refuse_param(s, &path.params[bad]);
 	if (e != PATH_OK)
 		return refuse(s, REPLY_MAIL_SYNTAX);
 	if (!params_advertised(s, &path))
 		return false;
-	if (smtp_mail_params(&path, &s->mail, &bad) == -1) {
-		set_param(s, &path.params[bad]);
-		memset(&s->mail, 0, sizeof(s->mail));
-		return refuse(s, REPLY_PARAM_UNKNOWN);
+	/* The first MAIL makes the transaction's strings; later ones reuse
+	 * them. */
+	if ((t = session_txn(s)) == NULL)
+		return local_error(s);
+	if (smtp_mail_params(&path, &t->mail, &bad) == -1) {
+		memset(&t->mail, 0, sizeof(t->mail));
+		return refuse_param(s, &path.params[bad]);
 	}
 	/* RFC 1870 6.2: a declared size over the limit is refused now. */
-	if (s->mail.has_size && s->profile->limits.message_size != 0 &&
-	    s->mail.size > s->profile->limits.message_size) {
-		memset(&s->mail, 0, sizeof(s->mail));
+	if (t->mail.has_size && s->profile->limits.message_size != 0 &&
+	    t->mail.size > s->profile->limits.message_size) {
+		memset(&t->mail, 0, sizeof(t->mail));
 		reply_send(s, REPLY_MESSAGE_TOO_BIG);
 		return false;
 	}
-	memcpy(s->mail_from, path.addr, path.addr_len + 1);
+	memcpy(t->mail_from, path.addr, path.addr_len + 1);
 	return true;
 }
 
@@ -206,18 +237,14 @@ check_rcpt(struct session *s)
 		return refuse(s, REPLY_NEED_MAIL);
 	e = smtp_parse_path(s->cmd.args ? s->cmd.args : "", s->cmd.args_len,
 	                    "TO:", false, &path, &bad);
-	if (e == PATH_BAD_PARAM) {
-		set_param(s, &path.params[bad]);
-		return refuse(s, REPLY_PARAM_UNKNOWN);
-	}
+	if (e == PATH_BAD_PARAM)
+		return refuse_param(s, &path.params[bad]);
 	if (e != PATH_OK)
 		return refuse(s, REPLY_RCPT_SYNTAX);
 	if (!params_advertised(s, &path))
 		return false;
-	if (smtp_rcpt_params(&path, &rp, &bad) == -1) {
-		set_param(s, &path.params[bad]);
-		return refuse(s, REPLY_PARAM_UNKNOWN);
-	}
+	if (smtp_rcpt_params(&path, &rp, &bad) == -1)
+		return refuse_param(s, &path.params[bad]);
 	/* RFC 5321 4.5.3.1.10: too many recipients is a 452, not an error
 	 * of the client's, so it is not counted as a bad command. */
 	if (s->nrcpts >= s->profile->limits.recipients) {
@@ -228,9 +255,11 @@ check_rcpt(struct session *s)
 	if (s->rcpts == NULL &&
 	    (s->rcpts = calloc(s->profile->limits.recipients + 1,
 	                       sizeof(*s->rcpts))) == NULL)
-		return false;
+		return local_error(s);
 	s->rcpts[s->nrcpts] = strndup(path.addr, path.addr_len);
-	return s->rcpts[s->nrcpts] != NULL;
+	if (s->rcpts[s->nrcpts] == NULL)
+		return local_error(s);
+	return true;
 }
 
 static void
@@ -265,7 +294,7 @@ check_data(struct session *s)
 	if ((e = transaction_error(s)) != REPLY_COUNT)
 		return refuse(s, e);
 	/* RFC 3030 3: DATA after BDAT, or BINARYMIME with DATA, is a 503. */
-	if (s->bdat_used || s->mail.body == BODY_BINARYMIME)
+	if (s->bdat_used || session_txn_peek(s)->mail.body == BODY_BINARYMIME)
 		return refuse(s, REPLY_NEED_MAIL);
 	return true;
 }
@@ -443,10 +472,10 @@ auth_done(struct session *s, const char *user, size_t ulen, const char *pass,
 		reply_send(s, REPLY_AUTH_FAILED);
 		return;
 	}
-	if (ulen >= sizeof(s->auth_user))
-		ulen = sizeof(s->auth_user) - 1;
-	memcpy(s->auth_user, user, ulen);
-	s->auth_user[ulen] = '\0';
+	if (ulen >= sizeof(s->auth->user))
+		ulen = sizeof(s->auth->user) - 1;
+	memcpy(s->auth->user, user, ulen);
+	s->auth->user[ulen] = '\0';
 	s->authenticated = true;
 	session_info_auth(s, user, ulen, true);
 	reply_send(s, REPLY_AUTH_OK);
@@ -506,6 +535,13 @@ proceed_auth(struct session *s)
 		reply_send(s, REPLY_AUTH_MECHANISM);
 		return;
 	}
+	/* Made by the first exchange, kept for the session; every path to
+	 * auth_done() and STATE_AUTH passes here. */
+	if (s->auth == NULL &&
+	    (s->auth = calloc(1, sizeof(*s->auth))) == NULL) {
+		local_error(s);
+		return;
+	}
 	if (strncasecmp(a, "PLAIN", 5) == 0) {
 		if (resp != NULL) {
 			auth_plain(s, resp, rlen);
@@ -518,12 +554,12 @@ proceed_auth(struct session *s)
 	}
 	if (resp != NULL) {
 		long n =
-		    auth_decode(s, resp, rlen, (unsigned char *)s->auth_user,
-		                sizeof(s->auth_user) - 1);
+		    auth_decode(s, resp, rlen, (unsigned char *)s->auth->user,
+		                sizeof(s->auth->user) - 1);
 		if (n < 0)
 			return;
-		s->auth_user[n] = '\0';
-		s->auth_user_len = (size_t)n;
+		s->auth->user[n] = '\0';
+		s->auth->user_len = (size_t)n;
 		s->auth_step = AUTH_LOGIN_PASS;
 		session_enter(s, STATE_AUTH);
 		reply_raw(s, "334 UGFzc3dvcmQ6"); /* "Password:" */
@@ -539,7 +575,7 @@ void
 commands_auth_line(struct session *s)
 {
 	unsigned char buf[AUTH_DECODED_MAX];
-	char user[sizeof(s->auth_user)];
+	char user[sizeof(s->auth->user)];
 	long n;
 
 	/* RFC 4954 4: "*" cancels the exchange. */
@@ -555,12 +591,12 @@ commands_auth_line(struct session *s)
 		break;
 	case AUTH_LOGIN_USER:
 		n = auth_decode(s, s->line, s->line_len,
-		                (unsigned char *)s->auth_user,
-		                sizeof(s->auth_user) - 1);
+		                (unsigned char *)s->auth->user,
+		                sizeof(s->auth->user) - 1);
 		if (n < 0)
 			return;
-		s->auth_user[n] = '\0';
-		s->auth_user_len = (size_t)n;
+		s->auth->user[n] = '\0';
+		s->auth->user_len = (size_t)n;
 		s->auth_step = AUTH_LOGIN_PASS;
 		reply_raw(s, "334 UGFzc3dvcmQ6");
 		break;
@@ -568,8 +604,8 @@ commands_auth_line(struct session *s)
 		if ((n = auth_decode(s, s->line, s->line_len, buf,
 		                     sizeof(buf))) < 0)
 			return;
-		memcpy(user, s->auth_user, s->auth_user_len);
-		auth_done(s, user, s->auth_user_len, (const char *)buf,
+		memcpy(user, s->auth->user, s->auth->user_len);
+		auth_done(s, user, s->auth->user_len, (const char *)buf,
 		          (size_t)n);
 		break;
 	default:

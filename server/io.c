@@ -41,8 +41,7 @@ struct io {
 	struct bufferevent *bev;   /* the socket's, or the TLS filter */
 	struct bufferevent *under; /* the socket's, once TLS filters it */
 	SSL *ssl;
-	bool close_notify;      /* SSL_shutdown() before the FIN */
-	struct event *flush_ev; /* waits for the output to empty */
+	bool close_notify; /* SSL_shutdown() before the FIN */
 	unsigned flush_waited;
 	evutil_socket_t drain_fd; /* after our FIN: read until EOF */
 	struct event *drain_ev;
@@ -52,13 +51,16 @@ struct io {
 	void *arg;
 	bool closing; /* io_close() called */
 	enum io_close how;
-	struct event *closed_ev; /* delivers IO_CLOSED from the loop */
-	char error[160];         /* reason for IO_ERROR */
-	bool tls_failed;         /* error holds OpenSSL's reason */
+	/* One event, three jobs (an event costs ~140 bytes a session):
+	 * activated to flush replies, a timer while a close waits for the
+	 * output to drain, activated to deliver IO_CLOSED. */
+	struct event *aux;
+	bool closed_pending; /* the next aux run delivers IO_CLOSED */
+	char error[160];     /* reason for IO_ERROR */
+	bool tls_failed;     /* error holds OpenSSL's reason */
 	/* Plaintext ("direct"): our own read event and write flush. */
 	bool direct;
-	struct event *rd_ev;     /* EV_READ | EV_PERSIST, idle timeout */
-	struct event *flush_now; /* active event: write what is queued */
+	struct event *rd_ev; /* EV_READ | EV_PERSIST, idle timeout */
 	struct evbuffer_cb_entry *out_cb;
 	struct evbuffer_cb_entry *in_cb; /* enabled while the input is full */
 	bool flush_queued;
@@ -85,12 +87,12 @@ io_event_str(enum io_event ev)
 	return io_event_names[ev];
 }
 
+/* Deliver IO_CLOSED from the loop, never from inside a caller. */
 static void
-io_notify_closed(evutil_socket_t fd, short what, void *arg)
+io_notify_closed(struct io *io)
 {
-	struct io *io = arg;
-
-	io->cb(io, IO_CLOSED, io->arg);
+	io->closed_pending = true;
+	event_active(io->aux, EV_TIMEOUT, 0);
 }
 
 static void
@@ -104,7 +106,7 @@ io_drain_done(struct io *io)
 		close(io->drain_fd);
 		io->drain_fd = -1;
 	}
-	event_active(io->closed_ev, EV_TIMEOUT, 0);
+	io_notify_closed(io);
 }
 
 /* After our FIN: discard what the peer still sends until its EOF. */
@@ -137,7 +139,8 @@ io_final(struct io *io)
 
 	if (io->bev == NULL)
 		return;
-	evtimer_del(io->flush_ev);
+	event_del(io->aux); /* no flush or poll from now on */
+	io->flush_queued = false;
 	if (io->how == IO_CLOSE_RST) {
 		setsockopt(io->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 		io->drain_fd = -1;
@@ -157,7 +160,7 @@ io_final(struct io *io)
 	io->under = NULL;
 	io->ssl = NULL;
 	if (io->drain_fd < 0) {
-		event_active(io->closed_ev, EV_TIMEOUT, 0);
+		io_notify_closed(io);
 		return;
 	}
 	io->drain_ev = event_new(io->base, io->drain_fd, EV_READ | EV_PERSIST,
@@ -176,16 +179,10 @@ io_close_step(struct io *io)
 	if (io->bev == NULL)
 		return;
 	if (io_queued(io) != 0 && io->flush_waited++ < IO_DRAIN_MS / 5) {
-		evtimer_add(io->flush_ev, &poll);
+		evtimer_add(io->aux, &poll);
 		return;
 	}
 	io_final(io);
-}
-
-static void
-io_flush_poll(evutil_socket_t fd, short what, void *arg)
-{
-	io_close_step(arg);
 }
 
 static void
@@ -362,11 +359,8 @@ io_direct_write(struct io *io)
 /* After the callback that queued replies: send them with one writev().
  * What the socket does not take goes to the bufferevent's write event. */
 static void
-io_direct_flush(evutil_socket_t fd, short what, void *arg)
+io_direct_flush(struct io *io)
 {
-	struct io *io = arg;
-
-	io->flush_queued = false;
 	if (!io->direct || io->bev == NULL ||
 	    (bufferevent_get_enabled(io->bev) & EV_WRITE))
 		return; /* gone, TLS now, or the bufferevent is on it */
@@ -391,7 +385,30 @@ io_direct_outbuf(struct evbuffer *buf, const struct evbuffer_cb_info *info,
 	if (info->n_added == 0 || io->flush_queued)
 		return;
 	io->flush_queued = true;
-	event_active(io->flush_now, EV_WRITE, 0);
+	event_active(io->aux, EV_WRITE, 0);
+}
+
+/* The aux event ran: IO_CLOSED, or a flush, or the close's poll. */
+static void
+io_aux(evutil_socket_t fd, short what, void *arg)
+{
+	struct io *io = arg;
+
+	if (io->bev == NULL) {
+		if (io->closed_pending) {
+			io->closed_pending = false;
+			io->cb(io, IO_CLOSED, io->arg);
+		}
+		return;
+	}
+	if (io->flush_queued) {
+		io->flush_queued = false;
+		io_direct_flush(io); /* may end the connection */
+	}
+	/* A run also cancels the poll timer: a close must keep polling. */
+	if (io->bev != NULL && io->closing &&
+	    !event_pending(io->aux, EV_TIMEOUT, NULL))
+		io_close_step(io);
 }
 
 /* Leave the plaintext path (TLS from now on, or the end). */
@@ -421,9 +438,7 @@ io_new(struct event_base *base, evutil_socket_t fd, io_cb cb, void *arg)
 	io->arg = arg;
 	io->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
 	io->drain_fd = -1;
-	io->closed_ev = event_new(base, -1, 0, io_notify_closed, io);
-	io->flush_ev = evtimer_new(base, io_flush_poll, io);
-	io->flush_now = event_new(base, -1, 0, io_direct_flush, io);
+	io->aux = event_new(base, -1, 0, io_aux, io);
 	io->rd_ev =
 	    event_new(base, fd, EV_READ | EV_PERSIST, io_direct_read, io);
 	if (io->bev != NULL) {
@@ -432,17 +447,12 @@ io_new(struct event_base *base, evutil_socket_t fd, io_cb cb, void *arg)
 		io->in_cb = evbuffer_add_cb(bufferevent_get_input(io->bev),
 		                            io_direct_inbuf, io);
 	}
-	if (io->bev == NULL || io->closed_ev == NULL || io->flush_ev == NULL ||
-	    io->flush_now == NULL || io->rd_ev == NULL || io->out_cb == NULL ||
-	    io->in_cb == NULL) {
+	if (io->bev == NULL || io->aux == NULL || io->rd_ev == NULL ||
+	    io->out_cb == NULL || io->in_cb == NULL) {
 		if (io->bev)
 			bufferevent_free(io->bev);
-		if (io->closed_ev)
-			event_free(io->closed_ev);
-		if (io->flush_ev)
-			event_free(io->flush_ev);
-		if (io->flush_now)
-			event_free(io->flush_now);
+		if (io->aux)
+			event_free(io->aux);
 		if (io->rd_ev)
 			event_free(io->rd_ev);
 		free(io);
@@ -479,9 +489,7 @@ io_free(struct io *io)
 		event_free(io->drain_ev);
 	if (io->drain_fd >= 0)
 		close(io->drain_fd);
-	event_free(io->closed_ev);
-	event_free(io->flush_ev);
-	event_free(io->flush_now);
+	event_free(io->aux);
 	free(io);
 }
 

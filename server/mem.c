@@ -23,6 +23,19 @@
 
 #include "mem.h"
 
+/* LeakSanitizer does not look inside mmap'ed memory unless told: what
+ * only the region points to would be reported as leaked. */
+#if defined(__SANITIZE_ADDRESS__)
+#define MEM_LSAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MEM_LSAN 1
+#endif
+#endif
+#ifdef MEM_LSAN
+#include <sanitizer/lsan_interface.h>
+#endif
+
 /* 2 Mi slots of 32 bytes: far more descriptors than any limit here. */
 #define MEM_REGION ((size_t)64 << 20)
 
@@ -61,6 +74,9 @@ mem_small(void)
 		else {
 			mem_base = mem_fresh = r;
 			mem_end = mem_base + MEM_REGION / sizeof(union slot);
+#ifdef MEM_LSAN
+			__lsan_register_root_region(r, MEM_REGION);
+#endif
 		}
 	}
 	if (mem_freed != NULL) {

@@ -19,10 +19,15 @@
 #include "template.h"
 #include "transcript.h"
 
+/* Room for {max_size}, on the caller's stack while the reply expands. */
+#define MAX_SIZE_LEN 24
+
+/* The template values; before any transaction its strings are empty. */
 static void
-reply_vars(struct session *s, struct tpl_vars *v)
+reply_vars(struct session *s, struct tpl_vars *v, char *max_size)
 {
 	const struct profile *p = s->profile;
+	const struct session_txn *t = session_txn_peek(s);
 
 	memset(v, 0, sizeof(*v));
 	v->v[TPL_HOSTNAME] = p->hostname;
@@ -30,16 +35,16 @@ reply_vars(struct session *s, struct tpl_vars *v)
 	v->v[TPL_CLIENT_PORT] = s->client_port;
 	v->v[TPL_SERVER_IP] = s->server_ip;
 	v->v[TPL_SERVER_PORT] = s->server_port;
-	v->v[TPL_HELO] = s->helo;
+	v->v[TPL_HELO] = s->helo != NULL ? s->helo : "";
 	v->v[TPL_SESSION] = s->id_str;
-	v->v[TPL_QUEUE_ID] = s->queue_id;
-	v->v[TPL_MESSAGE_ID] = s->message_id;
-	v->v[TPL_INTERNAL_ID] = s->internal_id;
-	v->v[TPL_SIZE] = s->size_str;
-	snprintf(s->max_size_str, sizeof(s->max_size_str), "%llu",
+	v->v[TPL_QUEUE_ID] = t->queue_id;
+	v->v[TPL_MESSAGE_ID] = t->message_id;
+	v->v[TPL_INTERNAL_ID] = t->internal_id;
+	v->v[TPL_SIZE] = t->size_str;
+	snprintf(max_size, MAX_SIZE_LEN, "%llu",
 	         (unsigned long long)p->limits.message_size);
-	v->v[TPL_MAX_SIZE] = s->max_size_str;
-	v->v[TPL_SENDER] = s->mail_from;
+	v->v[TPL_MAX_SIZE] = max_size;
+	v->v[TPL_SENDER] = t->mail_from;
 	/* During RCPT the address being accepted sits just past the list. */
 	v->v[TPL_RECIPIENT] = s->rcpts == NULL ? ""
 	                      : s->rcpts[s->nrcpts] != NULL
@@ -47,7 +52,7 @@ reply_vars(struct session *s, struct tpl_vars *v)
 	                      : s->nrcpts > 0 ? s->rcpts[s->nrcpts - 1]
 	                                      : "";
 	v->v[TPL_VERB] = s->cmd.verb;
-	v->v[TPL_PARAM] = s->param;
+	v->v[TPL_PARAM] = t->param;
 	v->v[TPL_PROFILE] = p->name;
 }
 
@@ -78,10 +83,11 @@ void
 reply_lines(struct session *s, const struct reply_text *t, const char *rule)
 {
 	struct tpl_vars v;
+	char max_size[MAX_SIZE_LEN];
 
 	if (io_closing(s->io))
 		return;
-	reply_vars(s, &v);
+	reply_vars(s, &v, max_size);
 	for (size_t i = 0; i < t->n; i++) {
 		template_expand(t->lines[i], &v, s->scratch);
 		reply_flush_line(s, rule);
@@ -112,10 +118,11 @@ reply_ehlo(struct session *s)
 	const struct profile *p = s->profile;
 	size_t last = p->nehlo_keywords;
 	struct tpl_vars v;
+	char max_size[MAX_SIZE_LEN];
 
 	if (io_closing(s->io))
 		return;
-	reply_vars(s, &v);
+	reply_vars(s, &v, max_size);
 	/* RFC 3207 4.2: STARTTLS is not offered again inside TLS. */
 	while (last > 0 && s->tls &&
 	       strcasecmp(p->ehlo_keywords[last - 1], "STARTTLS") == 0)

@@ -104,8 +104,11 @@ session_reset_transaction(struct session *s)
 	s->nrcpts = 0;
 	free(s->mail_line);
 	s->mail_line = NULL;
-	s->mail_from[0] = '\0';
-	memset(&s->mail, 0, sizeof(s->mail));
+	if (s->txn != NULL) {
+		s->txn->mail_from[0] = '\0';
+		memset(&s->txn->mail, 0, sizeof(s->txn->mail));
+		s->txn->queue_id[0] = '\0';
+	}
 	if (s->msg != NULL) {
 		spool_abort(s->msg);
 		s->msg = NULL;
@@ -119,7 +122,26 @@ session_reset_transaction(struct session *s)
 	s->bdat_used = false;
 	s->verdict = MSG_OK;
 	s->verdict_rule = NULL;
-	s->queue_id[0] = '\0';
+}
+
+/* session_txn - made at the first MAIL (or 555 naming a parameter), then
+ * reused: one allocation per session at most, none for one that sends no
+ * MAIL */
+struct session_txn *
+session_txn(struct session *s)
+{
+	if (s->txn == NULL && (s->txn = calloc(1, sizeof(*s->txn))) == NULL)
+		session_info(s, TR_WARN, "out of memory for a transaction");
+	return s->txn;
+}
+
+/* session_txn_peek - the transaction's strings, all empty before any */
+const struct session_txn *
+session_txn_peek(const struct session *s)
+{
+	static const struct session_txn none;
+
+	return s->txn != NULL ? s->txn : &none;
 }
 
 static void
@@ -171,6 +193,10 @@ session_release(struct session *s)
 	free(s->rcpts);
 	free(s->line);
 	free(s->hello);
+	free(s->helo);
+	free(s->txn);
+	free(s->auth);
+	free(s->tls_strings);
 	session_via_free(s);
 	free(s);
 }
@@ -492,7 +518,7 @@ session_line_in(struct session *s, struct evbuffer *in)
 
 /* New message ids, shared by DATA and BDAT. */
 static void
-session_new_ids(struct session *s)
+session_new_ids(struct session_txn *t)
 {
 	static _Atomic unsigned long long counter;
 	/* Message-ids must be unique, not secret: a per-thread generator
@@ -505,7 +531,7 @@ session_new_ids(struct session *s)
 	unsigned char g[16];
 	uint64_t a, b;
 
-	snprintf(s->queue_id, sizeof(s->queue_id), "%08llX%06llX",
+	snprintf(t->queue_id, sizeof(t->queue_id), "%08llX%06llX",
 	         (unsigned long long)time(NULL) & 0xffffffffull, n & 0xffffff);
 	if (!seeded) {
 		if (RAND_bytes((unsigned char *)&a, sizeof(a)) != 1)
@@ -519,25 +545,28 @@ session_new_ids(struct session *s)
 	memcpy(g + 8, &b, 8);
 	g[6] = (g[6] & 0x0f) | 0x40; /* RFC 4122 version 4 */
 	g[8] = (g[8] & 0x3f) | 0x80;
-	snprintf(s->message_id, sizeof(s->message_id),
+	snprintf(t->message_id, sizeof(t->message_id),
 	         "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
 	         "%02x%02x%02x%02x%02x%02x",
 	         g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7], g[8], g[9],
 	         g[10], g[11], g[12], g[13], g[14], g[15]);
-	snprintf(s->internal_id, sizeof(s->internal_id), "%llu",
+	snprintf(t->internal_id, sizeof(t->internal_id), "%llu",
 	         (unsigned long long)time(NULL) * 1000ull + n);
 }
 
-/* Open the spool file for a new message; false (and 451 sent) on error. */
+/* Open the spool file for a new message; false on error, and the caller
+ * sends the 451 when the client can take it (BDAT: after the chunk). */
 static bool
 session_begin_message(struct session *s)
 {
-	session_new_ids(s);
-	/* Only a session receiving a message carries a header scanner. */
-	if (s->hdr == NULL && (s->hdr = malloc(sizeof(*s->hdr))) == NULL) {
-		reply_send(s, REPLY_LOCAL_ERROR);
+	struct session_txn *t = session_txn(s);
+
+	if (t == NULL)
 		return false;
-	}
+	session_new_ids(t);
+	/* Only a session receiving a message carries a header scanner. */
+	if (s->hdr == NULL && (s->hdr = malloc(sizeof(*s->hdr))) == NULL)
+		return false;
 	header_scan_init(s->hdr);
 	s->msg_size = 0;
 	s->verdict = MSG_OK;
@@ -545,11 +574,10 @@ session_begin_message(struct session *s)
 	s->headers_done = false;
 	s->end_hook_done = false;
 	s->data_done = false;
-	s->msg = spool_begin(s->srv->spool, s->queue_id);
+	s->msg = spool_begin(s->srv->spool, t->queue_id);
 	if (s->msg == NULL) {
 		session_info(s, TR_WARN, "spool: cannot start message: %s",
 		             strerror(errno));
-		reply_send(s, REPLY_LOCAL_ERROR);
 		return false;
 	}
 	return true;
@@ -559,8 +587,10 @@ session_begin_message(struct session *s)
 bool
 session_start_data(struct session *s)
 {
-	if (!session_begin_message(s))
+	if (!session_begin_message(s)) {
+		reply_send(s, REPLY_LOCAL_ERROR);
 		return false;
+	}
 	data_decoder_init(&s->dec, s->profile->eol == EOL_LENIENT);
 	return true;
 }
@@ -689,6 +719,17 @@ session_data_in(struct session *s, struct evbuffer *in)
 	return true;
 }
 
+/* {size} for the next reply: the chunk or message just received. */
+static void
+session_set_size(struct session *s, uint64_t size)
+{
+	struct session_txn *t = session_txn(s); /* made by MAIL already */
+
+	if (t != NULL)
+		snprintf(t->size_str, sizeof(t->size_str), "%llu",
+		         (unsigned long long)size);
+}
+
 /* Read BDAT chunk bytes; true if it made progress. */
 static bool
 session_bdat_in(struct session *s, struct evbuffer *in)
@@ -736,8 +777,7 @@ session_bdat_in(struct session *s, struct evbuffer *in)
 		session_message_end(s);
 		return true;
 	}
-	snprintf(s->size_str, sizeof(s->size_str), "%llu",
-	         (unsigned long long)s->bdat_chunk);
+	session_set_size(s, s->bdat_chunk);
 	reply_send(s, REPLY_BDAT_OK);
 	return true;
 }
@@ -789,26 +829,27 @@ session_message_end(struct session *s)
 		reply_lines(s, &vr->act.reply, vr->name);
 		break;
 	case MSG_OK: {
+		const struct session_txn *t = session_txn_peek(s);
 		struct envelope env = {
-		    .queue_id = s->queue_id,
+		    .queue_id = t->queue_id,
 		    .profile = s->profile->name,
 		    .session = s->id,
 		    .client_ip = s->client_ip,
 		    .client_port = (unsigned)atoi(s->client_port),
 		    .server_ip = s->server_ip,
 		    .server_port = (unsigned)atoi(s->server_port),
-		    .helo = s->helo[0] ? s->helo : NULL,
-		    .mail_from = s->mail_from,
+		    .helo = s->helo != NULL && s->helo[0] ? s->helo : NULL,
+		    .mail_from = t->mail_from,
 		    .rcpts = (const char *const *)s->rcpts,
 		    .nrcpts = s->nrcpts,
-		    .body = s->mail.body == BODY_8BITMIME     ? "8BITMIME"
-		            : s->mail.body == BODY_BINARYMIME ? "BINARYMIME"
-		            : s->mail.body == BODY_7BIT       ? "7BIT"
+		    .body = t->mail.body == BODY_8BITMIME     ? "8BITMIME"
+		            : t->mail.body == BODY_BINARYMIME ? "BINARYMIME"
+		            : t->mail.body == BODY_7BIT       ? "7BIT"
 		                                              : NULL,
-		    .smtputf8 = s->mail.smtputf8,
-		    .auth_user = s->authenticated ? s->auth_user : NULL,
-		    .tls_version = s->tls ? s->tls_version : NULL,
-		    .tls_cipher = s->tls ? s->tls_cipher : NULL,
+		    .smtputf8 = t->mail.smtputf8,
+		    .auth_user = s->authenticated ? s->auth->user : NULL,
+		    .tls_version = s->tls ? s->tls_strings->version : NULL,
+		    .tls_cipher = s->tls ? s->tls_strings->cipher : NULL,
 		    .size = s->msg_size,
 		    .mail_line = s->mail_line,
 		};
@@ -823,9 +864,8 @@ session_message_end(struct session *s)
 		}
 		server_accepted(s->srv);
 		session_info(s, TR_INFO, "accepted as %s (%llu bytes)",
-		             s->queue_id, (unsigned long long)s->msg_size);
-		snprintf(s->size_str, sizeof(s->size_str), "%llu",
-		         (unsigned long long)s->msg_size);
+		             t->queue_id, (unsigned long long)s->msg_size);
+		session_set_size(s, s->msg_size);
 		reply_send(s, REPLY_DATA_OK);
 		break;
 	}

@@ -7,6 +7,10 @@
  * every rule; commands.c holds the per-verb check/proceed table; reply.c
  * is the single exit for everything the server says. None of them knows
  * which vendor the profile plays.
+ *
+ * An idle session stays small: what only a transaction, AUTH or TLS
+ * needs lives in a struct of its own, allocated the first time it is
+ * needed and kept (and reused) until the session is freed.
  */
 #ifndef SESSION_H
 #define SESSION_H
@@ -61,6 +65,39 @@ enum msg_verdict {
 	MSG_LOCAL_ERROR,   /* the spool failed: 451 */
 };
 
+/* Longest EHLO/HELO argument kept; longer ones are cut. */
+#define HELO_MAX 255
+
+/*
+ * A transaction's strings, made by session_txn() at the first MAIL (or
+ * the first {param} to name) and reused by every later transaction.
+ * session_reset_transaction() clears mail_from, mail and queue_id; the
+ * rest keep their last values, as {size} and friends always have.
+ */
+struct session_txn {
+	char mail_from[SMTP_PATH_MAX + 1];
+	struct mail_params mail;
+	char queue_id[24];
+	char message_id[40];
+	char internal_id[24];
+	char size_str[24]; /* {size}: the last chunk or message */
+	char param[64];    /* offending parameter for {param} */
+};
+
+/* What AUTH learnt: made by the first AUTH with a mechanism we run. */
+struct session_auth {
+	char user[256]; /* the LOGIN username between the 334s, then the
+	                   authenticated user */
+	size_t user_len;
+};
+
+/* The TLS strings: made by session_tls_begin(). */
+struct session_tls_strings {
+	char drop_why[96]; /* why a ClientHello was left unanswered */
+	char version[16];  /* OpenSSL's name, once the handshake is done */
+	char cipher[64];
+};
+
 struct session {
 	TAILQ_ENTRY(session) entry;
 	bool counted;        /* holds a place in the server's session limits */
@@ -92,33 +129,24 @@ struct session {
 
 	/* identity of the client */
 	bool esmtp;
-	char helo[256];
-	bool tls;                /* the handshake completed */
+	char *helo; /* EHLO/HELO argument, at most HELO_MAX; NULL before */
+	bool tls;   /* the handshake completed */
 	bool implicit_tls;       /* TLS from the first byte (port 465 style) */
 	struct tls_hello *hello; /* during the handshake only */
 	bool hello_seen;
 	struct rule *tls_rule;   /* a ClientHello rule for handshake_done */
 	enum close_how tls_drop; /* drop at ClientHello: FIN or RST */
-	char tls_drop_why[96];
-	char tls_version[16];
-	char tls_cipher[64];
+	/* made by session_tls_begin(), kept */
+	struct session_tls_strings *tls_strings;
 	bool authenticated;
-	char auth_user[256];
-	size_t auth_user_len;
+	struct session_auth *auth; /* made by the first AUTH, kept */
 	enum auth_step auth_step;
 
 	/* transaction */
-	char mail_from[SMTP_PATH_MAX + 1];
+	struct session_txn *txn; /* made by session_txn(), kept */
 	char *mail_line;
-	struct mail_params mail;
 	char **rcpts;
 	size_t nrcpts;
-	char queue_id[24];
-	char message_id[40];
-	char internal_id[24];
-	char size_str[24];
-	char max_size_str[24];
-	char param[64]; /* offending parameter for {param} */
 
 	/* message body */
 	struct data_decoder dec;
@@ -203,6 +231,13 @@ void session_enter(struct session *s, enum session_state st);
 
 /* session_reset_transaction - forget MAIL/RCPT/message (RSET, EHLO...) */
 void session_reset_transaction(struct session *s);
+
+/* session_txn - the transaction's strings, made on first use and kept;
+ * NULL when out of memory (the caller replies) */
+struct session_txn *session_txn(struct session *s);
+
+/* session_txn_peek - the same for reading: all empty before first use */
+const struct session_txn *session_txn_peek(const struct session *s);
 
 /* session_bad_command - count a bad command; may close the session */
 void session_bad_command(struct session *s);

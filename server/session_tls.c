@@ -77,7 +77,10 @@ session_tls_begin(struct session *s)
 	SSL *ssl;
 
 	ssl = SSL_new(tls_policy_ctx(s->profile->tls_policy));
-	if (ssl == NULL || (s->hello = calloc(1, sizeof(*s->hello))) == NULL) {
+	/* The TLS strings are made here, the one way into a handshake. */
+	if (ssl == NULL || (s->hello = calloc(1, sizeof(*s->hello))) == NULL ||
+	    (s->tls_strings == NULL &&
+	     (s->tls_strings = calloc(1, sizeof(*s->tls_strings))) == NULL)) {
 		SSL_free(ssl);
 		session_close(s, CLOSE_FIN, "out of memory starting TLS");
 		return;
@@ -181,8 +184,9 @@ hello_no_shared(struct session *s, enum tls_no_shared how, const char *what,
 		tls_event(s, TR_TLS, NULL,
 		          "no shared %s: ClientHello left unanswered", what);
 		s->tls_drop = how == TLS_NOSHARED_FIN ? CLOSE_FIN : CLOSE_RST;
-		snprintf(s->tls_drop_why, sizeof(s->tls_drop_why),
-		         "no shared %s", what);
+		snprintf(s->tls_strings->drop_why,
+		         sizeof(s->tls_strings->drop_why), "no shared %s",
+		         what);
 		return SSL_CLIENT_HELLO_RETRY; /* suspends: nothing is sent */
 	default:
 		return SSL_CLIENT_HELLO_SUCCESS; /* OpenSSL's own alert */
@@ -256,7 +260,8 @@ session_client_hello(SSL *ssl, int *al, void *arg)
 		} else if (r->act.close != CLOSE_NONE || r->act.hang) {
 			s->tls_drop =
 			    r->act.close == CLOSE_RST ? CLOSE_RST : CLOSE_FIN;
-			snprintf(s->tls_drop_why, sizeof(s->tls_drop_why),
+			snprintf(s->tls_strings->drop_why,
+			         sizeof(s->tls_strings->drop_why),
 			         "rule %s at ClientHello", r->name);
 			return SSL_CLIENT_HELLO_RETRY;
 		}
@@ -314,14 +319,14 @@ session_tls_ready(struct session *s)
 	const SSL_CIPHER *c = SSL_get_current_cipher(ssl);
 	struct rule_ctx ctx = {.hook = HOOK_TLS_HANDSHAKE_DONE};
 	struct rule *r = s->tls_rule;
+	struct session_tls_strings *ts = s->tls_strings;
 
 	s->tls = true;
-	snprintf(s->tls_version, sizeof(s->tls_version), "%s",
-	         SSL_get_version(ssl));
-	snprintf(s->tls_cipher, sizeof(s->tls_cipher), "%s",
+	snprintf(ts->version, sizeof(ts->version), "%s", SSL_get_version(ssl));
+	snprintf(ts->cipher, sizeof(ts->cipher), "%s",
 	         c ? SSL_CIPHER_standard_name(c) : "?");
-	tls_event(s, TR_TLS, NULL, "handshake done: %s %s", s->tls_version,
-	          s->tls_cipher);
+	tls_event(s, TR_TLS, NULL, "handshake done: %s %s", ts->version,
+	          ts->cipher);
 	tls_forget_hello(s);
 	if (r != NULL) {
 		s->tls_rule = NULL;
@@ -331,7 +336,7 @@ session_tls_ready(struct session *s)
 		return;
 	}
 	if (s->profile->nrules != 0) {
-		ctx.tls_version = tls_version_from_str(s->tls_version);
+		ctx.tls_version = tls_version_from_str(ts->version);
 		ctx.tls_suite = c ? SSL_CIPHER_get_protocol_id(c) : -1;
 		/* tls_version_from_str wants "tls1.2"; map OpenSSL's name. */
 		if (ctx.tls_version == 0) {
@@ -345,7 +350,7 @@ session_tls_ready(struct session *s)
 			           {"TLSv1.3", TLSV_1_3}};
 			for (size_t i = 0; i < sizeof(map) / sizeof(map[0]);
 			     i++)
-				if (strcmp(map[i].ossl, s->tls_version) == 0)
+				if (strcmp(map[i].ossl, ts->version) == 0)
 					ctx.tls_version = map[i].bit;
 		}
 		if ((r = rules_match(s->profile, &ctx, &s->rng)) != NULL) {
@@ -356,7 +361,8 @@ session_tls_ready(struct session *s)
 	}
 	/* RFC 3207 4.2: forget everything learnt before TLS. */
 	session_reset_transaction(s);
-	s->helo[0] = '\0';
+	free(s->helo);
+	s->helo = NULL;
 	s->esmtp = false;
 	s->authenticated = false;
 	if (s->implicit_tls) {
@@ -375,7 +381,7 @@ session_tls_failed(struct session *s, const char *reason)
 
 	tls_forget_hello(s);
 	if (s->tls_drop != CLOSE_NONE) {
-		session_close(s, s->tls_drop, s->tls_drop_why);
+		session_close(s, s->tls_drop, s->tls_strings->drop_why);
 		return;
 	}
 	tls_event(s, TR_TLS, NULL, "handshake failed: %s",
