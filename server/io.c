@@ -58,6 +58,7 @@ struct io {
 	bool closed_pending; /* the next aux run delivers IO_CLOSED */
 	char error[160];     /* reason for IO_ERROR */
 	bool tls_failed;     /* error holds OpenSSL's reason */
+	bool broken; /* a socket or TLS error: nothing more will leave */
 	/* Plaintext ("direct"): our own read event and write flush. */
 	bool direct;
 	struct event *rd_ev; /* EV_READ | EV_PERSIST, idle timeout */
@@ -178,7 +179,9 @@ io_close_step(struct io *io)
 
 	if (io->bev == NULL)
 		return;
-	if (io_queued(io) != 0 && io->flush_waited++ < IO_DRAIN_MS / 5) {
+	/* After a reset (say) the queue never drains: do not poll for it. */
+	if (!io->broken && io_queued(io) != 0 &&
+	    io->flush_waited++ < IO_DRAIN_MS / 5) {
 		evtimer_add(io->aux, &poll);
 		return;
 	}
@@ -222,6 +225,8 @@ io_eventcb(struct bufferevent *bev, short what, void *arg)
 
 	if (what & BEV_EVENT_ERROR) {
 		int se = EVUTIL_SOCKET_ERROR();
+
+		io->broken = true;
 		snprintf(io->error, sizeof(io->error), "%s",
 		         evutil_socket_error_to_string(se));
 		if (io->ssl != NULL &&
