@@ -226,6 +226,8 @@ io_eventcb(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_ERROR) {
 		int se = EVUTIL_SOCKET_ERROR();
 
+		/* The socket failed. (A TLS error leaves it whole, with an
+		 * alert to send: that one still flushes.) */
 		io->broken = true;
 		snprintf(io->error, sizeof(io->error), "%s",
 		         evutil_socket_error_to_string(se));
@@ -233,6 +235,7 @@ io_eventcb(struct bufferevent *bev, short what, void *arg)
 		    (e = bufferevent_get_openssl_error(bev)) != 0) {
 			ERR_error_string_n(e, io->error, sizeof(io->error));
 			io->tls_failed = true;
+			io->broken = false;
 			while (bufferevent_get_openssl_error(bev) != 0)
 				;
 		}
