@@ -88,7 +88,7 @@ session_enter(struct session *s, enum session_state st)
 {
 	if (s->state == st)
 		return;
-	session_info(s, TR_STATE, "state %s -> %s", state_names[s->state],
+	session_info(s, TR_DETAIL, "state %s -> %s", state_names[s->state],
 	             state_names[st]);
 	s->state = st;
 }
@@ -624,7 +624,7 @@ session_headers_done(struct session *s)
 	struct rule_ctx ctx = {.hook = HOOK_HEADER, .headers = s->hdr};
 
 	s->headers_done = true;
-	session_info(s, TR_INFO, "header section: %llu bytes",
+	session_info(s, TR_DETAIL, "header section: %llu bytes",
 	             (unsigned long long)s->hdr->size);
 	if (l->header_size != 0 && s->hdr->size > l->header_size &&
 	    s->verdict == MSG_OK)
@@ -706,7 +706,7 @@ session_data_in(struct session *s, struct evbuffer *in)
 	session_body(s, out, outlen);
 	if (done) {
 		session_info(
-		    s, TR_INFO,
+		    s, TR_DETAIL,
 		    "message data: %llu bytes, %llu lines, longest %zu",
 		    (unsigned long long)s->msg_size,
 		    (unsigned long long)s->dec.lines, s->dec.max_line);
@@ -752,7 +752,7 @@ session_bdat_in(struct session *s, struct evbuffer *in)
 		if (s->bdat_left > 0)
 			return true;
 	}
-	session_info(s, TR_INFO, "BDAT chunk: %llu bytes%s",
+	session_info(s, TR_DETAIL, "BDAT chunk: %llu bytes%s",
 	             (unsigned long long)s->bdat_chunk,
 	             s->bdat_discard ? " (discarded)" : "");
 	if (s->bdat_discard) {

@@ -53,7 +53,7 @@ static const char *const tr_kind_names[TR_COUNT] = {
     [TR_SERVER] = "S",
     [TR_RULE] = "rule",
     [TR_INFO] = "info",
-    [TR_STATE] = "state",
+    [TR_DETAIL] = "detail",
     [TR_WARN] = "warn",
     [TR_TLS] = "tls",
     [TR_CLIENT_SAW] = "client_saw",
@@ -393,7 +393,7 @@ emit_readable(const struct tr_event *ev, const struct tm *tm, int ms)
 		                      rule, why, ev->len > 0 ? " -- " : "");
 		break;
 	case TR_INFO:
-	case TR_STATE:
+	case TR_DETAIL:
 		o += (size_t)snprintf(line + o, cap - o, "* ");
 		break;
 	case TR_TLS:
@@ -547,11 +547,11 @@ transcript_emit(const struct tr_event *ev)
 	}
 	ms = (int)(ts.tv_nsec / 1000000);
 	snprintf(when + wlen, sizeof(when) - wlen, ".%03dZ", ms);
-	if (tr.json != NULL && (ev->kind != TR_STATE || tr.verbose))
+	if (tr.json != NULL && (ev->kind != TR_DETAIL || tr.verbose))
 		line = json_line(ev, when, stack, sizeof(stack), &len);
 	pthread_mutex_lock(&tr.lock);
 	if (tr.readable &&
-	    (tr.verbose || (ev->kind != TR_INFO && ev->kind != TR_STATE)))
+	    (tr.verbose || (ev->kind != TR_INFO && ev->kind != TR_DETAIL)))
 		emit_readable(ev, &tm, ms);
 	if (tr.json != NULL && len != 0) {
 		emit_json_locked(line, len);
@@ -584,7 +584,7 @@ transcript_flush(void)
 bool
 transcript_wants(enum tr_kind kind)
 {
-	if (kind == TR_STATE)
+	if (kind == TR_DETAIL)
 		return tr.verbose && (tr.json != NULL || tr.readable);
 	return tr.json != NULL ||
 	       (tr.readable && (kind != TR_INFO || tr.verbose));

@@ -24,12 +24,12 @@ enum tr_kind {
 	TR_CLIENT,     /* C: a line the client sent */
 	TR_SERVER,     /* S: a line the server sent */
 	TR_RULE,       /* !: a rule fired; rule and why set */
-	TR_INFO,       /* *: data summaries, spool ids, notes */
+	TR_INFO,       /* *: spool ids, AUTH results, notes */
 	TR_WARN,       /* *: bad input or a server-side problem */
 	TR_TLS,        /* TLS: ClientHello, negotiated, alerts */
 	TR_CLIENT_SAW, /* a middlebox changed what the client receives */
 	TR_SERVER_GOT, /* a middlebox changed what the server receives */
-	TR_STATE,      /* *: a state change; only with -v, in both sinks */
+	TR_DETAIL,     /* *: state changes, data sizes; only with -v (both) */
 	TR_COUNT
 };
 
@@ -49,8 +49,9 @@ struct tr_event {
 
 /*
  * transcript_open - set the sinks. readable: print on stderr; verbose
- * also prints TR_INFO there, and TR_STATE in both sinks (five state lines
- * per message would be a third of the JSON). json_path: NULL for none,
+ * also prints TR_INFO there, and TR_DETAIL in both sinks (state changes
+ * and data sizes would be half the JSON lines of a message). json_path: NULL
+ * for none,
  * "-" for stdout.
  * Returns 0, or -1 with a reason in err.
  */

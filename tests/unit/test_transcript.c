@@ -105,9 +105,9 @@ test_kind_str(void **state)
 		enum tr_kind kind;
 		const char *want;
 	} cases[] = {
-	    {TR_CONNECT, "connect"}, {TR_CLOSE, "close"}, {TR_CLIENT, "C"},
-	    {TR_SERVER, "S"},        {TR_RULE, "rule"},   {TR_INFO, "info"},
-	    {TR_WARN, "warn"},       {TR_STATE, "state"}, {TR_COUNT, "?"},
+	    {TR_CONNECT, "connect"}, {TR_CLOSE, "close"},   {TR_CLIENT, "C"},
+	    {TR_SERVER, "S"},        {TR_RULE, "rule"},     {TR_INFO, "info"},
+	    {TR_WARN, "warn"},       {TR_DETAIL, "detail"}, {TR_COUNT, "?"},
 	};
 	size_t i;
 	int failed = 0;
@@ -423,15 +423,15 @@ test_json_buffer_and_state(void **state)
 	assert_int_equal(file_lines(path), 0); /* buffered */
 	transcript_flush();
 	assert_int_equal(file_lines(path), 1);
-	transcript_printf(3, TR_STATE, "p", "state %s -> %s", "MAIL", "RCPT");
+	transcript_printf(3, TR_DETAIL, "p", "state %s -> %s", "MAIL", "RCPT");
 	transcript_printf(3, TR_INFO, "p", "accepted as %s", "Q1");
 	transcript_emit(&c);                   /* the close flushes */
 	assert_int_equal(file_lines(path), 3); /* S, info, close: no state */
 	transcript_close();
 	assert_int_equal(transcript_open(false, true, path, err, sizeof(err)),
 	                 0);
-	assert_true(transcript_wants(TR_STATE));
-	transcript_printf(3, TR_STATE, "p", "state %s -> %s", "MAIL", "RCPT");
+	assert_true(transcript_wants(TR_DETAIL));
+	transcript_printf(3, TR_DETAIL, "p", "state %s -> %s", "MAIL", "RCPT");
 	transcript_close();
 	assert_int_equal(file_lines(path), 4);
 	remove_temp(path);
@@ -461,10 +461,10 @@ readable_events(void)
 	for (i = 0; i < NELEM(json_cases); i++)
 		transcript_emit(&json_cases[i].ev);
 	transcript_printf(9, TR_WARN, NULL, "spool: %s", "disk full");
-	transcript_printf(9, TR_STATE, NULL, "state %s -> %s", "HELO", "MAIL");
+	transcript_printf(9, TR_DETAIL, NULL, "state %s -> %s", "HELO", "MAIL");
 	assert_int_equal(transcript_open(true, true, NULL, err, sizeof(err)),
 	                 0);
-	transcript_printf(9, TR_STATE, NULL, "state %s -> %s", "MAIL", "RCPT");
+	transcript_printf(9, TR_DETAIL, NULL, "state %s -> %s", "MAIL", "RCPT");
 	transcript_close();
 	/* closed: nothing more */
 	transcript_printf(9, TR_WARN, NULL, "after close");
