@@ -193,83 +193,101 @@ run_until_closed(struct event_base *base, struct seen *s)
 		    usleep(5000);
 }
 
+/* One server-side io over a fresh loopback pair, and its event loop. */
+struct conn {
+	struct event_base *base;
+	struct pair p;
+	struct seen s;
+	struct io *io;
+};
+
+static void
+conn_open(struct conn *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->base = event_base_new();
+	assert_non_null(c->base);
+	c->p = tcp_pair();
+	c->io = io_new(c->base, c->p.server, record, &c->s);
+	assert_non_null(c->io);
+}
+
+/* The io (and with it the server's socket), the client's, the loop. */
+static void
+conn_close(struct conn *c)
+{
+	io_free(c->io);
+	if (c->p.client >= 0)
+		close(c->p.client);
+	event_base_free(c->base);
+}
+
 static void
 test_input_and_fin(void **state)
 {
-	struct event_base *base = event_base_new();
-	struct pair p = tcp_pair();
-	struct seen s = {0};
-	struct io *io = io_new(base, p.server, record, &s);
+	struct conn c;
 	char buf[64] = "";
 	int how = -1;
 
-	assert_int_equal(send(p.client, "EHLO x\r\n", 8, 0), 8);
-	for (int i = 0; i < 100 && s.datain == 0; i++)
-		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK),
+	conn_open(&c);
+	assert_int_equal(send(c.p.client, "EHLO x\r\n", 8, 0), 8);
+	for (int i = 0; i < 100 && c.s.datain == 0; i++)
+		event_base_loop(c.base, EVLOOP_ONCE | EVLOOP_NONBLOCK),
 		    usleep(2000);
-	assert_string_equal(s.input, "EHLO x\r\n");
-	evbuffer_add(io_output(io), "221 bye\r\n", 9);
-	io_close(io, IO_CLOSE_FIN);
-	assert_true(io_closing(io));
+	assert_string_equal(c.s.input, "EHLO x\r\n");
+	evbuffer_add(io_output(c.io), "221 bye\r\n", 9);
+	io_close(c.io, IO_CLOSE_FIN);
+	assert_true(io_closing(c.io));
 	/* The client half-closes after reading, as a polite client does. */
 	size_t n = 0;
 	for (int i = 0; i < 200 && n < 9; i++) {
-		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+		event_base_loop(c.base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
 		ssize_t r =
-		    recv(p.client, buf + n, sizeof(buf) - n, MSG_DONTWAIT);
+		    recv(c.p.client, buf + n, sizeof(buf) - n, MSG_DONTWAIT);
 		if (r > 0)
 			n += (size_t)r;
 		usleep(2000);
 	}
 	assert_int_equal(n, 9);
 	assert_memory_equal(buf, "221 bye\r\n", 9);
-	n = drain_client(p.client, buf, sizeof(buf), &how);
+	n = drain_client(c.p.client, buf, sizeof(buf), &how);
 	assert_int_equal(n, 0);
 	assert_int_equal(how, 0); /* FIN, not RST */
-	shutdown(p.client, SHUT_WR);
-	run_until_closed(base, &s);
-	assert_int_equal(s.closed, 1);
-	io_free(io);
-	close(p.client);
-	event_base_free(base);
+	shutdown(c.p.client, SHUT_WR);
+	run_until_closed(c.base, &c.s);
+	assert_int_equal(c.s.closed, 1);
+	conn_close(&c);
 }
 
 static void
 test_rst(void **state)
 {
-	struct event_base *base = event_base_new();
-	struct pair p = tcp_pair();
-	struct seen s = {0};
-	struct io *io = io_new(base, p.server, record, &s);
+	struct conn c;
 	char buf[64];
 	int how = -1;
 
-	io_close(io, IO_CLOSE_RST);
-	run_until_closed(base, &s);
-	assert_int_equal(s.closed, 1);
-	drain_client(p.client, buf, sizeof(buf), &how);
+	conn_open(&c);
+	io_close(c.io, IO_CLOSE_RST);
+	run_until_closed(c.base, &c.s);
+	assert_int_equal(c.s.closed, 1);
+	drain_client(c.p.client, buf, sizeof(buf), &how);
 	assert_int_equal(how, ECONNRESET);
-	io_free(io);
-	close(p.client);
-	event_base_free(base);
+	conn_close(&c);
 }
 
 static void
 test_peer_eof(void **state)
 {
-	struct event_base *base = event_base_new();
-	struct pair p = tcp_pair();
-	struct seen s = {0};
-	struct io *io = io_new(base, p.server, record, &s);
+	struct conn c;
 
-	shutdown(p.client, SHUT_WR);
-	for (int i = 0; i < 100 && s.disconnected == 0; i++)
-		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK),
+	conn_open(&c);
+
+	shutdown(c.p.client, SHUT_WR);
+	for (int i = 0; i < 100 && c.s.disconnected == 0; i++)
+		event_base_loop(c.base, EVLOOP_ONCE | EVLOOP_NONBLOCK),
 		    usleep(2000);
-	assert_int_equal(s.disconnected, 1);
-	io_free(io);
-	close(p.client);
-	event_base_free(base);
+	assert_int_equal(c.s.disconnected, 1);
+	conn_close(&c);
 }
 
 /* Several replies queued in one callback leave as one ordered stream, and
@@ -281,42 +299,40 @@ test_replies_in_order(void **state)
 	    "250-mimic\r\n",    "250-PIPELINING\r\n", "250-SIZE 1000\r\n",
 	    "250-8BITMIME\r\n", "250 SMTPUTF8\r\n",   NULL,
 	};
-	struct event_base *base = event_base_new();
-	struct pair p = tcp_pair();
-	struct seen s = {.replies = replies};
-	struct io *io = io_new(base, p.server, record, &s);
+	struct conn c;
 	char want[256] = "", buf[512];
 	size_t got = 0, n;
 	int how = -1;
 
+	conn_open(&c);
+	c.s.replies = replies;
 	for (size_t i = 0; replies[i] != NULL; i++)
 		strcat(want, replies[i]);
 	n = strlen(want);
 	for (int round = 1; round <= 2; round++) {
-		assert_int_equal(send(p.client, "EHLO x\r\n", 8, 0), 8);
+		assert_int_equal(send(c.p.client, "EHLO x\r\n", 8, 0), 8);
 		for (int i = 0; i < 500 && got < round * n; i++) {
-			loop_once(base);
+			loop_once(c.base);
 			assert_int_equal(
-			    client_poll(p.client, buf, sizeof(buf), &got), -1);
+			    client_poll(c.p.client, buf, sizeof(buf), &got),
+			    -1);
 			if (got < round * n)
 				usleep(1000);
 		}
-		assert_int_equal(s.datain, round);
+		assert_int_equal(c.s.datain, round);
 		assert_int_equal(got, round * n);
 		assert_memory_equal(buf + (round - 1) * n, want, n);
 	}
 	/* Nothing more than the replies: the FIN comes next. */
-	io_close(io, IO_CLOSE_FIN);
-	n = drain_client(p.client, buf, sizeof(buf), &how);
+	io_close(c.io, IO_CLOSE_FIN);
+	n = drain_client(c.p.client, buf, sizeof(buf), &how);
 	assert_int_equal(n, 0);
 	assert_int_equal(how, 0);
-	shutdown(p.client, SHUT_WR);
-	run_until_closed(base, &s);
-	assert_int_equal(s.closed, 1);
-	assert_int_equal(s.error, 0);
-	io_free(io);
-	close(p.client);
-	event_base_free(base);
+	shutdown(c.p.client, SHUT_WR);
+	run_until_closed(c.base, &c.s);
+	assert_int_equal(c.s.closed, 1);
+	assert_int_equal(c.s.error, 0);
+	conn_close(&c);
 }
 
 /* 4 MiB queued for a client that does not read: the socket takes part of
@@ -326,56 +342,51 @@ static void
 test_slow_reader(void **state)
 {
 	const size_t total = 4u << 20;
-	struct event_base *base = event_base_new();
-	struct pair p = tcp_pair();
-	struct seen s = {0};
-	struct io *io;
+	struct conn c;
 	unsigned char *out = malloc(total), *buf = malloc(total + 1);
 	size_t got = 0;
 	int small = 65536, how = -1;
 
+	conn_open(&c);
 	assert_non_null(out);
 	assert_non_null(buf);
 	/* Small fixed socket buffers: 4 MiB cannot fit, whatever the
 	 * autotuning would have grown them to. */
-	setsockopt(p.server, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
-	setsockopt(p.client, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
-	io = io_new(base, p.server, record, &s);
+	setsockopt(c.p.server, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+	setsockopt(c.p.client, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
 	fill_pattern(out, 0, total);
-	assert_int_equal(evbuffer_add(io_output(io), out, total), 0);
+	assert_int_equal(evbuffer_add(io_output(c.io), out, total), 0);
 	for (int i = 0; i < 20; i++) {
-		loop_once(base);
+		loop_once(c.base);
 		usleep(1000);
 	}
 	/* The direct write was partial; the rest is queued, not lost. */
-	assert_true(io_queued(io) > 0);
-	assert_true(io_queued(io) < total);
-	assert_int_equal(s.lowat, 0);
-	assert_int_equal(s.error, 0);
-	for (int i = 0; i < 40000 && (got < total || s.lowat == 0); i++) {
+	assert_true(io_queued(c.io) > 0);
+	assert_true(io_queued(c.io) < total);
+	assert_int_equal(c.s.lowat, 0);
+	assert_int_equal(c.s.error, 0);
+	for (int i = 0; i < 40000 && (got < total || c.s.lowat == 0); i++) {
 		size_t before = got;
-		loop_once(base);
-		assert_int_equal(client_poll(p.client, buf, total + 1, &got),
+		loop_once(c.base);
+		assert_int_equal(client_poll(c.p.client, buf, total + 1, &got),
 		                 -1);
 		if (got == before)
 			usleep(500);
 	}
 	assert_int_equal(got, total);
 	assert_true(is_pattern(buf, 0, total));
-	assert_true(s.lowat >= 1);
-	assert_int_equal(s.queued_at_lowat, 0);
-	assert_int_equal(io_queued(io), 0);
-	assert_int_equal(s.error, 0);
+	assert_true(c.s.lowat >= 1);
+	assert_int_equal(c.s.queued_at_lowat, 0);
+	assert_int_equal(io_queued(c.io), 0);
+	assert_int_equal(c.s.error, 0);
 	/* And not one byte more. */
-	io_close(io, IO_CLOSE_FIN);
-	assert_int_equal(drain_client(p.client, (char *)buf, total, &how), 0);
+	io_close(c.io, IO_CLOSE_FIN);
+	assert_int_equal(drain_client(c.p.client, (char *)buf, total, &how), 0);
 	assert_int_equal(how, 0);
-	shutdown(p.client, SHUT_WR);
-	run_until_closed(base, &s);
-	assert_int_equal(s.closed, 1);
-	io_free(io);
-	close(p.client);
-	event_base_free(base);
+	shutdown(c.p.client, SHUT_WR);
+	run_until_closed(c.base, &c.s);
+	assert_int_equal(c.s.closed, 1);
+	conn_close(&c);
 	free(out);
 	free(buf);
 }
@@ -386,139 +397,131 @@ static void
 test_read_max(void **state)
 {
 	const size_t total = 10000, max = 100;
-	struct event_base *base = event_base_new();
-	struct pair p = tcp_pair();
-	struct seen s = {.keep_input = true};
-	struct io *io = io_new(base, p.server, record, &s);
+	struct conn c;
 	unsigned char data[10000];
 	int datain;
 
-	io_set_read_max(io, max);
+	conn_open(&c);
+	c.s.keep_input = true;
+	io_set_read_max(c.io, max);
 	fill_pattern(data, 0, total);
-	assert_int_equal(send(p.client, data, total, 0), (ssize_t)total);
+	assert_int_equal(send(c.p.client, data, total, 0), (ssize_t)total);
 	/* Twice: from empty, then after a partial drain (50 bytes). */
 	for (int round = 0; round < 2; round++) {
 		for (int i = 0;
-		     i < 500 && evbuffer_get_length(io_input(io)) < max; i++) {
-			loop_once(base);
+		     i < 500 && evbuffer_get_length(io_input(c.io)) < max;
+		     i++) {
+			loop_once(c.base);
 			usleep(1000);
 		}
-		assert_int_equal(evbuffer_get_length(io_input(io)), max);
+		assert_int_equal(evbuffer_get_length(io_input(c.io)), max);
 		/* Full: no more reads, so no more IO_DATAIN (and no
 		 * zero-byte read taken for an EOF). */
-		datain = s.datain;
+		datain = c.s.datain;
 		for (int i = 0; i < 30; i++) {
-			loop_once(base);
+			loop_once(c.base);
 			usleep(1000);
 		}
-		assert_int_equal(s.datain, datain);
-		assert_int_equal(evbuffer_get_length(io_input(io)), max);
-		assert_true(s.in_max <= max);
-		assert_int_equal(s.disconnected, 0);
-		assert_int_equal(s.error, 0);
+		assert_int_equal(c.s.datain, datain);
+		assert_int_equal(evbuffer_get_length(io_input(c.io)), max);
+		assert_true(c.s.in_max <= max);
+		assert_int_equal(c.s.disconnected, 0);
+		assert_int_equal(c.s.error, 0);
 		if (round == 0) {
 			assert_int_equal(
-			    evbuffer_remove(io_input(io), s.input, 50), 50);
-			s.inlen = 50;
+			    evbuffer_remove(io_input(c.io), c.s.input, 50), 50);
+			c.s.inlen = 50;
 		}
 	}
 	/* From now on the callback consumes what arrives. */
-	s.keep_input = false;
-	take_input(io, &s);
-	assert_int_equal(s.inlen, 50 + max);
-	for (int i = 0; i < 2000 && s.inlen < total; i++) {
-		loop_once(base);
-		if (s.inlen < total)
+	c.s.keep_input = false;
+	take_input(c.io, &c.s);
+	assert_int_equal(c.s.inlen, 50 + max);
+	for (int i = 0; i < 2000 && c.s.inlen < total; i++) {
+		loop_once(c.base);
+		if (c.s.inlen < total)
 			usleep(500);
 	}
-	assert_int_equal(s.inlen, total);
-	assert_true(is_pattern((unsigned char *)s.input, 0, total));
-	assert_true(s.in_max <= max);
-	assert_int_equal(evbuffer_get_length(io_input(io)), 0);
+	assert_int_equal(c.s.inlen, total);
+	assert_true(is_pattern((unsigned char *)c.s.input, 0, total));
+	assert_true(c.s.in_max <= max);
+	assert_int_equal(evbuffer_get_length(io_input(c.io)), 0);
 	/* The EOF still comes through after all that. */
-	shutdown(p.client, SHUT_WR);
-	for (int i = 0; i < 500 && s.disconnected == 0; i++) {
-		loop_once(base);
+	shutdown(c.p.client, SHUT_WR);
+	for (int i = 0; i < 500 && c.s.disconnected == 0; i++) {
+		loop_once(c.base);
 		usleep(1000);
 	}
-	assert_int_equal(s.disconnected, 1);
+	assert_int_equal(c.s.disconnected, 1);
 	for (int i = 0; i < 20; i++) /* and only once */
-		loop_once(base);
-	assert_int_equal(s.disconnected, 1);
-	assert_int_equal(s.inlen, total);
-	io_free(io);
-	close(p.client);
-	event_base_free(base);
+		loop_once(c.base);
+	assert_int_equal(c.s.disconnected, 1);
+	assert_int_equal(c.s.inlen, total);
+	conn_close(&c);
 }
 
 /* While paused nothing is read; on resume the bytes come as IO_DATAIN. */
 static void
 test_pause_resume(void **state)
 {
-	struct event_base *base = event_base_new();
-	struct pair p = tcp_pair();
-	struct seen s = {0};
-	struct io *io = io_new(base, p.server, record, &s);
+	struct conn c;
 
-	io_pause(io);
-	assert_int_equal(send(p.client, "NOOP\r\n", 6, 0), 6);
+	conn_open(&c);
+
+	io_pause(c.io);
+	assert_int_equal(send(c.p.client, "NOOP\r\n", 6, 0), 6);
 	for (int i = 0; i < 50; i++) {
-		loop_once(base);
+		loop_once(c.base);
 		usleep(1000);
 	}
-	assert_int_equal(s.datain, 0);
-	assert_int_equal(evbuffer_get_length(io_input(io)), 0);
-	io_resume(io);
-	for (int i = 0; i < 500 && s.datain == 0; i++) {
-		loop_once(base);
+	assert_int_equal(c.s.datain, 0);
+	assert_int_equal(evbuffer_get_length(io_input(c.io)), 0);
+	io_resume(c.io);
+	for (int i = 0; i < 500 && c.s.datain == 0; i++) {
+		loop_once(c.base);
 		usleep(1000);
 	}
-	assert_int_equal(s.datain, 1);
-	assert_string_equal(s.input, "NOOP\r\n");
+	assert_int_equal(c.s.datain, 1);
+	assert_string_equal(c.s.input, "NOOP\r\n");
 	/* Paused again, even the EOF waits. */
-	io_pause(io);
-	assert_int_equal(send(p.client, "QUIT\r\n", 6, 0), 6);
-	shutdown(p.client, SHUT_WR);
+	io_pause(c.io);
+	assert_int_equal(send(c.p.client, "QUIT\r\n", 6, 0), 6);
+	shutdown(c.p.client, SHUT_WR);
 	for (int i = 0; i < 50; i++) {
-		loop_once(base);
+		loop_once(c.base);
 		usleep(1000);
 	}
-	assert_int_equal(s.datain, 1);
-	assert_int_equal(s.disconnected, 0);
-	io_resume(io);
-	for (int i = 0; i < 500 && s.disconnected == 0; i++) {
-		loop_once(base);
+	assert_int_equal(c.s.datain, 1);
+	assert_int_equal(c.s.disconnected, 0);
+	io_resume(c.io);
+	for (int i = 0; i < 500 && c.s.disconnected == 0; i++) {
+		loop_once(c.base);
 		usleep(1000);
 	}
-	assert_int_equal(s.datain, 2);
-	assert_string_equal(s.input, "NOOP\r\nQUIT\r\n");
-	assert_int_equal(s.disconnected, 1);
-	io_free(io);
-	close(p.client);
-	event_base_free(base);
+	assert_int_equal(c.s.datain, 2);
+	assert_string_equal(c.s.input, "NOOP\r\nQUIT\r\n");
+	assert_int_equal(c.s.disconnected, 1);
+	conn_close(&c);
 }
 
 /* No input for the idle timeout: IO_TIMEOUT. */
 static void
 test_idle_timeout(void **state)
 {
-	struct event_base *base = event_base_new();
-	struct pair p = tcp_pair();
-	struct seen s = {0};
-	struct io *io = io_new(base, p.server, record, &s);
+	struct conn c;
 
-	io_set_timeout(io, 50);
-	for (int i = 0; i < 400 && s.timeout == 0; i++) {
-		loop_once(base);
+	conn_open(&c);
+
+	io_set_timeout(c.io, 50);
+	for (int i = 0; i < 400 && c.s.timeout == 0; i++) {
+		loop_once(c.base);
 		usleep(5000);
 	}
-	assert_true(s.timeout >= 1);
-	assert_int_equal(s.datain, 0);
-	assert_int_equal(s.disconnected, 0);
-	assert_int_equal(s.error, 0);
-	io_free(io);
-	close(p.client);
-	event_base_free(base);
+	assert_true(c.s.timeout >= 1);
+	assert_int_equal(c.s.datain, 0);
+	assert_int_equal(c.s.disconnected, 0);
+	assert_int_equal(c.s.error, 0);
+	conn_close(&c);
 }
 
 /* Set while paused, the idle timeout counts once reading resumes (not
@@ -526,29 +529,26 @@ test_idle_timeout(void **state)
 static void
 test_idle_timeout_after_pause(void **state)
 {
-	struct event_base *base = event_base_new();
-	struct pair p = tcp_pair();
-	struct seen s = {0};
-	struct io *io = io_new(base, p.server, record, &s);
+	struct conn c;
 
-	io_pause(io);
-	io_set_timeout(io, 20);
+	conn_open(&c);
+
+	io_pause(c.io);
+	io_set_timeout(c.io, 20);
 	for (int i = 0; i < 30; i++) {
-		loop_once(base);
+		loop_once(c.base);
 		usleep(5000);
 	}
-	assert_int_equal(s.timeout, 0);
-	io_resume(io);
-	for (int i = 0; i < 400 && s.timeout == 0; i++) {
-		loop_once(base);
+	assert_int_equal(c.s.timeout, 0);
+	io_resume(c.io);
+	for (int i = 0; i < 400 && c.s.timeout == 0; i++) {
+		loop_once(c.base);
 		usleep(5000);
 	}
-	assert_true(s.timeout >= 1);
-	assert_int_equal(s.datain, 0);
-	assert_int_equal(s.error, 0);
-	io_free(io);
-	close(p.client);
-	event_base_free(base);
+	assert_true(c.s.timeout >= 1);
+	assert_int_equal(c.s.datain, 0);
+	assert_int_equal(c.s.error, 0);
+	conn_close(&c);
 }
 
 /* The peer resets while a reply is queued: IO_ERROR or IO_DISCONNECTED,
@@ -556,36 +556,34 @@ test_idle_timeout_after_pause(void **state)
 static void
 test_peer_reset(void **state)
 {
-	struct event_base *base = event_base_new();
-	struct pair p = tcp_pair();
-	struct seen s = {0};
-	struct io *io = io_new(base, p.server, record, &s);
+	struct conn c;
 	struct linger lg = {1, 0};
 
+	conn_open(&c);
 	assert_int_equal(
-	    setsockopt(p.client, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
-	close(p.client);
-	evbuffer_add(io_output(io), "250 ok\r\n", 8);
-	for (int i = 0; i < 500 && s.error + s.disconnected == 0; i++) {
-		loop_once(base);
+	    setsockopt(c.p.client, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
+	close(c.p.client);
+	c.p.client = -1; /* gone: conn_close() must not close it again */
+	evbuffer_add(io_output(c.io), "250 ok\r\n", 8);
+	for (int i = 0; i < 500 && c.s.error + c.s.disconnected == 0; i++) {
+		loop_once(c.base);
 		usleep(1000);
 	}
-	assert_true(s.error + s.disconnected >= 1);
+	assert_true(c.s.error + c.s.disconnected >= 1);
 	for (int i = 0; i < 20; i++) /* whatever else it has to say */
-		loop_once(base);
-	assert_true(s.error <= 2);
-	assert_true(s.disconnected <= 1);
-	assert_int_equal(s.closed, 0);
-	if (s.error != 0)
-		assert_non_null(io_error(io));
-	io_close(io, IO_CLOSE_FIN);
-	run_until_closed(base, &s);
-	assert_int_equal(s.closed, 1);
+		loop_once(c.base);
+	assert_true(c.s.error <= 2);
+	assert_true(c.s.disconnected <= 1);
+	assert_int_equal(c.s.closed, 0);
+	if (c.s.error != 0)
+		assert_non_null(io_error(c.io));
+	io_close(c.io, IO_CLOSE_FIN);
+	run_until_closed(c.base, &c.s);
+	assert_int_equal(c.s.closed, 1);
 	for (int i = 0; i < 20; i++)
-		loop_once(base);
-	assert_int_equal(s.closed, 1);
-	io_free(io);
-	event_base_free(base);
+		loop_once(c.base);
+	assert_int_equal(c.s.closed, 1);
+	conn_close(&c);
 }
 
 /* A reply queued right before io_close(IO_CLOSE_RST) leaves before the
@@ -593,26 +591,22 @@ test_peer_reset(void **state)
 static void
 test_reply_then_rst(void **state)
 {
-	struct event_base *base = event_base_new();
-	struct pair p = tcp_pair();
-	struct seen s = {0};
-	struct io *io = io_new(base, p.server, record, &s);
+	struct conn c;
 	char buf[64];
 	size_t n;
 	int how = -1;
 
-	evbuffer_add(io_output(io), "421 go away\r\n", 13);
-	io_close(io, IO_CLOSE_RST);
-	assert_true(io_closing(io));
-	run_until_closed(base, &s);
-	assert_int_equal(s.closed, 1);
-	n = drain_client(p.client, buf, sizeof(buf), &how);
+	conn_open(&c);
+	evbuffer_add(io_output(c.io), "421 go away\r\n", 13);
+	io_close(c.io, IO_CLOSE_RST);
+	assert_true(io_closing(c.io));
+	run_until_closed(c.base, &c.s);
+	assert_int_equal(c.s.closed, 1);
+	n = drain_client(c.p.client, buf, sizeof(buf), &how);
 	assert_int_equal(n, 13);
 	assert_memory_equal(buf, "421 go away\r\n", 13);
 	assert_int_equal(how, ECONNRESET);
-	io_free(io);
-	close(p.client);
-	event_base_free(base);
+	conn_close(&c);
 }
 
 /* io_close(IO_CLOSE_RST) with more queued than the socket takes: the RST
@@ -622,33 +616,30 @@ static void
 test_rst_waits_for_output(void **state)
 {
 	const size_t total = 1u << 20;
-	struct event_base *base = event_base_new();
-	struct pair p = tcp_pair();
-	struct seen s = {0};
-	struct io *io;
+	struct conn c;
 	unsigned char *buf = malloc(total + 1);
 	size_t got = 0;
 	int small = 16384, how = -1;
 
+	conn_open(&c);
 	assert_non_null(buf);
-	setsockopt(p.server, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
-	setsockopt(p.client, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
-	io = io_new(base, p.server, record, &s);
+	setsockopt(c.p.server, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+	setsockopt(c.p.client, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
 	fill_pattern(buf, 0, total);
-	evbuffer_add(io_output(io), buf, total);
+	evbuffer_add(io_output(c.io), buf, total);
 	memset(buf, 0, total);
-	io_close(io, IO_CLOSE_RST);
+	io_close(c.io, IO_CLOSE_RST);
 	/* The client does not read: nothing can end yet. */
 	for (int i = 0; i < 20; i++) {
-		loop_once(base);
+		loop_once(c.base);
 		usleep(1000);
 	}
-	assert_int_equal(s.closed, 0);
-	assert_true(io_queued(io) > 0);
+	assert_int_equal(c.s.closed, 0);
+	assert_true(io_queued(c.io) > 0);
 	for (int i = 0; i < 40000 && how == -1; i++) {
 		size_t before = got;
-		loop_once(base);
-		how = client_poll(p.client, buf, total + 1, &got);
+		loop_once(c.base);
+		how = client_poll(c.p.client, buf, total + 1, &got);
 		if (got == before)
 			usleep(500);
 	}
@@ -657,11 +648,9 @@ test_rst_waits_for_output(void **state)
 	/* Far more than the socket took at io_close(): the RST waited. */
 	assert_true(got >= total - (256u << 10));
 	assert_true(is_pattern(buf, 0, got));
-	run_until_closed(base, &s);
-	assert_int_equal(s.closed, 1);
-	io_free(io);
-	close(p.client);
-	event_base_free(base);
+	run_until_closed(c.base, &c.s);
+	assert_int_equal(c.s.closed, 1);
+	conn_close(&c);
 	free(buf);
 }
 
@@ -669,21 +658,18 @@ test_rst_waits_for_output(void **state)
 static void
 test_timeout_off(void **state)
 {
-	struct event_base *base = event_base_new();
-	struct pair p = tcp_pair();
-	struct seen s = {0};
-	struct io *io = io_new(base, p.server, record, &s);
+	struct conn c;
 
-	io_set_timeout(io, 20);
-	io_set_timeout(io, 0);
+	conn_open(&c);
+
+	io_set_timeout(c.io, 20);
+	io_set_timeout(c.io, 0);
 	for (int i = 0; i < 40; i++) {
-		loop_once(base);
+		loop_once(c.base);
 		usleep(5000);
 	}
-	assert_int_equal(s.timeout, 0);
-	io_free(io);
-	close(p.client);
-	event_base_free(base);
+	assert_int_equal(c.s.timeout, 0);
+	conn_close(&c);
 }
 
 int
