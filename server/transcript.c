@@ -506,18 +506,34 @@ json_line(const struct tr_event *ev, const char *when, char *stack, size_t cap,
 	return line;
 }
 
+/* The JSON file refused a write: say so once. */
 static void
-emit_json_locked(const char *line, size_t len)
+json_failed_locked(void)
 {
-	if (fwrite(line, 1, len, tr.json) == len) {
-		tr.json_dirty = true;
-		return;
-	}
 	if (!tr.json_write_err) {
 		tr.json_write_err = true;
 		log_warnx("transcript: cannot write %s: %s", tr.json_path,
 		          strerror(errno));
 	}
+}
+
+static void
+json_flush_locked(void)
+{
+	if (tr.json == NULL || !tr.json_dirty)
+		return;
+	tr.json_dirty = false;
+	if (fflush(tr.json) != 0)
+		json_failed_locked();
+}
+
+static void
+emit_json_locked(const char *line, size_t len)
+{
+	if (fwrite(line, 1, len, tr.json) == len)
+		tr.json_dirty = true;
+	else
+		json_failed_locked();
 }
 
 /* transcript_emit - record one event in every sink that wants it */
@@ -561,8 +577,8 @@ transcript_emit(const struct tr_event *ev)
 	if (tr.json != NULL && len != 0) {
 		emit_json_locked(line, len);
 		/* A session's lines are all out by the time it has ended. */
-		if (ev->kind == TR_CLOSE && fflush(tr.json) == 0)
-			tr.json_dirty = false;
+		if (ev->kind == TR_CLOSE)
+			json_flush_locked();
 	}
 	pthread_mutex_unlock(&tr.lock);
 	if (line != stack)
@@ -574,14 +590,7 @@ void
 transcript_flush(void)
 {
 	pthread_mutex_lock(&tr.lock);
-	if (tr.json != NULL && tr.json_dirty) {
-		tr.json_dirty = false;
-		if (fflush(tr.json) != 0 && !tr.json_write_err) {
-			tr.json_write_err = true;
-			log_warnx("transcript: cannot write %s: %s",
-			          tr.json_path, strerror(errno));
-		}
-	}
+	json_flush_locked();
 	pthread_mutex_unlock(&tr.lock);
 }
 
