@@ -456,6 +456,8 @@ main(int argc, char *argv[])
 	    .cert_file = cert,
 	    .key_file = key,
 	    .no_profile_via = no_profile_via,
+	    .via = boxes,
+	    .nvia = nvia,
 	    .workers = workers,
 	};
 	if ((spool = spool_open(spool_dir, err, sizeof(err))) == NULL)
@@ -465,8 +467,6 @@ main(int argc, char *argv[])
 		log_fatal("--transcript %s: %s", transcript_path, err);
 	if ((srv = server_new(base, &cfg, profile, spool)) == NULL)
 		log_fatal("out of memory");
-	srv->via = boxes;
-	srv->nvia = nvia;
 	for (size_t i = 0; i < nlisten; i++) {
 		if (server_listen(srv, listen[i], err, sizeof(err)) == -1)
 			log_fatal("%s", err);

@@ -24,6 +24,7 @@
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -40,7 +41,6 @@
 #include <jansson.h>
 
 #include "profile.h"
-#include "server.h"
 #include "session.h"
 #include "spool.h"
 #include "transcript.h"
@@ -507,10 +507,15 @@ static const struct scenario scenarios[] = {
 /* The harness                                                        */
 /* ------------------------------------------------------------------ */
 
+TAILQ_HEAD(session_list, session);
+
+/* The harness owns its sessions as the server's workers do: it counts
+ * them and lists them, and the session tells it when one closes. */
 struct fx {
 	struct event_base *base;
-	struct server *srv;
-	struct worker *w;
+	struct session_env env;
+	struct session_list sessions;
+	atomic_uint nsessions;
 	struct spool *sink;
 	struct profile *profiles[3]; /* enum which */
 	struct profile *box;
@@ -534,6 +539,26 @@ load(const char *path)
 	return p;
 }
 
+static void
+fx_closing(struct session *s, void *owner)
+{
+	struct fx *fx = owner;
+
+	if (!s->counted)
+		return;
+	s->counted = false;
+	atomic_fetch_sub(&fx->nsessions, 1);
+}
+
+static void
+fx_gone(struct session *s, void *owner)
+{
+	struct fx *fx = owner;
+
+	fx_closing(s, fx);
+	TAILQ_REMOVE(&fx->sessions, s, entry);
+}
+
 static int
 setup(void **state)
 {
@@ -542,11 +567,7 @@ setup(void **state)
 
 	assert_non_null(fx);
 	fx->base = event_base_new();
-	fx->srv = calloc(1, sizeof(*fx->srv));
-	fx->w = calloc(1, sizeof(*fx->w));
 	assert_non_null(fx->base);
-	assert_non_null(fx->srv);
-	assert_non_null(fx->w);
 	fx->sink = spool_open("none", err, sizeof(err));
 	assert_non_null(fx->sink);
 	fx->profiles[P_BASIC] = load("profiles/engine/session_basic.yaml");
@@ -558,18 +579,16 @@ setup(void **state)
 	if (fx->box == NULL)
 		fail_msg("asa-esmtp-inspect: %s", err);
 
-	fx->srv->base = fx->base;
-	fx->srv->cfg.seed = 1;
-	fx->srv->cfg.grace_ms = 1000;
-	fx->srv->cfg.workers = 1;
-	fx->srv->spool = fx->sink;
-	fx->srv->via = &fx->box;
-	pthread_mutex_init(&fx->srv->lock, NULL);
-	fx->srv->workers = &fx->w;
-	fx->srv->nworkers = 1;
-	fx->w->srv = fx->srv;
-	fx->w->base = fx->base;
-	TAILQ_INIT(&fx->w->sessions);
+	fx->env = (struct session_env){
+	    .base = fx->base,
+	    .spool = fx->sink,
+	    .seed = 1,
+	    .via = &fx->box,
+	    .owner = fx,
+	    .closing = fx_closing,
+	    .gone = fx_gone,
+	};
+	TAILQ_INIT(&fx->sessions);
 	*state = fx;
 	return 0;
 }
@@ -579,8 +598,8 @@ teardown(void **state)
 {
 	struct fx *fx = *state;
 
-	assert_true(TAILQ_EMPTY(&fx->w->sessions));
-	assert_int_equal(atomic_load(&fx->srv->nsessions), 0);
+	assert_true(TAILQ_EMPTY(&fx->sessions));
+	assert_int_equal(atomic_load(&fx->nsessions), 0);
 	for (size_t i = 0; i < NELEM(fx->profiles); i++) {
 		/* the sessions gave their references back */
 		assert_int_equal(atomic_load(&fx->profiles[i]->refs), 1);
@@ -588,9 +607,6 @@ teardown(void **state)
 	}
 	profile_unref(fx->box);
 	spool_close(fx->sink);
-	pthread_mutex_destroy(&fx->srv->lock);
-	free(fx->w);
-	free(fx->srv);
 	event_base_free(fx->base);
 	free(fx);
 	return 0;
@@ -620,12 +636,12 @@ conn_open(struct fx *fx, struct profile *p, enum reply_id refuse,
 	inet_pton(AF_INET, "198.51.100.25", &local.sin_addr);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	assert_int_equal(evutil_make_socket_nonblocking(sv[0]), 0);
-	atomic_fetch_add(&fx->srv->nsessions, 1);
-	c->s = session_new(fx->w, p, sv[0], (struct sockaddr *)&peer,
+	atomic_fetch_add(&fx->nsessions, 1);
+	c->s = session_new(&fx->env, p, sv[0], (struct sockaddr *)&peer,
 	                   (struct sockaddr *)&local, ++fx->next_id, refuse,
 	                   false, false);
 	assert_non_null(c->s);
-	TAILQ_INSERT_TAIL(&fx->w->sessions, c->s, entry);
+	TAILQ_INSERT_TAIL(&fx->sessions, c->s, entry);
 	c->fd = sv[1];
 	c->eof = false;
 }
@@ -709,11 +725,11 @@ conn_finish(struct fx *fx, struct conn *c)
 	long end = now_ms() + WAIT_MS;
 
 	close(c->fd);
-	while (!TAILQ_EMPTY(&fx->w->sessions) && now_ms() < end) {
+	while (!TAILQ_EMPTY(&fx->sessions) && now_ms() < end) {
 		event_base_loop(fx->base, EVLOOP_NONBLOCK);
 		usleep(200);
 	}
-	assert_true(TAILQ_EMPTY(&fx->w->sessions));
+	assert_true(TAILQ_EMPTY(&fx->sessions));
 }
 
 static const char *
@@ -735,7 +751,7 @@ run_scenario(struct fx *fx, const struct scenario *sc, bool trickle)
 	struct conn c;
 	char g[2048], w[2048];
 
-	fx->srv->nvia = sc->via ? 1 : 0;
+	fx->env.nvia = sc->via ? 1 : 0;
 	conn_open(fx, fx->profiles[sc->profile], REPLY_COUNT, &c);
 	for (size_t i = 0; sc->steps[i].send || sc->steps[i].want; i++) {
 		const struct step *st = &sc->steps[i];
@@ -782,7 +798,7 @@ run_scenario(struct fx *fx, const struct scenario *sc, bool trickle)
 	}
 	evbuffer_free(got);
 	conn_finish(fx, &c);
-	assert_int_equal(atomic_load(&fx->srv->nsessions), 0);
+	assert_int_equal(atomic_load(&fx->nsessions), 0);
 }
 
 static void
@@ -811,10 +827,10 @@ test_refused(void **state)
 	struct conn c;
 	static const char want[] = "421 too_many_sessions\r\n";
 
-	fx->srv->nvia = 0;
+	fx->env.nvia = 0;
 	conn_open(fx, fx->profiles[P_BASIC], REPLY_TOO_MANY_SESSIONS, &c);
 	/* the slot is given back as soon as the session starts closing */
-	assert_int_equal(atomic_load(&fx->srv->nsessions), 0);
+	assert_int_equal(atomic_load(&fx->nsessions), 0);
 	await(fx, &c, got, sizeof(want) - 1, true);
 	assert_int_equal(evbuffer_get_length(got), sizeof(want) - 1);
 	assert_memory_equal(evbuffer_pullup(got, -1), want, sizeof(want) - 1);
@@ -896,9 +912,9 @@ test_maildir(void **state)
 		sp = spool_open(dir, err, sizeof(err));
 		if (sp == NULL)
 			fail_msg("spool_open %s: %s", dir, err);
-		fx->srv->spool = sp;
+		fx->env.spool = sp;
 		run_scenario(fx, &sc, trickle);
-		fx->srv->spool = fx->sink;
+		fx->env.spool = fx->sink;
 
 		snprintf(path, sizeof(path), "%s/new", dir);
 		only_entry(path, 1, name, sizeof(name));
@@ -1023,7 +1039,7 @@ test_backpressure(void **state)
 	assert_non_null(in);
 	for (size_t i = 0; i < N; i++)
 		memcpy(in + i * (sizeof(cmd) - 1), cmd, sizeof(cmd) - 1);
-	fx->srv->nvia = 0;
+	fx->env.nvia = 0;
 	conn_open(fx, fx->profiles[P_BASIC], REPLY_COUNT, &c);
 	/* Write without reading until the server stops reading too. */
 	for (int idle = 0; idle < 200 && sent < total;) {

@@ -106,11 +106,13 @@ client_del(struct server *srv, const char *ip)
 	}
 }
 
-/* server_accepted - count an accepted message */
-void
-server_accepted(struct server *srv)
+/* A session's message got its 250. */
+static void
+server_accepted(void *owner)
 {
-	atomic_fetch_add(&srv->messages, 1);
+	struct worker *w = owner;
+
+	atomic_fetch_add(&w->srv->messages, 1);
 }
 
 static void
@@ -120,12 +122,13 @@ worker_maybe_done(struct worker *w)
 		event_base_loopexit(w->base, NULL);
 }
 
-/* server_session_closing - a session is ending: free its slot now, so a
- * peer that is slow to close does not hold a place in the limits */
-void
-server_session_closing(struct session *s)
+/* A session is ending: free its slot now, so a peer that is slow to
+ * close does not hold a place in the limits. */
+static void
+server_session_closing(struct session *s, void *owner)
 {
-	struct server *srv = s->srv;
+	struct worker *w = owner;
+	struct server *srv = w->srv;
 
 	if (!s->counted)
 		return;
@@ -138,13 +141,13 @@ server_session_closing(struct session *s)
 	}
 }
 
-/* server_session_gone - a session ended */
-void
-server_session_gone(struct session *s)
+/* A session ended. */
+static void
+server_session_gone(struct session *s, void *owner)
 {
-	struct worker *w = s->w;
+	struct worker *w = owner;
 
-	server_session_closing(s);
+	server_session_closing(s, w);
 	TAILQ_REMOVE(&w->sessions, s, entry);
 	worker_maybe_done(w);
 }
@@ -223,7 +226,7 @@ server_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 		pthread_mutex_unlock(&srv->lock);
 		counted_client = true;
 	}
-	s = session_new(w, p, fd, sa, (struct sockaddr *)&local,
+	s = session_new(&w->env, p, fd, sa, (struct sockaddr *)&local,
 	                atomic_fetch_add(&srv->next_id, 1) + 1, refuse,
 	                lst->tls && refuse == REPLY_COUNT, counted_client);
 	if (s == NULL) {
@@ -590,10 +593,22 @@ worker_new(struct server *srv, unsigned index)
 		return NULL;
 	w->srv = srv;
 	w->index = index;
+	w->env = (struct session_env){
+	    .spool = srv->spool,
+	    .seed = srv->cfg.seed,
+	    .via = srv->cfg.via,
+	    .nvia = srv->cfg.nvia,
+	    .no_profile_via = srv->cfg.no_profile_via,
+	    .owner = w,
+	    .closing = server_session_closing,
+	    .gone = server_session_gone,
+	    .accepted = server_accepted,
+	};
 	w->profile = profile_ref(srv->profile);
 	w->profile_gen = srv->profile_gen;
 	TAILQ_INIT(&w->sessions);
 	w->base = event_base_new();
+	w->env.base = w->base;
 	if (w->base != NULL) {
 		w->wake = event_new(w->base, -1, 0, worker_wake, w);
 		w->grace_timer = evtimer_new(w->base, worker_grace_over, w);

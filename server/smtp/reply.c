@@ -14,7 +14,6 @@
 #include <event2/buffer.h>
 
 #include "io.h"
-#include "server.h"
 #include "session.h"
 #include "template.h"
 #include "transcript.h"

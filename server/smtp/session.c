@@ -26,7 +26,6 @@
 
 #include "io.h"
 #include "log.h"
-#include "server.h"
 #include "session.h"
 #include "spool.h"
 #include "transcript.h"
@@ -171,7 +170,8 @@ session_close(struct session *s, enum close_how how, const char *reason)
 		    (unsigned long long)s->msg_size);
 	session_reset_transaction(s);
 	session_timers_off(s);
-	server_session_closing(s);
+	if (s->env->closing != NULL)
+		s->env->closing(s, s->env->owner);
 	session_info(s, TR_CLOSE, "%s (%s)", how == CLOSE_RST ? "rst" : "fin",
 	             reason);
 	s->state = STATE_CLOSING;
@@ -204,7 +204,8 @@ session_release(struct session *s)
 static void
 session_free(struct session *s)
 {
-	server_session_gone(s);
+	if (s->env->gone != NULL)
+		s->env->gone(s, s->env->owner);
 	session_release(s);
 }
 
@@ -236,7 +237,7 @@ session_pause(struct session *s, unsigned ms)
 	io_pause(s->io);
 	/* Made on first use: most sessions never wait. */
 	if (s->timer == NULL &&
-	    (s->timer = evtimer_new(s->w->base, session_timer_cb, s)) == NULL) {
+	    (s->timer = evtimer_new(s->env->base, session_timer_cb, s)) == NULL) {
 		s->paused = false; /* no memory to wait: go on at once */
 		io_resume(s->io);
 		return;
@@ -574,7 +575,7 @@ session_begin_message(struct session *s)
 	s->headers_done = false;
 	s->end_hook_done = false;
 	s->data_done = false;
-	s->msg = spool_begin(s->srv->spool, t->queue_id);
+	s->msg = spool_begin(s->env->spool, t->queue_id);
 	if (s->msg == NULL) {
 		session_info(s, TR_WARN, "spool: cannot start message: %s",
 		             strerror(errno));
@@ -862,7 +863,8 @@ session_message_end(struct session *s)
 			reply_send(s, REPLY_LOCAL_ERROR);
 			break;
 		}
-		server_accepted(s->srv);
+		if (s->env->accepted != NULL)
+			s->env->accepted(s->env->owner);
 		session_info(s, TR_INFO, "accepted as %s (%llu bytes)",
 		             t->queue_id, (unsigned long long)s->msg_size);
 		session_set_size(s, s->msg_size);
@@ -989,19 +991,17 @@ sockaddr_text(const struct sockaddr *sa, char *ip, size_t iplen, char *port,
 
 /* session_new - take over an accepted socket and greet (or not) */
 struct session *
-session_new(struct worker *w, struct profile *p, int fd,
+session_new(const struct session_env *env, struct profile *p, int fd,
             const struct sockaddr *peer, const struct sockaddr *local,
             unsigned long id, enum reply_id refuse, bool implicit_tls,
             bool counted_client)
 {
-	struct server *srv = w->srv;
 	struct session *s;
 	size_t cap;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
-	s->srv = srv;
-	s->w = w;
+	s->env = env;
 	s->counted = true; /* the server counted us before calling */
 	s->counted_client = counted_client;
 	s->profile = profile_ref(p);
@@ -1011,12 +1011,12 @@ session_new(struct worker *w, struct profile *p, int fd,
 	              sizeof(s->client_port));
 	sockaddr_text(local, s->server_ip, sizeof(s->server_ip), s->server_port,
 	              sizeof(s->server_port));
-	rng_seed(&s->rng, srv->cfg.seed, id);
+	rng_seed(&s->rng, env->seed, id);
 	cap = p->limits.line_length;
 	s->line_cap = cap + 1;
 	s->line = malloc(s->line_cap);
 	s->scratch = evbuffer_new();
-	s->io = io_new(w->base, fd, session_io, s);
+	s->io = io_new(env->base, fd, session_io, s);
 	if (s->line == NULL || s->scratch == NULL || s->io == NULL) {
 		if (s->io == NULL)
 			evutil_closesocket(fd);
@@ -1042,7 +1042,7 @@ session_new(struct worker *w, struct profile *p, int fd,
 		struct timeval tv = {p->limits.connection_timeout_ms / 1000,
 		                     (p->limits.connection_timeout_ms % 1000) *
 		                         1000};
-		s->life_timer = evtimer_new(w->base, session_life_cb, s);
+		s->life_timer = evtimer_new(env->base, session_life_cb, s);
 		if (s->life_timer != NULL)
 			evtimer_add(s->life_timer, &tv);
 	}

@@ -17,7 +17,6 @@
 
 #include "io.h"
 #include "middlebox.h"
-#include "server.h"
 #include "session.h"
 #include "transcript.h"
 
@@ -58,9 +57,9 @@ via_note(void *arg, const struct mbox_config *box, const struct mbox_note *n)
 bool
 session_via_init(struct session *s)
 {
-	const struct server *srv = s->srv;
-	size_t nprof = srv->cfg.no_profile_via ? 0 : s->profile->nvia;
-	size_t n = srv->nvia + nprof;
+	const struct session_env *env = s->env;
+	size_t nprof = env->no_profile_via ? 0 : s->profile->nvia;
+	size_t n = env->nvia + nprof;
 
 	if (n == 0)
 		return true;
@@ -72,9 +71,9 @@ session_via_init(struct session *s)
 	    s->via_tmp == NULL)
 		return false;
 	for (size_t i = 0; i < n; i++) {
-		const struct profile *b = i < srv->nvia
-		                              ? srv->via[i]
-		                              : s->profile->via[i - srv->nvia];
+		const struct profile *b = i < env->nvia
+		                              ? env->via[i]
+		                              : s->profile->via[i - env->nvia];
 		mbox_init(&s->boxes[i], b->mbox);
 	}
 	s->nboxes = n;

@@ -21,6 +21,8 @@
 
 #include <event2/event.h>
 
+#include "session.h"
+
 struct profile;
 struct spool;
 struct session;
@@ -37,6 +39,8 @@ struct server_config {
 	const char *cert_file; /* --cert, or NULL: generated */
 	const char *key_file;  /* --key */
 	bool no_profile_via;   /* --via none: "no inspect esmtp" */
+	struct profile *const *via; /* --via middleboxes, client side first */
+	size_t nvia;
 	unsigned workers;      /* event loops (threads); >= 1 */
 };
 
@@ -55,6 +59,7 @@ struct worker {
 	size_t nlisteners;
 	struct session_list sessions;
 	bool stopping;
+	struct session_env env; /* what this worker's sessions get */
 	struct event *wake; /* the main thread asks us to stop */
 	struct event *grace_timer;
 };
@@ -63,8 +68,6 @@ struct server {
 	struct event_base *base; /* main thread: signals */
 	struct server_config cfg;
 	struct spool *spool;
-	struct profile **via; /* --via middleboxes, client side first */
-	size_t nvia;
 	struct worker **workers;
 	size_t nworkers;
 	pthread_mutex_t lock;           /* profile, profile_gen, clients */
@@ -111,13 +114,5 @@ void server_free(struct server *srv);
 int server_prepare_tls(struct profile *p, const char *cert_file,
                        const char *key_file, char *err, size_t errlen);
 
-/* server_session_closing - a session started closing: release its slot */
-void server_session_closing(struct session *s);
-
-/* server_session_gone - a session ended; called by the session */
-void server_session_gone(struct session *s);
-
-/* server_accepted - count an accepted message */
-void server_accepted(struct server *srv);
 
 #endif

@@ -28,9 +28,9 @@
 #include "tls_policy.h"
 
 struct io;
-struct server;
-struct worker;
+struct spool;
 struct spool_msg;
+struct session;
 struct event;
 struct evbuffer;
 
@@ -98,12 +98,36 @@ struct session_tls_strings {
 	char cipher[64];
 };
 
+/*
+ * What a session gets from whoever owns it (the daemon layer, or a test).
+ * The session looks no further: it never sees a server or a worker. The
+ * owner keeps this alive for as long as any of its sessions lives.
+ */
+struct session_env {
+	struct event_base *base; /* the loop the session runs on */
+	struct spool *spool;     /* where accepted messages go */
+	uint64_t seed;           /* --seed, for the rules' odds */
+	/* --via middleboxes, client side first; the profile's own "via:"
+	 * follow them unless no_profile_via (--via none) */
+	struct profile *const *via;
+	size_t nvia;
+	bool no_profile_via;
+	void *owner;
+	/* the session stopped serving (its slot may be given away) */
+	void (*closing)(struct session *s, void *owner);
+	/* the session is about to be freed */
+	void (*gone)(struct session *s, void *owner);
+	/* a message got its 250 */
+	void (*accepted)(void *owner);
+};
+
 struct session {
+	/* The owner's fields: the session itself never reads them. */
 	TAILQ_ENTRY(session) entry;
 	bool counted;        /* holds a place in the server's session limits */
 	bool counted_client; /* ...and in the per-client-address count */
-	struct worker *w;    /* the event loop (thread) that owns it */
-	struct server *srv;
+
+	const struct session_env *env;
 	struct profile *profile;
 	struct io *io;
 	unsigned long id;
@@ -195,7 +219,8 @@ struct session {
  * than REPLY_COUNT (a session limit), send that reply and close instead.
  * NULL when out of memory (the fd is closed).
  */
-struct session *session_new(struct worker *w, struct profile *p, int fd,
+struct session *session_new(const struct session_env *env, struct profile *p,
+                            int fd,
                             const struct sockaddr *peer,
                             const struct sockaddr *local, unsigned long id,
                             enum reply_id refuse, bool implicit_tls,

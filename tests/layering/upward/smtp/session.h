@@ -1,0 +1,1 @@
+/* A header of the smtp layer, for the layering test's bad tree. */
