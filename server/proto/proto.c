@@ -1,0 +1,270 @@
+/*
+ * proto.c - the name tables and built-in reply texts of proto.h.
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "proto.h"
+
+const char *const reply_id_names[REPLY_COUNT] = {
+    [REPLY_GREETING] = "greeting",
+    [REPLY_HELO] = "helo",
+    [REPLY_MAIL_OK] = "mail_ok",
+    [REPLY_RCPT_OK] = "rcpt_ok",
+    [REPLY_DATA_START] = "data_start",
+    [REPLY_DATA_OK] = "data_ok",
+    [REPLY_BDAT_OK] = "bdat_ok",
+    [REPLY_RSET_OK] = "rset_ok",
+    [REPLY_NOOP_OK] = "noop_ok",
+    [REPLY_QUIT] = "quit",
+    [REPLY_VRFY] = "vrfy",
+    [REPLY_HELP] = "help",
+    [REPLY_STARTTLS_READY] = "starttls_ready",
+    [REPLY_TLS_UNAVAILABLE] = "tls_unavailable",
+    [REPLY_TLS_ALREADY] = "tls_already",
+    [REPLY_AUTH_OK] = "auth_ok",
+    [REPLY_AUTH_FAILED] = "auth_failed",
+    [REPLY_AUTH_MECHANISM] = "auth_mechanism",
+    [REPLY_AUTH_CANCELLED] = "auth_cancelled",
+    [REPLY_AUTH_ALREADY] = "auth_already",
+    [REPLY_AUTH_NEEDS_TLS] = "auth_needs_tls",
+    [REPLY_NEED_HELO] = "need_helo",
+    [REPLY_NEED_MAIL] = "need_mail",
+    [REPLY_NEED_RCPT] = "need_rcpt",
+    [REPLY_NESTED_MAIL] = "nested_mail",
+    [REPLY_SYNTAX_ERROR] = "syntax_error",
+    [REPLY_EHLO_SYNTAX] = "ehlo_syntax",
+    [REPLY_MAIL_SYNTAX] = "mail_syntax",
+    [REPLY_RCPT_SYNTAX] = "rcpt_syntax",
+    [REPLY_PARAM_UNKNOWN] = "param_unknown",
+    [REPLY_UNKNOWN_COMMAND] = "unknown_command",
+    [REPLY_TOO_MANY_RCPTS] = "too_many_rcpts",
+    [REPLY_LINE_TOO_LONG] = "line_too_long",
+    [REPLY_MESSAGE_TOO_BIG] = "message_too_big",
+    [REPLY_HEADER_TOO_LARGE] = "header_too_large",
+    [REPLY_BARE_LF] = "bare_lf",
+    [REPLY_IDLE_TIMEOUT] = "idle_timeout",
+    [REPLY_CONNECTION_TIMEOUT] = "connection_timeout",
+    [REPLY_BAD_COMMAND_LIMIT] = "bad_command_limit",
+    [REPLY_TOO_MANY_SESSIONS] = "too_many_sessions",
+    [REPLY_TOO_MANY_FROM_CLIENT] = "too_many_from_client",
+    [REPLY_SHUTDOWN] = "shutdown",
+    [REPLY_LOCAL_ERROR] = "local_error",
+};
+
+/*
+ * The built-in replies: a well-behaved RFC 5321 receiver. Codes cite
+ * RFC 5321 unless noted; enhanced codes (X.Y.Z) cite RFC 3463.
+ */
+const char *const reply_id_defaults[REPLY_COUNT] = {
+    /* RFC 5321 4.2, 4.3.1: 220 names the server */
+    [REPLY_GREETING] = "220 {hostname} ESMTP smtp-mimic",
+    /* 4.1.1.1 */
+    [REPLY_HELO] = "250 {hostname}",
+    /* 4.1.1.2; X.1.0 RFC 3463 3.2 */
+    [REPLY_MAIL_OK] = "250 2.1.0 Ok",
+    /* 4.1.1.3; X.1.5 RFC 3463 3.2 (destination address valid) */
+    [REPLY_RCPT_OK] = "250 2.1.5 Ok",
+    /* 4.1.1.4: 354 intermediate reply */
+    [REPLY_DATA_START] = "354 End data with <CR><LF>.<CR><LF>",
+    /* 4.1.1.4, 6.1; X.0.0 RFC 3463 3.1 */
+    [REPLY_DATA_OK] = "250 2.0.0 Ok: queued as {queue_id}",
+    /* RFC 3030 2: a 250 for every chunk */
+    [REPLY_BDAT_OK] = "250 2.0.0 Ok: {size} octets received",
+    /* 4.1.1.5 */
+    [REPLY_RSET_OK] = "250 2.0.0 Ok",
+    /* 4.1.1.9 */
+    [REPLY_NOOP_OK] = "250 2.0.0 Ok",
+    /* 4.1.1.10 */
+    [REPLY_QUIT] = "221 2.0.0 Bye",
+    /* 3.5.3: 252 when the server does not verify; text from 4.2.2 */
+    [REPLY_VRFY] = "252 2.0.0 Cannot VRFY user, but will accept message "
+                   "and attempt delivery",
+    /* 4.1.1.8 */
+    [REPLY_HELP] = "214 2.0.0 See RFC 5321",
+    /* RFC 3207 4 */
+    [REPLY_STARTTLS_READY] = "220 2.0.0 Ready to start TLS",
+    /* RFC 3207 4: 454; X.7.0 RFC 3463 3.8 */
+    [REPLY_TLS_UNAVAILABLE] = "454 4.7.0 TLS not available",
+    /* 4.2.4 / 4.3.2: 503 bad sequence; X.5.1 RFC 3463 3.6 */
+    [REPLY_TLS_ALREADY] = "503 5.5.1 Error: TLS already active",
+    /* RFC 4954 6 */
+    [REPLY_AUTH_OK] = "235 2.7.0 Authentication successful",
+    /* RFC 4954 6 */
+    [REPLY_AUTH_FAILED] = "535 5.7.8 Error: authentication failed",
+    /* RFC 4954 4, 6: 504 */
+    [REPLY_AUTH_MECHANISM] = "504 5.5.4 Unrecognized authentication type",
+    /* RFC 4954 4: the client sent "*" */
+    [REPLY_AUTH_CANCELLED] = "501 5.7.0 Authentication aborted",
+    /* RFC 4954 4: 503 after a successful AUTH */
+    [REPLY_AUTH_ALREADY] = "503 5.5.1 Error: already authenticated",
+    /* RFC 3207 4 (its text), RFC 4954 6: 530 */
+    [REPLY_AUTH_NEEDS_TLS] = "530 5.7.0 Must issue a STARTTLS command first",
+    /* 4.1.4, 4.3.2: 503 bad sequence of commands */
+    [REPLY_NEED_HELO] = "503 5.5.1 Error: send HELO/EHLO first",
+    /* 4.1.4, 4.3.2 */
+    [REPLY_NEED_MAIL] = "503 5.5.1 Error: need MAIL command",
+    /* 4.1.4, 4.3.2 */
+    [REPLY_NEED_RCPT] = "503 5.5.1 Error: need RCPT command",
+    /* 4.1.4, 4.3.2 */
+    [REPLY_NESTED_MAIL] = "503 5.5.1 Error: nested MAIL command",
+    /* 4.2.2: 501; X.5.4 RFC 3463 3.6 */
+    [REPLY_SYNTAX_ERROR] = "501 5.5.4 Syntax error in parameters or "
+                           "arguments",
+    /* 4.1.4, 4.2.2: 501 */
+    [REPLY_EHLO_SYNTAX] = "501 5.5.4 Invalid domain name",
+    /* 4.2.2: 501; X.1.7 RFC 3463 3.2 */
+    [REPLY_MAIL_SYNTAX] = "501 5.1.7 Bad sender address syntax",
+    /* 4.2.2: 501; X.1.3 RFC 3463 3.2 */
+    [REPLY_RCPT_SYNTAX] = "501 5.1.3 Bad recipient address syntax",
+    /* 4.1.1.11, 4.2.2: 555 parameters not recognized */
+    [REPLY_PARAM_UNKNOWN] = "555 5.5.4 Unsupported option: {param}",
+    /* 4.2.4: 500; X.5.2 RFC 3463 3.6 */
+    [REPLY_UNKNOWN_COMMAND] = "500 5.5.2 Error: command not recognized",
+    /* 4.5.3.1.10: 452; X.5.3 RFC 3463 3.6 */
+    [REPLY_TOO_MANY_RCPTS] = "452 4.5.3 Error: too many recipients",
+    /* 4.5.3.1.4: 500 line too long */
+    [REPLY_LINE_TOO_LONG] = "500 5.5.2 Error: line too long",
+    /* 4.5.3.1.10, RFC 1870 6: 552; X.3.4 RFC 3463 3.4 */
+    [REPLY_MESSAGE_TOO_BIG] = "552 5.3.4 Error: message file too big",
+    /* as message_too_big */
+    [REPLY_HEADER_TOO_LARGE] = "552 5.3.4 Error: message header size "
+                               "exceeds limit",
+    /* 2.3.8: only CRLF ends a line */
+    [REPLY_BARE_LF] = "500 5.5.2 Error: bare <LF> received",
+    /* 3.8, 4.5.3.2.7: 421; X.4.2 RFC 3463 3.5 */
+    [REPLY_IDLE_TIMEOUT] = "421 4.4.2 {hostname} Error: timeout exceeded",
+    /* 3.8: 421; X.4.1 as Exchange uses it (FACTS.md 1) */
+    [REPLY_CONNECTION_TIMEOUT] = "421 4.4.1 {hostname} Error: connection "
+                                 "time limit exceeded",
+    /* 3.8: 421; X.7.0 RFC 3463 3.8 */
+    [REPLY_BAD_COMMAND_LIMIT] = "421 4.7.0 {hostname} Error: too many "
+                                "errors",
+    /* 3.8: 421; X.3.2 RFC 3463 3.4 */
+    [REPLY_TOO_MANY_SESSIONS] = "421 4.3.2 {hostname} Error: too many "
+                                "sessions",
+    /* 3.8: 421; X.3.2 RFC 3463 3.4 */
+    [REPLY_TOO_MANY_FROM_CLIENT] = "421 4.3.2 {hostname} Error: too many "
+                                   "connections from your address",
+    /* 3.8: 421; X.3.0 RFC 3463 3.4 */
+    [REPLY_SHUTDOWN] = "421 4.3.0 {hostname} Error: service shutting down",
+    /* 4.2.2: 451 local error; X.3.0 RFC 3463 3.4 */
+    [REPLY_LOCAL_ERROR] = "451 4.3.0 Requested action aborted: local "
+                          "error in processing",
+};
+
+const char *const verb_names[VERB_COUNT] = {
+    [VERB_HELO] = "HELO",         [VERB_EHLO] = "EHLO", [VERB_MAIL] = "MAIL",
+    [VERB_RCPT] = "RCPT",         [VERB_DATA] = "DATA", [VERB_BDAT] = "BDAT",
+    [VERB_RSET] = "RSET",         [VERB_NOOP] = "NOOP", [VERB_QUIT] = "QUIT",
+    [VERB_VRFY] = "VRFY",         [VERB_HELP] = "HELP", [VERB_AUTH] = "AUTH",
+    [VERB_STARTTLS] = "STARTTLS",
+};
+
+const char *const close_how_names[CLOSE_HOW_COUNT] = {
+    [CLOSE_NONE] = "none",
+    [CLOSE_FIN] = "fin",
+    [CLOSE_SILENT] = "silent",
+    [CLOSE_RST] = "rst",
+};
+
+const char *const hook_names[HOOK_COUNT] = {
+    [HOOK_CONNECT] = "connect",
+    [HOOK_COMMAND] = "command",
+    [HOOK_HEADER] = "header",
+    [HOOK_DATA] = "data",
+    [HOOK_TLS_CLIENT_HELLO] = "tls_client_hello",
+    [HOOK_TLS_HANDSHAKE_DONE] = "tls_handshake_done",
+    [HOOK_TLS_FAILED] = "tls_failed",
+};
+
+/* EHLO keyword <-> extension bit (Postfix's ehlo_mask idea). */
+const struct ext_word ext_words[EXT_WORD_COUNT] = {
+    {"SIZE", EXT_SIZE},
+    {"PIPELINING", EXT_PIPELINING},
+    {"8BITMIME", EXT_8BITMIME},
+    {"SMTPUTF8", EXT_SMTPUTF8},
+    {"DSN", EXT_DSN},
+    {"CHUNKING", EXT_CHUNKING},
+    {"BINARYMIME", EXT_BINARYMIME},
+    {"STARTTLS", EXT_STARTTLS},
+    {"AUTH", EXT_AUTH},
+    {"ENHANCEDSTATUSCODES", EXT_ENHANCEDSTATUSCODES},
+};
+
+/* reply_id_str - the YAML key of a reply ("mail_ok", ...) */
+const char *
+reply_id_str(enum reply_id id)
+{
+	if ((unsigned)id >= REPLY_COUNT)
+		return "?";
+	return reply_id_names[id];
+}
+
+/* reply_id_from_str - inverse of reply_id_str; -1 when unknown */
+int
+reply_id_from_str(const char *key)
+{
+	for (int i = 0; i < REPLY_COUNT; i++)
+		if (reply_id_names[i] != NULL &&
+		    strcmp(reply_id_names[i], key) == 0)
+			return i;
+	return -1;
+}
+
+/* close_how_str - "none", "fin", "silent", "rst" */
+const char *
+close_how_str(enum close_how how)
+{
+	if ((unsigned)how >= CLOSE_HOW_COUNT)
+		return "?";
+	return close_how_names[how];
+}
+
+/* hook_str - "connect", "command", ..., "tls_failed" */
+const char *
+hook_str(enum hook h)
+{
+	if ((unsigned)h >= HOOK_COUNT)
+		return "?";
+	return hook_names[h];
+}
+
+/* verb_str - "EHLO" for VERB_EHLO */
+const char *
+verb_str(enum smtp_verb v)
+{
+	if ((int)v < 0 || v >= VERB_COUNT)
+		return "UNKNOWN";
+	return verb_names[v];
+}
+
+/* verb_from_str - VERB_x for s[0..len), case-insensitive; -1 if none */
+int
+verb_from_str(const char *s, size_t len)
+{
+	for (int i = 0; i < VERB_COUNT; i++)
+		if (strlen(verb_names[i]) == len &&
+		    strncasecmp(verb_names[i], s, len) == 0)
+			return i;
+	return VERB_UNKNOWN;
+}
+
+/* ext_from_word - the bit of an EHLO keyword's first word; 0 if none */
+unsigned
+ext_from_word(const char *word, size_t len)
+{
+	for (size_t i = 0; i < EXT_WORD_COUNT; i++)
+		if (strlen(ext_words[i].word) == len &&
+		    strncasecmp(ext_words[i].word, word, len) == 0)
+			return ext_words[i].bit;
+	return 0;
+}
+
+/* hook_is_tls - the tls_* hooks */
+bool
+hook_is_tls(enum hook h)
+{
+	return h == HOOK_TLS_CLIENT_HELLO || h == HOOK_TLS_HANDSHAKE_DONE ||
+	       h == HOOK_TLS_FAILED;
+}
