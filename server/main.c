@@ -400,24 +400,17 @@ main(int argc, char *argv[])
 			printf(
 			    "Middlebox --via %s (nearest the client first)\n",
 			    via[i]);
-			profile_summary(boxes[i], stdout);
+			profile_summary(boxes[i], true, stdout);
 			printf("\n");
 		}
 		if (no_profile_via && profile->nvia != 0) {
 			/* Explain the path the sessions will really have. */
-			struct profile **pv = profile->via;
-			size_t pn = profile->nvia;
-
-			profile->via = NULL;
-			profile->nvia = 0;
-			profile_summary(profile, stdout);
-			profile->via = pv;
-			profile->nvia = pn;
+			profile_summary(profile, false, stdout);
 			printf(
 			    "  (--via none: the profile's own middleboxes are "
 			    "not in the path)\n");
 		} else
-			profile_summary(profile, stdout);
+			profile_summary(profile, true, stdout);
 		if (profile->tls_policy != NULL) {
 			printf("\nWhat the linked OpenSSL will offer\n");
 			tls_policy_describe(profile->tls_policy, stdout);

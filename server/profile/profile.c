@@ -4210,8 +4210,10 @@ summary_head(const struct profile *p, FILE *out, const char *what)
 
 /* profile_summary - human-readable explanation for --check */
 void
-profile_summary(const struct profile *p, FILE *out)
+profile_summary(const struct profile *p, bool with_via, FILE *out)
 {
+	size_t nvia = with_via ? nvia : 0;
+
 	const struct profile_impl *pi = impl_of(p);
 	const struct limits *lim = &p->limits;
 	char b[96];
@@ -4224,12 +4226,12 @@ profile_summary(const struct profile *p, FILE *out)
 	}
 	summary_head(p, out, "Profile");
 	fprintf(out, "  via:           ");
-	if (p->nvia == 0)
+	if (nvia == 0)
 		fprintf(out, "(no middlebox: the client talks to the server)");
-	for (size_t i = 0; i < p->nvia; i++)
+	for (size_t i = 0; i < nvia; i++)
 		fprintf(out, "%s%s", i ? " -> " : "client -> ",
 		        p->via[i]->name);
-	if (p->nvia != 0)
+	if (nvia != 0)
 		fprintf(out, " -> server");
 	fprintf(out, "\n  hostname:      %s\n", p->hostname);
 	fprintf(out, "  line endings:  %s\n",
@@ -4328,8 +4330,8 @@ profile_summary(const struct profile *p, FILE *out)
 		summary_rule(out, &p->rules[i]);
 
 	/* each box in front, client side first */
-	for (size_t i = 0; i < p->nvia; i++) {
-		fprintf(out, "\nvia %zu of %zu: ", i + 1, p->nvia);
+	for (size_t i = 0; i < nvia; i++) {
+		fprintf(out, "\nvia %zu of %zu: ", i + 1, nvia);
 		summary_head(p->via[i], out, "Middlebox");
 		summary_box(out, p->via[i]->mbox);
 	}
@@ -4393,7 +4395,7 @@ list_scan(const char *dir, size_t dirlen, bool box_dir, struct list_ent **ents,
  * subdirectory and any middlebox found among the profiles. A name is
  * listed once per group, from the place a lookup would find it first.
  */
-void
+size_t
 profile_list(const char *const *dirs, size_t ndirs, FILE *out)
 {
 	struct list_ent *ents = NULL;
@@ -4465,4 +4467,5 @@ profile_list(const char *const *dirs, size_t ndirs, FILE *out)
 		free(ents[i].text);
 	}
 	free(ents);
+	return keep;
 }

@@ -184,12 +184,14 @@ struct profile *profile_load_middlebox(const char *name_or_path,
 struct profile *profile_ref(struct profile *p);
 void profile_unref(struct profile *p);
 
-/* profile_summary - human-readable explanation for --check */
-void profile_summary(const struct profile *p, FILE *out);
+/* profile_summary - human-readable explanation for --check; with_via
+ * false explains the path without the profile's own "via:" (--via none) */
+void profile_summary(const struct profile *p, bool with_via, FILE *out);
 
 /* profile_list - "name  description" for every server profile in dirs,
  * then a "middleboxes:" group (each dir's middleboxes/ subdirectory) */
-void profile_list(const char *const *dirs, size_t ndirs, FILE *out);
+size_t profile_list(const char *const *dirs, size_t ndirs, FILE *out);
+/* (returns how many profiles and middleboxes it listed) */
 
 
 #endif

@@ -788,7 +788,7 @@ test_good(void **state)
 	/* the summary must not crash or leak */
 	out = open_memstream(&buf, &len);
 	assert_non_null(out);
-	profile_summary(p, out);
+	profile_summary(p, true, out);
 	fclose(out);
 	assert_non_null(strstr(buf, p->name));
 	free(buf);
@@ -1363,7 +1363,7 @@ test_shipped_middleboxes(void **state)
 		else
 			check_pix(p, i == 2);
 		out = open_memstream(&buf, &len);
-		profile_summary(p, out);
+		profile_summary(p, true, out);
 		fclose(out);
 		assert_non_null(strstr(buf, "Middlebox "));
 		free(buf);
@@ -1427,7 +1427,7 @@ test_shipped(void **state)
 			WANT_STR(p->auth_mechs[0], "NTLM");
 		}
 		out = open_memstream(&buf, &len);
-		profile_summary(p, out);
+		profile_summary(p, true, out);
 		fclose(out);
 		free(buf);
 		profile_unref(p);
