@@ -4212,7 +4212,7 @@ summary_head(const struct profile *p, FILE *out, const char *what)
 void
 profile_summary(const struct profile *p, bool with_via, FILE *out)
 {
-	size_t nvia = with_via ? nvia : 0;
+	size_t nvia = with_via ? p->nvia : 0;
 
 	const struct profile_impl *pi = impl_of(p);
 	const struct limits *lim = &p->limits;
