@@ -30,6 +30,7 @@
 
 #include "log.h"
 #include "transcript.h"
+#include "utf8.h"
 
 #define TR_STACK_BUF 2048
 
@@ -67,40 +68,6 @@ tr_kind_str(enum tr_kind kind)
 	if ((unsigned)kind >= TR_COUNT)
 		return "?";
 	return tr_kind_names[kind];
-}
-
-/*
- * Length of the valid UTF-8 sequence at p (1-4), or 0 if the bytes there
- * are not one: overlongs, surrogates and code points past U+10FFFF are
- * refused, as jansson refuses them.
- */
-static size_t
-utf8_seq(const unsigned char *p, size_t len)
-{
-	size_t n, i;
-	uint32_t cp;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		n = 2, cp = p[0] & 0x1f;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		n = 3, cp = p[0] & 0x0f;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		n = 4, cp = p[0] & 0x07;
-	else
-		return 0;
-	if (len < n)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
 }
 
 /*
