@@ -4,7 +4,8 @@ A server process started from a command line with its stderr in a file
 (Process: start, wait until ready, stop or kill, read stderr), a free
 loopback port, the ready checks the three use (a port that accepts, the
 listening sockets in /proc/net/tcp), how a sanitizer report is noticed in
-stderr, and a process's RSS, threads and descriptors from /proc.
+stderr, a process's RSS, threads and descriptors from /proc, and the
+source-bound socket the two load clients connect from.
 
 What it does not do: build command lines, decide what "ready" means for a
 given server, or judge an exit status -- each user does that (the harness
@@ -61,6 +62,26 @@ def listeners(port):
             if parts[1] == want and parts[3] == "0A":
                 n += 1
     return n
+
+
+# Linux's IP_BIND_ADDRESS_NO_PORT (24), which Python 3.11 may not name.
+IP_BIND_ADDRESS_NO_PORT = getattr(socket, "IP_BIND_ADDRESS_NO_PORT", 24)
+
+
+def source_socket(src):
+    """A non-blocking TCP socket bound to the address src (127.0.0.x), for
+    a load client's connect(). The port is left to connect(), which picks
+    it by the 4-tuple (IP_BIND_ADDRESS_NO_PORT): every source address has
+    its own ~28k ephemeral ports."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        s.setblocking(False)
+        s.setsockopt(socket.IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1)
+        s.bind((src, 0))
+    except BaseException:
+        s.close()
+        raise
+    return s
 
 
 class NotReady(Exception):
