@@ -15,7 +15,8 @@ messages/new_files/envelope_files/tmp_files, send_signal/wait_exit/stop),
 Client (cmd, reply, line, send, banner, transaction, ending, nothing_for),
 ServerTest (start; tearDown closes clients, stops each server, and fails on
 a non-zero exit or a sanitizer report), run_cli (one-shot runs such as
---check), profile_args, free_port, sanitizer_report, have.
+--check), ending (how a raw socket ended: fin, rst or still open),
+profile_args, free_port, sanitizer_report, have.
 
 The process wrapper under Server (Process: start, wait_ready, terminate,
 kill, read_stderr), free_port and the sanitizer marks live in
@@ -211,6 +212,22 @@ class Server(Process):
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def ending(sock, timeout=10, data=b""):
+    """Read a socket until the peer ends the connection: ('fin' | 'rst' |
+    'open' if nothing ended it within timeout, data + what was read)."""
+    sock.settimeout(timeout)
+    try:
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                return "fin", data
+            data += chunk
+    except ConnectionResetError:
+        return "rst", data
+    except socket.timeout:
+        return "open", data
+
+
 class Client:
     """A raw SMTP client that reports exactly what came back."""
 
@@ -281,19 +298,8 @@ class Client:
         """Read until the server ends the connection: 'fin' or 'rst'.
 
         Anything still unread is returned too, as (how, bytes)."""
-        self.sock.settimeout(timeout)
-        data = self.buf
-        self.buf = b""
-        try:
-            while True:
-                chunk = self.sock.recv(65536)
-                if not chunk:
-                    return "fin", data
-                data += chunk
-        except ConnectionResetError:
-            return "rst", data
-        except socket.timeout:
-            return "open", data
+        data, self.buf = self.buf, b""
+        return ending(self.sock, timeout, data)
 
     def close(self):
         self.sock.close()
