@@ -30,6 +30,8 @@
 # Not a test: only the --smoke run is (it asserts no timings).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
+NAME=bench
+. "$top/scripts/lib/loadrun.sh"
 
 smoke=0
 binary=
@@ -51,27 +53,13 @@ done
 # smtp-sink and smtp-source live in /usr/sbin.
 export PATH="$PATH:/usr/sbin:/sbin"
 
-if [ -z "$binary" ]; then
-	bdir="$top/build/bench-bin"
-	echo "bench: building a Release binary in $bdir" >&2
-	cmake -S "$top" -B "$bdir" -DCMAKE_BUILD_TYPE=Release \
-		-DBUILD_TESTING=OFF >/dev/null
-	cmake --build "$bdir" -j"$(nproc)" -- --no-print-directory >/dev/null
-	binary="$bdir/smtp-mimic"
-fi
-[ -x "$binary" ] || { echo "bench.sh: no binary at $binary" >&2; exit 2; }
+load_binary "$top/build/bench-bin"
 
 # Tens of thousands of sessions need as many descriptors, in the server and
 # in the load client (both inherit this). Raising the hard limit needs
 # CAP_SYS_RESOURCE; without it, go up to the hard limit and let bench.py
 # cap the session counts (it says so in the table).
-want=70000
-if ! ulimit -n "$want" 2>/dev/null; then
-	hard=$(ulimit -Hn)
-	[ "$hard" = unlimited ] && hard=$want
-	ulimit -n "$hard" 2>/dev/null || true
-fi
-echo "bench: open-files limit $(ulimit -n)" >&2
+raise_nofile 70000
 
 limit=3600
 [ "$smoke" = 1 ] && limit=240

@@ -43,6 +43,8 @@
 # Loopback only; the whole run is under a hard time limit.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
+NAME=soak
+. "$top/scripts/lib/loadrun.sh"
 
 binary=
 out="$top/build/soak"
@@ -71,27 +73,13 @@ esac
 
 "$top/scripts/deps.sh" --test
 
-if [ -z "$binary" ]; then
-	bdir="$top/build/soak-bin"
-	echo "soak: building a Release binary in $bdir" >&2
-	cmake -S "$top" -B "$bdir" -DCMAKE_BUILD_TYPE=Release \
-		-DBUILD_TESTING=OFF >/dev/null
-	cmake --build "$bdir" -j"$(nproc)" -- --no-print-directory >/dev/null
-	binary="$bdir/smtp-mimic"
-fi
-[ -x "$binary" ] || { echo "soak.sh: no binary at $binary" >&2; exit 2; }
+load_binary "$top/build/soak-bin"
 
 # 10,000 sessions need as many descriptors in the servers and in the load
 # clients (all inherit this). Raising the hard limit needs CAP_SYS_RESOURCE;
 # without it, go as far as the hard limit (soak.py refuses a session count
 # that does not fit).
-want=65536
-if ! ulimit -n "$want" 2>/dev/null; then
-	hard=$(ulimit -Hn)
-	[ "$hard" = unlimited ] && hard=$want
-	ulimit -n "$hard" 2>/dev/null || true
-fi
-echo "soak: open-files limit $(ulimit -n)" >&2
+raise_nofile 65536
 
 # Hard limit on the whole run: the load itself, plus start-up, settling,
 # shutdown and the spool check.

@@ -24,7 +24,6 @@ import resource
 import select
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,7 +33,10 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
 LOAD = os.path.join(HERE, "load.py")
-HOST = "127.0.0.1"
+
+sys.path.insert(0, os.path.join(TOP, "scripts", "lib"))
+from mimic import (HOST, NotReady, Process, free_port,  # noqa: E402
+                   port_accepts, rss_kib, sanitizer_report)
 
 # Counts: full mode aims at 2-5 s per measurement on a 2-core machine;
 # smoke mode only proves every path still runs.
@@ -80,43 +82,6 @@ def log(msg):
     sys.stderr.flush()
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port, proc, timeout=15):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise BenchError("server exited %s at start: %s" % (
-                proc.returncode, proc.read_err()))
-        try:
-            with socket.create_connection((HOST, port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.02)
-    raise BenchError("port %d not listening after %ss" % (port, timeout))
-
-
-def rss_kib(pid):
-    """Resident set size (KiB) from smaps_rollup (exact), and VmHWM."""
-    rss = hwm = None
-    try:
-        with open("/proc/%d/smaps_rollup" % pid) as f:
-            for line in f:
-                if line.startswith("Rss:"):
-                    rss = int(line.split()[1])
-        with open("/proc/%d/status" % pid) as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    hwm = int(line.split()[1])
-    except OSError:
-        pass
-    return rss, hwm
-
-
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -151,27 +116,28 @@ def cpu_seconds(before, after):
     return sum(a[t] - b[t] for t in a) / 1e9
 
 
-class Server:
-    """A server process (smtp-mimic, smtp-sink or s_server) on a free port."""
+class Server(Process):
+    """A server process (smtp-mimic, smtp-sink or s_server) on a free port,
+    ready once the port accepts a connection (one session more: none of
+    them has a start-up line that the three share)."""
 
-    def __init__(self, name, cmd, port, workdir):
-        self.name, self.cmd, self.port = name, cmd, port
+    def __init__(self, name, cmd, port, workdir, timeout=15):
+        self.name, self.port = name, port
         self.err_path = os.path.join(workdir, "%s-%d.stderr" % (name, port))
-        self.err = open(self.err_path, "wb")
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.DEVNULL,
-                                     stderr=self.err, start_new_session=True)
-        self.proc.read_err = self.read_err
-        wait_port(port, self.proc)
-
-    @property
-    def pid(self):
-        return self.proc.pid
-
-    def read_err(self):
+        super().__init__(cmd, self.err_path, new_session=True)
         try:
-            with open(self.err_path, "rb") as f:
-                return f.read()[-2000:].decode("utf-8", "replace")
+            self.wait_ready(lambda: port_accepts(HOST, port), timeout)
+        except NotReady as e:
+            self.kill()  # not in Bench.servers yet: nobody else stops it
+            if e.returncode is None:
+                raise BenchError("port %d not listening after %ss" % (
+                    port, timeout))
+            raise BenchError("server exited %s at start: %s" % (
+                e.returncode, self.read_err()))
+
+    def read_err(self, tail=2000):
+        try:
+            return self.read_stderr(tail)
         except OSError:
             return ""
 
@@ -182,23 +148,13 @@ class Server:
                 self.read_err().strip()[-300:]))
 
     def stop(self):
-        crashed = None
-        if self.proc.poll() is not None:
-            crashed = self.proc.returncode
-        else:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.err.close()
-        text = self.read_err()
-        for mark in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
-                     "runtime error:"):
-            if mark in text:
-                raise BenchError("%s: sanitizer report: %s" % (
-                    self.name, text.strip()[-300:]))
+        crashed = self.proc.poll()
+        self.terminate(signal.SIGTERM, 5)
+        # The whole stderr: a sanitizer report's first line (the mark) may
+        # be more than the 2000 bytes of read_err() from the end.
+        if sanitizer_report(self.read_err(tail=None)):
+            raise BenchError("%s: sanitizer report: %s" % (
+                self.name, self.read_err().strip()[-300:]))
         if crashed is not None:
             raise BenchError("%s died (%s): %s" % (
                 self.name, describe_rc(crashed),

@@ -20,10 +20,13 @@ import json
 import socket
 import ssl
 import sys
+import os
 import threading
 import time
 
-IP_BIND_ADDRESS_NO_PORT = getattr(socket, "IP_BIND_ADDRESS_NO_PORT", 24)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))), "lib"))
+from mimic import source_socket  # noqa: E402
 
 
 def emit(obj):
@@ -136,12 +139,7 @@ class IdleOwner:
 
 async def open_one(owner, host, port, src, sem):
     async with sem:
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        s.setblocking(False)
-        # Let connect() pick the source port by the 4-tuple, so every
-        # source address has its own ~28k ephemeral ports.
-        s.setsockopt(socket.IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1)
-        s.bind((src, 0))
+        s = source_socket(src)
         await owner.loop.sock_connect(s, (host, port))
         _, proto = await owner.loop.create_connection(
             lambda: IdleSession(owner), sock=s)

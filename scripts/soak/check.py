@@ -35,10 +35,12 @@ import os
 import re
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))), "lib"))
+from mimic import sanitizer_report  # noqa: E402
+
 MIB = 1024
 ID_RE = re.compile(rb"^X-Soak-Id: ([^\r\n]+)\r?$", re.M | re.I)
-SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
-                   "runtime error:")
 
 
 def load_json(path, default=None):
@@ -307,7 +309,7 @@ def check(out):
                 log = f.read().decode("utf-8", "replace")
         except OSError:
             log = ""
-        marks = [m for m in SANITIZER_MARKS if m in log]
+        marks = sanitizer_report(log)
         if marks:
             f_bad.append("%s: sanitizer report (%s) in %s" % (name, marks, s["log"]))
     if run.get("load_exit") != 0:

@@ -46,7 +46,9 @@ import struct
 import sys
 import time
 
-IP_BIND_ADDRESS_NO_PORT = getattr(socket, "IP_BIND_ADDRESS_NO_PORT", 24)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))), "lib"))
+from mimic import source_socket  # noqa: E402
 
 KINDS = ("good", "vanish", "mute", "garbage", "esa")
 DEFAULT_MIX = "good=70,vanish=10,mute=10,garbage=5,esa=5"
@@ -191,11 +193,8 @@ class Run:
     async def connect(self, rng, name, slot):
         host, port = self.targets[name]
         src = rng.choice(self.sources)
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s = source_socket(src)
         try:
-            s.setblocking(False)
-            s.setsockopt(socket.IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1)
-            s.bind((src, 0))
             t0 = time.monotonic()
             async with asyncio.timeout(CONNECT_TIMEOUT):
                 await asyncio.get_running_loop().sock_connect(s, (host, port))

@@ -18,27 +18,13 @@ import json
 import os
 import signal
 import socket
+import sys
 import threading
 import time
 
-
-def proc_stats(pid):
-    """{'rss', 'hwm', 'threads', 'fds'} of a live process, or None."""
-    out = {}
-    try:
-        with open("/proc/%d/status" % pid) as f:
-            for line in f:
-                k, _, v = line.partition(":")
-                if k == "VmRSS":
-                    out["rss"] = int(v.split()[0])
-                elif k == "VmHWM":
-                    out["hwm"] = int(v.split()[0])
-                elif k == "Threads":
-                    out["threads"] = int(v.split()[0])
-        out["fds"] = len(os.listdir("/proc/%d/fd" % pid))
-    except (OSError, ValueError):
-        return None
-    return out
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))), "lib"))
+from mimic import proc_stats  # noqa: E402
 
 
 def probe(host, port, timeout):

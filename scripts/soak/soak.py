@@ -37,8 +37,10 @@ OUR_FILES = ("spool", "clients", "profiles", "logs", "transcripts",
              "run.json", "monitor.jsonl", "summary.md", "summary.json")
 
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(TOP, "scripts", "lib"))
 import check  # noqa: E402
-from monitor import proc_stats  # noqa: E402
+from mimic import (NotReady, Process, free_port, listeners,  # noqa: E402
+                   proc_stats)
 
 
 T0 = time.monotonic()
@@ -47,12 +49,6 @@ T0 = time.monotonic()
 def say(msg):
     sys.stderr.write("soak: %5.1fs %s\n" % (time.monotonic() - T0, msg))
     sys.stderr.flush()
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def is_sanitized(binary):
@@ -64,20 +60,10 @@ def is_sanitized(binary):
     return b"libasan" in out or b"libtsan" in out
 
 
-def listening(port):
-    """How many IPv4 sockets listen on 127.0.0.1:port (/proc/net/tcp)."""
-    want = "0100007F:%04X" % port
-    n = 0
-    with open("/proc/net/tcp") as f:
-        next(f)
-        for line in f:
-            parts = line.split()
-            if parts[1] == want and parts[3] == "0A":
-                n += 1
-    return n
+class Server(Process):
+    """One smtp-mimic of the soak; log is its stderr file, exit its exit
+    status (or why it has none) once stopped."""
 
-
-class Server:
     def __init__(self, a, name, profile, profile_dirs):
         self.name = name
         self.profile = profile
@@ -95,51 +81,29 @@ class Server:
                 "--workers", str(a.workers), "--seed", str(a.seed)]
         if self.transcript:
             cmd += ["--transcript", self.transcript]
-        self.cmd = cmd
-        self.logf = open(self.log, "wb")
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.DEVNULL,
-                                     stderr=self.logf)
+        super().__init__(cmd, self.log)
         self.idle = self.settled = None
         self.exit = None
 
-    def read_log(self):
-        with open(self.log, "rb") as f:
-            return f.read().decode("utf-8", "replace")
-
-    def wait_ready(self, timeout):
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            if self.proc.poll() is not None:
-                raise RuntimeError("%s exited %d at start:\n%s" % (
-                    self.name, self.proc.returncode, self.read_log()))
-            # -q keeps the start-up line off stderr: wait for the
-            # listening sockets (one per worker) instead of probing, so no
-            # session is made before the idle figures are taken.
-            if listening(self.port) >= self.workers:
-                return
-            time.sleep(0.05)
-        raise RuntimeError("%s did not start:\n%s" % (self.name, self.read_log()))
+    def wait_listening(self, timeout):
+        # -q keeps the start-up line off stderr: wait for the listening
+        # sockets (one per worker) instead of probing, so no session is
+        # made before the idle figures are taken.
+        try:
+            self.wait_ready(lambda: listeners(self.port) >= self.workers,
+                               timeout, interval=0.05)
+        except NotReady as e:
+            if e.returncode is None:
+                raise RuntimeError("%s did not start:\n%s" % (
+                    self.name, self.read_stderr()))
+            raise RuntimeError("%s exited %d at start:\n%s" % (
+                self.name, e.returncode, self.read_stderr()))
 
     def stop(self, timeout=30):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-                self.exit = "no exit in %ds (killed)" % timeout
+        if not self.terminate(signal.SIGTERM, timeout):
+            self.exit = "no exit in %ds (killed)" % timeout
         if self.exit is None:
             self.exit = self.proc.returncode
-        self.logf.close()
-
-    def kill(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        if not self.logf.closed:
-            self.logf.close()
 
 
 TCP_STATES = {"01": "ESTABLISHED", "02": "SYN_SENT", "03": "SYN_RECV",
@@ -414,7 +378,7 @@ def main():
         for p in PROFILES:
             servers.append(Server(a, p, prefix + p, dirs))
         for s in servers:
-            s.wait_ready(60 if a.sanitized else 30)
+            s.wait_listening(60 if a.sanitized else 30)
         say("servers up: " + ", ".join("%s :%d (pid %d)" % (
             s.name, s.port, s.proc.pid) for s in servers))
         time.sleep(1.0)

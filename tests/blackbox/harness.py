@@ -15,7 +15,12 @@ messages/new_files/envelope_files/tmp_files, send_signal/wait_exit/stop),
 Client (cmd, reply, line, send, banner, transaction, ending, nothing_for),
 ServerTest (start; tearDown closes clients, stops each server, and fails on
 a non-zero exit or a sanitizer report), run_cli (one-shot runs such as
---check), profile_args, free_port, have.
+--check), ending (how a raw socket ended: fin, rst or still open),
+profile_args, free_port, sanitizer_report, have.
+
+The process wrapper under Server (Process: start, wait_ready, terminate,
+kill, read_stderr), free_port and the sanitizer marks live in
+scripts/lib/mimic.py, shared with the benchmark and the soak.
 """
 import json
 import os
@@ -23,6 +28,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
@@ -32,26 +38,18 @@ TOP = os.path.dirname(os.path.dirname(HERE))
 BINARY = os.environ.get("SMTP_MIMIC", os.path.join(TOP, "build", "smtp-mimic"))
 PROFILES = os.environ.get("SMTP_MIMIC_PROFILES", os.path.join(TOP, "profiles"))
 FIXTURES = os.path.join(HERE, "profiles")
-SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
-                   "runtime error:")
 
-
-def free_port():
-    """A TCP port on 127.0.0.1 that nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+# The server wrapper, free_port and the sanitizer marks are shared with
+# scripts/bench and scripts/soak; re-exported here for the tests.
+sys.path.insert(0, os.path.join(TOP, "scripts", "lib"))
+from mimic import (SANITIZER_MARKS, NotReady, Process,  # noqa: E402,F401
+                   free_port, sanitizer_report)
 
 
 def profile_args():
     """--profile-path flags: the fixtures first, then the shipped profiles
     (so a binary built outside the source tree finds them too)."""
     return ["--profile-path", FIXTURES, "--profile-path", PROFILES]
-
-
-def sanitizer_report(text):
-    """The sanitizer marks found in text (empty if none)."""
-    return [m for m in SANITIZER_MARKS if m in text]
 
 
 def run_cli(args, timeout=30):
@@ -69,8 +67,9 @@ def run_cli(args, timeout=30):
     return cp
 
 
-class Server:
-    """One smtp-mimic process on a free port, with its own spool."""
+class Server(Process):
+    """One smtp-mimic process on a free port, with its own spool (proc is
+    its Popen, stderr the file its stderr goes to)."""
 
     def __init__(self, profile="standard", args=(), spool=True, seed=1,
                  listen=None, wait=True):
@@ -78,7 +77,6 @@ class Server:
         self.port = free_port()
         self.spool = os.path.join(self.dir, "spool")
         self.jsonl = os.path.join(self.dir, "transcript.jsonl")
-        self.stderr_path = os.path.join(self.dir, "stderr.txt")
         self.clients = []
         if listen is None:
             listen = ["127.0.0.1:%d" % self.port]
@@ -95,31 +93,24 @@ class Server:
         # standard/test_workers.py, the unit tests and the bench/soak smokes.
         cmd += ["--workers", "1"]
         cmd += list(args)
-        self.cmd = cmd
-        self.stderr = open(self.stderr_path, "wb")
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.DEVNULL,
-                                     stderr=self.stderr)
+        super().__init__(cmd, os.path.join(self.dir, "stderr.txt"))
         if wait:
             self._wait_ready()
 
     def _wait_ready(self):
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError("smtp-mimic exited %d: %s" % (
-                    self.proc.returncode, self.log()))
-            # Wait for the start-up line rather than probing the port, so
-            # no extra session shows up in the transcript.
-            if "listening on" in self.log():
-                return
-            time.sleep(0.02)
-        raise RuntimeError("smtp-mimic did not start: " + self.log())
+        # Wait for the start-up line rather than probing the port, so no
+        # extra session shows up in the transcript.
+        try:
+            self.wait_ready(lambda: "listening on" in self.log(), 20)
+        except NotReady as e:
+            if e.returncode is None:
+                raise RuntimeError("smtp-mimic did not start: " + self.log())
+            raise RuntimeError("smtp-mimic exited %d: %s" % (
+                e.returncode, self.log()))
 
     def log(self):
         """The readable transcript and messages on stderr so far."""
-        with open(self.stderr_path, "rb") as f:
-            return f.read().decode("utf-8", "replace")
+        return self.read_stderr()
 
     def events(self):
         """The JSON Lines transcript, parsed."""
@@ -197,11 +188,8 @@ class Server:
             raise AssertionError("smtp-mimic still running:\n" + self.log())
 
     def check_sanitizers(self):
-        if not self.stderr.closed:
-            self.stderr.flush()
-        log = self.log()
-        if sanitizer_report(log):
-            raise AssertionError("sanitizer report:\n" + log)
+        if self.sanitizer_report():
+            raise AssertionError("sanitizer report:\n" + self.log())
 
     def stop(self, sig=signal.SIGTERM, timeout=20):
         """Stop the server; return its exit status; fail on sanitizer output.
@@ -209,15 +197,8 @@ class Server:
         Our clients are closed first: a session that has sent its FIN waits
         for the client's before it ends, and the server for its sessions."""
         self.close_clients()
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-                raise AssertionError("smtp-mimic did not stop on %s" % sig)
-        self.stderr.close()
+        if not self.terminate(sig, timeout):
+            raise AssertionError("smtp-mimic did not stop on %s" % sig)
         self.check_sanitizers()
         return self.proc.returncode
 
@@ -227,12 +208,24 @@ class Server:
 
     def cleanup(self):
         self.close_clients()
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        if not self.stderr.closed:
-            self.stderr.close()
+        self.kill()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def ending(sock, timeout=10, data=b""):
+    """Read a socket until the peer ends the connection: ('fin' | 'rst' |
+    'open' if nothing ended it within timeout, data + what was read)."""
+    sock.settimeout(timeout)
+    try:
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                return "fin", data
+            data += chunk
+    except ConnectionResetError:
+        return "rst", data
+    except socket.timeout:
+        return "open", data
 
 
 class Client:
@@ -305,19 +298,8 @@ class Client:
         """Read until the server ends the connection: 'fin' or 'rst'.
 
         Anything still unread is returned too, as (how, bytes)."""
-        self.sock.settimeout(timeout)
-        data = self.buf
-        self.buf = b""
-        try:
-            while True:
-                chunk = self.sock.recv(65536)
-                if not chunk:
-                    return "fin", data
-                data += chunk
-        except ConnectionResetError:
-            return "rst", data
-        except socket.timeout:
-            return "open", data
+        data, self.buf = self.buf, b""
+        return ending(self.sock, timeout, data)
 
     def close(self):
         self.sock.close()
