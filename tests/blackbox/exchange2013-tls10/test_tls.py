@@ -21,7 +21,7 @@ import unittest
 import warnings
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from harness import PROFILES, ServerTest, have  # noqa: E402
+from harness import ending, PROFILES, ServerTest, have  # noqa: E402
 
 ARGS = ["--profile-path", PROFILES]
 
@@ -91,21 +91,6 @@ def tls_ctx(ciphers=None, minimum=None, maximum=None):
 def tls10_ctx(ciphers):
     return tls_ctx(ciphers + ":@SECLEVEL=0", ssl.TLSVersion.TLSv1,
                    ssl.TLSVersion.TLSv1)
-
-
-def raw_ending(sock, timeout=10):
-    sock.settimeout(timeout)
-    data = b""
-    try:
-        while True:
-            chunk = sock.recv(65536)
-            if not chunk:
-                return "fin", data
-            data += chunk
-    except ConnectionResetError:
-        return "rst", data
-    except socket.timeout:
-        return "open", data
 
 
 class Exchange2013Tls10(ServerTest):
@@ -204,7 +189,7 @@ class Exchange2013Tls10(ServerTest):
                 with self.assertRaises(ssl.SSLWantReadError):
                     obj.do_handshake()
                 c.send(out.read())
-                self.assertEqual(raw_ending(c.sock), ("fin", b""))
+                self.assertEqual(ending(c.sock), ("fin", b""))
                 c.close()
                 self.assert_dropped(sid)
                 self.assertIsNone(self.srv.proc.poll(), self.srv.log())

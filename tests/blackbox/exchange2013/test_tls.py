@@ -30,7 +30,7 @@ import unittest
 import warnings
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from harness import PROFILES, ServerTest, have  # noqa: E402
+from harness import ending, PROFILES, ServerTest, have  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ARGS = ["--profile-path", os.path.join(HERE, "profiles"),
@@ -134,22 +134,6 @@ def tls_ctx(ciphers=None, minimum=None, maximum=ssl.TLSVersion.TLSv1_2):
         if maximum is not None:
             ctx.maximum_version = maximum
     return ctx
-
-
-def raw_ending(sock, timeout=10):
-    """Read a raw socket until the peer ends it: ('fin'|'rst'|'open', bytes)."""
-    sock.settimeout(timeout)
-    data = b""
-    try:
-        while True:
-            chunk = sock.recv(65536)
-            if not chunk:
-                return "fin", data
-            data += chunk
-    except ConnectionResetError:
-        return "rst", data
-    except socket.timeout:
-        return "open", data
 
 
 def records(data):
@@ -383,7 +367,7 @@ class Exchange2013Tls(ServerTest):
                 obj, inc = self.raw_handshake(c, tls_ctx(ciphers))
                 self.assertEqual(obj.version(), "TLSv1.2")
                 self.assertEqual(obj.cipher()[0], SUITE_12[0])
-                self.assertEqual(raw_ending(c.sock), ("fin", b""))
+                self.assertEqual(ending(c.sock), ("fin", b""))
                 inc.write_eof()
                 with self.assertRaises(ssl.SSLEOFError):
                     obj.read(4096)
@@ -596,7 +580,7 @@ class Exchange2013Tls(ServerTest):
         with self.assertRaises(ssl.SSLWantReadError):
             obj.do_handshake()
         c.send(out.read())
-        how, data = raw_ending(c.sock)
+        how, data = ending(c.sock)
         self.assertEqual(how, "fin")
         self.assertEqual(records(data), [(ALERT, bytes([2, HANDSHAKE_FAILURE]))])
 
@@ -702,7 +686,7 @@ class Exchange2013Tls(ServerTest):
                 c.send(data)
                 if half_close:
                     c.sock.shutdown(socket.SHUT_WR)
-                how, got = raw_ending(c.sock)
+                how, got = ending(c.sock)
                 self.assertEqual(how, "fin", got)
                 recs = records(got)
                 if alert is None:
@@ -757,7 +741,7 @@ class Exchange2013Tls(ServerTest):
         self.assertEqual(flight[44 + sid_len:46 + sid_len], b"\x00\x39")
         # We give up here: FIN in, FIN out.
         c.sock.shutdown(socket.SHUT_WR)
-        how, _ = raw_ending(c.sock)
+        how, _ = ending(c.sock)
         self.assertEqual(how, "fin")
         c.close()
         self.wait_closed(srv, sid)
