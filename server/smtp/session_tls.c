@@ -147,21 +147,10 @@ hello_shares_version(const struct session *s, const struct tls_hello *h)
 		if (h->exts[i] == TLSEXT_TYPE_supported_versions)
 			return (h->versions & ours) != 0;
 	/* No supported_versions: the client takes any version up to its
-	 * legacy_version (RFC 5246 E.1). */
-	switch (h->legacy_version) {
-	case 0x0300:
-		upto = TLSV_SSL3;
-		break;
-	case 0x0301:
-		upto = TLSV_1_0;
-		break;
-	case 0x0302:
-		upto = TLSV_1_1;
-		break;
-	default:
+	 * legacy_version (RFC 5246 E.1), which says TLS 1.2 at most. */
+	upto = tls_version_from_protocol(h->legacy_version);
+	if (upto == 0 || upto > TLSV_1_2)
 		upto = TLSV_1_2;
-		break;
-	}
 	return (ours & ((upto << 1) - 1)) != 0;
 }
 

@@ -600,7 +600,7 @@ copy_settings(struct tls_policy *tp, const struct tls_settings *ts)
  * allowed) replace the generated certificate when both are non-NULL.
  * Returns NULL with one line in err when nothing usable can be built
  * (e.g. no suite at all is available, unreadable key); lesser problems go
- * to warn.
+ * to warn. The context carries the tls layer's callbacks (tls_conn.h).
  */
 struct tls_policy *
 tls_policy_new(const struct tls_settings *ts, const char *hostname,
