@@ -414,13 +414,13 @@ tls_warn(void *arg, const char *msg)
 	log_warnx("profile %s: %s", n->p->name, msg);
 }
 
-/* server_prepare_tls - build a profile's SSL_CTX with our callbacks */
+/* server_prepare_tls - build a profile's SSL_CTX (the tls layer puts its
+ * own callbacks on it; sessions attach their hooks per connection) */
 int
 server_prepare_tls(struct profile *p, const char *cert_file,
                    const char *key_file, char *err, size_t errlen)
 {
 	char why[512];
-	SSL_CTX *ctx;
 
 	if (!p->tls.enabled || p->tls_policy != NULL)
 		return 0;
@@ -443,9 +443,6 @@ server_prepare_tls(struct profile *p, const char *cert_file,
 			snprintf(err, errlen, "%s: tls: %s", p->path, why);
 		return -1;
 	}
-	ctx = tls_policy_ctx(p->tls_policy);
-	SSL_CTX_set_client_hello_cb(ctx, session_client_hello, NULL);
-	SSL_CTX_set_info_callback(ctx, session_tls_info);
 	return 0;
 }
 

@@ -129,7 +129,7 @@ enum mbox_verdict {
 
 /*
  * One box's view of one connection. Callers only set it up with mbox_init;
- * every other field is middlebox.c's own per-connection state.
+ * every other field is the middlebox layer's own per-connection state.
  */
 struct mbox {
 	const struct mbox_config *cfg;

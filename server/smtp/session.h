@@ -238,9 +238,6 @@ void session_tls_begin(struct session *s);
 /* session_tls_ready / session_tls_failed - handshake outcome */
 void session_tls_ready(struct session *s);
 void session_tls_failed(struct session *s, const char *reason);
-/* OpenSSL callbacks, installed on every profile's SSL_CTX */
-int session_client_hello(SSL *ssl, int *al, void *arg);
-void session_tls_info(const SSL *ssl, int where, int ret);
 
 /* session_shutdown - server stopping: 421 now, or after the message */
 void session_shutdown(struct session *s);

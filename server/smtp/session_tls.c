@@ -7,7 +7,11 @@
  * tls_handshake_done and tls_failed rules exactly like every other rule
  * (first match, probability, times), decide silent drops before any
  * server flight, reset the session after the handshake (RFC 3207 4.2).
- * Does not: build SSL_CTXs (tls_policy.c) or touch bufferevents (io.c).
+ * It hears about the handshake through the hooks it attaches to its SSL
+ * (tls_conn.h): the tls layer owns the OpenSSL callbacks and captures the
+ * ClientHello.
+ * Does not: build SSL_CTXs (tls_policy.c), install OpenSSL callbacks
+ * (tls_conn.c) or touch bufferevents (io.c).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,7 +19,6 @@
 #include <string.h>
 
 #include <event2/buffer.h>
-#include <openssl/err.h>
 #include <openssl/ssl.h>
 
 #include "io.h"
@@ -69,6 +72,16 @@ tls_rule_event(struct session *s, struct rule *r)
 	transcript_emit(&ev);
 }
 
+static enum tls_hello_verdict
+tls_client_hello(void *arg, const struct tls_hello *h, int *al);
+static void tls_info(void *arg, int where, int ret);
+
+/* What the session hears from the tls layer about its handshake. */
+static const struct tls_conn_hooks tls_hooks = {
+    .client_hello = tls_client_hello,
+    .info = tls_info,
+};
+
 /* session_tls_begin - hand the connection to TLS (after 220, or at once
  * on an implicit-TLS listener) */
 void
@@ -78,14 +91,13 @@ session_tls_begin(struct session *s)
 
 	ssl = SSL_new(tls_policy_ctx(s->profile->tls_policy));
 	/* The TLS strings are made here, the one way into a handshake. */
-	if (ssl == NULL || (s->hello = calloc(1, sizeof(*s->hello))) == NULL ||
+	if (ssl == NULL || tls_conn_attach(ssl, &tls_hooks, s) != 0 ||
 	    (s->tls_strings == NULL &&
 	     (s->tls_strings = calloc(1, sizeof(*s->tls_strings))) == NULL)) {
 		SSL_free(ssl);
 		session_close(s, CLOSE_FIN, "out of memory starting TLS");
 		return;
 	}
-	SSL_set_app_data(ssl, s);
 	/* A middlebox cannot read a connection that is TLS from the start. */
 	if (s->implicit_tls)
 		for (size_t i = 0; i < s->nboxes; i++)
@@ -135,41 +147,15 @@ hello_shares_version(const struct session *s, const struct tls_hello *h)
 		if (h->exts[i] == TLSEXT_TYPE_supported_versions)
 			return (h->versions & ours) != 0;
 	/* No supported_versions: the client takes any version up to its
-	 * legacy_version (RFC 5246 E.1). */
-	switch (h->legacy_version) {
-	case 0x0300:
-		upto = TLSV_SSL3;
-		break;
-	case 0x0301:
-		upto = TLSV_1_0;
-		break;
-	case 0x0302:
-		upto = TLSV_1_1;
-		break;
-	default:
+	 * legacy_version (RFC 5246 E.1), which says TLS 1.2 at most. */
+	upto = tls_version_from_protocol(h->legacy_version);
+	if (upto == 0 || upto > TLSV_1_2)
 		upto = TLSV_1_2;
-		break;
-	}
 	return (ours & ((upto << 1) - 1)) != 0;
 }
 
-/* Does the client offer at least one suite we have enabled? */
-static bool
-hello_shares_suite(SSL *ssl, const struct tls_hello *h)
-{
-	STACK_OF(SSL_CIPHER) *ours = SSL_get_ciphers(ssl);
-
-	for (int i = 0; ours != NULL && i < sk_SSL_CIPHER_num(ours); i++) {
-		uint16_t id =
-		    SSL_CIPHER_get_protocol_id(sk_SSL_CIPHER_value(ours, i));
-		if (tls_hello_offers(h, id))
-			return true;
-	}
-	return false;
-}
-
-/* Apply a no-shared setting; returns the hello callback's result. */
-static int
+/* Apply a no-shared setting; returns the hello hook's verdict. */
+static enum tls_hello_verdict
 hello_no_shared(struct session *s, enum tls_no_shared how, const char *what,
                 int *al)
 {
@@ -178,7 +164,7 @@ hello_no_shared(struct session *s, enum tls_no_shared how, const char *what,
 		tls_event(s, TR_TLS, NULL,
 		          "no shared %s: fatal handshake_failure", what);
 		*al = SSL_AD_HANDSHAKE_FAILURE;
-		return SSL_CLIENT_HELLO_ERROR;
+		return TLS_HELLO_ALERT;
 	case TLS_NOSHARED_FIN:
 	case TLS_NOSHARED_RST:
 		tls_event(s, TR_TLS, NULL,
@@ -187,16 +173,17 @@ hello_no_shared(struct session *s, enum tls_no_shared how, const char *what,
 		snprintf(s->tls_strings->drop_why,
 		         sizeof(s->tls_strings->drop_why), "no shared %s",
 		         what);
-		return SSL_CLIENT_HELLO_RETRY; /* suspends: nothing is sent */
+		return TLS_HELLO_HOLD; /* nothing is sent */
 	default:
-		return SSL_CLIENT_HELLO_SUCCESS; /* OpenSSL's own alert */
+		return TLS_HELLO_CONTINUE; /* OpenSSL's own alert */
 	}
 }
 
 /* Name the suites of a rule's offers_any/offers_all that the client
  * actually offered: the evidence a bug report needs. */
 static void
-tls_offered_from_rule(struct session *s, const struct rule *r)
+tls_offered_from_rule(struct session *s, const struct rule *r,
+                      const struct tls_hello *h)
 {
 	const struct rule_when *w = &r->when;
 	char list[2048], name[64];
@@ -207,7 +194,7 @@ tls_offered_from_rule(struct session *s, const struct rule *r)
 		const uint16_t *ids = k == 0 ? w->offers_any : w->offers_all;
 		size_t n = k == 0 ? w->noffers_any : w->noffers_all;
 		for (size_t i = 0; i < n && o < sizeof(list); i++) {
-			if (!tls_hello_offers(s->hello, ids[i]))
+			if (!tls_hello_offers(h, ids[i]))
 				continue;
 			o += (size_t)snprintf(
 			    list + o, sizeof(list) - o, "%s%s", o ? ", " : "",
@@ -220,35 +207,25 @@ tls_offered_from_rule(struct session *s, const struct rule *r)
 }
 
 /*
- * session_client_hello - OpenSSL's client hello callback: record what was
- * offered, then rules, then the no-shared policy. Only sets flags: the
- * connection is ended from the io error that follows.
+ * The client_hello hook: the connection's first ClientHello, as the tls
+ * layer captured it. Record what was offered, then rules, then the
+ * no-shared policy. Only sets flags: the connection is ended from the io
+ * error that follows.
  */
-int
-session_client_hello(SSL *ssl, int *al, void *arg)
+static enum tls_hello_verdict
+tls_client_hello(void *arg, const struct tls_hello *h, int *al)
 {
-	struct session *s = SSL_get_app_data(ssl);
-	struct rule_ctx ctx = {.hook = HOOK_TLS_CLIENT_HELLO};
+	struct session *s = arg;
+	struct rule_ctx ctx = {.hook = HOOK_TLS_CLIENT_HELLO, .hello = h};
 	char desc[4096];
 	struct rule *r;
 
-	if (s == NULL || s->hello == NULL)
-		return SSL_CLIENT_HELLO_SUCCESS;
-	if (s->tls_drop != CLOSE_NONE)
-		return SSL_CLIENT_HELLO_RETRY; /* stay suspended: send nothing
-		                                */
-	if (s->hello_seen) /* a second ClientHello after HelloRetryRequest */
-		return SSL_CLIENT_HELLO_SUCCESS;
-	s->hello_seen = true;
-	tls_hello_capture(ssl, s->hello);
-	tls_hello_describe(s->hello, desc, sizeof(desc));
+	tls_hello_describe(h, desc, sizeof(desc));
 	tls_event(s, TR_TLS, NULL, "ClientHello %s", desc);
-
-	ctx.hello = s->hello;
 	if (s->profile->nrules != 0 &&
 	    (r = rules_match(s->profile, &ctx, &s->rng)) != NULL) {
 		tls_rule_event(s, r);
-		tls_offered_from_rule(s, r);
+		tls_offered_from_rule(s, r, h);
 		if (r->act.at == TLS_AT_HANDSHAKE_DONE) {
 			s->tls_rule =
 			    r; /* carried out once the handshake ends */
@@ -256,32 +233,32 @@ session_client_hello(SSL *ssl, int *al, void *arg)
 			tls_event(s, TR_TLS, r->name, "sending fatal alert %s",
 			          SSL_alert_desc_string_long(r->act.alert));
 			*al = r->act.alert;
-			return SSL_CLIENT_HELLO_ERROR;
+			return TLS_HELLO_ALERT;
 		} else if (r->act.close != CLOSE_NONE || r->act.hang) {
 			s->tls_drop =
 			    r->act.close == CLOSE_RST ? CLOSE_RST : CLOSE_FIN;
 			snprintf(s->tls_strings->drop_why,
 			         sizeof(s->tls_strings->drop_why),
 			         "rule %s at ClientHello", r->name);
-			return SSL_CLIENT_HELLO_RETRY;
+			return TLS_HELLO_HOLD;
 		}
 	}
-	if (!hello_shares_version(s, s->hello))
+	if (!hello_shares_version(s, h))
 		return hello_no_shared(s, s->profile->tls.no_shared_version,
 		                       "protocol version", al);
-	if (!hello_shares_suite(ssl, s->hello))
+	if (!h->shares_suite)
 		return hello_no_shared(s, s->profile->tls.no_shared_cipher,
 		                       "cipher suite", al);
-	return SSL_CLIENT_HELLO_SUCCESS;
+	return TLS_HELLO_CONTINUE;
 }
 
-/* session_tls_info - OpenSSL's info callback: alerts to the transcript */
-void
-session_tls_info(const SSL *ssl, int where, int ret)
+/* The info hook: alerts to the transcript. */
+static void
+tls_info(void *arg, int where, int ret)
 {
-	struct session *s = SSL_get_app_data(ssl);
+	struct session *s = arg;
 
-	if (s == NULL || !(where & SSL_CB_ALERT))
+	if (!(where & SSL_CB_ALERT))
 		return;
 	tls_event(s, TR_TLS, NULL, "alert %s: %s %s",
 	          (where & SSL_CB_WRITE) ? "sent" : "received",
@@ -304,13 +281,6 @@ tls_act(struct session *s, struct rule *r)
 	session_close(s, CLOSE_FIN, r->name);
 }
 
-static void
-tls_forget_hello(struct session *s)
-{
-	free(s->hello);
-	s->hello = NULL;
-}
-
 /* session_tls_ready - the handshake completed */
 void
 session_tls_ready(struct session *s)
@@ -327,7 +297,6 @@ session_tls_ready(struct session *s)
 	         c ? SSL_CIPHER_standard_name(c) : "?");
 	tls_event(s, TR_TLS, NULL, "handshake done: %s %s", ts->version,
 	          ts->cipher);
-	tls_forget_hello(s);
 	if (r != NULL) {
 		s->tls_rule = NULL;
 		tls_event(s, TR_TLS, r->name,
@@ -336,23 +305,10 @@ session_tls_ready(struct session *s)
 		return;
 	}
 	if (s->profile->nrules != 0) {
+		/* OpenSSL's name ("TLSv1.2") is one tls_version_from_str
+		 * knows. */
 		ctx.tls_version = tls_version_from_str(ts->version);
 		ctx.tls_suite = c ? SSL_CIPHER_get_protocol_id(c) : -1;
-		/* tls_version_from_str wants "tls1.2"; map OpenSSL's name. */
-		if (ctx.tls_version == 0) {
-			static const struct {
-				const char *ossl;
-				unsigned bit;
-			} map[] = {{"SSLv3", TLSV_SSL3},
-			           {"TLSv1", TLSV_1_0},
-			           {"TLSv1.1", TLSV_1_1},
-			           {"TLSv1.2", TLSV_1_2},
-			           {"TLSv1.3", TLSV_1_3}};
-			for (size_t i = 0; i < sizeof(map) / sizeof(map[0]);
-			     i++)
-				if (strcmp(map[i].ossl, ts->version) == 0)
-					ctx.tls_version = map[i].bit;
-		}
 		if ((r = rules_match(s->profile, &ctx, &s->rng)) != NULL) {
 			tls_rule_event(s, r);
 			tls_act(s, r);
@@ -379,7 +335,6 @@ session_tls_failed(struct session *s, const char *reason)
 	struct rule_ctx ctx = {.hook = HOOK_TLS_FAILED};
 	struct rule *r;
 
-	tls_forget_hello(s);
 	if (s->tls_drop != CLOSE_NONE) {
 		session_close(s, s->tls_drop, s->tls_strings->drop_why);
 		return;

@@ -1,17 +1,23 @@
 /*
- * tls_policy.h - a profile's TLS behaviour as an OpenSSL SSL_CTX, and what
- * a client's ClientHello offered.
+ * tls_policy.h - a profile's TLS behaviour as an OpenSSL SSL_CTX; the
+ * tls layer's public header (it includes the names, ClientHello and
+ * connection hook headers).
  *
  * tls_policy builds one SSL_CTX per profile from plain settings (versions,
  * suites by IANA name in the server's order, TLS 1.3 suites, groups, DH
  * size, signature algorithms, security level, key type), generating a
  * self-signed certificate in memory unless one is given. Everything the
  * linked OpenSSL cannot provide is reported as a warning naming it, never
- * dropped silently. The ClientHello part reads what the client offered,
- * unknown suites included, through OpenSSL's client hello callback API.
+ * dropped silently. Every context carries the tls layer's own callbacks
+ * (tls_conn.h): a connection's owner attaches hooks to its SSL.
+ *
+ * The layer's files: tls_policy.c (SSL_CTX from settings), tls_cert.c
+ * (certificate and key), tls_describe.c (--check), tls_names.c (version
+ * and suite names), tls_hello.c (ClientHello), tls_conn.c (callbacks).
  *
  * Not here: sockets and bufferevents (io.c), deciding what to do about a
- * ClientHello (rules.c, session.c), YAML (profile.c fills the settings).
+ * ClientHello (rules.c, session_tls.c), YAML (the profile layer fills the
+ * settings).
  */
 #ifndef TLS_POLICY_H
 #define TLS_POLICY_H
@@ -23,18 +29,9 @@
 
 #include <openssl/ssl.h>
 
-enum tls_version_bit {
-	TLSV_SSL3 = 1u << 0,
-	TLSV_1_0 = 1u << 1,
-	TLSV_1_1 = 1u << 2,
-	TLSV_1_2 = 1u << 3,
-	TLSV_1_3 = 1u << 4,
-};
-
-/* tls_version_str - "SSLv3", "TLSv1", "TLSv1.1" ... (OpenSSL's names) */
-const char *tls_version_str(unsigned bit);
-/* tls_version_from_str - "ssl3", "tls1.0" .. "tls1.3" -> bit; 0 unknown */
-unsigned tls_version_from_str(const char *s);
+#include "tls_conn.h"
+#include "tls_hello.h"
+#include "tls_names.h"
 
 enum tls_key_type { TLS_KEY_RSA, TLS_KEY_ECDSA };
 
@@ -78,7 +75,7 @@ typedef void (*tls_warn_fn)(void *arg, const char *msg);
  * allowed) replace the generated certificate when both are non-NULL.
  * Returns NULL with one line in err when nothing usable can be built
  * (e.g. no suite at all is available, unreadable key); lesser problems go
- * to warn.
+ * to warn. The context carries the tls layer's callbacks (tls_conn.h).
  */
 struct tls_policy *tls_policy_new(const struct tls_settings *ts,
                                   const char *hostname, const char *cert_file,
@@ -105,47 +102,5 @@ void tls_policy_describe(const struct tls_policy *tp, FILE *out);
  */
 int tls_policy_write_cert(const struct tls_policy *tp, const char *dir,
                           char *err, size_t errlen);
-
-/* --- cipher suite names --- */
-
-/*
- * tls_suite_id - IANA name ("TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA") as the
- * linked OpenSSL knows it, or a hex code "0xC013"; 0 and *id, or -1.
- */
-int tls_suite_id(const char *name, uint16_t *id);
-
-/* tls_suite_name - IANA name of an id, or "0xC013" when OpenSSL does not
- * know it; writes into buf and returns it */
-const char *tls_suite_name(uint16_t id, char *buf, size_t len);
-
-/* --- ClientHello --- */
-
-#define TLS_HELLO_MAX_SUITES 256
-#define TLS_HELLO_MAX_EXTS   64
-
-/* What a ClientHello offered, captured during the hello callback. */
-struct tls_hello {
-	uint16_t suites[TLS_HELLO_MAX_SUITES]; /* in the client's order */
-	size_t nsuites;
-	unsigned versions; /* enum tls_version_bit offered */
-	uint16_t legacy_version;
-	char sni[256];                /* "" when absent */
-	int exts[TLS_HELLO_MAX_EXTS]; /* extension types present */
-	size_t nexts;
-};
-
-/*
- * tls_hello_capture - fill h from an SSL inside its client hello callback
- * (SSL_CTX_set_client_hello_cb). Versions come from supported_versions
- * when present, else from the legacy version (TLS 1.2 and below offer
- * every version up to it that the client supports: we record that one).
- */
-void tls_hello_capture(SSL *ssl, struct tls_hello *h);
-
-/* tls_hello_offers - does the hello offer suite id? */
-bool tls_hello_offers(const struct tls_hello *h, uint16_t id);
-
-/* tls_hello_describe - "TLSv1.2 suites: A, B, 0x5600 sni=x" for logs */
-void tls_hello_describe(const struct tls_hello *h, char *buf, size_t len);
 
 #endif

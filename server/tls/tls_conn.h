@@ -1,0 +1,51 @@
+/*
+ * tls_conn.h - the TLS layer's own OpenSSL callbacks, and the hooks a
+ * connection's owner registers to hear from them.
+ *
+ * tls_policy_new installs a client hello callback and an info callback on
+ * every SSL_CTX it builds. The owner of an SSL (the SMTP session) attaches
+ * its hooks and an argument to that SSL with tls_conn_attach; the
+ * callbacks capture the ClientHello and call the hooks. An SSL without
+ * hooks handshakes as if no callback were installed.
+ *
+ * Not here: what a hook decides (session_tls.c, rules.c), bufferevents
+ * (io.c).
+ */
+#ifndef TLS_CONN_H
+#define TLS_CONN_H
+
+#include <openssl/ssl.h>
+
+#include "tls_hello.h"
+
+/* What the owner wants done with a ClientHello. */
+enum tls_hello_verdict {
+	TLS_HELLO_CONTINUE, /* go on with the handshake */
+	TLS_HELLO_ALERT,    /* fail it with the fatal alert in *alert */
+	TLS_HELLO_HOLD,     /* answer nothing, stay suspended: the owner
+	                     * ends the connection when the handshake stops */
+};
+
+struct tls_conn_hooks {
+	/* The connection's first ClientHello, captured (a second one after
+	 * a HelloRetryRequest continues without a call). h is valid during
+	 * the call only. NULL: continue. */
+	enum tls_hello_verdict (*client_hello)(void *arg,
+	                                       const struct tls_hello *h,
+	                                       int *alert);
+	/* OpenSSL's info callback (SSL_CB_ALERT, SSL_CB_HANDSHAKE_DONE, ...:
+	 * where and ret as SSL_CTX_set_info_callback gives them). */
+	void (*info)(void *arg, int where, int ret);
+};
+
+/* tls_conn_install - put the TLS layer's callbacks on ctx (tls_policy_new
+ * does it for every context it builds) */
+void tls_conn_install(SSL_CTX *ctx);
+
+/*
+ * tls_conn_attach - call hooks (copied) with arg for this SSL's
+ * handshake, until the SSL is freed. Returns 0, or -1 when out of memory.
+ */
+int tls_conn_attach(SSL *ssl, const struct tls_conn_hooks *hooks, void *arg);
+
+#endif
