@@ -124,8 +124,13 @@ class ListNothing(unittest.TestCase):
         self.binary = os.path.join(self.dir, "smtp-mimic")
         with open(BINARY, "rb") as f:
             image = f.read()
-        self.gone = []
+        source = builtin_dirs()[-1]
+        self.assertIn(source.encode() + b"\0", image,
+                      "the source tree's profiles/ is not in the binary")
         for d in builtin_dirs():
+            old_b = d.encode() + b"\0"
+            if old_b not in image:  # found next to the binary at run time
+                continue
             # Only the first path component changes, so no other string
             # sharing the tail of this one is touched.
             first = d.split("/")[1]
@@ -133,18 +138,19 @@ class ListNothing(unittest.TestCase):
                 new = "/" + ch * len(first) + d[1 + len(first):]
                 if not os.path.exists(new):
                     break
-            old_b, new_b = d.encode() + b"\0", new.encode() + b"\0"
-            self.assertIn(old_b, image, "%s not in the binary" % d)
-            image = image.replace(old_b, new_b)
-            self.gone.append(new)
+            image = image.replace(old_b, new.encode() + b"\0")
         with open(self.binary, "wb") as f:
             f.write(image)
         os.chmod(self.binary, 0o755)
+        self.gone = builtin_dirs(self.binary)
+        for d in self.gone:
+            if os.path.exists(d):
+                self.skipTest("%s exists on this host" % d)
         self.empty = os.path.join(self.dir, "empty")
         os.mkdir(self.empty)
 
     def test_nothing_found_says_where_it_looked(self):
-        self.assertEqual(builtin_dirs(self.binary), self.gone)
+        self.assertGreaterEqual(len(self.gone), 2, self.gone)
         cp = run_binary(self.binary, ["--list-profiles",
                                       "--profile-path", self.empty],
                         cwd=self.dir)
