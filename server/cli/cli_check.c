@@ -16,7 +16,7 @@
 #include "server.h"
 #include "tls_policy.h"
 
-/* "  127.0.0.1:2525  127.0.0.1:2525, implicit TLS" */
+/* "  SPEC  ADDR[:PORT][ and ADDR[:PORT]][ (...)][, port ...][, TLS]" */
 static void
 explain_listen(const char *spec, const struct listen_addr *la)
 {
@@ -28,12 +28,12 @@ explain_listen(const char *spec, const struct listen_addr *la)
 		                   sizeof(addr));
 		printf("%s%s", i == 0 ? " " : " and ", addr);
 	}
+	if (la->resolved)
+		printf(" (localhost's loopback address%s)",
+		       la->n > 1 ? "es" : "");
 	if (la->any_port)
 		printf(la->n == 1 ? ", port chosen at start"
 		                  : ", one port chosen at start for all");
-	if (la->resolved)
-		printf(" (%s)", la->n == 1 ? "what localhost resolves to"
-		                           : "all that localhost resolves to");
 	if (la->tls)
 		printf(", implicit TLS");
 	printf("\n");
