@@ -182,9 +182,8 @@ add_dir(struct cli *c, const char *dir)
 /*
  * After the --profile-path dirs: the install dir, first as seen from the
  * binary if it is there (an install moved to another prefix), then the
- * configured one;
- * then the source tree's profiles/, so that a binary built anywhere (cmake
- * -B /elsewhere) still finds the shipped profiles.
+ * configured one; then the source tree's profiles/, so that a binary built
+ * anywhere (cmake -B /elsewhere) still finds the shipped profiles.
  */
 static void
 cli_dirs(struct cli *c)
