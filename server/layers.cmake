@@ -16,7 +16,8 @@
 #   net        io: sockets, TLS filter, the middlebox chain as a filter
 #   smtp       the session: state machine, commands, replies
 #   daemon     listeners, workers, signals, session slots
-set(MIMIC_LAYERS util proto out tls middlebox profile net smtp daemon)
+#   cli        the command line: flags, then check / list / serve
+set(MIMIC_LAYERS util proto out tls middlebox profile net smtp daemon cli)
 
 # mimic_check_layering(ROOT LAYERS) - FATAL_ERROR on an upward #include
 function(mimic_check_layering root layers)

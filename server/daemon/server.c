@@ -2,8 +2,9 @@
  * server.c - worker event loops, their listeners and live sessions, and the
  * process's reaction to signals.
  *
- * Does: parse and bind listen addresses (one SO_REUSEPORT socket per worker
- * and address, so the kernel spreads connections over the workers), accept
+ * Does: bind listen addresses (parsed by listen_addr.c; one SO_REUSEPORT
+ * socket per worker and address, so the kernel spreads connections over
+ * the workers; port 0 is the kernel's pick, shared by all), accept
  * (refusing over the profile's total and per-client limits with the
  * profile's 421), SIGTERM / SIGINT graceful stop (sessions in DATA may
  * finish within a grace period), SIGHUP profile reload for new sessions.
@@ -26,6 +27,7 @@
 #include <event2/listener.h>
 #include <event2/util.h>
 
+#include "listen_addr.h"
 #include "log.h"
 #include "profile.h"
 #include "server.h"
@@ -251,110 +253,41 @@ server_accept_error(struct evconnlistener *l, void *arg)
 	log_warnx("accept: %s", evutil_socket_error_to_string(e));
 }
 
-/* Parse "[ADDR:]PORT" (IPv6 "[::1]:PORT") into sa; 0 or -1. */
-static int
-parse_listen(const char *spec, struct sockaddr_storage *ss, int *len)
-{
-	char buf[192];
-	const char *p;
-
-	for (p = spec; *p >= '0' && *p <= '9'; p++)
-		;
-	if (*p == '\0' && p != spec) {
-		snprintf(buf, sizeof(buf), "127.0.0.1:%s", spec);
-		spec = buf;
-	}
-	*len = sizeof(*ss);
-	memset(ss, 0, sizeof(*ss));
-	if (evutil_parse_sockaddr_port(spec, (struct sockaddr *)ss, len) != 0)
-		return -1;
-	if (ss->ss_family == AF_INET &&
-	    ((struct sockaddr_in *)ss)->sin_port == 0)
-		return -1;
-	if (ss->ss_family == AF_INET6 &&
-	    ((struct sockaddr_in6 *)ss)->sin6_port == 0)
-		return -1;
-	return 0;
-}
-
-/* Is the address taken by a socket that does not share (another server)? */
-static int
-probe_bind(const struct sockaddr_storage *ss, int len)
-{
-	evutil_socket_t fd = socket(ss->ss_family, SOCK_STREAM, 0);
-	int one = 1, r, e;
-
-	if (fd < 0)
-		return -1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (ss->ss_family == AF_INET6)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	r = bind(fd, (const struct sockaddr *)ss, (socklen_t)len);
-	e = errno;
-	close(fd);
-	errno = e;
-	return r;
-}
-
 static void
-listen_error(char *err, size_t errlen, const char *spec, int e)
+listener_free(struct listener *lst)
 {
-	snprintf(err, errlen, "--listen %s: cannot bind: %s%s", spec,
-	         strerror(e),
-	         e == EADDRINUSE ? " (another server has this port; pick "
-	                           "another with --listen)"
-	         : e == EACCES   ? " (ports below 1024 need root; see --user)"
-	                         : "");
+	evconnlistener_free(lst->l);
+	free(lst);
 }
 
-/* server_listen - bind one "[ADDR:]PORT[/tls]", once per worker */
+/* server_check_listen - parse one --listen value for profile p */
 int
-server_listen(struct server *srv, const char *spec, char *err, size_t errlen)
+server_check_listen(const struct profile *p, const char *spec,
+                    struct listen_addr *la, char *err, size_t errlen)
 {
-	struct sockaddr_storage ss;
-	char addr[160];
-	const char *slash = strrchr(spec, '/');
-	bool tls = false;
-	unsigned flags;
-	int len;
-
-	snprintf(addr, sizeof(addr), "%s", spec);
-	if (slash != NULL) {
-		if (strcmp(slash, "/tls") != 0) {
-			snprintf(err, errlen,
-			         "--listen %s: unknown suffix \"%s\" (the only "
-			         "one is /tls, for implicit TLS)",
-			         spec, slash);
-			return -1;
-		}
-		addr[slash - spec] = '\0';
-		tls = true;
-	}
-	if (parse_listen(addr, &ss, &len) == -1) {
-		snprintf(err, errlen,
-		         "--listen %s: not an address (use PORT, ADDR:PORT or "
-		         "[IPV6]:PORT, e.g. 127.0.0.1:2525, with /tls for "
-		         "implicit TLS)",
-		         spec);
+	if (listen_addr_parse(spec, la, err, errlen) == -1)
 		return -1;
-	}
-	if (tls && srv->profile->tls_policy == NULL) {
+	if (la->tls && p->tls_policy == NULL) {
 		snprintf(err, errlen,
 		         "--listen %s: profile %s has no tls: section, so it "
 		         "cannot serve implicit TLS",
-		         spec, srv->profile->name);
+		         spec, p->name);
 		return -1;
 	}
-	/* SO_REUSEPORT would let us share a port with another server run by
-	 * the same user: make sure nobody else has it first. */
-	if (probe_bind(&ss, len) == -1) {
-		listen_error(err, errlen, spec, errno);
-		return -1;
-	}
-	flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC |
-	        LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT;
+	return 0;
+}
+
+/* Bind ss on every worker. A port-0 address gets its port from the
+ * kernel at the first bind; the other workers share that port. */
+static int
+listen_on_workers(struct server *srv, struct sockaddr_storage *ss,
+                  socklen_t len, bool tls)
+{
+	unsigned flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC |
+	                 LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT;
+
 	/* [::]:25 and 0.0.0.0:25 can then both be listened on. */
-	if (ss.ss_family == AF_INET6)
+	if (ss->ss_family == AF_INET6)
 		flags |= LEV_OPT_BIND_IPV6ONLY;
 	for (size_t i = 0; i < srv->nworkers; i++) {
 		struct worker *w = srv->workers[i];
@@ -364,34 +297,114 @@ server_listen(struct server *srv, const char *spec, char *err, size_t errlen)
 		    (ls = realloc(w->listeners,
 		                  (w->nlisteners + 1) * sizeof(*ls))) == NULL) {
 			free(lst);
-			snprintf(err, errlen, "out of memory");
+			errno = ENOMEM;
 			return -1;
 		}
 		w->listeners = ls;
 		lst->w = w;
 		lst->tls = tls;
-		lst->l =
-		    evconnlistener_new_bind(w->base, server_accept, lst, flags,
-		                            1024, (struct sockaddr *)&ss, len);
+		lst->l = evconnlistener_new_bind(
+		    w->base, server_accept, lst, flags, 1024,
+		    (struct sockaddr *)ss, (int)len);
 		if (lst->l == NULL) {
 			int e = errno;
 			free(lst);
-			listen_error(err, errlen, spec, e);
+			errno = e;
 			return -1;
 		}
+		if (listen_addr_port(ss) == 0) {
+			struct sockaddr_storage got;
+			socklen_t glen = sizeof(got);
+			if (getsockname(evconnlistener_get_fd(lst->l),
+			                (struct sockaddr *)&got, &glen) == -1) {
+				int e = errno;
+				evconnlistener_free(lst->l);
+				free(lst);
+				errno = e;
+				return -1;
+			}
+			listen_addr_set_port(ss, listen_addr_port(&got));
+		}
 		evconnlistener_set_error_cb(lst->l, server_accept_error);
-		lst->known_local = listen_known_local(&ss);
-		lst->local = ss;
+		lst->known_local = listen_known_local(ss);
+		lst->local = *ss;
 		w->listeners[w->nlisteners++] = lst;
 	}
 	return 0;
 }
 
-static void
-listener_free(struct listener *lst)
+/* server_listen - bind one "[ADDR:]PORT[/tls]", once per worker */
+int
+server_listen(struct server *srv, const char *spec, char *err, size_t errlen)
 {
-	evconnlistener_free(lst->l);
-	free(lst);
+	struct listen_addr la;
+	size_t before = srv->workers[0]->nlisteners, bound = 0;
+	unsigned port;
+
+	if (server_check_listen(srv->profile, spec, &la, err, errlen) == -1)
+		return -1;
+	port = listen_addr_port(&la.ss[0]);
+	for (size_t a = 0; a < la.n; a++) {
+		struct sockaddr_storage *ss = &la.ss[a];
+		int e;
+
+		/* localhost:0 is one port on each of its addresses. */
+		listen_addr_set_port(ss, port);
+		/* SO_REUSEPORT would let us share a port with another server
+		 * run by the same user: make sure nobody else has it first.
+		 * (A port the kernel picks is never one in use.) */
+		if (port != 0 && listen_addr_probe(ss, la.len[a]) == -1)
+			e = errno;
+		else if (listen_on_workers(srv, ss, la.len[a], la.tls) == -1)
+			e = errno;
+		else {
+			port = listen_addr_port(ss);
+			bound++;
+			continue;
+		}
+		/* localhost names ::1, but this host has no IPv6: the other
+		 * family serves alone. */
+		if (la.resolved && (e == EADDRNOTAVAIL || e == EAFNOSUPPORT) &&
+		    srv->workers[0]->nlisteners == before + bound) {
+			char addr[64];
+			listen_addr_format(ss, false, addr, sizeof(addr));
+			log_warnx("--listen %s: skipping %s: %s", spec, addr,
+			          strerror(e));
+			continue;
+		}
+		listen_addr_bind_error(spec, e, err, errlen);
+		goto fail;
+	}
+	if (bound > 0)
+		return 0;
+	snprintf(err, errlen, "--listen %s: cannot bind any address it names",
+	         spec);
+fail:
+	/* Nothing of this flag stays half bound. */
+	for (size_t i = 0; i < srv->nworkers; i++) {
+		struct worker *w = srv->workers[i];
+		while (w->nlisteners > before)
+			listener_free(w->listeners[--w->nlisteners]);
+	}
+	return -1;
+}
+
+/* server_bound - how many addresses are bound (each once per worker) */
+size_t
+server_bound(const struct server *srv)
+{
+	return srv->nworkers > 0 ? srv->workers[0]->nlisteners : 0;
+}
+
+/* server_bound_name - the i-th bound address, "ADDR:PORT[/tls]" */
+void
+server_bound_name(const struct server *srv, size_t i, char *buf, size_t len)
+{
+	const struct listener *lst = srv->workers[0]->listeners[i];
+	char addr[64];
+
+	listen_addr_format(&lst->local, true, addr, sizeof(addr));
+	snprintf(buf, len, "%s%s", addr, lst->tls ? "/tls" : "");
 }
 
 struct tls_notes {

@@ -21,6 +21,7 @@
 
 #include <event2/event.h>
 
+#include "listen_addr.h"
 #include "session.h"
 
 struct profile;
@@ -93,12 +94,30 @@ struct server *server_new(struct event_base *base,
                           struct profile *profile, struct spool *spool);
 
 /*
- * server_listen - bind "[ADDR:]PORT" (IPv6 as "[::1]:PORT"), with a "/tls"
- * suffix for implicit TLS (port 465 style), once per worker. Returns 0, or
- * -1 with one line in err naming the address and the reason.
+ * server_listen - bind "[ADDR:]PORT" (IPv6 as "[::1]:PORT", ADDR also
+ * "localhost"; port 0: the kernel picks one, shared by every worker), with
+ * a "/tls" suffix for implicit TLS (port 465 style), once per worker.
+ * Returns 0, or -1 with one line in err naming the address and the reason
+ * (and nothing of spec left bound).
  */
 int server_listen(struct server *srv, const char *spec, char *err,
                   size_t errlen);
+
+/*
+ * server_check_listen - what server_listen would bind for spec under
+ * profile p (its tls_policy already prepared), without binding: 0 with la
+ * filled in, or -1 with server_listen's one line in err.
+ */
+int server_check_listen(const struct profile *p, const char *spec,
+                        struct listen_addr *la, char *err, size_t errlen);
+
+/* server_bound - how many addresses are bound (each once per worker) */
+size_t server_bound(const struct server *srv);
+
+/* server_bound_name - the i-th bound address (i < server_bound()) as
+ * "ADDR:PORT[/tls]", with the port the kernel gave for port 0 */
+void server_bound_name(const struct server *srv, size_t i, char *buf,
+                       size_t len);
 
 /* server_run - serve until stopped; returns the exit status */
 int server_run(struct server *srv);

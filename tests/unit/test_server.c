@@ -1,9 +1,10 @@
 /*
  * test_server.c - server.c: workers made by server_new, server_listen's
- * parsing, binding and one-line errors, accepting on the workers' loops
- * (sessions counted, the total and per-client limits refused with the
- * profile's 421), server_prepare_tls, a SIGTERM stop through server_run,
- * and server_free releasing everything (run under ASan/LeakSanitizer).
+ * parsing, binding (port 0: one port for all workers) and one-line errors,
+ * accepting on the workers' loops (sessions counted, the total and per-client
+ * limits refused with the profile's 421), server_prepare_tls, a SIGTERM stop
+ * through server_run, and server_free releasing everything (run under
+ * ASan/LeakSanitizer).
  *
  * The worker loops are run from the test thread (EVLOOP_NONBLOCK) except
  * in the server_run test, which runs the real threads.
@@ -177,15 +178,16 @@ test_listen_errors(void **state)
 	    {"not an address", "nope", false,
 	     "--listen %s: not an address (use PORT, ADDR:PORT or "
 	     "[IPV6]:PORT, e.g. 127.0.0.1:2525, with /tls for implicit TLS)"},
-	    {"port 0", "127.0.0.1:0", false,
-	     "--listen %s: not an address (use PORT, ADDR:PORT or "
-	     "[IPV6]:PORT, e.g. 127.0.0.1:2525, with /tls for implicit TLS)"},
-	    {"bare port 0", "0", false,
-	     "--listen %s: not an address (use PORT, ADDR:PORT or "
-	     "[IPV6]:PORT, e.g. 127.0.0.1:2525, with /tls for implicit TLS)"},
 	    {"port out of range", "127.0.0.1:65536", false,
-	     "--listen %s: not an address (use PORT, ADDR:PORT or "
-	     "[IPV6]:PORT, e.g. 127.0.0.1:2525, with /tls for implicit TLS)"},
+	     "--listen %s: bad port \"65536\" (a number from 0 to 65535; 0 "
+	     "lets the kernel pick one)"},
+	    {"junk after the port", "127.0.0.1:2525junk", false,
+	     "--listen %s: bad port \"2525junk\" (a number from 0 to 65535; "
+	     "0 lets the kernel pick one)"},
+	    {"a host name", "mx.example:25", false,
+	     "--listen %s: not an address: \"mx.example\" is not an IPv4 "
+	     "address, an [IPv6] address or localhost (other host names are "
+	     "not looked up)"},
 	    {"empty", "", false,
 	     "--listen %s: not an address (use PORT, ADDR:PORT or "
 	     "[IPV6]:PORT, e.g. 127.0.0.1:2525, with /tls for implicit TLS)"},
@@ -359,6 +361,61 @@ test_listen_and_accept(void **state)
 	fx_close(&fx);
 }
 
+/* Listening sockets of this process on 127.0.0.1:port. */
+static unsigned
+listening_on(unsigned port)
+{
+	unsigned n = 0;
+
+	for (int fd = 0; fd < 4096; fd++) {
+		struct sockaddr_in sa;
+		socklen_t len = sizeof(sa);
+		int on = 0;
+		socklen_t olen = sizeof(on);
+
+		if (getsockname(fd, (struct sockaddr *)&sa, &len) == -1 ||
+		    sa.sin_family != AF_INET || ntohs(sa.sin_port) != port)
+			continue;
+		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &olen) ==
+		        0 &&
+		    on)
+			n++;
+	}
+	return n;
+}
+
+/* Port 0: the kernel picks one port at the first worker's bind, the other
+ * workers share it, and server_bound_name() reports it. */
+static void
+test_listen_port_zero(void **state)
+{
+	static const char *specs[] = {"127.0.0.1:0", "0"};
+
+	for (size_t i = 0; i < NELEM(specs); i++) {
+		struct fx fx;
+		char err[256] = "", name[64], want[64];
+		unsigned port;
+		int c;
+
+		fx_open(&fx, "profiles/engine/server_plain.yaml", 3, 0);
+		if (server_listen(fx.srv, specs[i], err, sizeof(err)) != 0)
+			fail_msg("%s: %s", specs[i], err);
+		assert_int_equal(server_bound(fx.srv), 1);
+		server_bound_name(fx.srv, 0, name, sizeof(name));
+		if (sscanf(name, "127.0.0.1:%u", &port) != 1 || port == 0)
+			fail_msg("%s: bound as \"%s\"", specs[i], name);
+		snprintf(want, sizeof(want), "127.0.0.1:%u", port);
+		assert_string_equal(name, want);
+		for (size_t k = 0; k < fx.srv->nworkers; k++)
+			assert_int_equal(fx.srv->workers[k]->nlisteners, 1);
+		assert_int_equal(listening_on(port), fx.srv->nworkers);
+		c = client_connect(port);
+		expect(fx.srv, c, specs[i], GREETING, false);
+		close(c);
+		fx_close(&fx);
+	}
+}
+
 /* --max-sessions (cfg.max_sessions) over the profile's limit */
 static void
 test_max_sessions(void **state)
@@ -510,6 +567,7 @@ main(void)
 	    cmocka_unit_test(test_new_and_free),
 	    cmocka_unit_test(test_listen_errors),
 	    cmocka_unit_test(test_listen_and_accept),
+	    cmocka_unit_test(test_listen_port_zero),
 	    cmocka_unit_test(test_max_sessions),
 	    cmocka_unit_test(test_prepare_tls),
 	    cmocka_unit_test(test_run_and_stop),

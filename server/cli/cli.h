@@ -1,0 +1,91 @@
+/*
+ * cli.h - smtp-mimic's command line: the flags, and the three things the
+ * program does with them (check, list, serve).
+ *
+ * Does: parse and check the flags into struct cli (cli.c), build the
+ * profile search path, load the profile and its --via boxes (cli_profile.c),
+ * and run one mode: --check (cli_check.c), --list-profiles (cli_list.c) or
+ * serve (cli_serve.c). Every start-up problem ends in one line on stderr
+ * and exit status 1 (2 for a usage error). Does not: load or explain a
+ * profile itself (profile/), or serve a connection (daemon/, smtp/).
+ */
+#ifndef CLI_H
+#define CLI_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define CLI_MAX_LISTEN    32
+#define CLI_MAX_FLAG_DIRS 12 /* --profile-path */
+#define CLI_MAX_DIRS      (CLI_MAX_FLAG_DIRS + 3)
+#define CLI_MAX_VIA       8
+
+enum cli_mode {
+	CLI_SERVE,
+	CLI_CHECK, /* --check */
+	CLI_LIST,  /* --list-profiles */
+};
+
+/* What the flags asked for. Strings point into argv or into the struct. */
+struct cli {
+	enum cli_mode mode;
+	const char *profile_name; /* --profile, default "standard" */
+	/* The profile search path: each --profile-path, then the install dir
+	 * (next to the binary if there is one there, then the configured
+	 * one), then the source tree's profiles/ (cli_dirs in cli.c). */
+	const char *dirs[CLI_MAX_DIRS];
+	size_t ndirs;
+	const char *listen[CLI_MAX_LISTEN]; /* as given; none: the default */
+	size_t nlisten;
+	const char *via[CLI_MAX_VIA]; /* --via, nearest the client first */
+	size_t nvia;
+	bool no_profile_via; /* --via none */
+	const char *spool_dir, *transcript_path, *user;
+	const char *cert, *key, *write_cert;
+	bool verbose, quiet, seed_given;
+	unsigned long long seed;
+	unsigned max_sessions, workers; /* 0: the profile's / one per CPU */
+	char share_dir[PATH_MAX + 64];  /* BIN/../share/smtp-mimic/profiles */
+};
+
+/* The default when no --listen is given. */
+#define CLI_DEFAULT_LISTEN "127.0.0.1:2525"
+
+/*
+ * cli_parse - read argv into c. Returns -1 when the program should go on
+ * with c->mode, else the exit status (0 after --help or --version, 1 for a
+ * --profile-path that is not a directory, 2 for a usage error, each with
+ * its message printed).
+ */
+int cli_parse(struct cli *c, int argc, char *argv[]);
+
+struct profile;
+
+/* A loaded server profile and the --via boxes in front of it. */
+struct cli_profile {
+	struct profile *profile;
+	struct profile *boxes[CLI_MAX_VIA];
+	size_t nboxes;
+};
+
+/*
+ * cli_profile_load - load c's profile and --via boxes, build the TLS
+ * context and write --write-cert. Returns 0, or 1 with one line on stderr
+ * and nothing left loaded.
+ */
+int cli_profile_load(const struct cli *c, struct cli_profile *lp);
+
+/* cli_profile_free - drop what cli_profile_load loaded that is still ours */
+void cli_profile_free(struct cli_profile *lp);
+
+/* cli_check - --check: explain what would serve, exit status 0 or 1 */
+int cli_check(const struct cli *c);
+
+/* cli_list - --list-profiles: list them, or say where none was found */
+int cli_list(const struct cli *c);
+
+/* cli_serve - serve until stopped; returns the exit status */
+int cli_serve(const struct cli *c);
+
+#endif

@@ -1,0 +1,29 @@
+/*
+ * cli_list.c - --list-profiles: every server profile and middlebox found
+ * in the search path, with its description; when there is none, one line
+ * naming each directory searched, and exit status 1.
+ *
+ * Does not: read the files itself (profile_list).
+ */
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "profile.h"
+
+/* cli_list - --list-profiles: list them, or say where none was found */
+int
+cli_list(const struct cli *c)
+{
+	struct stat st;
+
+	if (profile_list(c->dirs, c->ndirs, stdout) > 0)
+		return 0;
+	fprintf(stderr, "smtp-mimic: --list-profiles: no profile found in");
+	for (size_t i = 0; i < c->ndirs; i++)
+		fprintf(stderr, "%s %s%s", i == 0 ? "" : ",", c->dirs[i],
+		        stat(c->dirs[i], &st) == -1 ? " (no such directory)"
+		                                    : "");
+	fprintf(stderr, "; add one with --profile-path DIR\n");
+	return 1;
+}

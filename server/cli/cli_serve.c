@@ -1,0 +1,179 @@
+/*
+ * cli_serve.c - serving: the order of set-up and tear-down around the
+ * server (libevent's sample/hello-world.c style).
+ *
+ * Does: load (cli_profile.c), check every --listen before anything is
+ * created, then the seed, the event loops, spool, transcript, server and
+ * its listeners, dropping root (--user), the start-up lines ("listening
+ * on" with the address and port really bound), and tear-down after the
+ * last signal. Does not: accept or speak SMTP (daemon/, smtp/).
+ */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <openssl/rand.h>
+
+#include "cli.h"
+#include "listen_addr.h"
+#include "log.h"
+#include "profile.h"
+#include "server.h"
+#include "spool.h"
+#include "transcript.h"
+
+/* Give the spool to the user we drop to, then drop root for good. */
+static void
+drop_privileges(const char *user, const char *spool)
+{
+	static const char *sub[] = {"", "/tmp", "/new", "/cur", "/envelope"};
+	struct passwd *pw;
+	char path[PATH_MAX];
+
+	if ((pw = getpwnam(user)) == NULL)
+		log_fatal("--user %s: no such user", user);
+	if (spool != NULL && strcmp(spool, "none") != 0) {
+		for (size_t i = 0; i < sizeof(sub) / sizeof(sub[0]); i++) {
+			snprintf(path, sizeof(path), "%s%s", spool, sub[i]);
+			if (chown(path, pw->pw_uid, pw->pw_gid) == -1)
+				log_fatal("--user %s: cannot give %s to it: %s",
+				          user, path, strerror(errno));
+		}
+	}
+	if (initgroups(pw->pw_name, pw->pw_gid) == -1 ||
+	    setgid(pw->pw_gid) == -1 || setuid(pw->pw_uid) == -1)
+		log_fatal("--user %s: cannot drop privileges: %s", user,
+		          strerror(errno));
+	if (setuid(0) != -1)
+		log_fatal("--user %s: could regain root; refusing to run",
+		          user);
+}
+
+/* libevent's own messages: into our log. Suspending a handshake from the
+ * ClientHello callback (a silent drop) is reported by libevent's OpenSSL
+ * layer as an unexpected error code 11; it is expected here. */
+static void
+libevent_log(int severity, const char *msg)
+{
+	if (strstr(msg, "Unexpected OpenSSL error code 11") != NULL ||
+	    severity < EVENT_LOG_WARN)
+		log_debug("libevent: %s", msg);
+	else
+		log_warnx("libevent: %s", msg);
+}
+
+static unsigned
+default_workers(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n > 0 ? (unsigned)(n < 64 ? n : 64) : 1;
+}
+
+/* cli_serve - serve until stopped; returns the exit status */
+int
+cli_serve(const struct cli *c)
+{
+	const char *listen[CLI_MAX_LISTEN];
+	size_t nlisten = c->nlisten, bound[CLI_MAX_LISTEN + 1];
+	unsigned long long seed = c->seed;
+	unsigned workers = c->workers ? c->workers : default_workers();
+	struct listen_addr la;
+	struct cli_profile lp;
+	struct server_config cfg;
+	struct spool *spool;
+	struct event_base *base;
+	struct server *srv;
+	char err[1024];
+	int status;
+
+	if ((status = cli_profile_load(c, &lp)) != 0)
+		return status;
+	for (size_t i = 0; i < nlisten; i++)
+		listen[i] = c->listen[i];
+	if (nlisten == 0)
+		listen[nlisten++] = CLI_DEFAULT_LISTEN;
+	/* A mistyped --listen stops us before the spool is created. */
+	for (size_t i = 0; i < nlisten; i++)
+		if (server_check_listen(lp.profile, listen[i], &la, err,
+		                        sizeof(err)) == -1)
+			log_fatal("%s", err);
+	if (!c->seed_given &&
+	    RAND_bytes((unsigned char *)&seed, sizeof(seed)) != 1)
+		seed = (unsigned long long)getpid() ^
+		       (unsigned long long)time(NULL);
+
+	signal(SIGPIPE, SIG_IGN);
+	event_set_log_callback(libevent_log);
+	/* Every event base may be poked from another thread (stop). */
+	if (evthread_use_pthreads() == -1)
+		log_fatal("cannot set up libevent for threads");
+	if ((base = event_base_new()) == NULL)
+		log_fatal("cannot create the event loop");
+	cfg = (struct server_config){
+	    .profile_name = c->profile_name,
+	    .dirs = c->dirs,
+	    .ndirs = c->ndirs,
+	    .max_sessions = c->max_sessions,
+	    .seed = seed,
+	    .grace_ms = 10000,
+	    .cert_file = c->cert,
+	    .key_file = c->key,
+	    .no_profile_via = c->no_profile_via,
+	    .via = lp.boxes,
+	    .nvia = lp.nboxes,
+	    .workers = workers,
+	};
+	if ((spool = spool_open(c->spool_dir, err, sizeof(err))) == NULL)
+		log_fatal("--spool %s: %s", c->spool_dir, err);
+	if (transcript_open(!c->quiet, c->verbose, c->transcript_path, err,
+	                    sizeof(err)) == -1)
+		log_fatal("--transcript %s: %s", c->transcript_path, err);
+	/* The server owns the profile from here on. */
+	if ((srv = server_new(base, &cfg, lp.profile, spool)) == NULL)
+		log_fatal("out of memory");
+	lp.profile = NULL;
+	bound[0] = 0;
+	for (size_t i = 0; i < nlisten; i++) {
+		if (server_listen(srv, listen[i], err, sizeof(err)) == -1)
+			log_fatal("%s", err);
+		bound[i + 1] = server_bound(srv);
+	}
+	if (c->user != NULL)
+		drop_privileges(c->user, c->spool_dir);
+
+	log_info("%s: profile %s (%s), spool %s, seed %llu", SMTP_MIMIC_VERSION,
+	         srv->profile->name, srv->profile->path, c->spool_dir, seed);
+	for (size_t i = 0; i < nlisten; i++) {
+		for (size_t k = bound[i]; k < bound[i + 1]; k++) {
+			char name[96];
+
+			server_bound_name(srv, k, name, sizeof(name));
+			/* The flag's text too when it is not what was bound
+			 * (a bare port, localhost, port 0). */
+			if (strcmp(name, listen[i]) == 0)
+				log_info("listening on %s (%u worker%s)", name,
+				         workers, workers == 1 ? "" : "s");
+			else
+				log_info("listening on %s (--listen %s, %u "
+				         "worker%s)",
+				         name, listen[i], workers,
+				         workers == 1 ? "" : "s");
+		}
+	}
+	status = server_run(srv);
+
+	server_free(srv);
+	cli_profile_free(&lp);
+	spool_close(spool);
+	transcript_close();
+	event_base_free(base);
+	return status;
+}
