@@ -30,6 +30,7 @@
 #include "profile.h"
 #include "server.h"
 #include "session.h"
+#include "session_tls.h"
 #include "tls_policy.h"
 #include "transcript.h"
 

@@ -8,16 +8,19 @@
  * verbs exist, which parameters are allowed (what EHLO advertised) and
  * every reply text come from the profile.
  *
- * Does not: read input or write to the socket (session.c, reply.c).
+ * Does not: read input or write to the socket (input.c, reply.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "commands.h"
+#include "data.h"
 #include "io.h"
+#include "reply.h"
 #include "session.h"
-#include "transcript.h"
+#include "session_tls.h"
 
 /* Largest decoded AUTH response: RFC 4954 4 caps the line at 12288. */
 #define AUTH_DECODED_MAX (12288 / 4 * 3)
@@ -302,7 +305,7 @@ check_data(struct session *s)
 static void
 proceed_data(struct session *s)
 {
-	if (!session_start_data(s))
+	if (!data_start(s))
 		return;
 	reply_send(s, REPLY_DATA_START);
 	session_enter(s, STATE_DATA);
@@ -321,7 +324,7 @@ check_bdat(struct session *s)
 		              REPLY_SYNTAX_ERROR); /* size unknown: no skip */
 	if ((e = transaction_error(s)) != REPLY_COUNT) {
 		/* RFC 3030 2: the chunk is read and thrown away, then 503. */
-		session_start_bdat(s, size, last, true, e);
+		data_start_bdat(s, size, last, true, e);
 		return false;
 	}
 	s->bdat_size_arg = size;
@@ -332,8 +335,8 @@ check_bdat(struct session *s)
 static void
 proceed_bdat(struct session *s)
 {
-	session_start_bdat(s, s->bdat_size_arg, s->bdat_last_arg, false,
-	                   REPLY_COUNT);
+	data_start_bdat(s, s->bdat_size_arg, s->bdat_last_arg, false,
+	                REPLY_COUNT);
 }
 
 /* --- RSET, NOOP, QUIT, VRFY, HELP (RFC 5321 4.1.1.5-4.1.1.10) --- */
@@ -453,12 +456,11 @@ credentials_ok(const struct session *s, const char *user, size_t ulen,
 }
 
 static void
-session_info_auth(struct session *s, const char *user, size_t ulen, bool ok)
+auth_event(struct session *s, const char *user, size_t ulen, bool ok)
 {
-	transcript_printf(s->id, TR_INFO, s->profile->name,
-	                  "authentication %s for user \"%.*s\"",
-	                  ok ? "succeeded" : "failed",
-	                  (int)(ulen > 128 ? 128 : ulen), user);
+	session_eventf(s, TR_INFO, NULL, "authentication %s for user \"%.*s\"",
+	               ok ? "succeeded" : "failed",
+	               (int)(ulen > 128 ? 128 : ulen), user);
 }
 
 static void
@@ -468,7 +470,7 @@ auth_done(struct session *s, const char *user, size_t ulen, const char *pass,
 	s->auth_step = AUTH_NONE;
 	session_enter(s, STATE_HELO);
 	if (!credentials_ok(s, user, ulen, pass, plen)) {
-		session_info_auth(s, user, ulen, false);
+		auth_event(s, user, ulen, false);
 		reply_send(s, REPLY_AUTH_FAILED);
 		return;
 	}
@@ -477,7 +479,7 @@ auth_done(struct session *s, const char *user, size_t ulen, const char *pass,
 	memcpy(s->auth->user, user, ulen);
 	s->auth->user[ulen] = '\0';
 	s->authenticated = true;
-	session_info_auth(s, user, ulen, true);
+	auth_event(s, user, ulen, true);
 	reply_send(s, REPLY_AUTH_OK);
 }
 

@@ -19,7 +19,10 @@
 #include <openssl/ssl.h>
 
 #include "io.h"
+#include "reply.h"
 #include "session.h"
+#include "session_tls.h"
+#include "session_via.h"
 #include "tls_policy.h"
 #include "transcript.h"
 

@@ -18,7 +18,7 @@
 #include "io.h"
 #include "middlebox.h"
 #include "session.h"
-#include "transcript.h"
+#include "session_via.h"
 
 static void
 via_note(void *arg, const struct mbox_config *box, const struct mbox_note *n)
