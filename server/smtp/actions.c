@@ -16,7 +16,6 @@
 #include "io.h"
 #include "reply.h"
 #include "session.h"
-#include "session_via.h"
 
 static void actions_fire(struct session *s, struct rule *r, enum hook h);
 
@@ -57,7 +56,7 @@ actions_timer_cb(evutil_socket_t fd, short what, void *arg)
 		actions_fire(s, r, s->pending_hook); /* the part after delay */
 	if (!s->paused && s->state != STATE_CLOSING)
 		session_process(s);
-	session_via_flush(s);
+	io_flush(s->io);
 }
 
 static void

@@ -16,6 +16,7 @@
 #include "actions.h"
 #include "commands.h"
 #include "input.h"
+#include "io.h"
 #include "reply.h"
 #include "session.h"
 
@@ -105,9 +106,9 @@ input_line(struct session *s, struct evbuffer *in)
 	cr = len > 0 && s->line[len - 1] == '\r';
 	s->line_len = len - (cr ? 1 : 0);
 	s->line[s->line_len] = '\0';
-	/* With middleboxes, the client's lines were logged as the client
-	 * sent them, before the boxes (session_via.c). */
-	if (s->nboxes == 0 || mbox_blind(&s->boxes[0]))
+	/* A middlebox that reads commands logged the client's lines as the
+	 * client sent them, before any box changed them (net/via.c). */
+	if (!io_logs_lines(s->io))
 		session_event(s, TR_CLIENT, NULL, NULL, s->line, s->line_len);
 	if (!cr && s->profile->eol == EOL_STRICT) {
 		session_eventf(s, TR_WARN, NULL,

@@ -3,7 +3,7 @@
  *
  * Expands the profile's template for a situation, records each line in
  * the transcript exactly as it goes out, and queues it with CRLF on the
- * connection. The middlebox layer (a later issue) hooks in here.
+ * connection (which passes any middleboxes on its way out).
  *
  * Does not: choose which reply to send (session.c, commands.c).
  */
@@ -60,7 +60,7 @@ static void
 reply_flush_line(struct session *s, const char *rule)
 {
 	/* Through the middleboxes, if any, when the session flushes. */
-	struct evbuffer *out = s->nboxes != 0 ? s->via_out : io_output(s->io);
+	struct evbuffer *out = io_output(s->io);
 	size_t len = evbuffer_get_length(s->scratch);
 	const char *text = (const char *)evbuffer_pullup(s->scratch, -1);
 

@@ -29,7 +29,6 @@
 #include "reply.h"
 #include "session.h"
 #include "session_tls.h"
-#include "session_via.h"
 #include "spool.h"
 
 /* Stop reading while this much output waits for a slow reader. */
@@ -163,9 +162,9 @@ session_close(struct session *s, enum close_how how, const char *reason)
 {
 	if (s->state == STATE_CLOSING)
 		return;
-	/* What the server already said goes out through the boxes first;
-	 * a box may itself end the session while doing so. */
-	session_via_flush(s);
+	/* What the server already said goes out first (through any
+	 * middlebox, which may itself cut the session: IO_CUT). */
+	io_flush(s->io);
 	if (s->state == STATE_CLOSING)
 		return;
 	if (s->msg != NULL || s->state == STATE_DATA || s->state == STATE_BDAT)
@@ -202,7 +201,6 @@ session_release(struct session *s)
 	free(s->txn);
 	free(s->auth);
 	free(s->tls_strings);
-	session_via_free(s);
 	free(s);
 }
 
@@ -230,11 +228,14 @@ session_bad_command(struct session *s)
 	session_close(s, l->bad_commands_close, "bad command limit");
 }
 
-/* The buffer the engine parses: the socket's, or what the boxes let by. */
-static struct evbuffer *
-session_in(struct session *s)
+/* Carry out an IO_CUT: the connection ends as the filter said. */
+static void
+session_cut(struct session *s)
 {
-	return s->nboxes != 0 ? s->via_in : io_input(s->io);
+	s->cut_pending = false;
+	session_close(s,
+	              io_cut_how(s->io) == IO_CLOSE_RST ? CLOSE_RST : CLOSE_FIN,
+	              io_cut_reason(s->io));
 }
 
 /*
@@ -248,16 +249,13 @@ session_process(struct session *s)
 	struct evbuffer *in;
 	bool progress = true;
 
-	/* Raw reads pass the middleboxes first, one read at a time. */
-	if (s->nboxes != 0 && s->state != STATE_CLOSING)
-		session_via_input(s);
 	while (progress && !s->paused && s->state != STATE_CLOSING) {
 		if (io_queued(s->io) > OUTPUT_HIGH) {
 			s->output_blocked = true;
 			io_pause(s->io);
 			return;
 		}
-		in = session_in(s);
+		in = io_input(s->io);
 		switch (s->state) {
 		case STATE_CONNECTED:
 		case STATE_TLS:
@@ -273,9 +271,9 @@ session_process(struct session *s)
 			break;
 		}
 	}
-	/* A box cut the connection: what it let by has been handled. */
-	if (!s->paused)
-		session_via_cut_pending(s);
+	/* The connection was cut: what came before the cut is handled. */
+	if (s->cut_pending && !s->paused && s->state != STATE_CLOSING)
+		session_cut(s);
 }
 
 static void
@@ -327,8 +325,23 @@ session_io(struct io *io, enum io_event ev, void *arg)
 		if (s->state != STATE_CLOSING && !s->paused)
 			session_process(s);
 		break;
+	case IO_CUT:
+		/*
+		 * A middlebox cut the connection; what it let through before
+		 * the cut was just handled (IO_DATAIN). A rule's pause holds
+		 * the cut back until the rest is handled, unless the server
+		 * speaks meanwhile: that meets the cut box (a second IO_CUT).
+		 */
+		if (s->state == STATE_CLOSING)
+			break;
+		if (s->paused && !s->cut_pending) {
+			s->cut_pending = true;
+			break;
+		}
+		session_cut(s);
+		break;
 	}
-	session_via_flush(s);
+	io_flush(s->io);
 }
 
 static void
@@ -344,6 +357,29 @@ sockaddr_text(const struct sockaddr *sa, char *ip, size_t iplen, char *port,
 		inet_ntop(AF_INET, &s4->sin_addr, ip, iplen);
 		snprintf(port, portlen, "%u", ntohs(s4->sin_port));
 	}
+}
+
+/* The middleboxes in front of this session, client side first: those
+ * given with --via, then the profile's own "via:"; io runs them. */
+static int
+session_via(struct session *s)
+{
+	const struct session_env *env = s->env;
+	size_t nprof = env->no_profile_via ? 0 : s->profile->nvia;
+	size_t n = env->nvia + nprof;
+	const struct mbox_config **boxes;
+	int rc;
+
+	if (n == 0)
+		return 0;
+	if ((boxes = calloc(n, sizeof(*boxes))) == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		boxes[i] = i < env->nvia ? env->via[i]->mbox
+		                         : s->profile->via[i - env->nvia]->mbox;
+	rc = io_via(s->io, boxes, n, s->implicit_tls, s->id, s->profile->name);
+	free(boxes);
+	return rc;
 }
 
 /* session_new - take over an accepted socket and greet (or not) */
@@ -398,7 +434,7 @@ session_new(const struct session_env *env, struct profile *p, int fd,
 	}
 	actions_life_start(s);
 	s->implicit_tls = implicit_tls;
-	if (!session_via_init(s)) {
+	if (session_via(s) == -1) {
 		session_close(s, CLOSE_FIN, "out of memory");
 		return s;
 	}
@@ -407,7 +443,7 @@ session_new(const struct session_env *env, struct profile *p, int fd,
 		    s); /* the greeting comes after the handshake */
 	else
 		session_greet(s);
-	session_via_flush(s);
+	io_flush(s->io);
 	return s;
 }
 

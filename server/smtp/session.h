@@ -24,7 +24,6 @@
 #include "message.h"
 #include "profile.h"
 #include "rules.h"
-#include "middlebox.h"
 #include "smtp_parse.h"
 #include "tls_policy.h"
 #include "transcript.h"
@@ -204,16 +203,9 @@ struct session {
 	bool shutting_down;
 	bool peer_gone;
 
-	struct evbuffer *scratch; /* reply expansion */
+	bool cut_pending; /* IO_CUT held back by a rule's pause */
 
-	/* middleboxes (session_via.c), client side first */
-	struct mbox *boxes;
-	size_t nboxes;
-	struct evbuffer *via_in;  /* what the boxes let through to the engine */
-	struct evbuffer *via_out; /* what the engine said, not yet flushed */
-	struct evbuffer *via_tmp;
-	int via_verdict; /* enum mbox_verdict waiting to be carried out */
-	const char *via_cut_box;
+	struct evbuffer *scratch; /* reply expansion */
 };
 
 /*

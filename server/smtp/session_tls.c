@@ -22,7 +22,6 @@
 #include "reply.h"
 #include "session.h"
 #include "session_tls.h"
-#include "session_via.h"
 #include "tls_policy.h"
 #include "transcript.h"
 
@@ -89,10 +88,6 @@ session_tls_begin(struct session *s)
 		return;
 	}
 	SSL_set_app_data(ssl, s);
-	/* A middlebox cannot read a connection that is TLS from the start. */
-	if (s->implicit_tls)
-		for (size_t i = 0; i < s->nboxes; i++)
-			mbox_go_blind(&s->boxes[i]);
 	session_enter(s, STATE_TLS);
 	if (io_starttls(s->io, ssl) == -1) {
 		session_close(s, CLOSE_FIN, "cannot start TLS");
@@ -109,13 +104,9 @@ session_starttls(struct session *s)
 
 	reply_send(s, REPLY_STARTTLS_READY);
 	/* The 220 goes out in plaintext (through any box) before TLS. */
-	session_via_flush(s);
+	io_flush(s->io);
 	if (s->state == STATE_CLOSING)
 		return;
-	if (s->nboxes != 0) {
-		junk += evbuffer_get_length(s->via_in);
-		evbuffer_drain(s->via_in, evbuffer_get_length(s->via_in));
-	}
 	/* RFC 3207 5 and CVE-2011-0411: whatever the client pipelined after
 	 * STARTTLS in plaintext is thrown away, never run inside TLS. */
 	if (junk != 0) {

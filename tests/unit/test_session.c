@@ -1,7 +1,8 @@
 /*
- * test_session.c - session.c, commands.c, reply.c and session_via.c driven
- * without TCP: a real event loop, a hand-built server and worker, and a
- * socketpair whose other end plays the client.
+ * test_session.c - the smtp layer (session, input, data, actions, commands,
+ * reply) and io's middlebox filter (net/via.c) driven without TCP: a real
+ * event loop, a hand-built server and worker, and a socketpair whose
+ * other end plays the client.
  *
  * Each scenario is a list of (client bytes, exactly what the server says
  * next, whether it then closes). Every scenario runs twice: the client's

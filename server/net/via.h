@@ -1,0 +1,51 @@
+/*
+ * via.h - the middlebox chain of one connection ("--via", a profile's
+ * "via:") as a filter: io runs every client read through it before the
+ * session sees the bytes, and every flush of the session's output before
+ * it reaches the socket.
+ *
+ * Does not: rewrite anything itself (middlebox.h's pure functions do),
+ * touch sockets (io.c), or know which firewall it plays.
+ */
+#ifndef VIA_H
+#define VIA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "middlebox.h"
+
+struct evbuffer;
+struct via;
+
+/*
+ * via_new - a chain of n boxes, client side first. encrypted: the
+ * connection is TLS from its first byte, so the boxes can read none of
+ * it. session and profile (kept, not copied) name the transcript events:
+ * the client's lines as the outermost box saw them, and every change a
+ * box makes. NULL when out of memory.
+ */
+struct via *via_new(const struct mbox_config *const *boxes, size_t n,
+                    bool encrypted, unsigned long session, const char *profile);
+
+/* via_free - release a chain (NULL is fine) */
+void via_free(struct via *v);
+
+/*
+ * via_from_client / via_from_server - pass one chunk through the boxes
+ * (client side inwards, or server side outwards), in place: chunk then
+ * holds what the other side gets. Nothing goes past a box that cut the
+ * connection; the verdict says whether one did (via_cut_reason).
+ */
+enum mbox_verdict via_from_client(struct via *v, struct evbuffer *chunk);
+enum mbox_verdict via_from_server(struct via *v, struct evbuffer *chunk);
+
+/* via_cut_reason - "middlebox NAME: reset" (or drop-connection) for the
+ * last cut */
+const char *via_cut_reason(const struct via *v);
+
+/* via_logs_lines - the outermost box reads commands, and so has put each
+ * client line in the transcript as the client sent it */
+bool via_logs_lines(const struct via *v);
+
+#endif
