@@ -79,12 +79,7 @@ struct io {
 	struct timeval idle; /* 0 = none */
 	/* The middlebox chain, if any (io_via). */
 	struct via *via;
-	struct evbuffer *via_in;    /* what the boxes let through */
-	struct evbuffer *via_out;   /* what the session said, not flushed */
-	struct evbuffer *via_chunk; /* one read, on its way through */
-	struct evbuffer_cb_entry *via_out_cb;
 	bool via_flush_queued;
-	bool via_writing;      /* the boxes are adding to via_out themselves */
 	enum io_close cut_how; /* the last IO_CUT's */
 };
 
@@ -92,7 +87,6 @@ static void io_eventcb(struct bufferevent *bev, short what, void *arg);
 static void io_readcb(struct bufferevent *bev, void *arg);
 static void io_close_step(struct io *io);
 static void io_direct_stop(struct io *io);
-static enum mbox_verdict io_via_write(struct io *io);
 
 /* Deliver IO_CLOSED from the loop, never from inside a caller. */
 static void
@@ -202,20 +196,6 @@ io_cut(struct io *io, enum mbox_verdict v)
 	io->cb(io, IO_CUT, io->arg);
 }
 
-/* One read through the boxes into via_in; the verdict of the boxes. */
-static enum mbox_verdict
-io_via_read(struct io *io, struct evbuffer *raw)
-{
-	enum mbox_verdict v;
-
-	if (evbuffer_get_length(raw) == 0)
-		return MBOX_FORWARD;
-	evbuffer_add_buffer(io->via_chunk, raw);
-	v = via_from_client(io->via, io->via_chunk);
-	evbuffer_add_buffer(io->via_in, io->via_chunk);
-	return v;
-}
-
 static void
 io_readcb(struct bufferevent *bev, void *arg)
 {
@@ -228,7 +208,7 @@ io_readcb(struct bufferevent *bev, void *arg)
 		return;
 	}
 	if (io->via != NULL)
-		v = io_via_read(io, bufferevent_get_input(bev));
+		v = via_read(io->via, bufferevent_get_input(bev));
 	io->cb(io, IO_DATAIN, io->arg);
 	/* What the boxes let through before the cut came first. */
 	if (v != MBOX_FORWARD && !io->closing)
@@ -539,12 +519,6 @@ io_free(struct io *io)
 		close(io->drain_fd);
 	event_free(io->aux);
 	via_free(io->via);
-	if (io->via_in != NULL)
-		evbuffer_free(io->via_in);
-	if (io->via_out != NULL)
-		evbuffer_free(io->via_out);
-	if (io->via_chunk != NULL)
-		evbuffer_free(io->via_chunk);
 	free(io);
 }
 
@@ -552,14 +526,16 @@ io_free(struct io *io)
 struct evbuffer *
 io_input(struct io *io)
 {
-	return io->via != NULL ? io->via_in : bufferevent_get_input(io->bev);
+	return io->via != NULL ? via_input(io->via)
+	                       : bufferevent_get_input(io->bev);
 }
 
 /* io_output - where to queue bytes for sending */
 struct evbuffer *
 io_output(struct io *io)
 {
-	return io->via != NULL ? io->via_out : bufferevent_get_output(io->bev);
+	return io->via != NULL ? via_output(io->via)
+	                       : bufferevent_get_output(io->bev);
 }
 
 /* io_queued - bytes waiting to be sent */
@@ -639,7 +615,8 @@ io_close(struct io *io, enum io_close how)
 		return;
 	/* What is still on its way through the boxes leaves first (the
 	 * caller has flushed: a cut found here only changes how). */
-	if (io->via != NULL && io_via_write(io) == MBOX_CUT_RST)
+	if (io->via != NULL &&
+	    via_write(io->via, bufferevent_get_output(io->bev)) == MBOX_CUT_RST)
 		how = IO_CLOSE_RST;
 	io->closing = true;
 	io->how = how;
@@ -660,8 +637,9 @@ io_close(struct io *io, enum io_close how)
 	}
 	evbuffer_drain(bufferevent_get_input(io->bev),
 	               evbuffer_get_length(bufferevent_get_input(io->bev)));
-	if (io->via_in != NULL)
-		evbuffer_drain(io->via_in, evbuffer_get_length(io->via_in));
+	if (io->via != NULL)
+		evbuffer_drain(via_input(io->via),
+		               evbuffer_get_length(via_input(io->via)));
 	bufferevent_set_timeouts(io->bev, NULL, NULL);
 	io_close_step(io);
 }
@@ -739,26 +717,6 @@ io_close_notify(struct io *io)
 	io->close_notify = true;
 }
 
-/* What the session said since the last flush, through the boxes to the
- * socket as one chunk; a reset discards it. */
-static enum mbox_verdict
-io_via_write(struct io *io)
-{
-	enum mbox_verdict v;
-
-	if (evbuffer_get_length(io->via_out) == 0)
-		return MBOX_FORWARD;
-	io->via_writing = true;
-	v = via_from_server(io->via, io->via_out);
-	io->via_writing = false;
-	if (v == MBOX_CUT_RST) {
-		evbuffer_drain(io->via_out, evbuffer_get_length(io->via_out));
-		return v;
-	}
-	evbuffer_add_buffer(bufferevent_get_output(io->bev), io->via_out);
-	return v;
-}
-
 /* io_flush - pass what was written through the boxes now */
 void
 io_flush(struct io *io)
@@ -768,19 +726,19 @@ io_flush(struct io *io)
 	if (io->via == NULL || io->bev == NULL || io->closing)
 		return;
 	io->via_flush_queued = false;
-	if ((v = io_via_write(io)) != MBOX_FORWARD)
+	v = via_write(io->via, bufferevent_get_output(io->bev));
+	if (v != MBOX_FORWARD)
 		io_cut(io, v);
 }
 
 /* Output was queued behind the boxes: flush after this callback (unless
  * the session does it first). */
 static void
-io_via_outbuf(struct evbuffer *buf, const struct evbuffer_cb_info *info,
-              void *arg)
+io_via_queued(void *arg)
 {
 	struct io *io = arg;
 
-	if (info->n_added == 0 || io->via_flush_queued || io->via_writing)
+	if (io->via_flush_queued)
 		return;
 	io->via_flush_queued = true;
 	event_active(io->aux, EV_WRITE, 0);
@@ -793,15 +751,9 @@ io_via(struct io *io, const struct mbox_config *const *boxes, size_t n,
 {
 	if (n == 0)
 		return 0;
-	io->via = via_new(boxes, n, encrypted, session, profile);
-	io->via_in = evbuffer_new();
-	io->via_out = evbuffer_new();
-	io->via_chunk = evbuffer_new();
-	if (io->via == NULL || io->via_in == NULL || io->via_out == NULL ||
-	    io->via_chunk == NULL)
-		return -1;
-	io->via_out_cb = evbuffer_add_cb(io->via_out, io_via_outbuf, io);
-	return io->via_out_cb != NULL ? 0 : -1;
+	io->via =
+	    via_new(boxes, n, encrypted, session, profile, io_via_queued, io);
+	return io->via != NULL ? 0 : -1;
 }
 
 /* io_cut_how - how the last IO_CUT wants the connection ended */

@@ -21,7 +21,14 @@
 struct via {
 	struct mbox *boxes; /* client side first */
 	size_t n;
+	struct evbuffer *in;    /* what the boxes let through to the server */
+	struct evbuffer *out;   /* the server's output, not yet written */
+	struct evbuffer *chunk; /* one read, on its way through */
 	struct evbuffer *tmp;
+	struct evbuffer_cb_entry *out_cb;
+	bool writing; /* the boxes add to out themselves: not "queued" */
+	void (*queued)(void *arg);
+	void *arg;
 	unsigned long session; /* for the transcript */
 	const char *profile;
 	const char *cut_box; /* the box that cut, or NULL */
@@ -60,21 +67,39 @@ via_note(void *arg, const struct mbox_config *box, const struct mbox_note *n)
 	transcript_emit(&ev);
 }
 
+/* Output was written: tell the owner, unless the boxes wrote it. */
+static void
+via_out_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+	struct via *v = arg;
+
+	if (info->n_added != 0 && !v->writing)
+		v->queued(v->arg);
+}
+
 /* via_new - the boxes of one connection, client side first */
 struct via *
 via_new(const struct mbox_config *const *boxes, size_t n, bool encrypted,
-        unsigned long session, const char *profile)
+        unsigned long session, const char *profile, void (*queued)(void *),
+        void *arg)
 {
 	struct via *v;
 
 	if ((v = calloc(1, sizeof(*v))) == NULL)
 		return NULL;
 	v->boxes = calloc(n, sizeof(*v->boxes));
+	v->in = evbuffer_new();
+	v->out = evbuffer_new();
+	v->chunk = evbuffer_new();
 	v->tmp = evbuffer_new();
-	if (v->boxes == NULL || v->tmp == NULL) {
+	if (v->boxes == NULL || v->in == NULL || v->out == NULL ||
+	    v->chunk == NULL || v->tmp == NULL ||
+	    (v->out_cb = evbuffer_add_cb(v->out, via_out_cb, v)) == NULL) {
 		via_free(v);
 		return NULL;
 	}
+	v->queued = queued;
+	v->arg = arg;
 	for (size_t i = 0; i < n; i++) {
 		mbox_init(&v->boxes[i], boxes[i]);
 		/* A box cannot read a connection that is TLS from the
@@ -95,6 +120,12 @@ via_free(struct via *v)
 	if (v == NULL)
 		return;
 	free(v->boxes);
+	if (v->out != NULL)
+		evbuffer_free(v->out); /* and its callback */
+	if (v->in != NULL)
+		evbuffer_free(v->in);
+	if (v->chunk != NULL)
+		evbuffer_free(v->chunk);
 	if (v->tmp != NULL)
 		evbuffer_free(v->tmp);
 	free(v);
@@ -134,18 +165,51 @@ via_pass(struct via *v, struct evbuffer *chunk, bool to_server)
 	return verdict;
 }
 
-/* via_from_client - a client chunk, as the server engine will get it */
-enum mbox_verdict
-via_from_client(struct via *v, struct evbuffer *chunk)
+/* via_input - what the boxes let through, not yet read */
+struct evbuffer *
+via_input(struct via *v)
 {
-	return via_pass(v, chunk, true);
+	return v->in;
 }
 
-/* via_from_server - server output, as the client will get it */
-enum mbox_verdict
-via_from_server(struct via *v, struct evbuffer *chunk)
+/* via_output - the server's output, waiting for via_write */
+struct evbuffer *
+via_output(struct via *v)
 {
-	return via_pass(v, chunk, false);
+	return v->out;
+}
+
+/* via_read - one client read, as the server engine will get it */
+enum mbox_verdict
+via_read(struct via *v, struct evbuffer *raw)
+{
+	enum mbox_verdict verdict;
+
+	if (evbuffer_get_length(raw) == 0)
+		return MBOX_FORWARD;
+	evbuffer_add_buffer(v->chunk, raw);
+	verdict = via_pass(v, v->chunk, true);
+	evbuffer_add_buffer(v->in, v->chunk);
+	return verdict;
+}
+
+/* via_write - the server's output, as the client will get it */
+enum mbox_verdict
+via_write(struct via *v, struct evbuffer *out)
+{
+	enum mbox_verdict verdict;
+
+	if (evbuffer_get_length(v->out) == 0)
+		return MBOX_FORWARD;
+	v->writing = true;
+	verdict = via_pass(v, v->out, false);
+	v->writing = false;
+	if (verdict == MBOX_CUT_RST) {
+		evbuffer_drain(v->out, evbuffer_get_length(v->out));
+		return verdict;
+	}
+	evbuffer_add_buffer(out, v->out);
+	return verdict;
 }
 
 /* via_cut_reason - which box cut, and how */
