@@ -34,12 +34,12 @@
 /* Stop reading while this much output waits for a slow reader. */
 #define OUTPUT_HIGH (64 * 1024)
 
-static const char *state_names[] = {
+static const char *const state_names[] = {
     "CONNECTED", "INIT", "HELO", "MAIL", "RCPT",
     "DATA",      "BDAT", "AUTH", "TLS",  "CLOSING",
 };
 
-/* session_state_str - name of a state, for the transcript */
+/* session_state_str - name of a state, for the state-change log */
 const char *
 session_state_str(enum session_state st)
 {
@@ -91,7 +91,7 @@ session_enter(struct session *s, enum session_state st)
 	if (s->state == st)
 		return;
 	session_eventf(s, TR_DETAIL, NULL, "state %s -> %s",
-	               state_names[s->state], state_names[st]);
+	               session_state_str(s->state), session_state_str(st));
 	s->state = st;
 }
 

@@ -42,15 +42,8 @@ tls_event(struct session *s, enum tr_kind kind, const char *rule,
 	va_end(ap);
 	if (n < 0)
 		return;
-	struct tr_event ev = {
-	    .session = s->id,
-	    .kind = kind,
-	    .text = buf,
-	    .len = (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1,
-	    .rule = rule,
-	    .profile = s->profile->name,
-	};
-	transcript_emit(&ev);
+	session_event(s, kind, rule, NULL, buf,
+	              (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
 }
 
 static void
@@ -59,16 +52,7 @@ tls_rule_event(struct session *s, struct rule *r)
 	char what[1024];
 
 	rules_describe(r, what, sizeof(what));
-	struct tr_event ev = {
-	    .session = s->id,
-	    .kind = TR_RULE,
-	    .text = what,
-	    .len = strlen(what),
-	    .rule = r->name,
-	    .why = r->why,
-	    .profile = s->profile->name,
-	};
-	transcript_emit(&ev);
+	session_event(s, TR_RULE, r->name, r->why, what, strlen(what));
 }
 
 /* session_tls_begin - hand the connection to TLS (after 220, or at once
