@@ -111,7 +111,8 @@ const char *io_error(const struct io *io);
 
 /*
  * io_starttls - from now on, bytes go through TLS as a server (OpenSSL
- * bufferevent filter on the same connection). Input already buffered is
+ * bufferevent filter on the same connection). What waits behind the
+ * middleboxes is flushed first, in plaintext. Input already buffered is
  * NOT touched: the caller discards it first (RFC 3207 5, CVE-2011-0411).
  * Takes ownership of ssl. IO_TLSREADY or IO_ERROR follows.
  */

@@ -4,7 +4,8 @@
  *
  * Does: create a session on an accepted socket, every state change, the
  * transaction's strings, the bad-command count, the io events (input,
- * back-pressure, idle timeout, the peer's EOF, TLS ready), the loop over
+ * back-pressure, idle timeout, the peer's EOF, TLS ready, a middlebox's
+ * cut), the middlebox chain handed to io at creation, the loop over
  * buffered input in order (pipelined batches are answered in order), and
  * every way a session ends. The transcript helper of the smtp layer.
  * Does not: assemble command lines (input.c), read message bodies
