@@ -302,6 +302,25 @@ static const struct scenario scenarios[] = {
          S(MAIL_C, MAIL_R),
          END,
      }},
+    {"the command table's checks come in their order", P_BASIC, false, BOTH,
+     (const struct step[]){
+         S(NULL, G),
+         S(EHLO_C, EHLO_R),
+         S("AUTH PLAIN AGFsaWNlAHNlY3JldA==\r\n", "235 auth_ok\r\n"),
+         S(MAIL_C, MAIL_R),
+         /* authenticated before inside a transaction */
+         S("AUTH LOGIN\r\n", "503 auth_already\r\n"),
+         /* DATA's arguments before its state */
+         S("DATA now\r\n", "501 syntax_error\r\n"),
+         S("DATA\r\n", "503 need_rcpt\r\n"),
+         /* BDAT's arguments, then its state once the chunk is read */
+         S("BDAT x\r\n", "501 syntax_error\r\n"),
+         S("BDAT 3\r\nabc", "503 need_rcpt\r\n"),
+         S("VRFY\r\n", "501 syntax_error\r\n"),
+         S("RSET now\r\n", "501 syntax_error\r\n"),
+         S(RCPT_C, RCPT_R),
+         END,
+     }},
     {"AUTH LOGIN", P_BASIC, false, BOTH,
      (const struct step[]){
          S(NULL, G),
