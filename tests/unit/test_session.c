@@ -990,7 +990,7 @@ test_maildir(void **state)
 }
 
 /* The same scenarios with a JSON transcript: every event formats and
- * parses back (session_info, the rule and middlebox notes). */
+ * parses back (session_event, the rule and middlebox notes). */
 static void
 test_scenarios_logged(void **state)
 {
