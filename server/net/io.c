@@ -15,6 +15,12 @@
  * one writev() right after the callback that queued them (an active
  * event, no syscall to schedule). Only a write that would block hands the
  * rest to the bufferevent's write event. TLS uses the bufferevent as is.
+ *
+ * With a middlebox chain (io_via), every read passes the boxes before the
+ * session sees it (io_input is then what they let through), and what the
+ * session writes waits in io_output until a flush (io_flush, io_close,
+ * io_starttls, or the loop turn after it was written) passes it through
+ * them to the socket. A box's cut reaches the session as IO_CUT.
  * Does not: parse anything, know about SMTP or profiles.
  */
 #include <errno.h>
@@ -30,6 +36,7 @@
 
 #include "io.h"
 #include "log.h"
+#include "via.h"
 
 /* After our FIN, how long we keep draining the peer before close(). */
 #define IO_DRAIN_MS 3000
@@ -70,23 +77,16 @@ struct io {
 	bool rd_done;   /* EOF or a read error: read no more */
 	size_t read_max;
 	struct timeval idle; /* 0 = none */
+	/* The middlebox chain, if any (io_via). */
+	struct via *via;
+	bool via_flush_queued;
+	enum io_close cut_how; /* the last IO_CUT's */
 };
 
 static void io_eventcb(struct bufferevent *bev, short what, void *arg);
 static void io_readcb(struct bufferevent *bev, void *arg);
 static void io_close_step(struct io *io);
 static void io_direct_stop(struct io *io);
-
-static const char *io_event_names[] = {
-    "datain", "lowat", "timeout", "disconnected", "error", "closed", "tlsready",
-};
-
-/* io_event_str - name of an io event, for logs */
-const char *
-io_event_str(enum io_event ev)
-{
-	return io_event_names[ev];
-}
 
 /* Deliver IO_CLOSED from the loop, never from inside a caller. */
 static void
@@ -188,17 +188,31 @@ io_close_step(struct io *io)
 	io_final(io);
 }
 
+/* A box cut the connection: tell the session how. */
+static void
+io_cut(struct io *io, enum mbox_verdict v)
+{
+	io->cut_how = v == MBOX_CUT_RST ? IO_CLOSE_RST : IO_CLOSE_FIN;
+	io->cb(io, IO_CUT, io->arg);
+}
+
 static void
 io_readcb(struct bufferevent *bev, void *arg)
 {
 	struct io *io = arg;
+	enum mbox_verdict v = MBOX_FORWARD;
 
 	if (io->closing) {
 		struct evbuffer *in = bufferevent_get_input(bev);
 		evbuffer_drain(in, evbuffer_get_length(in));
 		return;
 	}
+	if (io->via != NULL)
+		v = via_read(io->via, bufferevent_get_input(bev));
 	io->cb(io, IO_DATAIN, io->arg);
+	/* What the boxes let through before the cut came first. */
+	if (v != MBOX_FORWARD && !io->closing)
+		io_cut(io, v);
 }
 
 static void
@@ -409,6 +423,12 @@ io_aux(evutil_socket_t fd, short what, void *arg)
 		}
 		return;
 	}
+	if (io->via_flush_queued) {
+		io->via_flush_queued = false;
+		io_flush(io); /* may cut the connection */
+		if (io->bev == NULL)
+			return;
+	}
 	if (io->flush_queued) {
 		io->flush_queued = false;
 		io_direct_flush(io); /* may end the connection */
@@ -498,21 +518,24 @@ io_free(struct io *io)
 	if (io->drain_fd >= 0)
 		close(io->drain_fd);
 	event_free(io->aux);
+	via_free(io->via);
 	free(io);
 }
 
-/* io_input - bytes received and not yet consumed */
+/* io_input - bytes received (and let through) and not yet consumed */
 struct evbuffer *
 io_input(struct io *io)
 {
-	return bufferevent_get_input(io->bev);
+	return io->via != NULL ? via_input(io->via)
+	                       : bufferevent_get_input(io->bev);
 }
 
-/* io_output - bytes queued for sending */
+/* io_output - where to queue bytes for sending */
 struct evbuffer *
 io_output(struct io *io)
 {
-	return bufferevent_get_output(io->bev);
+	return io->via != NULL ? via_output(io->via)
+	                       : bufferevent_get_output(io->bev);
 }
 
 /* io_queued - bytes waiting to be sent */
@@ -590,6 +613,11 @@ io_close(struct io *io, enum io_close how)
 {
 	if (io->closing || io->bev == NULL)
 		return;
+	/* What is still on its way through the boxes leaves first (the
+	 * caller has flushed: a cut found here only changes how). */
+	if (io->via != NULL &&
+	    via_write(io->via, bufferevent_get_output(io->bev)) == MBOX_CUT_RST)
+		how = IO_CLOSE_RST;
 	io->closing = true;
 	io->how = how;
 	/* close_notify only when a rule asked for it; otherwise a TLS
@@ -609,6 +637,9 @@ io_close(struct io *io, enum io_close how)
 	}
 	evbuffer_drain(bufferevent_get_input(io->bev),
 	               evbuffer_get_length(bufferevent_get_input(io->bev)));
+	if (io->via != NULL)
+		evbuffer_drain(via_input(io->via),
+		               evbuffer_get_length(via_input(io->via)));
 	bufferevent_set_timeouts(io->bev, NULL, NULL);
 	io_close_step(io);
 }
@@ -627,19 +658,14 @@ io_error(const struct io *io)
 	return io->error[0] ? io->error : "connection error";
 }
 
-/* io_fd - the socket */
-evutil_socket_t
-io_fd(const struct io *io)
-{
-	return io->fd;
-}
-
 /* io_starttls - switch the connection to TLS, as a server */
 int
 io_starttls(struct io *io, SSL *ssl)
 {
 	struct bufferevent *f;
 
+	/* The 220 (say) passes the boxes in plaintext, before TLS. */
+	io_flush(io);
 	if (io->bev == NULL || io->closing || io->ssl != NULL) {
 		SSL_free(ssl);
 		return -1;
@@ -689,4 +715,64 @@ void
 io_close_notify(struct io *io)
 {
 	io->close_notify = true;
+}
+
+/* io_flush - pass what was written through the boxes now */
+void
+io_flush(struct io *io)
+{
+	enum mbox_verdict v;
+
+	if (io->via == NULL || io->bev == NULL || io->closing)
+		return;
+	io->via_flush_queued = false;
+	v = via_write(io->via, bufferevent_get_output(io->bev));
+	if (v != MBOX_FORWARD)
+		io_cut(io, v);
+}
+
+/* Output was queued behind the boxes: flush after this callback (unless
+ * the session does it first). */
+static void
+io_via_queued(void *arg)
+{
+	struct io *io = arg;
+
+	if (io->via_flush_queued)
+		return;
+	io->via_flush_queued = true;
+	event_active(io->aux, EV_WRITE, 0);
+}
+
+/* io_via - run this connection through a chain of middleboxes */
+int
+io_via(struct io *io, const struct mbox_config *const *boxes, size_t n,
+       bool encrypted, unsigned long session, const char *profile)
+{
+	if (n == 0)
+		return 0;
+	io->via =
+	    via_new(boxes, n, encrypted, session, profile, io_via_queued, io);
+	return io->via != NULL ? 0 : -1;
+}
+
+/* io_cut_how - how the last IO_CUT wants the connection ended */
+enum io_close
+io_cut_how(const struct io *io)
+{
+	return io->cut_how;
+}
+
+/* io_cut_reason - which box cut, and how */
+const char *
+io_cut_reason(const struct io *io)
+{
+	return io->via != NULL ? via_cut_reason(io->via) : "cut";
+}
+
+/* io_logs_lines - a box has put the client's lines in the transcript */
+bool
+io_logs_lines(const struct io *io)
+{
+	return io->via != NULL && via_logs_lines(io->via);
 }

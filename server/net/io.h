@@ -6,6 +6,12 @@
  * it reads io_input(), writes with io_write(), and is told what happened
  * through one callback (OpenSMTPD's ioev style).
  *
+ * A connection may run through a chain of middleboxes (io_via): every
+ * read passes them on its way to io_input(), and what is written to
+ * io_output() passes them at the next flush on its way to the socket.
+ * A box that cuts the connection is reported as IO_CUT: after the
+ * IO_DATAIN for what it let through, or from the flush that met it.
+ *
  * Ending a connection is explicit because profiles care how it ends:
  * IO_CLOSE_FIN flushes what is queued, sends FIN with shutdown(SHUT_WR)
  * and drains the peer until EOF (so close() never turns into a RST);
@@ -22,6 +28,7 @@
 
 struct evbuffer;
 struct io;
+struct mbox_config;
 
 enum io_event {
 	IO_DATAIN,       /* new input in io_input() */
@@ -31,8 +38,8 @@ enum io_event {
 	IO_ERROR,        /* a socket error; errno-ish reason in io_error() */
 	IO_CLOSED,       /* io_close() finished: the fd is gone, free the io */
 	IO_TLSREADY,     /* the TLS handshake completed */
+	IO_CUT,          /* a middlebox cut the connection (io_cut_reason) */
 };
-const char *io_event_str(enum io_event ev);
 
 enum io_close {
 	IO_CLOSE_FIN,
@@ -58,6 +65,32 @@ size_t io_queued(const struct io *io);
 void io_pause(struct io *io);
 void io_resume(struct io *io);
 
+/*
+ * io_via - from now on, the connection runs through n middleboxes, client
+ * side first (kept: they must outlive the io). encrypted: it is TLS from
+ * its first byte, so they are blind. session and profile name their
+ * transcript events. 0, or -1 when out of memory. n == 0 changes nothing.
+ */
+int io_via(struct io *io, const struct mbox_config *const *boxes, size_t n,
+           bool encrypted, unsigned long session, const char *profile);
+
+/*
+ * io_flush - what was written to io_output() passes the middleboxes to
+ * the socket now, as one chunk (the replies to one client packet travel
+ * together). Without boxes, nothing to do: the write follows by itself.
+ * May deliver IO_CUT before it returns.
+ */
+void io_flush(struct io *io);
+
+/* io_cut_how / io_cut_reason - how the connection is to end after an
+ * IO_CUT, and why ("middlebox asa: reset") */
+enum io_close io_cut_how(const struct io *io);
+const char *io_cut_reason(const struct io *io);
+
+/* io_logs_lines - a middlebox reading commands has put each client line
+ * in the transcript as the client sent it */
+bool io_logs_lines(const struct io *io);
+
 /* io_set_timeout - idle timeout for reads and writes; 0 = none */
 void io_set_timeout(struct io *io, unsigned ms);
 
@@ -76,12 +109,10 @@ bool io_closing(const struct io *io);
 /* io_error - reason for the last IO_ERROR */
 const char *io_error(const struct io *io);
 
-/* io_fd - the socket, for getsockname() and the like */
-evutil_socket_t io_fd(const struct io *io);
-
 /*
  * io_starttls - from now on, bytes go through TLS as a server (OpenSSL
- * bufferevent filter on the same connection). Input already buffered is
+ * bufferevent filter on the same connection). What waits behind the
+ * middleboxes is flushed first, in plaintext. Input already buffered is
  * NOT touched: the caller discards it first (RFC 3207 5, CVE-2011-0411).
  * Takes ownership of ssl. IO_TLSREADY or IO_ERROR follows.
  */

@@ -161,6 +161,38 @@ const char *const verb_names[VERB_COUNT] = {
     [VERB_STARTTLS] = "STARTTLS",
 };
 
+/* The order of commands: RFC 5321 4.1.4 and 3.3, with the section that
+ * puts each verb where it is. */
+const struct verb_spec verb_specs[VERB_COUNT] = {
+    /* 4.1.1.1: the domain's syntax is the check function's */
+    [VERB_HELO] = {0, 0},
+    [VERB_EHLO] = {0, 0},
+    /* 4.1.1.2, 3.3: MAIL starts a transaction, after the greeting */
+    [VERB_MAIL] = {CMD_NEEDS_HELO | CMD_NO_TXN, 0},
+    /* 4.1.1.3: RCPT only after MAIL */
+    [VERB_RCPT] = {CMD_NEEDS_HELO | CMD_NEEDS_MAIL, 0},
+    /* 4.1.1.4: DATA takes no arguments, only after a RCPT */
+    [VERB_DATA] = {CMD_NO_ARGS | CMD_NEEDS_HELO | CMD_NEEDS_RCPT, 0},
+    /* RFC 3030 2: BDAT only with CHUNKING; a refused chunk is read past */
+    [VERB_BDAT] = {CMD_UNLESS_EXT | CMD_NEEDS_HELO | CMD_NEEDS_RCPT |
+                       CMD_LATE_STATE,
+                   EXT_CHUNKING},
+    /* 4.1.1.5: RSET takes no arguments, anywhere */
+    [VERB_RSET] = {CMD_NO_ARGS, 0},
+    /* 4.1.1.9, 4.1.1.10, 4.1.1.8: arguments ignored, anywhere */
+    [VERB_NOOP] = {0, 0},
+    [VERB_QUIT] = {0, 0},
+    [VERB_HELP] = {0, 0},
+    /* 4.1.1.6: VRFY names what to verify */
+    [VERB_VRFY] = {CMD_NEEDS_ARGS, 0},
+    /* RFC 4954 4: after EHLO, once, not inside a transaction */
+    [VERB_AUTH] = {CMD_NEEDS_HELO | CMD_ESMTP_EXT | CMD_BEFORE_AUTH |
+                       CMD_NO_TXN | CMD_NEEDS_ARGS,
+                   EXT_AUTH},
+    /* RFC 3207 4: no arguments, not again inside TLS */
+    [VERB_STARTTLS] = {CMD_NO_ARGS | CMD_BEFORE_TLS, 0},
+};
+
 const char *const close_how_names[CLOSE_HOW_COUNT] = {
     [CLOSE_NONE] = "none",
     [CLOSE_FIN] = "fin",

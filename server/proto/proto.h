@@ -100,6 +100,36 @@ extern const char *const verb_names[VERB_COUNT];
 const char *verb_str(enum smtp_verb v);
 int verb_from_str(const char *s, size_t len);
 
+/*
+ * What a verb needs before it may run, as flags (OpenSMTPD's and
+ * Dovecot's command tables). smtp/commands.c checks them in the order
+ * listed, each with its reply, before the verb's own check function;
+ * that function only judges what flags cannot say (the arguments' syntax,
+ * the profile's limits).
+ */
+enum cmd_flag {
+	CMD_UNLESS_EXT = 1u << 0, /* unknown unless its extension is offered */
+	CMD_NO_ARGS = 1u << 1,    /* takes no arguments */
+	CMD_NEEDS_HELO = 1u << 2, /* not allowed before EHLO/HELO */
+	CMD_ESMTP_EXT = 1u << 3, /* unknown unless EHLO offered its extension */
+	CMD_BEFORE_AUTH = 1u << 4, /* not once authenticated (RFC 4954 4) */
+	CMD_BEFORE_TLS = 1u << 5,  /* not inside TLS (RFC 3207 4.2) */
+	CMD_NO_TXN = 1u << 6,      /* not inside a mail transaction */
+	CMD_NEEDS_MAIL = 1u << 7,  /* only inside a mail transaction */
+	CMD_NEEDS_RCPT = 1u << 8,  /* only once a recipient was accepted */
+	CMD_NEEDS_ARGS = 1u << 9,  /* takes arguments */
+	/* the state is judged after the arguments, by the check function:
+	 * a refused BDAT still has its chunk read past (RFC 3030 2) */
+	CMD_LATE_STATE = 1u << 10,
+};
+
+struct verb_spec {
+	unsigned flags; /* enum cmd_flag */
+	unsigned ext;   /* enum ext_bit for CMD_UNLESS_EXT / CMD_ESMTP_EXT */
+};
+/* Each verb's needs, by verb (its name is verb_names[verb]). */
+extern const struct verb_spec verb_specs[VERB_COUNT];
+
 /* How a connection ends when a rule or limit ends it. */
 enum close_how {
 	CLOSE_NONE,   /* keep the session */

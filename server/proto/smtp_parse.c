@@ -39,9 +39,7 @@ is_digit(int c)
 static bool
 ascii_ieq(const char *s, size_t len, const char *lit)
 {
-	size_t i;
-
-	for (i = 0; i < len; i++)
+	for (size_t i = 0; i < len; i++)
 		if (lit[i] == '\0' ||
 		    ascii_upper((unsigned char)s[i]) != ascii_upper(lit[i]))
 			return false;
@@ -493,9 +491,7 @@ static const char *const mail_keys[MP_COUNT] = {
 static int
 key_index(const char *key, const char *const *keys, int n)
 {
-	int i;
-
-	for (i = 0; i < n; i++)
+	for (int i = 0; i < n; i++)
 		if (ascii_ieq(key, strlen(key), keys[i]))
 			return i;
 	return -1;
@@ -608,12 +604,12 @@ static bool
 orcpt_ok(const char *v, size_t len)
 {
 	const char *semi = memchr(v, ';', len);
-	size_t tlen, i;
+	size_t tlen;
 
 	if (semi == NULL || semi == v || (size_t)(semi - v) + 1 == len)
 		return false;
 	tlen = (size_t)(semi - v);
-	for (i = 0; i < tlen; i++)
+	for (size_t i = 0; i < tlen; i++)
 		if (!is_atext((unsigned char)v[i]))
 			return false;
 	return smtp_xtext_valid(semi + 1, len - tlen - 1);
@@ -667,9 +663,7 @@ is_xhex(char c)
 bool
 smtp_xtext_valid(const char *s, size_t len)
 {
-	size_t i;
-
-	for (i = 0; i < len; i++) {
+	for (size_t i = 0; i < len; i++) {
 		int c = (unsigned char)s[i];
 
 		if (c == '+') {

@@ -2,26 +2,37 @@
  * commands.c - the SMTP command table (RFC 5321 4.1, RFC 4954 AUTH,
  * RFC 3030 BDAT, RFC 3207 STARTTLS).
  *
- * As in OpenSMTPD: each verb has a check function, which only decides
- * whether the command is acceptable now (and sends the profile's error
- * reply when not), and a proceed function, which does the work. Which
- * verbs exist, which parameters are allowed (what EHLO advertised) and
- * every reply text come from the profile.
+ * As in OpenSMTPD: each verb has a check, which only decides whether the
+ * command is acceptable now (and sends the profile's error reply when
+ * not), and a proceed function, which does the work. The check is data
+ * first: the verb's flags (proto.h's verb_specs: before HELO, inside a
+ * transaction, before TLS...) go through one table of gates, each with
+ * its reply; a verb's check function only judges what flags cannot say.
+ * Which verbs exist, which parameters are allowed (what EHLO advertised)
+ * and every reply text come from the profile.
  *
- * Does not: read input or write to the socket (session.c, reply.c).
+ * Does not: read input or write to the socket (input.c, reply.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "commands.h"
+#include "data.h"
 #include "io.h"
+#include "reply.h"
 #include "session.h"
-#include "transcript.h"
+#include "session_tls.h"
 
 /* Largest decoded AUTH response: RFC 4954 4 caps the line at 12288. */
 #define AUTH_DECODED_MAX (12288 / 4 * 3)
 
+/*
+ * A row: the verb (its name and flags are proto's verb_names and
+ * verb_specs), what only code can judge (check: NULL when the flags say
+ * it all; sends the refusal itself), and the work (proceed).
+ */
 struct command {
 	enum smtp_verb verb;
 	bool (*check)(struct session *);
@@ -55,6 +66,98 @@ static bool
 advertised(const struct session *s, unsigned ext)
 {
 	return (s->profile->ext & ext) != 0;
+}
+
+/* --- The flags' checks (proto.h's enum cmd_flag), in their order --- */
+
+static bool
+in_init(const struct session *s, const struct verb_spec *v)
+{
+	return s->state == STATE_INIT;
+}
+
+static bool
+no_ehlo_ext(const struct session *s, const struct verb_spec *v)
+{
+	return !advertised(s, v->ext) || !s->esmtp;
+}
+
+static bool
+is_authenticated(const struct session *s, const struct verb_spec *v)
+{
+	return s->authenticated;
+}
+
+static bool
+in_tls(const struct session *s, const struct verb_spec *v)
+{
+	return s->tls;
+}
+
+static bool
+in_txn(const struct session *s, const struct verb_spec *v)
+{
+	return s->state == STATE_MAIL || s->state == STATE_RCPT;
+}
+
+static bool
+no_txn(const struct session *s, const struct verb_spec *v)
+{
+	return !in_txn(s, v);
+}
+
+static bool
+no_rcpt_yet(const struct session *s, const struct verb_spec *v)
+{
+	return s->state == STATE_MAIL;
+}
+
+static bool
+with_args(const struct session *s, const struct verb_spec *v)
+{
+	return has_args(s);
+}
+
+static bool
+without_args(const struct session *s, const struct verb_spec *v)
+{
+	return !has_args(s);
+}
+
+/*
+ * One row per check: the flag that asks for it, whether the command fails
+ * it, the reply, and whether that counts towards limits.bad_commands
+ * (503s and 501s do; "already authenticated" is not the client's error).
+ * The order is the order the replies have always come in.
+ */
+struct gate {
+	unsigned flag;
+	bool (*closed)(const struct session *, const struct verb_spec *);
+	enum reply_id reply;
+	bool bad;
+};
+
+static const struct gate gates[] = {
+    {CMD_NO_ARGS, with_args, REPLY_SYNTAX_ERROR, true},
+    {CMD_NEEDS_HELO, in_init, REPLY_NEED_HELO, true},
+    {CMD_ESMTP_EXT, no_ehlo_ext, REPLY_UNKNOWN_COMMAND, true},
+    {CMD_BEFORE_AUTH, is_authenticated, REPLY_AUTH_ALREADY, false},
+    {CMD_BEFORE_TLS, in_tls, REPLY_TLS_ALREADY, true},
+    {CMD_NO_TXN, in_txn, REPLY_NESTED_MAIL, true},
+    {CMD_NEEDS_MAIL, no_txn, REPLY_NEED_MAIL, true},
+    {CMD_NEEDS_RCPT, no_rcpt_yet, REPLY_NEED_RCPT, true},
+    {CMD_NEEDS_RCPT, no_txn, REPLY_NEED_MAIL, true},
+    {CMD_NEEDS_ARGS, without_args, REPLY_SYNTAX_ERROR, true},
+};
+
+/* The first check of a verb's flags that the command fails, or NULL. */
+static const struct gate *
+gate_closed(const struct session *s, const struct verb_spec *v)
+{
+	for (size_t i = 0; i < sizeof(gates) / sizeof(gates[0]); i++)
+		if ((v->flags & gates[i].flag) && gates[i].closed(s, v))
+			return &gates[i];
+	return NULL;
 }
 
 /* --- EHLO / HELO (RFC 5321 4.1.1.1) --- */
@@ -116,14 +219,6 @@ proceed_helo(struct session *s)
 
 /* --- MAIL (RFC 5321 4.1.1.2, RFC 1870, 6152, 6531, 3461, 4954) --- */
 
-static bool
-check_greeted(struct session *s)
-{
-	if (s->state == STATE_INIT)
-		return refuse(s, REPLY_NEED_HELO);
-	return true;
-}
-
 /* Is an ESMTP parameter allowed by what EHLO advertised? */
 static bool
 mail_param_advertised(const struct session *s, const struct smtp_param *p)
@@ -181,10 +276,6 @@ check_mail(struct session *s)
 	size_t bad = 0;
 	enum path_error e;
 
-	if (!check_greeted(s))
-		return false;
-	if (s->state == STATE_MAIL || s->state == STATE_RCPT)
-		return refuse(s, REPLY_NESTED_MAIL);
 	e = smtp_parse_path(s->cmd.args ? s->cmd.args : "", s->cmd.args_len,
 	                    "FROM:", true, &path, &bad);
 	if (e == PATH_BAD_PARAM)
@@ -231,10 +322,6 @@ check_rcpt(struct session *s)
 	size_t bad = 0;
 	enum path_error e;
 
-	if (!check_greeted(s))
-		return false;
-	if (s->state != STATE_MAIL && s->state != STATE_RCPT)
-		return refuse(s, REPLY_NEED_MAIL);
 	e = smtp_parse_path(s->cmd.args ? s->cmd.args : "", s->cmd.args_len,
 	                    "TO:", false, &path, &bad);
 	if (e == PATH_BAD_PARAM)
@@ -272,27 +359,9 @@ proceed_rcpt(struct session *s)
 
 /* --- DATA (RFC 5321 4.1.1.4) and BDAT (RFC 3030) --- */
 
-static enum reply_id
-transaction_error(const struct session *s)
-{
-	if (s->state == STATE_INIT)
-		return REPLY_NEED_HELO;
-	if (s->state == STATE_MAIL)
-		return REPLY_NEED_RCPT;
-	if (s->state != STATE_RCPT)
-		return REPLY_NEED_MAIL;
-	return REPLY_COUNT;
-}
-
 static bool
 check_data(struct session *s)
 {
-	enum reply_id e;
-
-	if (has_args(s))
-		return refuse(s, REPLY_SYNTAX_ERROR);
-	if ((e = transaction_error(s)) != REPLY_COUNT)
-		return refuse(s, e);
 	/* RFC 3030 3: DATA after BDAT, or BINARYMIME with DATA, is a 503. */
 	if (s->bdat_used || session_txn_peek(s)->mail.body == BODY_BINARYMIME)
 		return refuse(s, REPLY_NEED_MAIL);
@@ -302,7 +371,7 @@ check_data(struct session *s)
 static void
 proceed_data(struct session *s)
 {
-	if (!session_start_data(s))
+	if (!data_start(s))
 		return;
 	reply_send(s, REPLY_DATA_START);
 	session_enter(s, STATE_DATA);
@@ -313,15 +382,16 @@ check_bdat(struct session *s)
 {
 	uint64_t size;
 	bool last;
-	enum reply_id e;
+	const struct gate *g;
 
 	if (smtp_bdat_args(s->cmd.args ? s->cmd.args : "", s->cmd.args_len,
 	                   &size, &last) == -1)
 		return refuse(s,
 		              REPLY_SYNTAX_ERROR); /* size unknown: no skip */
-	if ((e = transaction_error(s)) != REPLY_COUNT) {
-		/* RFC 3030 2: the chunk is read and thrown away, then 503. */
-		session_start_bdat(s, size, last, true, e);
+	if ((g = gate_closed(s, &verb_specs[VERB_BDAT])) != NULL) {
+		/* RFC 3030 2: the chunk is read and thrown away, then 503
+		 * (counted as a bad command once it has been read). */
+		data_start_bdat(s, size, last, true, g->reply);
 		return false;
 	}
 	s->bdat_size_arg = size;
@@ -332,25 +402,11 @@ check_bdat(struct session *s)
 static void
 proceed_bdat(struct session *s)
 {
-	session_start_bdat(s, s->bdat_size_arg, s->bdat_last_arg, false,
-	                   REPLY_COUNT);
+	data_start_bdat(s, s->bdat_size_arg, s->bdat_last_arg, false,
+	                REPLY_COUNT);
 }
 
 /* --- RSET, NOOP, QUIT, VRFY, HELP (RFC 5321 4.1.1.5-4.1.1.10) --- */
-
-static bool
-check_noargs(struct session *s)
-{
-	if (has_args(s))
-		return refuse(s, REPLY_SYNTAX_ERROR);
-	return true;
-}
-
-static bool
-check_any(struct session *s)
-{
-	return true;
-}
 
 static void
 proceed_rset(struct session *s)
@@ -375,14 +431,6 @@ proceed_quit(struct session *s)
 		io_close_notify(s->io);
 	reply_send(s, REPLY_QUIT);
 	session_close(s, CLOSE_FIN, "client sent QUIT");
-}
-
-static bool
-check_vrfy(struct session *s)
-{
-	if (!has_args(s))
-		return refuse(s, REPLY_SYNTAX_ERROR);
-	return true;
 }
 
 static void
@@ -413,20 +461,6 @@ auth_mech_advertised(const struct session *s, const char *mech, size_t len)
 static bool
 check_auth(struct session *s)
 {
-	if (!advertised(s, EXT_AUTH) || !s->esmtp) {
-		if (s->state == STATE_INIT)
-			return refuse(s, REPLY_NEED_HELO);
-		return refuse(s, REPLY_UNKNOWN_COMMAND);
-	}
-	if (s->authenticated) {
-		reply_send(s, REPLY_AUTH_ALREADY);
-		return false;
-	}
-	/* RFC 4954 4: not permitted during a mail transaction. */
-	if (s->state == STATE_MAIL || s->state == STATE_RCPT)
-		return refuse(s, REPLY_NESTED_MAIL);
-	if (!has_args(s))
-		return refuse(s, REPLY_SYNTAX_ERROR);
 	if (s->profile->auth.require_tls && !s->tls) {
 		reply_send(s, REPLY_AUTH_NEEDS_TLS);
 		return false;
@@ -453,12 +487,11 @@ credentials_ok(const struct session *s, const char *user, size_t ulen,
 }
 
 static void
-session_info_auth(struct session *s, const char *user, size_t ulen, bool ok)
+auth_event(struct session *s, const char *user, size_t ulen, bool ok)
 {
-	transcript_printf(s->id, TR_INFO, s->profile->name,
-	                  "authentication %s for user \"%.*s\"",
-	                  ok ? "succeeded" : "failed",
-	                  (int)(ulen > 128 ? 128 : ulen), user);
+	session_eventf(s, TR_INFO, NULL, "authentication %s for user \"%.*s\"",
+	               ok ? "succeeded" : "failed",
+	               (int)(ulen > 128 ? 128 : ulen), user);
 }
 
 static void
@@ -468,7 +501,7 @@ auth_done(struct session *s, const char *user, size_t ulen, const char *pass,
 	s->auth_step = AUTH_NONE;
 	session_enter(s, STATE_HELO);
 	if (!credentials_ok(s, user, ulen, pass, plen)) {
-		session_info_auth(s, user, ulen, false);
+		auth_event(s, user, ulen, false);
 		reply_send(s, REPLY_AUTH_FAILED);
 		return;
 	}
@@ -477,7 +510,7 @@ auth_done(struct session *s, const char *user, size_t ulen, const char *pass,
 	memcpy(s->auth->user, user, ulen);
 	s->auth->user[ulen] = '\0';
 	s->authenticated = true;
-	session_info_auth(s, user, ulen, true);
+	auth_event(s, user, ulen, true);
 	reply_send(s, REPLY_AUTH_OK);
 }
 
@@ -616,19 +649,21 @@ commands_auth_line(struct session *s)
 
 /* --- STARTTLS (RFC 3207) --- */
 
-static void
-proceed_starttls(struct session *s)
+static bool
+check_starttls(struct session *s)
 {
-	if (s->tls) {
-		refuse(s, REPLY_TLS_ALREADY);
-		return;
-	}
 	/* RFC 3207 4: "454 TLS not available due to temporary reason" when
 	 * the profile has no TLS. */
 	if (s->profile->tls_policy == NULL) {
 		reply_send(s, REPLY_TLS_UNAVAILABLE);
-		return;
+		return false;
 	}
+	return true;
+}
+
+static void
+proceed_starttls(struct session *s)
+{
 	session_starttls(s);
 }
 
@@ -639,13 +674,13 @@ static const struct command commands[VERB_COUNT] = {
     [VERB_RCPT] = {VERB_RCPT, check_rcpt, proceed_rcpt},
     [VERB_DATA] = {VERB_DATA, check_data, proceed_data},
     [VERB_BDAT] = {VERB_BDAT, check_bdat, proceed_bdat},
-    [VERB_RSET] = {VERB_RSET, check_noargs, proceed_rset},
-    [VERB_NOOP] = {VERB_NOOP, check_any, proceed_noop},
-    [VERB_QUIT] = {VERB_QUIT, check_any, proceed_quit},
-    [VERB_VRFY] = {VERB_VRFY, check_vrfy, proceed_vrfy},
-    [VERB_HELP] = {VERB_HELP, check_any, proceed_help},
+    [VERB_RSET] = {VERB_RSET, NULL, proceed_rset},
+    [VERB_NOOP] = {VERB_NOOP, NULL, proceed_noop},
+    [VERB_QUIT] = {VERB_QUIT, NULL, proceed_quit},
+    [VERB_VRFY] = {VERB_VRFY, NULL, proceed_vrfy},
+    [VERB_HELP] = {VERB_HELP, NULL, proceed_help},
     [VERB_AUTH] = {VERB_AUTH, check_auth, proceed_auth},
-    [VERB_STARTTLS] = {VERB_STARTTLS, check_noargs, proceed_starttls},
+    [VERB_STARTTLS] = {VERB_STARTTLS, check_starttls, proceed_starttls},
 };
 
 /* commands_run - handle the command line parsed into s->cmd */
@@ -653,20 +688,31 @@ void
 commands_run(struct session *s)
 {
 	int verb = verb_from_str(s->cmd.verb, s->cmd.verb_len);
+	const struct verb_spec *v;
 	const struct command *c;
+	const struct gate *g;
 
 	if (s->cmd.has_nul) {
 		refuse(s, REPLY_SYNTAX_ERROR);
 		return;
 	}
 	/* A verb the profile does not recognise is unknown, whatever the
-	 * engine could do; BDAT also needs CHUNKING advertised. */
+	 * engine could do; so is one whose extension is not offered (BDAT
+	 * without CHUNKING). */
 	if (verb < 0 || !(s->profile->commands & (1u << verb)) ||
-	    (verb == VERB_BDAT && !advertised(s, EXT_CHUNKING))) {
+	    ((verb_specs[verb].flags & CMD_UNLESS_EXT) &&
+	     !advertised(s, verb_specs[verb].ext))) {
 		refuse(s, REPLY_UNKNOWN_COMMAND);
 		return;
 	}
+	v = &verb_specs[verb];
 	c = &commands[verb];
-	if (c->check(s))
+	if (!(v->flags & CMD_LATE_STATE) && (g = gate_closed(s, v)) != NULL) {
+		reply_send(s, g->reply);
+		if (g->bad)
+			session_bad_command(s);
+		return;
+	}
+	if (c->check == NULL || c->check(s))
 		c->proceed(s);
 }

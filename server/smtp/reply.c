@@ -3,7 +3,7 @@
  *
  * Expands the profile's template for a situation, records each line in
  * the transcript exactly as it goes out, and queues it with CRLF on the
- * connection. The middlebox layer (a later issue) hooks in here.
+ * connection (which passes any middleboxes on its way out).
  *
  * Does not: choose which reply to send (session.c, commands.c).
  */
@@ -14,9 +14,9 @@
 #include <event2/buffer.h>
 
 #include "io.h"
+#include "reply.h"
 #include "session.h"
 #include "template.h"
-#include "transcript.h"
 
 /* Room for {max_size}, on the caller's stack while the reply expands. */
 #define MAX_SIZE_LEN 24
@@ -60,19 +60,11 @@ static void
 reply_flush_line(struct session *s, const char *rule)
 {
 	/* Through the middleboxes, if any, when the session flushes. */
-	struct evbuffer *out = s->nboxes != 0 ? s->via_out : io_output(s->io);
+	struct evbuffer *out = io_output(s->io);
 	size_t len = evbuffer_get_length(s->scratch);
 	const char *text = (const char *)evbuffer_pullup(s->scratch, -1);
-	struct tr_event ev = {
-	    .session = s->id,
-	    .kind = TR_SERVER,
-	    .text = text,
-	    .len = len,
-	    .rule = rule,
-	    .profile = s->profile->name,
-	};
 
-	transcript_emit(&ev);
+	session_event(s, TR_SERVER, rule, NULL, text, len);
 	evbuffer_add_buffer(out, s->scratch);
 	evbuffer_add(out, "\r\n", 2);
 }

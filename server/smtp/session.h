@@ -2,11 +2,12 @@
  * session.h - one SMTP conversation: the state machine of RFC 5321 as a
  * receiver, driven by io events and by a profile.
  *
- * session.c owns the input side (line assembly with limits, DATA and BDAT
- * streaming, timeouts) and carries out rule actions the same way for
- * every rule; commands.c holds the per-verb check/proceed table; reply.c
- * is the single exit for everything the server says. None of them knows
- * which vendor the profile plays.
+ * The session's modules, each with its own header: session.c (life,
+ * state, io events), input.h (command lines with limits), data.h (DATA
+ * and BDAT bodies, end of data), actions.h (rule actions and timers),
+ * commands.h (the per-verb table), reply.h (the single exit for
+ * everything the server says), session_tls.h (STARTTLS, implicit TLS).
+ * None of them knows which vendor the profile plays.
  *
  * An idle session stays small: what only a transaction, AUTH or TLS
  * needs lives in a struct of its own, allocated the first time it is
@@ -23,9 +24,9 @@
 #include "message.h"
 #include "profile.h"
 #include "rules.h"
-#include "middlebox.h"
 #include "smtp_parse.h"
 #include "tls_policy.h"
+#include "transcript.h"
 
 struct io;
 struct spool;
@@ -156,8 +157,6 @@ struct session {
 	char *helo; /* EHLO/HELO argument, at most HELO_MAX; NULL before */
 	bool tls;   /* the handshake completed */
 	bool implicit_tls;       /* TLS from the first byte (port 465 style) */
-	struct tls_hello *hello; /* during the handshake only */
-	bool hello_seen;
 	struct rule *tls_rule;   /* a ClientHello rule for handshake_done */
 	enum close_how tls_drop; /* drop at ClientHello: FIN or RST */
 	/* made by session_tls_begin(), kept */
@@ -202,16 +201,9 @@ struct session {
 	bool shutting_down;
 	bool peer_gone;
 
-	struct evbuffer *scratch; /* reply expansion */
+	bool cut_pending; /* IO_CUT held back by a rule's pause */
 
-	/* middleboxes (session_via.c), client side first */
-	struct mbox *boxes;
-	size_t nboxes;
-	struct evbuffer *via_in;  /* what the boxes let through to the engine */
-	struct evbuffer *via_out; /* what the engine said, not yet flushed */
-	struct evbuffer *via_tmp;
-	int via_verdict; /* enum mbox_verdict waiting to be carried out */
-	const char *via_cut_box;
+	struct evbuffer *scratch; /* reply expansion */
 };
 
 /*
@@ -220,24 +212,13 @@ struct session {
  * NULL when out of memory (the fd is closed).
  */
 struct session *session_new(const struct session_env *env, struct profile *p,
-                            int fd,
-                            const struct sockaddr *peer,
+                            int fd, const struct sockaddr *peer,
                             const struct sockaddr *local, unsigned long id,
                             enum reply_id refuse, bool implicit_tls,
                             bool counted_client);
 
 /* session_greet - run the connect rules, then greet (or what they say) */
 void session_greet(struct session *s);
-
-/* --- session_tls.c --- */
-
-/* session_starttls - STARTTLS accepted: 220, discard pipelined input, TLS */
-void session_starttls(struct session *s);
-/* session_tls_begin - start the TLS handshake on the connection */
-void session_tls_begin(struct session *s);
-/* session_tls_ready / session_tls_failed - handshake outcome */
-void session_tls_ready(struct session *s);
-void session_tls_failed(struct session *s, const char *reason);
 
 /* session_shutdown - server stopping: 421 now, or after the message */
 void session_shutdown(struct session *s);
@@ -250,6 +231,10 @@ void session_close(struct session *s, enum close_how how, const char *reason);
 
 /* session_enter - every state change, logged as OLD -> NEW */
 void session_enter(struct session *s, enum session_state st);
+
+/* session_process - work through buffered input until it runs out, a
+ * rule pauses the session, or the client is too slow reading */
+void session_process(struct session *s);
 
 /* session_reset_transaction - forget MAIL/RCPT/message (RSET, EHLO...) */
 void session_reset_transaction(struct session *s);
@@ -264,46 +249,18 @@ const struct session_txn *session_txn_peek(const struct session *s);
 /* session_bad_command - count a bad command; may close the session */
 void session_bad_command(struct session *s);
 
-/* session_start_data - open the spool for DATA; false (451 sent) on error */
-bool session_start_data(struct session *s);
+/*
+ * session_event - one transcript event about this session: len bytes of
+ * text as they are (a client or server line, a rule's description), with
+ * the rule (or NULL) that caused it and its why (or NULL). Every module of
+ * the smtp layer records through this or session_eventf.
+ */
+void session_event(struct session *s, enum tr_kind kind, const char *rule,
+                   const char *why, const char *text, size_t len);
 
-/* session_start_bdat - receive a BDAT chunk of size bytes */
-void session_start_bdat(struct session *s, uint64_t size, bool last,
-                        bool discard, enum reply_id refusal);
-
-/* --- session_via.c --- */
-
-/* session_via_init - set up the server's and profile's middleboxes */
-bool session_via_init(struct session *s);
-void session_via_free(struct session *s);
-/* session_via_input - pass raw client input through the boxes */
-bool session_via_input(struct session *s);
-/* session_via_cut_pending - carry out a box's cut once input is handled */
-void session_via_cut_pending(struct session *s);
-/* session_via_flush - pass the server's output through the boxes */
-void session_via_flush(struct session *s);
-
-/* --- commands.c --- */
-
-/* commands_run - handle one complete command line in s->cmd */
-void commands_run(struct session *s);
-
-/* commands_auth_line - a continuation line while in STATE_AUTH */
-void commands_auth_line(struct session *s);
-
-/* --- reply.c: everything the server says goes through here --- */
-
-/* reply_send - the profile's reply for a situation */
-void reply_send(struct session *s, enum reply_id id);
-
-/* reply_lines - a given reply (a rule's), tagged with the rule name */
-void reply_lines(struct session *s, const struct reply_text *t,
-                 const char *rule);
-
-/* reply_raw - one literal line (AUTH's 334 challenges) */
-void reply_raw(struct session *s, const char *line);
-
-/* reply_ehlo - the EHLO reply: greeting line + advertised keywords */
-void reply_ehlo(struct session *s);
+/* session_eventf - the same with formatted text (formatted only when
+ * someone listens; cut at 511 bytes) */
+void session_eventf(struct session *s, enum tr_kind kind, const char *rule,
+                    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 #endif

@@ -22,7 +22,9 @@
 #include <openssl/ssl.h>
 
 #include "io.h"
+#include "reply.h"
 #include "session.h"
+#include "session_tls.h"
 #include "tls_policy.h"
 #include "transcript.h"
 
@@ -43,15 +45,8 @@ tls_event(struct session *s, enum tr_kind kind, const char *rule,
 	va_end(ap);
 	if (n < 0)
 		return;
-	struct tr_event ev = {
-	    .session = s->id,
-	    .kind = kind,
-	    .text = buf,
-	    .len = (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1,
-	    .rule = rule,
-	    .profile = s->profile->name,
-	};
-	transcript_emit(&ev);
+	session_event(s, kind, rule, NULL, buf,
+	              (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
 }
 
 static void
@@ -60,16 +55,7 @@ tls_rule_event(struct session *s, struct rule *r)
 	char what[1024];
 
 	rules_describe(r, what, sizeof(what));
-	struct tr_event ev = {
-	    .session = s->id,
-	    .kind = TR_RULE,
-	    .text = what,
-	    .len = strlen(what),
-	    .rule = r->name,
-	    .why = r->why,
-	    .profile = s->profile->name,
-	};
-	transcript_emit(&ev);
+	session_event(s, TR_RULE, r->name, r->why, what, strlen(what));
 }
 
 static enum tls_hello_verdict
@@ -98,10 +84,6 @@ session_tls_begin(struct session *s)
 		session_close(s, CLOSE_FIN, "out of memory starting TLS");
 		return;
 	}
-	/* A middlebox cannot read a connection that is TLS from the start. */
-	if (s->implicit_tls)
-		for (size_t i = 0; i < s->nboxes; i++)
-			mbox_go_blind(&s->boxes[i]);
 	session_enter(s, STATE_TLS);
 	if (io_starttls(s->io, ssl) == -1) {
 		session_close(s, CLOSE_FIN, "cannot start TLS");
@@ -118,13 +100,9 @@ session_starttls(struct session *s)
 
 	reply_send(s, REPLY_STARTTLS_READY);
 	/* The 220 goes out in plaintext (through any box) before TLS. */
-	session_via_flush(s);
+	io_flush(s->io);
 	if (s->state == STATE_CLOSING)
 		return;
-	if (s->nboxes != 0) {
-		junk += evbuffer_get_length(s->via_in);
-		evbuffer_drain(s->via_in, evbuffer_get_length(s->via_in));
-	}
 	/* RFC 3207 5 and CVE-2011-0411: whatever the client pipelined after
 	 * STARTTLS in plaintext is thrown away, never run inside TLS. */
 	if (junk != 0) {

@@ -3,6 +3,9 @@
  * how the connection ends (FIN after the queued bytes, or RST). Also the
  * plaintext path's own work: replies in order, a slow reader's
  * back-pressure, read_max, pause/resume, the idle timeout, a peer reset.
+ * And the middlebox chain as io's filter (io_via): reads pass the boxes
+ * before IO_DATAIN, flushes pass them before the socket, a box's cut is
+ * IO_CUT after the IO_DATAIN of what it let through.
  */
 #include <errno.h>
 #include <signal.h>
@@ -22,6 +25,7 @@
 #include <event2/event.h>
 
 #include "io.h"
+#include "middlebox.h"
 
 struct pair {
 	int client;
@@ -51,7 +55,10 @@ tcp_pair(void)
 }
 
 struct seen {
-	int datain, lowat, timeout, disconnected, error, closed;
+	int datain, lowat, timeout, disconnected, error, closed, cut;
+	char order[16];        /* 'D' per IO_DATAIN, 'X' per IO_CUT */
+	enum io_close cut_how; /* at the last IO_CUT */
+	char cut_reason[64];
 	bool keep_input; /* IO_DATAIN: leave the input in io_input() */
 	const char *const *replies; /* IO_DATAIN: queue these, in order */
 	size_t in_max;              /* most input buffered at any IO_DATAIN */
@@ -81,6 +88,8 @@ record(struct io *io, enum io_event ev, void *arg)
 	switch (ev) {
 	case IO_DATAIN:
 		s->datain++;
+		if (strlen(s->order) < sizeof(s->order) - 1)
+			strcat(s->order, "D");
 		len = evbuffer_get_length(io_input(io));
 		if (len > s->in_max)
 			s->in_max = len;
@@ -105,6 +114,14 @@ record(struct io *io, enum io_event ev, void *arg)
 		break;
 	case IO_ERROR:
 		s->error++;
+		break;
+	case IO_CUT:
+		s->cut++;
+		if (strlen(s->order) < sizeof(s->order) - 1)
+			strcat(s->order, "X");
+		s->cut_how = io_cut_how(io);
+		snprintf(s->cut_reason, sizeof(s->cut_reason), "%s",
+		         io_cut_reason(io));
 		break;
 	default:
 		break;
@@ -672,6 +689,120 @@ test_timeout_off(void **state)
 	conn_close(&c);
 }
 
+/* --- the middlebox chain as a filter (io_via) --- */
+
+static char *box_verbs[] = {"HELO", "QUIT"};
+static struct mbox_limit box_limits[] = {{MBOX_CMD_LINE, 20, MBOX_ACT_RESET}};
+static const struct mbox_config box = {
+    .name = "box",
+    .banner = MBOX_BANNER_PASS,
+    .allowed = box_verbs,
+    .nallowed = 2,
+    .denied = MBOX_DENIED_MASK,
+    .limits = box_limits,
+    .nlimits = 1,
+};
+
+/* Loop until the client has n bytes (or give up), then NUL-terminate. */
+static size_t
+client_read(struct conn *c, char *buf, size_t cap, size_t n)
+{
+	size_t got = 0;
+
+	for (int i = 0; i < 200 && got < n; i++) {
+		loop_once(c->base);
+		client_poll(c->p.client, buf, cap - 1, &got);
+		usleep(2000);
+	}
+	buf[got] = '\0';
+	return got;
+}
+
+static void
+via_open(struct conn *c, bool encrypted)
+{
+	const struct mbox_config *chain[] = {&box};
+
+	conn_open(c);
+	assert_int_equal(io_via(c->io, chain, 1, encrypted, 1, "unit"), 0);
+}
+
+static void
+test_via_filters_both_ways(void **state)
+{
+	struct conn c;
+	char buf[64];
+
+	via_open(&c, false);
+	assert_true(io_logs_lines(c.io));
+	/* Output waits behind the boxes until a flush. */
+	evbuffer_add(io_output(c.io), "220 mx\r\n", 8);
+	assert_int_equal(io_queued(c.io), 0);
+	io_flush(c.io);
+	assert_int_equal(client_read(&c, buf, sizeof(buf), 8), 8);
+	assert_string_equal(buf, "220 mx\r\n");
+	/* A verb the box does not allow reaches the server masked. */
+	assert_int_equal(send(c.p.client, "NOOP\r\nQUIT\r\n", 12, 0), 12);
+	for (int i = 0; i < 100 && c.s.datain == 0; i++)
+		loop_once(c.base), usleep(2000);
+	assert_string_equal(c.s.input, "XXXX\r\nQUIT\r\n");
+	assert_int_equal(c.s.cut, 0);
+	/* Written and not flushed by the caller: the loop flushes it. */
+	evbuffer_add(io_output(c.io), "221 bye\r\n", 9);
+	assert_int_equal(client_read(&c, buf, sizeof(buf), 9), 9);
+	assert_string_equal(buf, "221 bye\r\n");
+	conn_close(&c);
+}
+
+static void
+test_via_cut(void **state)
+{
+	struct conn c;
+	char buf[64];
+	int how = -1;
+
+	via_open(&c, false);
+	evbuffer_add(io_output(c.io), "220 mx\r\n", 8);
+	io_flush(c.io);
+	assert_int_equal(client_read(&c, buf, sizeof(buf), 8), 8);
+	/* Over the box's 20-byte line: what came before passes, then the
+	 * cut, after the IO_DATAIN. */
+	assert_int_equal(
+	    send(c.p.client, "HELO a\r\nHELO aaaaaaaaaaaaaaaaaa\r\n", 34, 0),
+	    34);
+	for (int i = 0; i < 100 && c.s.cut == 0; i++)
+		loop_once(c.base), usleep(2000);
+	assert_string_equal(c.s.order, "DX");
+	assert_string_equal(c.s.input, "HELO a\r\n");
+	assert_int_equal(c.s.cut_how, IO_CLOSE_RST);
+	assert_string_equal(c.s.cut_reason, "middlebox box: reset");
+	/* The server's answer meets the cut box: discarded, IO_CUT again. */
+	evbuffer_add(io_output(c.io), "250 ok\r\n", 8);
+	io_flush(c.io);
+	assert_string_equal(c.s.order, "DXX");
+	io_close(c.io, io_cut_how(c.io));
+	run_until_closed(c.base, &c.s);
+	assert_int_equal(drain_client(c.p.client, buf, sizeof(buf), &how), 0);
+	assert_int_equal(how, ECONNRESET);
+	conn_close(&c);
+}
+
+static void
+test_via_blind_when_encrypted(void **state)
+{
+	struct conn c;
+
+	/* TLS from the first byte: the boxes can read nothing (here the
+	 * bytes are plaintext, so what they let through shows it). */
+	via_open(&c, true);
+	assert_false(io_logs_lines(c.io));
+	assert_int_equal(send(c.p.client, "NOOP\r\n", 6, 0), 6);
+	for (int i = 0; i < 100 && c.s.datain == 0; i++)
+		loop_once(c.base), usleep(2000);
+	assert_string_equal(c.s.input, "NOOP\r\n");
+	conn_close(&c);
+}
+
 int
 main(void)
 {
@@ -689,6 +820,9 @@ main(void)
 	    cmocka_unit_test(test_peer_reset),
 	    cmocka_unit_test(test_reply_then_rst),
 	    cmocka_unit_test(test_rst_waits_for_output),
+	    cmocka_unit_test(test_via_filters_both_ways),
+	    cmocka_unit_test(test_via_cut),
+	    cmocka_unit_test(test_via_blind_when_encrypted),
 	};
 
 	/* As the server's main() does: a write to a reset peer is EPIPE. */

@@ -1,7 +1,8 @@
 /*
- * test_session.c - session.c, commands.c, reply.c and session_via.c driven
- * without TCP: a real event loop, a hand-built server and worker, and a
- * socketpair whose other end plays the client.
+ * test_session.c - the smtp layer (session, input, data, actions, commands,
+ * reply) and io's middlebox filter (net/via.c) driven without TCP: a real
+ * event loop, a hand-built server and worker, and a socketpair whose
+ * other end plays the client.
  *
  * Each scenario is a list of (client bytes, exactly what the server says
  * next, whether it then closes). Every scenario runs twice: the client's
@@ -299,6 +300,25 @@ static const struct scenario scenarios[] = {
          S("AGFsaWNlAHNlY3JldA==\r\n", "235 auth_ok\r\n"),
          S("AUTH LOGIN\r\n", "503 auth_already\r\n"),
          S(MAIL_C, MAIL_R),
+         END,
+     }},
+    {"the command table's checks come in their order", P_BASIC, false, BOTH,
+     (const struct step[]){
+         S(NULL, G),
+         S(EHLO_C, EHLO_R),
+         S("AUTH PLAIN AGFsaWNlAHNlY3JldA==\r\n", "235 auth_ok\r\n"),
+         S(MAIL_C, MAIL_R),
+         /* authenticated before inside a transaction */
+         S("AUTH LOGIN\r\n", "503 auth_already\r\n"),
+         /* DATA's arguments before its state */
+         S("DATA now\r\n", "501 syntax_error\r\n"),
+         S("DATA\r\n", "503 need_rcpt\r\n"),
+         /* BDAT's arguments, then its state once the chunk is read */
+         S("BDAT x\r\n", "501 syntax_error\r\n"),
+         S("BDAT 3\r\nabc", "503 need_rcpt\r\n"),
+         S("VRFY\r\n", "501 syntax_error\r\n"),
+         S("RSET now\r\n", "501 syntax_error\r\n"),
+         S(RCPT_C, RCPT_R),
          END,
      }},
     {"AUTH LOGIN", P_BASIC, false, BOTH,
@@ -970,7 +990,7 @@ test_maildir(void **state)
 }
 
 /* The same scenarios with a JSON transcript: every event formats and
- * parses back (session_info, the rule and middlebox notes). */
+ * parses back (session_event, the rule and middlebox notes). */
 static void
 test_scenarios_logged(void **state)
 {

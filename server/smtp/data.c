@@ -1,0 +1,393 @@
+/*
+ * data.c - a message's body: DATA (RFC 5321 4.1.1.4) and BDAT chunks
+ * (RFC 3030).
+ *
+ * Does: new message ids, the spool file, unstuffing (message.h), the
+ * size, text-line and header limits, the header and data hooks while the
+ * body streams in, and the reply at the end of the data: the verdict's,
+ * or the 250 once the spool has the message.
+ * Does not: decide whether DATA or BDAT may start (commands.c), or read
+ * command lines (input.c).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <openssl/rand.h>
+
+#include "actions.h"
+#include "data.h"
+#include "reply.h"
+#include "session.h"
+#include "spool.h"
+
+static void data_finish(struct session *s);
+
+/* New message ids, shared by DATA and BDAT. */
+static void
+data_new_ids(struct session_txn *t)
+{
+	static _Atomic unsigned long long counter;
+	/* Message-ids must be unique, not secret: a per-thread generator
+	 * seeded once from OpenSSL spares a RAND_bytes() (and the getpid()
+	 * inside it) per message. Not the session's rule generator, so
+	 * --seed replays the same rule outcomes. */
+	static _Thread_local struct rng ids;
+	static _Thread_local bool seeded;
+	unsigned long long n = ++counter;
+	unsigned char g[16];
+	uint64_t a, b;
+
+	snprintf(t->queue_id, sizeof(t->queue_id), "%08llX%06llX",
+	         (unsigned long long)time(NULL) & 0xffffffffull, n & 0xffffff);
+	if (!seeded) {
+		if (RAND_bytes((unsigned char *)&a, sizeof(a)) != 1)
+			a = (uint64_t)time(NULL);
+		rng_seed(&ids, a, n);
+		seeded = true;
+	}
+	a = rng_next(&ids);
+	b = rng_next(&ids);
+	memcpy(g, &a, 8);
+	memcpy(g + 8, &b, 8);
+	g[6] = (g[6] & 0x0f) | 0x40; /* RFC 4122 version 4 */
+	g[8] = (g[8] & 0x3f) | 0x80;
+	snprintf(t->message_id, sizeof(t->message_id),
+	         "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+	         "%02x%02x%02x%02x%02x%02x",
+	         g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7], g[8], g[9],
+	         g[10], g[11], g[12], g[13], g[14], g[15]);
+	snprintf(t->internal_id, sizeof(t->internal_id), "%llu",
+	         (unsigned long long)time(NULL) * 1000ull + n);
+}
+
+/* Open the spool file for a new message; false on error, and the caller
+ * sends the 451 when the client can take it (BDAT: after the chunk). */
+static bool
+data_begin_message(struct session *s)
+{
+	struct session_txn *t = session_txn(s);
+
+	if (t == NULL)
+		return false;
+	data_new_ids(t);
+	/* Only a session receiving a message carries a header scanner. */
+	if (s->hdr == NULL && (s->hdr = malloc(sizeof(*s->hdr))) == NULL)
+		return false;
+	header_scan_init(s->hdr);
+	s->msg_size = 0;
+	s->verdict = MSG_OK;
+	s->verdict_rule = NULL;
+	s->headers_done = false;
+	s->end_hook_done = false;
+	s->data_done = false;
+	s->msg = spool_begin(s->env->spool, t->queue_id);
+	if (s->msg == NULL) {
+		session_eventf(s, TR_WARN, NULL,
+		               "spool: cannot start message: %s",
+		               strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+/* data_start - called by DATA before its 354 */
+bool
+data_start(struct session *s)
+{
+	if (!data_begin_message(s)) {
+		reply_send(s, REPLY_LOCAL_ERROR);
+		return false;
+	}
+	data_decoder_init(&s->dec, s->profile->eol == EOL_LENIENT);
+	return true;
+}
+
+/* data_start_bdat - receive a chunk; discard it if refused */
+void
+data_start_bdat(struct session *s, uint64_t size, bool last, bool discard,
+                enum reply_id refusal)
+{
+	s->bdat_left = size;
+	s->bdat_last = last;
+	s->bdat_discard = discard;
+	s->bdat_refusal = refusal;
+	s->bdat_chunk = size;
+	s->bdat_prev = s->state;
+	if (!discard && !s->bdat_used) {
+		if (!data_begin_message(s)) {
+			/* 451 is sent once the chunk has been read past. */
+			s->bdat_discard = true;
+			s->bdat_refusal = REPLY_LOCAL_ERROR;
+		}
+		s->bdat_used = true;
+	}
+	session_enter(s, STATE_BDAT);
+}
+
+static void
+data_headers_done(struct session *s)
+{
+	const struct limits *l = &s->profile->limits;
+	struct rule_ctx ctx = {.hook = HOOK_HEADER, .headers = s->hdr};
+
+	s->headers_done = true;
+	session_eventf(s, TR_DETAIL, NULL, "header section: %llu bytes",
+	               (unsigned long long)s->hdr->size);
+	if (l->header_size != 0 && s->hdr->size > l->header_size &&
+	    s->verdict == MSG_OK)
+		s->verdict = MSG_HEADER_BIG;
+	actions_hook(s, &ctx);
+}
+
+/* Message bytes (unstuffed) arrived: size, spool, header scan, hooks. */
+static void
+data_body(struct session *s, const char *buf, size_t len)
+{
+	const struct limits *l = &s->profile->limits;
+	uint64_t before = s->msg_size;
+
+	s->msg_size += len;
+	if (l->message_size != 0 && s->msg_size > l->message_size &&
+	    s->verdict == MSG_OK) {
+		session_eventf(s, TR_WARN, NULL, "message over %llu bytes",
+		               (unsigned long long)l->message_size);
+		s->verdict = MSG_TOO_BIG;
+	}
+	/* RFC 5321 4.5.3.1.6: 1000 octets per text line, CRLF included. */
+	if (s->state == STATE_DATA && l->text_line_length != 0 &&
+	    s->dec.max_line > l->text_line_length && s->verdict == MSG_OK) {
+		session_eventf(s, TR_WARN, NULL,
+		               "message line of %zu bytes (limit %zu)",
+		               s->dec.max_line, l->text_line_length);
+		s->verdict = MSG_LINE_TOO_LONG;
+	}
+	if (s->msg != NULL && s->verdict == MSG_OK &&
+	    spool_write(s->msg, buf, len) == -1) {
+		session_eventf(s, TR_WARN, NULL, "spool: write failed: %s",
+		               strerror(errno));
+		s->verdict = MSG_LOCAL_ERROR;
+	}
+	if (s->verdict != MSG_OK && s->msg != NULL) {
+		spool_abort(s->msg); /* no need to keep what we refuse */
+		s->msg = NULL;
+	}
+	if (!s->headers_done) {
+		if (header_scan_feed(s->hdr, buf, len))
+			data_headers_done(s);
+		else if (l->header_size != 0 && s->hdr->size > l->header_size &&
+		         s->verdict == MSG_OK)
+			s->verdict = MSG_HEADER_BIG;
+	}
+	if (s->state == STATE_CLOSING || s->paused)
+		return;
+	if (s->profile->nrules != 0) {
+		struct rule_ctx ctx = {
+		    .hook = HOOK_DATA,
+		    .size_before = before,
+		    .size = s->msg_size,
+		};
+		actions_hook(s, &ctx);
+	}
+}
+
+/* data_in - decode what DATA input there is; true if it made progress */
+bool
+data_in(struct session *s, struct evbuffer *in)
+{
+	char out[DATA_CHUNK + 2];
+	struct evbuffer_iovec v;
+	size_t len, used, outlen;
+	bool done = false;
+
+	if (s->data_done) {
+		data_finish(s);
+		return true;
+	}
+	if (evbuffer_peek(in, -1, NULL, &v, 1) < 1 || v.iov_len == 0)
+		return false;
+	len = v.iov_len < DATA_CHUNK ? v.iov_len : DATA_CHUNK;
+	used = data_decode(&s->dec, v.iov_base, len, out, &outlen, &done);
+	evbuffer_drain(in, used);
+	if (done)
+		s->data_done = true;
+	data_body(s, out, outlen);
+	if (done) {
+		session_eventf(
+		    s, TR_DETAIL, NULL,
+		    "message data: %llu bytes, %llu lines, longest %zu",
+		    (unsigned long long)s->msg_size,
+		    (unsigned long long)s->dec.lines, s->dec.max_line);
+		session_event(s, TR_CLIENT, NULL, NULL, ".", 1);
+	}
+	if (s->state == STATE_CLOSING || s->paused)
+		return false;
+	if (s->data_done)
+		data_finish(s);
+	return true;
+}
+
+/* {size} for the next reply: the chunk or message just received. */
+static void
+data_set_size(struct session *s, uint64_t size)
+{
+	struct session_txn *t = session_txn(s); /* made by MAIL already */
+
+	if (t != NULL)
+		snprintf(t->size_str, sizeof(t->size_str), "%llu",
+		         (unsigned long long)size);
+}
+
+/* data_bdat_in - read BDAT chunk bytes; true if it made progress */
+bool
+data_bdat_in(struct session *s, struct evbuffer *in)
+{
+	struct evbuffer_iovec v;
+	size_t len;
+
+	if (s->bdat_left > 0) {
+		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1 || v.iov_len == 0)
+			return false;
+		len = v.iov_len;
+		if (len > s->bdat_left)
+			len = (size_t)s->bdat_left;
+		if (!s->bdat_discard)
+			data_body(s, v.iov_base, len);
+		evbuffer_drain(in, len);
+		s->bdat_left -= len;
+		if (s->state == STATE_CLOSING || s->paused)
+			return false;
+		if (s->bdat_left > 0)
+			return true;
+	}
+	session_eventf(s, TR_DETAIL, NULL, "BDAT chunk: %llu bytes%s",
+	               (unsigned long long)s->bdat_chunk,
+	               s->bdat_discard ? " (discarded)" : "");
+	if (s->bdat_discard) {
+		session_enter(s, s->bdat_prev);
+		if (s->bdat_refusal == REPLY_LOCAL_ERROR) {
+			session_reset_transaction(s); /* 451 sent just below */
+			session_enter(s, STATE_HELO);
+		}
+		reply_send(s, s->bdat_refusal);
+		if (s->bdat_refusal != REPLY_LOCAL_ERROR)
+			session_bad_command(s);
+		return true;
+	}
+	if (s->bdat_last) {
+		s->data_done = true;
+		data_finish(s);
+		return true;
+	}
+	session_enter(s, STATE_RCPT);
+	if (s->verdict != MSG_OK) {
+		/* RFC 3030 2: a failed chunk ends the transaction. */
+		data_message_end(s);
+		return true;
+	}
+	data_set_size(s, s->bdat_chunk);
+	reply_send(s, REPLY_BDAT_OK);
+	return true;
+}
+
+/* End of data seen: last header check, end-of-data rules, then the end. */
+static void
+data_finish(struct session *s)
+{
+	if (!s->headers_done && header_scan_finish(s->hdr)) {
+		data_headers_done(s);
+		if (s->state == STATE_CLOSING || s->paused)
+			return;
+	}
+	if (!s->end_hook_done) {
+		struct rule_ctx ctx = {
+		    .hook = HOOK_DATA,
+		    .size = s->msg_size,
+		    .at_end = true,
+		};
+		s->end_hook_done = true;
+		if (actions_hook(s, &ctx))
+			return;
+	}
+	data_message_end(s);
+}
+
+/* data_message_end - the verdict's reply, or spool then 250 */
+void
+data_message_end(struct session *s)
+{
+	const struct rule *vr = s->verdict_rule;
+
+	s->data_done = false;
+	session_enter(s, STATE_HELO);
+	switch (s->verdict) {
+	case MSG_LINE_TOO_LONG:
+		reply_send(s, REPLY_LINE_TOO_LONG);
+		break;
+	case MSG_TOO_BIG:
+		reply_send(s, REPLY_MESSAGE_TOO_BIG);
+		break;
+	case MSG_HEADER_BIG:
+		reply_send(s, REPLY_HEADER_TOO_LARGE);
+		break;
+	case MSG_LOCAL_ERROR:
+		reply_send(s, REPLY_LOCAL_ERROR);
+		break;
+	case MSG_RULE_REPLY:
+		reply_lines(s, &vr->act.reply, vr->name);
+		break;
+	case MSG_OK: {
+		const struct session_txn *t = session_txn_peek(s);
+		struct envelope env = {
+		    .queue_id = t->queue_id,
+		    .profile = s->profile->name,
+		    .session = s->id,
+		    .client_ip = s->client_ip,
+		    .client_port = (unsigned)atoi(s->client_port),
+		    .server_ip = s->server_ip,
+		    .server_port = (unsigned)atoi(s->server_port),
+		    .helo = s->helo != NULL && s->helo[0] ? s->helo : NULL,
+		    .mail_from = t->mail_from,
+		    .rcpts = (const char *const *)s->rcpts,
+		    .nrcpts = s->nrcpts,
+		    .body = t->mail.body == BODY_8BITMIME     ? "8BITMIME"
+		            : t->mail.body == BODY_BINARYMIME ? "BINARYMIME"
+		            : t->mail.body == BODY_7BIT       ? "7BIT"
+		                                              : NULL,
+		    .smtputf8 = t->mail.smtputf8,
+		    .auth_user = s->authenticated ? s->auth->user : NULL,
+		    .tls_version = s->tls ? s->tls_strings->version : NULL,
+		    .tls_cipher = s->tls ? s->tls_strings->cipher : NULL,
+		    .size = s->msg_size,
+		    .mail_line = s->mail_line,
+		};
+		struct spool_msg *m = s->msg;
+
+		s->msg = NULL;
+		if (spool_commit(m, &env) == -1) {
+			session_eventf(s, TR_WARN, NULL,
+			               "spool: commit failed: %s",
+			               strerror(errno));
+			reply_send(s, REPLY_LOCAL_ERROR);
+			break;
+		}
+		if (s->env->accepted != NULL)
+			s->env->accepted(s->env->owner);
+		session_eventf(s, TR_INFO, NULL, "accepted as %s (%llu bytes)",
+		               t->queue_id, (unsigned long long)s->msg_size);
+		data_set_size(s, s->msg_size);
+		reply_send(s, REPLY_DATA_OK);
+		break;
+	}
+	}
+	session_reset_transaction(s);
+	if (vr != NULL && vr->act.close == CLOSE_FIN)
+		session_close(s, CLOSE_FIN, vr->name);
+	else if (s->shutting_down) {
+		reply_send(s, REPLY_SHUTDOWN);
+		session_close(s, CLOSE_FIN, "server shutting down");
+	}
+}
