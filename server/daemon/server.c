@@ -466,7 +466,7 @@ worker_grace_over(evutil_socket_t fd, short what, void *arg)
 	struct session *s, *next;
 
 	TAILQ_FOREACH_SAFE(s, &w->sessions, entry, next)
-	session_close(s, CLOSE_FIN, "shutdown grace period over");
+		session_close(s, CLOSE_FIN, "shutdown grace period over");
 	/* Closing sessions drain for a moment; do not wait for them. */
 	struct timeval tv = {1, 0};
 	event_base_loopexit(w->base, &tv);
@@ -492,7 +492,7 @@ worker_wake(evutil_socket_t fd, short what, void *arg)
 	 * wait until every worker has closed its listening sockets. */
 	pthread_barrier_wait(&srv->stop_barrier);
 	TAILQ_FOREACH_SAFE(s, &w->sessions, entry, next)
-	session_shutdown(s);
+		session_shutdown(s);
 	evtimer_add(w->grace_timer, &tv);
 	worker_maybe_done(w);
 }

@@ -36,13 +36,13 @@ struct server_config {
 	size_t ndirs;
 	unsigned max_sessions; /* 0: the profile's limit */
 	uint64_t seed;
-	unsigned grace_ms;     /* how long DATA sessions may finish */
-	const char *cert_file; /* --cert, or NULL: generated */
-	const char *key_file;  /* --key */
-	bool no_profile_via;   /* --via none: "no inspect esmtp" */
+	unsigned grace_ms;          /* how long DATA sessions may finish */
+	const char *cert_file;      /* --cert, or NULL: generated */
+	const char *key_file;       /* --key */
+	bool no_profile_via;        /* --via none: "no inspect esmtp" */
 	struct profile *const *via; /* --via middleboxes, client side first */
 	size_t nvia;
-	unsigned workers;      /* event loops (threads); >= 1 */
+	unsigned workers; /* event loops (threads); >= 1 */
 };
 
 struct listener; /* one bound address, plain or implicit TLS */
@@ -61,7 +61,7 @@ struct worker {
 	struct session_list sessions;
 	bool stopping;
 	struct session_env env; /* what this worker's sessions get */
-	struct event *wake; /* the main thread asks us to stop */
+	struct event *wake;     /* the main thread asks us to stop */
 	struct event *grace_timer;
 };
 
@@ -132,6 +132,5 @@ void server_free(struct server *srv);
  */
 int server_prepare_tls(struct profile *p, const char *cert_file,
                        const char *key_file, char *err, size_t errlen);
-
 
 #endif

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "smtp_parse.h"
+#include "utf8.h"
 
 static int
 ascii_upper(int c)
@@ -44,41 +45,6 @@ ascii_ieq(const char *s, size_t len, const char *lit)
 		    ascii_upper((unsigned char)s[i]) != ascii_upper(lit[i]))
 			return false;
 	return lit[len] == '\0';
-}
-
-/*
- * Length of the well-formed UTF-8 sequence (RFC 3629 4) starting a
- * non-ASCII byte at s, or 0 when it is not one (overlong forms,
- * surrogates and code points above U+10FFFF are refused).
- */
-static size_t
-utf8_seq(const unsigned char *s, size_t len)
-{
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t n, i;
-
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	if (s[0] == 0xe0)
-		lo = 0xa0;
-	else if (s[0] == 0xed)
-		hi = 0x9f;
-	else if (s[0] == 0xf0)
-		lo = 0x90;
-	else if (s[0] == 0xf4)
-		hi = 0x8f;
-	if (len < n || s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i < n; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return n;
 }
 
 /* RFC 5322 3.2.3 atext, as RFC 5321 4.1.2 Atom uses it. */

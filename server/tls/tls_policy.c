@@ -85,8 +85,10 @@ tls_ssl_reason(char *buf, size_t len)
 	return buf;
 }
 
+/* A copy of s, NULL for NULL; NULL also when out of memory, which the
+ * caller reports (a reload must not end the process). */
 static char *
-xstrdup(const char *s)
+strdup_or_null(const char *s)
 {
 	return s != NULL ? strdup(s) : NULL;
 }
@@ -623,9 +625,10 @@ tls_policy_new(const struct tls_settings *ts, const char *hostname,
 	}
 	b.tp = tp;
 	if (copy_settings(tp, ts) != 0 ||
-	    (tp->hostname = xstrdup(hostname != NULL && hostname[0] != '\0'
-	                                ? hostname
-	                                : "localhost")) == NULL) {
+	    (tp->hostname =
+	         strdup_or_null(hostname != NULL && hostname[0] != '\0'
+	                            ? hostname
+	                            : "localhost")) == NULL) {
 		tls_build_error(&b, "out of memory");
 		goto fail;
 	}

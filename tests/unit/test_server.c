@@ -247,7 +247,7 @@ nsessions_listed(struct server *srv)
 	for (size_t i = 0; i < srv->nworkers; i++) {
 		struct session *s;
 		TAILQ_FOREACH(s, &srv->workers[i]->sessions, entry)
-		n++;
+			n++;
 	}
 	return n;
 }
