@@ -1,0 +1,224 @@
+/*
+ * profile_int.h - what the files of the profile loader share: the loader
+ * and layer state, memory helpers, the schema's name tables and each
+ * file's functions. Private to server/profile/.
+ */
+#ifndef PROFILE_INT_H
+#define PROFILE_INT_H
+
+#include "profile.h"
+
+#include <yaml.h>
+
+#define nitems(a)              (sizeof(a) / sizeof((a)[0]))
+#define PROFILE_MAX_DEPTH      8         /* levels of "extends" */
+#define PROFILE_MAX_BYTES      (1 << 20) /* a profile is a small text file */
+#define PROFILE_MAX_VIA        8 /* middleboxes in front of one server */
+#define MSG_MAX                1024
+#define TLS_ALERT_CLOSE_NOTIFY 0 /* RFC 5246 7.2.1 */
+
+enum profile_kind {
+	KIND_SERVER = 1u << 0,
+	KIND_MBOX = 1u << 1,
+};
+#define KIND_BOTH (KIND_SERVER | KIND_MBOX)
+/* What the loader knows beyond struct profile, for the summary. */
+struct profile_impl {
+	struct profile pub; /* first: &impl->pub == (void *)impl */
+	char **chain_names; /* this file, its parent, ... */
+	char **chain_paths;
+	size_t nchain;
+	bool size_from_keyword; /* message_size came from "SIZE n" */
+};
+struct kw_state {
+	unsigned ext;
+	uint64_t ext_size;
+	bool size_is_max_size; /* "SIZE {max_size}" */
+	char **mechs;
+	size_t nmechs;
+};
+struct loader {
+	struct profile_impl *pi;
+	const char *const *dirs;
+	size_t ndirs;
+	char *err;
+	size_t errlen;
+	/* the files being loaded, outermost first, for cycles */
+	char *real[PROFILE_MAX_DEPTH + 1];
+	const char *names[PROFILE_MAX_DEPTH + 1];
+	size_t depth;
+	bool size_explicit;    /* some file set limits.message_size */
+	bool size_is_max_size; /* current keywords say "SIZE {max_size}" */
+	unsigned kind;         /* KIND_x of the files loaded so far */
+};
+/* One file being loaded. */
+struct layer {
+	struct loader *ld;
+	struct profile *p;
+	const char *path;
+	char *src;
+	size_t srclen;
+	yaml_document_t doc;
+	bool have_doc;
+	size_t rules_before; /* p->nrules before this file's rules */
+	unsigned kind;       /* this file's KIND_x */
+	bool kind_explicit;  /* it says "kind:" */
+};
+struct other_keys {
+	const char *const *keys;
+	size_t n;
+	unsigned kind;    /* the kind that allows them */
+	const char *hint; /* what this kind writes instead, or NULL */
+};
+enum word_type {
+	WORD_VERB,    /* one word of printable characters, upper-cased */
+	WORD_KEYWORD, /* an EHLO keyword, upper-cased */
+	WORD_HEADER,  /* a header name, kept as written */
+};
+
+struct version_name {
+	const char *name;
+	unsigned bit;
+};
+
+struct top_def {
+	const char *key;
+	unsigned kinds;
+};
+
+extern const struct version_name tls_versions[5];
+extern const struct top_def top_defs[19];
+
+/* profile.c */
+void creds_free(struct auth_policy *a);
+void do_free(struct rule_do *d);
+void do_init(struct rule_do *d);
+struct profile_impl *impl_of(const struct profile *p);
+void profile_free(struct profile_impl *pi);
+void reply_free(struct reply_text *r);
+void reply_set1(struct reply_text *r, const char *line);
+void strv_free(char **v, size_t n);
+void when_free(struct rule_when *w);
+void when_init(struct rule_when *w);
+void *xcalloc(size_t n, size_t size);
+void *xmalloc(size_t n);
+void *xreallocarray(void *old, size_t n, size_t size);
+char *xstrdup(const char *s);
+
+/* yaml_read.c */
+int check_keys(struct layer *l, const yaml_node_t *map, const char *where,
+               const char *const *known, size_t nknown,
+               const struct other_keys *other);
+int check_map(struct layer *l, const yaml_node_t *map, const char *where,
+              const char *const *known, size_t nknown);
+int check_tpl(struct layer *l, const yaml_node_t *n, const char *what);
+__attribute__((format(printf, 4, 5))) int
+err_at(struct layer *l, size_t line0, size_t col0, const char *fmt, ...);
+__attribute__((format(printf, 3, 4))) int
+err_node(struct layer *l, const yaml_node_t *n, const char *fmt, ...);
+__attribute__((format(printf, 2, 3))) int err_plain(struct loader *ld,
+                                                    const char *fmt, ...);
+int get_line(struct layer *l, const yaml_node_t *n, const char *what,
+             char **dst);
+bool is_null(const yaml_node_t *n);
+const char *join(char *buf, size_t len, const char *const *names, size_t n,
+                 const char *skip);
+const char *kind(const yaml_node_t *n);
+int layer_read(struct layer *l);
+yaml_node_t *map_get(struct layer *l, const yaml_node_t *map, const char *key);
+yaml_node_t *node(struct layer *l, int id);
+const char *sval(const yaml_node_t *n);
+int want_line(struct layer *l, const yaml_node_t *n, const char *what,
+              const char *hint);
+int want_map(struct layer *l, const yaml_node_t *n, const char *what,
+             bool allow_null);
+int want_scalar(struct layer *l, const yaml_node_t *n, const char *what,
+                const char *expected);
+int wrong_form(struct layer *l, const yaml_node_t *n, const char *what,
+               const char *hint);
+int wrong_type(struct layer *l, const yaml_node_t *n, const char *what,
+               const char *expected);
+
+/* values.c */
+const char *alert_name(int desc, char *buf, size_t len);
+int bad_suite_form(struct layer *l, const yaml_node_t *n, const char *what);
+int get_alert(struct layer *l, const yaml_node_t *n, const char *what,
+              int *out);
+int get_bool(struct layer *l, const yaml_node_t *n, const char *what,
+             bool *out);
+int get_bytes(struct layer *l, const yaml_node_t *n, const char *what,
+              uint64_t max, uint64_t *out);
+int get_choice(struct layer *l, const yaml_node_t *n, const char *what,
+               const char *const *names, size_t nnames, int *out);
+int get_close(struct layer *l, const yaml_node_t *n, const char *what,
+              enum close_how *out);
+int get_count(struct layer *l, const yaml_node_t *n, const char *what,
+              unsigned *out);
+int get_duration(struct layer *l, const yaml_node_t *n, const char *what,
+                 unsigned *out);
+int get_range(struct layer *l, const yaml_node_t *n, const char *what, int min,
+              int max, int *out);
+int get_regex(struct layer *l, const yaml_node_t *n, const char *what,
+              char **pattern, regex_t *re);
+int get_reply(struct layer *l, const yaml_node_t *n, const char *what,
+              struct reply_text *r);
+int get_suite_id(struct layer *l, const yaml_node_t *n, const char *what,
+                 uint16_t *id);
+int get_suite_ids(struct layer *l, const yaml_node_t *n, const char *what,
+                  uint16_t **out, size_t *nout);
+int get_version(struct layer *l, const yaml_node_t *n, const char *what,
+                unsigned *bit);
+int get_versions(struct layer *l, const yaml_node_t *n, const char *what,
+                 unsigned *out);
+int get_words(struct layer *l, const yaml_node_t *n, const char *what,
+              enum word_type type, char ***dst, size_t *ndst);
+bool is_ehlo_keyword(const char *s);
+int load_probability(struct layer *l, const yaml_node_t *n, const char *what,
+                     double *out);
+const char *parse_digits(const char *s, uint64_t *v);
+bool suite_is_hex(const char *s, uint16_t *id);
+bool suite_is_iana(const char *s);
+char *xstrdup_upper(const char *s);
+
+/* schema.c */
+const char *kind_str(unsigned kind);
+extern const char *const at_names[3];
+extern const char *const banner_names[3];
+extern const char *const cut_action_names[3];
+extern const char *const default_keywords[7];
+extern const char *const denied_names[2];
+extern const char *const key_names[2];
+extern const char *const kind_names[2];
+extern const char *const mbox_action_names[3];
+extern const char *const measure_names[MBOX_MEASURE_COUNT];
+extern const char *const noshared_names[4];
+extern const char *const others_names[2];
+extern const char *const split_eod_names[2];
+
+/* server_load.c */
+void kw_commit(struct profile *p, struct kw_state *st);
+const char *kw_derive(struct kw_state *st, const char *kw, char *why,
+                      size_t whylen);
+int load_auth(struct layer *l, const yaml_node_t *n);
+int load_commands(struct layer *l, const yaml_node_t *n);
+int load_ehlo(struct layer *l, const yaml_node_t *n);
+int load_hostname(struct layer *l, const yaml_node_t *n);
+int load_limits(struct layer *l, const yaml_node_t *n);
+int load_line_endings(struct layer *l, const yaml_node_t *n);
+int load_replies(struct layer *l, const yaml_node_t *n);
+int load_tls(struct layer *l, const yaml_node_t *n);
+
+/* mbox_load.c */
+int box_finish(struct layer *l, const yaml_node_t *root);
+int load_box_key(struct layer *l, const char *key, const yaml_node_t *v);
+struct mbox_config *mbox_new(void);
+
+/* rules_load.c */
+int load_rules(struct layer *l, const yaml_node_t *n);
+
+/* load.c */
+bool is_file(const char *path);
+char *path_join(const char *dir, size_t dirlen, const char *name,
+                const char *ext);
+
+#endif
