@@ -4,67 +4,9 @@
  *
  * Does not: describe what OpenSSL makes of the TLS settings (tls_policy).
  */
-#include "profile_int.h"
-#include "template.h"
+#include "schema.h"
 
-#include <ctype.h>
-#include <dirent.h>
-#include <errno.h>
-#include <limits.h>
-#include <stdarg.h>
-#include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/stat.h>
-
-static const char *
-fmt_ms(char *buf, size_t len, unsigned ms, const char *zero)
-{
-	if (ms == 0)
-		snprintf(buf, len, "%s", zero);
-	else if (ms % 3600000 == 0)
-		snprintf(buf, len, "%uh", ms / 3600000);
-	else if (ms % 60000 == 0)
-		snprintf(buf, len, "%um", ms / 60000);
-	else if (ms % 1000 == 0)
-		snprintf(buf, len, "%us", ms / 1000);
-	else
-		snprintf(buf, len, "%ums", ms);
-	return buf;
-}
-
-static const char *
-fmt_bytes(char *buf, size_t len, uint64_t v, const char *zero)
-{
-	static const char units[] = "GMK";
-
-	if (v == 0) {
-		snprintf(buf, len, "%s", zero);
-		return buf;
-	}
-	for (int i = 0; i < 3; i++) {
-		uint64_t m = 1ull << (10 * (3 - i));
-
-		if (v % m == 0) {
-			snprintf(buf, len, "%llu bytes (%llu%c)",
-			         (unsigned long long)v,
-			         (unsigned long long)(v / m), units[i]);
-			return buf;
-		}
-	}
-	snprintf(buf, len, "%llu bytes", (unsigned long long)v);
-	return buf;
-}
-
-static const char *
-fmt_count(char *buf, size_t len, unsigned v, const char *zero)
-{
-	if (v == 0)
-		snprintf(buf, len, "%s", zero);
-	else
-		snprintf(buf, len, "%u", v);
-	return buf;
-}
 
 static void
 summary_reply(FILE *out, const char *label, const struct reply_text *r,
@@ -142,74 +84,6 @@ summary_hello(FILE *out, const struct rule_when *w)
 }
 
 static void
-summary_list(FILE *out, const char *label, char **v, size_t n, const char *none)
-{
-	fprintf(out, "  %-18s", label);
-	if (n == 0)
-		fprintf(out, " %s\n", none);
-	for (size_t i = 0; i < n; i++)
-		fprintf(out, "%*s %s\n", i == 0 ? 0 : 20, "", v[i]);
-}
-
-static const char *
-noshared_str(enum tls_no_shared how)
-{
-	switch (how) {
-	case TLS_NOSHARED_OPENSSL:
-		return "openssl (OpenSSL's own alert)";
-	case TLS_NOSHARED_ALERT:
-		return "alert (a fatal handshake_failure, 40)";
-	case TLS_NOSHARED_FIN:
-		return "fin (no answer, then FIN)";
-	case TLS_NOSHARED_RST:
-		return "rst (no answer, then RST)";
-	}
-	return "?";
-}
-
-/* The "tls:" settings as given; what OpenSSL makes of them is tls_policy's. */
-static void
-summary_tls(FILE *out, const struct tls_settings *ts)
-{
-	fprintf(out, "\nTLS (as configured)\n");
-	if (!ts->enabled) {
-		fprintf(out, "  disabled (STARTTLS gets tls_unavailable)\n");
-		return;
-	}
-	fprintf(out, "  %-18s", "versions");
-	summary_versions(out, ts->versions);
-	fprintf(out, "\n");
-	summary_list(out, "ciphers", ts->ciphers, ts->nciphers,
-	             "(OpenSSL's DEFAULT)");
-	summary_list(out, "ciphersuites", ts->ciphersuites, ts->nciphersuites,
-	             "(OpenSSL's default)");
-	fprintf(out, "  %-18s %s\n", "server_preference",
-	        ts->server_preference ? "yes (the server's order wins)"
-	                              : "no (the client's order wins)");
-	summary_list(out, "groups", ts->groups, ts->ngroups,
-	             "(OpenSSL's default)");
-	if (ts->dh_bits == 0)
-		fprintf(out, "  %-18s auto\n", "dh_bits");
-	else
-		fprintf(out, "  %-18s %u\n", "dh_bits", ts->dh_bits);
-	summary_list(out, "sigalgs", ts->sigalgs, ts->nsigalgs,
-	             "(OpenSSL's default)");
-	if (ts->security_level < 0)
-		fprintf(out, "  %-18s (OpenSSL's default)\n", "security_level");
-	else
-		fprintf(out, "  %-18s %d\n", "security_level",
-		        ts->security_level);
-	if (ts->key_type == TLS_KEY_RSA)
-		fprintf(out, "  %-18s rsa, %u bits\n", "key", ts->key_bits);
-	else
-		fprintf(out, "  %-18s %s\n", "key", key_names[ts->key_type]);
-	fprintf(out, "  %-18s %s\n", "no_shared_cipher",
-	        noshared_str(ts->no_shared_cipher));
-	fprintf(out, "  %-18s %s\n", "no_shared_version",
-	        noshared_str(ts->no_shared_version));
-}
-
-static void
 summary_rule(FILE *out, const struct rule *r)
 {
 	const struct rule_when *w = &r->when;
@@ -249,8 +123,9 @@ summary_rule(FILE *out, const struct rule *r)
 		break;
 	case HOOK_DATA:
 		if (w->size_over != 0)
-			fprintf(out, " size over %s",
-			        fmt_bytes(b, sizeof(b), w->size_over, "0"));
+			fprintf(
+			    out, " size over %s",
+			    schema_fmt_bytes(b, sizeof(b), w->size_over, "0"));
 		else
 			fprintf(out, " at end of data");
 		break;
@@ -282,7 +157,7 @@ summary_rule(FILE *out, const struct rule *r)
 	fprintf(out, " -> do");
 	if (d->delay_ms != 0) {
 		fprintf(out, "%sdelay %s", sep,
-		        fmt_ms(b, sizeof(b), d->delay_ms, "0"));
+		        schema_fmt_ms(b, sizeof(b), d->delay_ms, "0"));
 		sep = ", ";
 	}
 	if (d->has_reply) {
@@ -318,17 +193,118 @@ summary_rule(FILE *out, const struct rule *r)
 		fprintf(out, "no cap on firings\n");
 }
 
-/* The middlebox part of --check: what the box does to each direction. */
-static void
-summary_box(FILE *out, const struct mbox_config *c)
+/* ------------------------------------------------------------------ */
+/* Rows                                                                */
+
+static bool
+is_str_list(enum schema_type t)
 {
-	static const char *const banner_why[] = {
-	    [MBOX_BANNER_PASS] = "pass (the greeting goes through as sent)",
-	    [MBOX_BANNER_MASK] = "mask (every character but \"2\", \"0\", "
-	                         "\"0\", CR and LF becomes \"*\")",
-	    [MBOX_BANNER_MASK_ALL] = "mask-all (every character but CR and "
-	                             "LF becomes \"*\")",
-	};
+	return t == T_SUITES || t == T_SUITES13 || t == T_NAMES;
+}
+
+/*
+ * One row: "  label value", the label padded to width (no label when
+ * width < 0). A list of strings gets one item per line, aligned.
+ */
+static void
+explain_row(const struct schema_row *r, const struct profile *p,
+            const void *base, int width, bool colon, FILE *out)
+{
+	char name[64], label[64], val[1024];
+
+	if (r->flags & SR_HIDDEN)
+		return;
+	snprintf(name, sizeof(name), "%s%s", r->name, colon ? ":" : "");
+	snprintf(label, sizeof(label), "%-*s", width < 0 ? 0 : width, name);
+	if (r->explain != NULL) {
+		r->explain(r, p, base, label, out);
+		return;
+	}
+	if (is_str_list(r->type)) {
+		char **v = *(char **const *)schema_field(r, base);
+		size_t n = *(const size_t *)((const char *)base + r->noff);
+
+		fprintf(out, "  %s", label);
+		if (n == 0)
+			fprintf(out, " %s\n", r->zero);
+		for (size_t i = 0; i < n; i++)
+			fprintf(out, "%*s %s\n", i == 0 ? 0 : 2 + width, "",
+			        v[i]);
+		return;
+	}
+	schema_types[r->type].human(r, base, val, sizeof(val));
+	if (width < 0)
+		fprintf(out, "  %s\n", val);
+	else
+		fprintf(out, "  %s %s\n", label, val);
+}
+
+/* Every row of section s, in order. */
+static void
+explain_section(const struct schema_section *s, const struct profile *p,
+                const void *base, int width, bool colon, FILE *out)
+{
+	for (size_t i = 0; i < s->nrows; i++)
+		explain_row(&s->rows[i], p, base, width, colon, out);
+}
+
+/* explain_message_size - "(from the SIZE keyword)" when it did */
+void
+explain_message_size(const struct schema_row *r, const struct profile *p,
+                     const void *base, const char *label, FILE *out)
+{
+	char b[96];
+
+	fprintf(out, "  %s %s%s\n", label,
+	        schema_fmt_bytes(b, sizeof(b), p->limits.message_size, r->zero),
+	        impl_of(p)->size_from_keyword ? " (from the SIZE keyword)"
+	                                      : "");
+}
+
+/* explain_credentials - the users, not their passwords */
+void
+explain_credentials(const struct schema_row *r, const struct profile *p,
+                    const void *base, const char *label, FILE *out)
+{
+	fprintf(out, "  %s ", label);
+	for (size_t i = 0; i < p->auth.ncreds; i++)
+		fprintf(out, "%s%s", i ? ", " : "", p->auth.creds[i].user);
+	if (p->auth.ncreds == 0)
+		fprintf(out, "(none)");
+	fprintf(out, "\n");
+}
+
+/* explain_tls_key - key and key_bits on one line */
+void
+explain_tls_key(const struct schema_row *r, const struct profile *p,
+                const void *base, const char *label, FILE *out)
+{
+	const struct tls_settings *ts = base;
+
+	if (ts->key_type == TLS_KEY_RSA)
+		fprintf(out, "  %s rsa, %u bits\n", label, ts->key_bits);
+	else
+		fprintf(out, "  %s %s\n", label, key_names[ts->key_type]);
+}
+
+/* explain_box_masks - one line per ehlo.masks entry */
+void
+explain_box_masks(const struct schema_row *r, const struct profile *p,
+                  const void *base, const char *label, FILE *out)
+{
+	const struct mbox_config *c = base;
+
+	for (size_t i = 0; i < c->nehlo_masks; i++)
+		fprintf(out, "  %-9s %s -> %s\n",
+		        "mask:", c->ehlo_masks[i].keyword,
+		        c->ehlo_masks[i].replacement);
+}
+
+/* explain_box_limits - the limit rows, each with its unit */
+void
+explain_box_limits(const struct schema_row *r, const struct profile *p,
+                   const void *base, const char *label, FILE *out)
+{
 	static const char *const measure_unit[MBOX_MEASURE_COUNT] = {
 	    [MBOX_CMD_LINE] = "bytes, without CRLF",
 	    [MBOX_RCPT_COUNT] = "RCPTs in one transaction",
@@ -337,44 +313,7 @@ summary_box(FILE *out, const struct mbox_config *c)
 	    [MBOX_BODY_LINE] = "bytes, without CRLF",
 	    [MBOX_MIME_FILENAME] = "bytes of a filename=\"...\"",
 	};
-	static const char *const action_why[] = {
-	    [MBOX_ACT_LOG] = "log (noted, passed on)",
-	    [MBOX_ACT_DROP] = "drop-connection (nothing more passes; FIN)",
-	    [MBOX_ACT_RESET] = "reset (nothing more passes; RST to the "
-	                       "client)",
-	};
-
-	fprintf(out, "\nBanner (server -> client)\n  %s\n",
-	        banner_why[c->banner]);
-
-	fprintf(out, "\nCommands (client -> server)\n  allowed: ");
-	for (size_t i = 0; i < c->nallowed; i++)
-		fprintf(out, " %s", c->allowed[i]);
-	if (c->nallowed == 0)
-		fprintf(out, " (none)");
-	fprintf(out, "\n  denied:   %s\n",
-	        c->denied == MBOX_DENIED_MASK
-	            ? "mask (X's of the same length; the server answers "
-	              "its unknown-command reply)"
-	            : "noop (rewritten to NOOP)");
-
-	fprintf(out, "\nEHLO reply (server -> client)\n");
-	for (size_t i = 0; i < c->nehlo_masks; i++)
-		fprintf(out, "  mask:     %s -> %s\n", c->ehlo_masks[i].keyword,
-		        c->ehlo_masks[i].replacement);
-	fprintf(out, "  allowed: ");
-	for (size_t i = 0; i < c->nehlo_allowed; i++)
-		fprintf(out, " %s", c->ehlo_allowed[i]);
-	if (c->nehlo_allowed == 0)
-		fprintf(out, " (none listed)");
-	fprintf(out, "\n  others:   %s\n",
-	        c->ehlo_mask_others ? "mask (X's of the same length)" : "pass");
-
-	fprintf(out, "\nSTARTTLS\n  allow_tls: %s\n",
-	        c->allow_tls ? "yes (STARTTLS passes; after its 220 the box "
-	                       "passes everything unread)"
-	                     : "no (STARTTLS is denied like any verb not "
-	                       "allowed)");
+	const struct mbox_config *c = base;
 
 	fprintf(out, "\nLimits (%zu)\n", c->nlimits);
 	if (c->nlimits == 0)
@@ -384,15 +323,16 @@ summary_box(FILE *out, const struct mbox_config *c)
 		        measure_names[c->limits[i].what],
 		        (unsigned long long)c->limits[i].over,
 		        measure_unit[c->limits[i].what],
-		        action_why[c->limits[i].action]);
+		        mbox_action_why[c->limits[i].action]);
+}
 
-	fprintf(out, "\nEnd of data\n  split_end_of_data: %s\n",
-	        c->drop_split_eod
-	            ? "drop (a CRLF.CRLF split over packets is dropped; the "
-	              "sender times out)"
-	            : "pass");
+/* explain_box_dup - duplicate_headers: cut, the names, the action */
+void
+explain_box_dup(const struct schema_row *r, const struct profile *p,
+                const void *base, const char *label, FILE *out)
+{
+	const struct mbox_config *c = base;
 
-	fprintf(out, "\nDuplicate headers\n");
 	if (!c->cut_on_duplicate) {
 		fprintf(out, "  cut: no\n");
 		return;
@@ -402,7 +342,39 @@ summary_box(FILE *out, const struct mbox_config *c)
 	for (size_t i = 0; i < c->ncut_headers; i++)
 		fprintf(out, "%s%s", i == 0 ? " or any of: " : ", ",
 		        c->cut_headers[i]);
-	fprintf(out, "\n  action: %s\n", action_why[c->cut_action]);
+	fprintf(out, "\n  action: %s\n", mbox_action_why[c->cut_action]);
+}
+
+/* The middlebox part of --check: each top-level row under its title. */
+static void
+summary_box(FILE *out, const struct profile *p)
+{
+	static const struct {
+		const char *title; /* NULL: the row prints its own */
+		const char *key;
+		int width; /* of "name:"; -1 no label */
+	} blocks[] = {
+	    {"Banner (server -> client)", "banner", -1},
+	    {"Commands (client -> server)", "commands", 9},
+	    {"EHLO reply (server -> client)", "ehlo", 9},
+	    {"STARTTLS", "allow_tls", 0},
+	    {NULL, "limits", 0},
+	    {"End of data", "split_end_of_data", 0},
+	    {"Duplicate headers", "duplicate_headers", 0},
+	};
+
+	for (size_t i = 0; i < nitems(blocks); i++) {
+		const struct schema_row *r =
+		    schema_row_find(&schema_top, blocks[i].key, KIND_MBOX);
+
+		if (blocks[i].title != NULL)
+			fprintf(out, "\n%s\n", blocks[i].title);
+		if (r->type == T_SECTION && r->explain == NULL)
+			explain_section(r->sub, p, p->mbox, blocks[i].width,
+			                true, out);
+		else
+			explain_row(r, p, p->mbox, blocks[i].width, true, out);
+	}
 }
 
 static void
@@ -429,14 +401,12 @@ profile_summary(const struct profile *p, bool with_via, FILE *out)
 {
 	size_t nvia = with_via ? p->nvia : 0;
 
-	const struct profile_impl *pi = impl_of(p);
-	const struct limits *lim = &p->limits;
 	char b[96];
 	int width = 0;
 
 	if (p->mbox != NULL) {
 		summary_head(p, out, "Middlebox");
-		summary_box(out, p->mbox);
+		summary_box(out, p);
 		return;
 	}
 	summary_head(p, out, "Profile");
@@ -474,9 +444,9 @@ profile_summary(const struct profile *p, bool with_via, FILE *out)
 		fprintf(out, " (none)");
 	fprintf(out, "\n");
 	if (p->ext & EXT_SIZE)
-		fprintf(
-		    out, "  SIZE: %s\n",
-		    fmt_bytes(b, sizeof(b), p->ext_size, "no fixed maximum"));
+		fprintf(out, "  SIZE: %s\n",
+		        schema_fmt_bytes(b, sizeof(b), p->ext_size,
+		                         "no fixed maximum"));
 	if (p->nauth_mechs != 0) {
 		fprintf(out, "  AUTH mechanisms:");
 		for (size_t i = 0; i < p->nauth_mechs; i++)
@@ -493,43 +463,15 @@ profile_summary(const struct profile *p, bool with_via, FILE *out)
 	fprintf(out, "\n");
 
 	fprintf(out, "\nLimits\n");
-	fprintf(out, "  %-24s %zu bytes incl. CRLF\n", "line_length",
-	        lim->line_length);
-	fprintf(out, "  %-24s %zu bytes incl. CRLF\n", "text_line_length",
-	        lim->text_line_length);
-	fprintf(out, "  %-24s %u per transaction\n", "recipients",
-	        lim->recipients);
-	fprintf(out, "  %-24s %s%s\n", "message_size",
-	        fmt_bytes(b, sizeof(b), lim->message_size, "unlimited"),
-	        pi->size_from_keyword ? " (from the SIZE keyword)" : "");
-	fprintf(out, "  %-24s %s\n", "header_size",
-	        fmt_bytes(b, sizeof(b), lim->header_size, "unlimited"));
-	fprintf(out, "  %-24s %s\n", "bad_commands",
-	        fmt_count(b, sizeof(b), lim->bad_commands, "no limit"));
-	fprintf(out, "  %-24s %s\n", "bad_commands_close",
-	        close_how_str(lim->bad_commands_close));
-	fprintf(out, "  %-24s %s\n", "idle_timeout",
-	        fmt_ms(b, sizeof(b), lim->idle_timeout_ms, "none"));
-	fprintf(out, "  %-24s %s\n", "connection_timeout",
-	        fmt_ms(b, sizeof(b), lim->connection_timeout_ms, "none"));
-	fprintf(out, "  %-24s %s\n", "hang_timeout",
-	        fmt_ms(b, sizeof(b), lim->hang_timeout_ms, "none"));
-	fprintf(out, "  %-24s %s\n", "max_sessions",
-	        fmt_count(b, sizeof(b), lim->max_sessions, "unlimited"));
-	fprintf(
-	    out, "  %-24s %s\n", "max_sessions_per_client",
-	    fmt_count(b, sizeof(b), lim->max_sessions_per_client, "unlimited"));
-
-	fprintf(out, "\nAuth\n  credentials:  ");
-	for (size_t i = 0; i < p->auth.ncreds; i++)
-		fprintf(out, "%s%s", i ? ", " : "", p->auth.creds[i].user);
-	if (p->auth.ncreds == 0)
-		fprintf(out, "(none)");
-	fprintf(out, "\n  accept_any:   %s\n  require_tls:  %s\n",
-	        p->auth.accept_any ? "yes" : "no",
-	        p->auth.require_tls ? "yes" : "no");
-
-	summary_tls(out, &p->tls);
+	explain_section(&schema_limits, p, &p->limits, 24, false, out);
+	fprintf(out, "\nAuth\n");
+	explain_section(&schema_auth, p, &p->auth, 13, true, out);
+	/* as given; what OpenSSL makes of them is tls_policy's */
+	fprintf(out, "\nTLS (as configured)\n");
+	if (!p->tls.enabled)
+		fprintf(out, "  disabled (STARTTLS gets tls_unavailable)\n");
+	else
+		explain_section(&schema_tls, p, &p->tls, 18, false, out);
 
 	fprintf(out, "\nReplies\n");
 	for (int i = 0; i < REPLY_COUNT; i++)
@@ -548,6 +490,6 @@ profile_summary(const struct profile *p, bool with_via, FILE *out)
 	for (size_t i = 0; i < nvia; i++) {
 		fprintf(out, "\nvia %zu of %zu: ", i + 1, nvia);
 		summary_head(p->via[i], out, "Middlebox");
-		summary_box(out, p->via[i]->mbox);
+		summary_box(out, p->via[i]);
 	}
 }

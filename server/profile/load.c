@@ -7,8 +7,7 @@
  * Does not: read a section's values (server_load.c, mbox_load.c,
  * rules_load.c) or read YAML by hand (yaml_read.c).
  */
-#include "profile_int.h"
-#include "template.h"
+#include "schema.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -192,8 +191,9 @@ load_parent(struct layer *l, const yaml_node_t *v)
  * middlebox's "extends", a path is relative to this file) and replace
  * the parent's list.
  */
-static int
-load_via(struct layer *l, const yaml_node_t *n)
+int
+load_via(struct layer *l, const struct schema_row *r, const yaml_node_t *n,
+         const char *what, void *base)
 {
 	struct loader *ld = l->ld;
 	struct profile *p = l->p, **boxes;
@@ -274,27 +274,6 @@ fail:
 	return -1;
 }
 
-/* The top-level keys of l's kind, the other kind's only keys after. */
-static int
-check_top(struct layer *l, const yaml_node_t *root)
-{
-	const char *known[nitems(top_defs)], *others[nitems(top_defs)];
-	size_t nknown = 0, nothers = 0;
-	struct other_keys other = {
-	    others, 0, KIND_BOTH & ~l->kind,
-	    l->kind == KIND_SERVER
-	        ? "a server names the middleboxes in front of it in \"via\""
-	        : NULL};
-
-	for (size_t i = 0; i < nitems(top_defs); i++)
-		if (top_defs[i].kinds & l->kind)
-			known[nknown++] = top_defs[i].key;
-		else
-			others[nothers++] = top_defs[i].key;
-	other.n = nothers;
-	return check_keys(l, root, "", known, nknown, &other);
-}
-
 static int
 layer_apply(struct layer *l, yaml_node_t *root)
 {
@@ -324,7 +303,7 @@ layer_apply(struct layer *l, yaml_node_t *root)
 		l->kind = choice == 1 ? KIND_MBOX : KIND_SERVER;
 		l->kind_explicit = true;
 	}
-	if (check_top(l, root) < 0)
+	if (schema_check_keys(l, &schema_top, root, "", l->kind) < 0)
 		return -1;
 	if ((nm = map_get(l, root, "name")) == NULL)
 		return err_node(
@@ -370,7 +349,7 @@ layer_apply(struct layer *l, yaml_node_t *root)
 	}
 	ld->kind = l->kind;
 	if (l->kind == KIND_MBOX && l->p->mbox == NULL)
-		l->p->mbox = mbox_new();
+		mbox_new(l->p);
 
 	/* name and description belong to the file itself. */
 	if (ld->depth == 0) {
@@ -388,43 +367,8 @@ layer_apply(struct layer *l, yaml_node_t *root)
 		return -1;
 	}
 
-	for (yaml_node_pair_t *pp = root->data.mapping.pairs.start;
-	     pp < root->data.mapping.pairs.top; pp++) {
-		const char *key = sval(node(l, pp->key));
-		yaml_node_t *val = node(l, pp->value);
-		int rc = 0;
-
-		if (l->kind == KIND_MBOX) {
-			if (load_box_key(l, key, val) < 0)
-				return -1;
-			continue;
-		}
-		if (strcmp(key, "via") == 0)
-			rc = load_via(l, val);
-		else if (strcmp(key, "hostname") == 0)
-			rc = load_hostname(l, val);
-		else if (strcmp(key, "greeting") == 0)
-			rc = get_reply(l, val, "greeting",
-			               &l->p->replies[REPLY_GREETING]);
-		else if (strcmp(key, "ehlo") == 0)
-			rc = load_ehlo(l, val);
-		else if (strcmp(key, "commands") == 0)
-			rc = load_commands(l, val);
-		else if (strcmp(key, "line_endings") == 0)
-			rc = load_line_endings(l, val);
-		else if (strcmp(key, "replies") == 0)
-			rc = load_replies(l, val);
-		else if (strcmp(key, "limits") == 0)
-			rc = load_limits(l, val);
-		else if (strcmp(key, "auth") == 0)
-			rc = load_auth(l, val);
-		else if (strcmp(key, "tls") == 0)
-			rc = load_tls(l, val);
-		else if (strcmp(key, "rules") == 0)
-			rc = load_rules(l, val);
-		if (rc < 0)
-			return -1;
-	}
+	if (schema_walk(l, &schema_top, root, "", l->kind, l->p) < 0)
+		return -1;
 	if (l->kind == KIND_MBOX && ld->depth == 0)
 		return box_finish(l, root);
 	return 0;
@@ -445,60 +389,6 @@ load_file(struct loader *ld, const char *path)
 		yaml_document_delete(&l.doc);
 	free(l.src);
 	return rc;
-}
-
-static struct profile_impl *
-profile_new(void)
-{
-	struct profile_impl *pi = xcalloc(1, sizeof(*pi));
-	struct profile *p = &pi->pub;
-	struct kw_state st = {0};
-	char why[128];
-
-	atomic_init(&p->refs, 1);
-	p->hostname = xstrdup("mx.lab.test");
-	p->ehlo_greeting = xstrdup("{hostname}");
-	p->nehlo_keywords = nitems(default_keywords);
-	p->ehlo_keywords = xcalloc(p->nehlo_keywords, sizeof(char *));
-	for (size_t i = 0; i < nitems(default_keywords); i++) {
-		p->ehlo_keywords[i] = xstrdup(default_keywords[i]);
-		if (kw_derive(&st, default_keywords[i], why, sizeof(why)))
-			abort(); /* a bug in the table above */
-	}
-	kw_commit(p, &st);
-	p->commands = (1u << VERB_COUNT) - 1;
-	p->eol = EOL_STRICT;
-	for (size_t i = 0; i < REPLY_COUNT; i++) {
-		if (reply_id_defaults[i] == NULL || reply_id_names[i] == NULL)
-			abort(); /* a reply_id without a key or default */
-		reply_set1(&p->replies[i], reply_id_defaults[i]);
-	}
-	p->limits = (struct limits){
-	    .line_length = 512,       /* RFC 5321 4.5.3.1.4 */
-	    .text_line_length = 1000, /* RFC 5321 4.5.3.1.6 */
-	    .recipients = 100,        /* RFC 5321 4.5.3.1.8 */
-	    .message_size = 0,        /* from SIZE, see profile_load */
-	    .header_size = 0,
-	    .bad_commands = 0,
-	    .bad_commands_close = CLOSE_FIN,
-	    .idle_timeout_ms = 5 * 60 * 1000, /* RFC 5321 4.5.3.2.7 */
-	    .connection_timeout_ms = 0,
-	    .hang_timeout_ms = 10 * 60 * 1000,
-	    .max_sessions = 1000,
-	    .max_sessions_per_client = 0,
-	};
-	p->tls = (struct tls_settings){
-	    .enabled = false, /* until some file has "tls:" */
-	    .versions = TLSV_1_2 | TLSV_1_3,
-	    .server_preference = true,
-	    .dh_bits = 0,
-	    .security_level = -1,
-	    .key_type = TLS_KEY_RSA,
-	    .key_bits = 2048,
-	    .no_shared_cipher = TLS_NOSHARED_OPENSSL,
-	    .no_shared_version = TLS_NOSHARED_OPENSSL,
-	};
-	return pi;
 }
 
 /* profile_load - load and validate a profile by NAME or FILE path */

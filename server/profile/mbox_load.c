@@ -1,76 +1,30 @@
 /*
- * mbox_load.c - the keys of a "kind: middlebox" file, into a struct
- * mbox_config (middlebox.h).
+ * mbox_load.c - the irregular keys of a "kind: middlebox" file (into a
+ * struct mbox_config, middlebox.h): ehlo.masks, the list of limit rows,
+ * and the check across keys after the whole chain (STARTTLS and
+ * allow_tls).
  *
- * Does not: apply a box to traffic (middlebox.c).
+ * Does not: the regular box keys (schema_rows.c rows, loaded by
+ * schema.c), apply a box to traffic (middlebox.c).
  */
-#include "profile_int.h"
-#include "template.h"
+#include "schema.h"
 
-#include <ctype.h>
-#include <dirent.h>
-#include <errno.h>
-#include <limits.h>
-#include <stdarg.h>
-#include <stdlib.h>
-#include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 
-/*
- * A fresh box: one that changes nothing. Every engine verb passes,
- * STARTTLS included, and every EHLO keyword.
- */
+/* mbox_new - a fresh box, every key at its row's default: it changes
+ * nothing (every engine verb and EHLO keyword passes, STARTTLS too) */
 struct mbox_config *
-mbox_new(void)
+mbox_new(struct profile *p)
 {
-	struct mbox_config *c = xcalloc(1, sizeof(*c));
-
-	c->banner = MBOX_BANNER_PASS;
-	c->allowed = xcalloc(VERB_COUNT, sizeof(char *));
-	for (int v = 0; v < VERB_COUNT; v++)
-		c->allowed[c->nallowed++] = xstrdup(verb_names[v]);
-	c->denied = MBOX_DENIED_MASK;
-	c->ehlo_mask_others = false;
-	c->allow_tls = true;
-	c->drop_split_eod = false;
-	c->cut_on_duplicate = false;
-	c->cut_action = MBOX_ACT_RESET;
-	return c;
+	p->mbox = xcalloc(1, sizeof(*p->mbox));
+	schema_defaults(&schema_top, KIND_MBOX, p);
+	return p->mbox;
 }
 
-/* commands: {allowed: [...], denied: mask | noop}, merged key by key */
-static int
-load_box_commands(struct layer *l, const yaml_node_t *n)
-{
-	static const char *const keys[] = {"allowed", "denied"};
-	struct mbox_config *c = l->p->mbox;
-	yaml_node_t *v;
-	int choice;
-
-	if (n->type == YAML_SEQUENCE_NODE)
-		return wrong_form(l, n, "commands",
-		                  "a middlebox writes commands: {allowed: "
-		                  "[HELO, MAIL, ...], denied: mask}");
-	if (want_map(l, n, "commands", false) < 0 ||
-	    check_map(l, n, "commands", keys, nitems(keys)) < 0)
-		return -1;
-	if ((v = map_get(l, n, "allowed")) != NULL &&
-	    get_words(l, v, "commands.allowed", WORD_VERB, &c->allowed,
-	              &c->nallowed) < 0)
-		return -1;
-	if ((v = map_get(l, n, "denied")) != NULL) {
-		if (get_choice(l, v, "commands.denied", denied_names,
-		               nitems(denied_names), &choice) < 0)
-			return -1;
-		c->denied = (enum mbox_denied)choice;
-	}
-	return 0;
-}
-
-/* ehlo.masks: keyword -> replacement, merged keyword by keyword */
-static int
-load_box_masks(struct layer *l, const yaml_node_t *n)
+/* load_box_masks - ehlo.masks: keyword -> line, merged keyword by keyword */
+int
+load_box_masks(struct layer *l, const struct schema_row *r,
+               const yaml_node_t *n, const char *what, void *base)
 {
 	struct mbox_config *c = l->p->mbox;
 
@@ -128,43 +82,33 @@ load_box_masks(struct layer *l, const yaml_node_t *n)
 	return 0;
 }
 
-/* ehlo: {masks, allowed, others}, merged key by key */
-static int
-load_box_ehlo(struct layer *l, const yaml_node_t *n)
+/* load_box_limit_over - limits[].over: a whole number */
+int
+load_box_limit_over(struct layer *l, const struct schema_row *r,
+                    const yaml_node_t *v, const char *what, void *base)
 {
-	static const char *const keys[] = {"masks", "allowed", "others"};
-	static const char *const server_keys[] = {"greeting", "keywords"};
-	static const struct other_keys other = {
-	    server_keys, nitems(server_keys), KIND_SERVER,
-	    "a middlebox's ehlo has masks, allowed and others"};
-	struct mbox_config *c = l->p->mbox;
-	yaml_node_t *v;
-	int choice;
+	struct mbox_limit *row = base;
+	const char *end;
 
-	if (want_map(l, n, "ehlo", false) < 0 ||
-	    check_keys(l, n, "ehlo", keys, nitems(keys), &other) < 0)
+	if (want_scalar(l, v, what, "a whole number") < 0)
 		return -1;
-	if ((v = map_get(l, n, "masks")) != NULL && load_box_masks(l, v) < 0)
-		return -1;
-	if ((v = map_get(l, n, "allowed")) != NULL &&
-	    get_words(l, v, "ehlo.allowed", WORD_KEYWORD, &c->ehlo_allowed,
-	              &c->nehlo_allowed) < 0)
-		return -1;
-	if ((v = map_get(l, n, "others")) != NULL) {
-		if (get_choice(l, v, "ehlo.others", others_names,
-		               nitems(others_names), &choice) < 0)
-			return -1;
-		c->ehlo_mask_others = choice == 1;
-	}
+	end = parse_digits(sval(v), &row->over);
+	if (end == NULL || *end != '\0')
+		return err_node(
+		    l, v,
+		    "bad number \"%s\" for \"%s\" (use a whole number: the "
+		    "limit acts when the measure is greater than this)",
+		    sval(v), what);
 	return 0;
 }
 
-/* limits: a list of {what, over, action}; replaces the parent's list */
-static int
-load_box_limits(struct layer *l, const yaml_node_t *n)
+/* load_box_limits - limits: a list of {what, over, action} rows that
+ * replaces the parent's list */
+int
+load_box_limits(struct layer *l, const struct schema_row *r,
+                const yaml_node_t *n, const char *what, void *base)
 {
-	static const char *const keys[] = {"what", "over", "action"};
-	struct mbox_config *c = l->p->mbox;
+	struct mbox_config *c = base;
 	struct mbox_limit *rows;
 	yaml_node_item_t *b = NULL;
 	size_t cnt = 0;
@@ -183,46 +127,24 @@ load_box_limits(struct layer *l, const yaml_node_t *n)
 	}
 	rows = xcalloc(cnt, sizeof(*rows));
 	for (size_t i = 0; i < cnt; i++) {
-		yaml_node_t *it = node(l, b[i]), *v;
-		const char *end;
-		int choice = 0;
+		yaml_node_t *it = node(l, b[i]);
+		const struct schema_section *s = &schema_box_limit;
 
 		if (want_map(l, it, "limits", false) < 0 ||
-		    check_map(l, it, "limits", keys, nitems(keys)) < 0)
+		    schema_check_keys(l, s, it, "limits", 0) < 0)
 			goto fail;
-		for (size_t k = 0; k < nitems(keys); k++)
-			if (map_get(l, it, keys[k]) == NULL) {
+		for (size_t k = 0; k < s->nrows; k++)
+			if (map_get(l, it, s->rows[k].name) == NULL) {
 				err_node(
 				    l, it,
 				    "limit %zu has no \"%s\" (write {what: "
 				    "cmd_line_length, over: 512, action: "
 				    "drop-connection})",
-				    i + 1, keys[k]);
+				    i + 1, s->rows[k].name);
 				goto fail;
 			}
-		if (get_choice(l, map_get(l, it, "what"), "limits.what",
-		               measure_names, nitems(measure_names),
-		               &choice) < 0)
+		if (schema_walk(l, s, it, "limits", 0, &rows[i]) < 0)
 			goto fail;
-		rows[i].what = (enum mbox_measure)choice;
-		v = map_get(l, it, "over");
-		if (want_scalar(l, v, "limits.over", "a whole number") < 0)
-			goto fail;
-		end = parse_digits(sval(v), &rows[i].over);
-		if (end == NULL || *end != '\0') {
-			err_node(
-			    l, v,
-			    "bad number \"%s\" for \"limits.over\" (use a "
-			    "whole number: the limit acts when the measure "
-			    "is greater than this)",
-			    sval(v));
-			goto fail;
-		}
-		if (get_choice(l, map_get(l, it, "action"), "limits.action",
-		               mbox_action_names, nitems(mbox_action_names),
-		               &choice) < 0)
-			goto fail;
-		rows[i].action = (enum mbox_action)choice;
 	}
 	free(c->limits);
 	c->limits = rows;
@@ -233,75 +155,9 @@ fail:
 	return -1;
 }
 
-/* duplicate_headers: {cut, headers, action}, merged key by key */
-static int
-load_box_dup(struct layer *l, const yaml_node_t *n)
-{
-	static const char *const keys[] = {"cut", "headers", "action"};
-	struct mbox_config *c = l->p->mbox;
-	yaml_node_t *v;
-	int choice;
-
-	if (want_map(l, n, "duplicate_headers", true) < 0)
-		return -1;
-	if (is_null(n))
-		return 0;
-	if (check_map(l, n, "duplicate_headers", keys, nitems(keys)) < 0)
-		return -1;
-	if ((v = map_get(l, n, "cut")) != NULL &&
-	    get_bool(l, v, "duplicate_headers.cut", &c->cut_on_duplicate) < 0)
-		return -1;
-	if ((v = map_get(l, n, "headers")) != NULL &&
-	    get_words(l, v, "duplicate_headers.headers", WORD_HEADER,
-	              &c->cut_headers, &c->ncut_headers) < 0)
-		return -1;
-	if ((v = map_get(l, n, "action")) != NULL) {
-		if (get_choice(l, v, "duplicate_headers.action",
-		               cut_action_names, nitems(cut_action_names),
-		               &choice) < 0)
-			return -1;
-		c->cut_action = (enum mbox_action)choice;
-	}
-	return 0;
-}
-
-/* A middlebox's top-level key (name, description, ...: nothing to do) */
-int
-load_box_key(struct layer *l, const char *key, const yaml_node_t *v)
-{
-	struct mbox_config *c = l->p->mbox;
-	int choice;
-
-	if (strcmp(key, "banner") == 0) {
-		if (get_choice(l, v, "banner", banner_names,
-		               nitems(banner_names), &choice) < 0)
-			return -1;
-		c->banner = (enum mbox_banner)choice;
-		return 0;
-	}
-	if (strcmp(key, "commands") == 0)
-		return load_box_commands(l, v);
-	if (strcmp(key, "ehlo") == 0)
-		return load_box_ehlo(l, v);
-	if (strcmp(key, "allow_tls") == 0)
-		return get_bool(l, v, "allow_tls", &c->allow_tls);
-	if (strcmp(key, "limits") == 0)
-		return load_box_limits(l, v);
-	if (strcmp(key, "split_end_of_data") == 0) {
-		if (get_choice(l, v, "split_end_of_data", split_eod_names,
-		               nitems(split_eod_names), &choice) < 0)
-			return -1;
-		c->drop_split_eod = choice == 1;
-		return 0;
-	}
-	if (strcmp(key, "duplicate_headers") == 0)
-		return load_box_dup(l, v);
-	return 0;
-}
-
 /*
- * After the whole chain: STARTTLS passes exactly when allow_tls is true
- * (FACTS.md 5: "+ STARTTLS only with allow-tls"). Listing it with
+ * box_finish - after the whole chain: STARTTLS passes exactly when allow_tls is
+ * true (FACTS.md 5: "+ STARTTLS only with allow-tls"). Listing it with
  * allow_tls false is a contradiction; with allow_tls true it is added to
  * the allowed verbs, so that either field says the same.
  */

@@ -4,8 +4,7 @@
  *
  * Does not: load (load.c) or describe (explain.c) a profile.
  */
-#include "profile_int.h"
-#include "template.h"
+#include "schema.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -212,4 +211,15 @@ profile_unref(struct profile *p)
 		tls_policy_free(p->tls_policy); /* built by server.c */
 		profile_free(impl_of(p));
 	}
+}
+
+/* profile_new - a server profile with every key at its row's default */
+struct profile_impl *
+profile_new(void)
+{
+	struct profile_impl *pi = xcalloc(1, sizeof(*pi));
+
+	atomic_init(&pi->pub.refs, 1);
+	schema_defaults(&schema_top, KIND_SERVER, &pi->pub);
+	return pi;
 }

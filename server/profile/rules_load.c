@@ -5,205 +5,107 @@
  *
  * Does not: match rules against a session (rules.c).
  */
-#include "profile_int.h"
-#include "template.h"
+#include "schema.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 
-/* tls_client_hello: what the ClientHello offers. */
-static int
-load_when_hello(struct layer *l, struct rule_when *w, const yaml_node_t *v,
-                const char *where)
+/* when.command.verb: any word, upper-cased; an engine verb or not */
+int
+load_when_verb(struct layer *l, const struct schema_row *r,
+               const yaml_node_t *x, const char *what, void *base)
 {
-	static const struct {
-		const char *key;
-		size_t off, noff;
-	} lists[] = {
-	    {"offers_any", offsetof(struct rule_when, offers_any),
-	     offsetof(struct rule_when, noffers_any)},
-	    {"offers_all", offsetof(struct rule_when, offers_all),
-	     offsetof(struct rule_when, noffers_all)},
-	    {"offers_none", offsetof(struct rule_when, offers_none),
-	     offsetof(struct rule_when, noffers_none)},
-	};
-	char what[200];
-	yaml_node_t *x;
-	unsigned u;
+	struct rule_when *w = base;
 
-	for (size_t i = 0; i < nitems(lists); i++) {
-		snprintf(what, sizeof(what), "%s.%s", where, lists[i].key);
-		if ((x = map_get(l, v, lists[i].key)) != NULL &&
-		    get_suite_ids(
-		        l, x, what,
-		        (uint16_t **)(void *)((char *)w + lists[i].off),
-		        (size_t *)(void *)((char *)w + lists[i].noff)) < 0)
-			return -1;
-	}
-	snprintf(what, sizeof(what), "%s.versions_any", where);
-	if ((x = map_get(l, v, "versions_any")) != NULL &&
-	    get_versions(l, x, what, &w->versions_any) < 0)
+	if (want_scalar(l, x, what, "a verb") < 0)
 		return -1;
-	snprintf(what, sizeof(what), "%s.sni", where);
-	if ((x = map_get(l, v, "sni")) != NULL &&
-	    get_regex(l, x, what, &w->sni_pattern, &w->sni_re) < 0)
+	for (const char *s = sval(x); *s; s++)
+		if (!isgraph((unsigned char)*s))
+			return err_node(l, x,
+			                "bad verb \"%s\" for \"%s\" (a verb is "
+			                "one word, e.g. RCPT)",
+			                sval(x), what);
+	if (sval(x)[0] == '\0')
+		return err_node(l, x,
+		                "empty verb for \"%s\" (leave \"verb\" out to "
+		                "match any command)",
+		                what);
+	free(w->verb_name);
+	w->verb_name = xstrdup_upper(sval(x));
+	w->verb = verb_from_str(w->verb_name, strlen(w->verb_name));
+	return 0;
+}
+
+/* when.header.name: a header name without the colon */
+int
+load_when_header(struct layer *l, const struct schema_row *r,
+                 const yaml_node_t *x, const char *what, void *base)
+{
+	struct rule_when *w = base;
+
+	if (want_scalar(l, x, what, "a header name") < 0)
 		return -1;
-	snprintf(what, sizeof(what), "%s.extension", where);
-	if ((x = map_get(l, v, "extension")) != NULL) {
-		if (want_scalar(l, x, what, "an extension type") < 0)
-			return -1;
-		if (get_count(l, x, what, &u) < 0 || u > 65535)
+	for (const char *s = sval(x); *s; s++)
+		if (!isgraph((unsigned char)*s) || *s == ':')
 			return err_node(
 			    l, x,
-			    "bad extension type \"%s\" for \"%s\" "
-			    "(use a number from 0 to 65535, e.g. 13 "
-			    "for signature_algorithms)",
+			    "bad header name \"%s\" for \"%s\" (write the name "
+			    "without the colon, e.g. DKIM-Signature)",
 			    sval(x), what);
-		w->extension = (int)u;
-	}
+	free(w->header_name);
+	w->header_name = xstrdup(sval(x));
 	return 0;
 }
 
-static int
-load_when_hook(struct layer *l, struct rule_when *w, const char *hook,
-               const yaml_node_t *v, const char *rname)
+/* when.tls_client_hello.extension: an extension type 0..65535 */
+int
+load_when_extension(struct layer *l, const struct schema_row *r,
+                    const yaml_node_t *x, const char *what, void *base)
 {
-	static const char *const keys[HOOK_COUNT][6] = {
-	    [HOOK_CONNECT] = {"client"},
-	    [HOOK_COMMAND] = {"verb", "nth", "arg"},
-	    [HOOK_HEADER] = {"name", "duplicate"},
-	    [HOOK_DATA] = {"size_over"},
-	    [HOOK_TLS_CLIENT_HELLO] = {"offers_any", "offers_all",
-	                               "offers_none", "versions_any", "sni",
-	                               "extension"},
-	    [HOOK_TLS_HANDSHAKE_DONE] = {"version", "suite"},
-	    [HOOK_TLS_FAILED] = {"reason"},
-	};
-	char where[160], what[200];
-	yaml_node_t *x;
+	struct rule_when *w = base;
+	unsigned u;
+
+	if (want_scalar(l, x, what, "an extension type") < 0)
+		return -1;
+	if (get_count(l, x, what, &u) < 0 || u > 65535)
+		return err_node(l, x,
+		                "bad extension type \"%s\" for \"%s\" (use a "
+		                "number from 0 to 65535, e.g. 13 for "
+		                "signature_algorithms)",
+		                sval(x), what);
+	w->extension = (int)u;
+	return 0;
+}
+
+/* when.tls_handshake_done.suite: one suite, as its id */
+int
+load_when_suite(struct layer *l, const struct schema_row *r,
+                const yaml_node_t *x, const char *what, void *base)
+{
+	struct rule_when *w = base;
 	uint16_t id;
+
+	if (get_suite_id(l, x, what, &id) < 0)
+		return -1;
+	w->suite = id;
+	return 0;
+}
+
+/* when: exactly one hook, its keys by schema_hooks[] */
+int
+load_rule_when(struct layer *l, const struct schema_row *row,
+               const yaml_node_t *n, const char *where, void *base)
+{
+	struct rule *r = base;
+	yaml_node_pair_t *b;
+	const char *hook;
+	char what[200];
 	int h = 0;
 
-	while (strcmp(hook_names[h], hook) != 0)
-		h++; /* check_map() let only hook names through */
-	w->hook = (enum hook)h;
-	snprintf(where, sizeof(where), "rules.%s.when.%s", rname, hook);
-	if (want_map(l, v, where, true) < 0)
-		return -1;
-	if (is_null(v))
-		return 0;
-	if (check_map(l, v, where, keys[h], nitems(keys[h])) < 0)
-		return -1;
-	switch (w->hook) {
-	case HOOK_CONNECT:
-		snprintf(what, sizeof(what), "%s.client", where);
-		if ((x = map_get(l, v, "client")) != NULL &&
-		    get_regex(l, x, what, &w->client_pattern, &w->client_re) <
-		        0)
-			return -1;
-		break;
-	case HOOK_COMMAND:
-		if ((x = map_get(l, v, "verb")) != NULL) {
-			snprintf(what, sizeof(what), "%s.verb", where);
-			if (want_scalar(l, x, what, "a verb") < 0)
-				return -1;
-			for (const char *s = sval(x); *s; s++)
-				if (!isgraph((unsigned char)*s))
-					return err_node(
-					    l, x,
-					    "bad verb \"%s\" for \"%s\" (a "
-					    "verb is one word, e.g. RCPT)",
-					    sval(x), what);
-			if (sval(x)[0] == '\0')
-				return err_node(
-				    l, x,
-				    "empty verb for \"%s\" (leave \"verb\" "
-				    "out to match any command)",
-				    what);
-			free(w->verb_name);
-			w->verb_name = xstrdup(sval(x));
-			for (char *s = w->verb_name; *s; s++)
-				*s = (char)toupper((unsigned char)*s);
-			w->verb =
-			    verb_from_str(w->verb_name, strlen(w->verb_name));
-		}
-		snprintf(what, sizeof(what), "%s.nth", where);
-		if ((x = map_get(l, v, "nth")) != NULL &&
-		    get_count(l, x, what, &w->nth) < 0)
-			return -1;
-		snprintf(what, sizeof(what), "%s.arg", where);
-		if ((x = map_get(l, v, "arg")) != NULL &&
-		    get_regex(l, x, what, &w->arg_pattern, &w->arg_re) < 0)
-			return -1;
-		break;
-	case HOOK_HEADER:
-		if ((x = map_get(l, v, "name")) != NULL) {
-			snprintf(what, sizeof(what), "%s.name", where);
-			if (want_scalar(l, x, what, "a header name") < 0)
-				return -1;
-			for (const char *s = sval(x); *s; s++)
-				if (!isgraph((unsigned char)*s) || *s == ':')
-					return err_node(
-					    l, x,
-					    "bad header name \"%s\" for "
-					    "\"%s\" (write the name without "
-					    "the colon, e.g. DKIM-Signature)",
-					    sval(x), what);
-			free(w->header_name);
-			w->header_name = xstrdup(sval(x));
-		}
-		snprintf(what, sizeof(what), "%s.duplicate", where);
-		if ((x = map_get(l, v, "duplicate")) != NULL &&
-		    get_bool(l, x, what, &w->header_duplicate) < 0)
-			return -1;
-		break;
-	case HOOK_DATA:
-		snprintf(what, sizeof(what), "%s.size_over", where);
-		if ((x = map_get(l, v, "size_over")) != NULL &&
-		    get_bytes(l, x, what, UINT64_MAX, &w->size_over) < 0)
-			return -1;
-		break;
-	case HOOK_TLS_CLIENT_HELLO:
-		return load_when_hello(l, w, v, where);
-	case HOOK_TLS_HANDSHAKE_DONE:
-		snprintf(what, sizeof(what), "%s.version", where);
-		if ((x = map_get(l, v, "version")) != NULL &&
-		    get_version(l, x, what, &w->version) < 0)
-			return -1;
-		snprintf(what, sizeof(what), "%s.suite", where);
-		if ((x = map_get(l, v, "suite")) != NULL) {
-			if (get_suite_id(l, x, what, &id) < 0)
-				return -1;
-			w->suite = id;
-		}
-		break;
-	case HOOK_TLS_FAILED:
-		snprintf(what, sizeof(what), "%s.reason", where);
-		if ((x = map_get(l, v, "reason")) != NULL &&
-		    get_regex(l, x, what, &w->reason_pattern, &w->reason_re) <
-		        0)
-			return -1;
-		break;
-	case HOOK_COUNT:
-		break;
-	}
-	return 0;
-}
-
-static int
-load_when(struct layer *l, struct rule *r, const yaml_node_t *n)
-{
-	char where[160];
-	yaml_node_pair_t *b;
-
-	snprintf(where, sizeof(where), "rules.%s.when", r->name);
 	if (want_map(l, n, where, false) < 0 ||
 	    check_map(l, n, where, hook_names, HOOK_COUNT) < 0)
 		return -1;
@@ -222,23 +124,51 @@ load_when(struct layer *l, struct rule *r, const yaml_node_t *n)
 		    "exactly one hook; split it into two rules)",
 		    where, sval(node(l, b[0].key)), sval(node(l, b[1].key)));
 	when_free(&r->when);
-	return load_when_hook(l, &r->when, sval(node(l, b->key)),
-	                      node(l, b->value), r->name);
+	hook = sval(node(l, b->key));
+	while (strcmp(hook_names[h], hook) != 0)
+		h++; /* check_map() let only hook names through */
+	r->when.hook = (enum hook)h;
+	snprintf(what, sizeof(what), "%s.%s", where, hook);
+	return schema_walk(l, &schema_hooks[h], node(l, b->value), what, 0,
+	                   &r->when);
 }
 
-static int
-load_do(struct layer *l, struct rule *r, const yaml_node_t *n)
+/* do.reply: a reply, and the flag that there is one */
+int
+load_do_reply(struct layer *l, const struct schema_row *r, const yaml_node_t *x,
+              const char *what, void *base)
 {
-	static const char *const keys[] = {"delay", "reply", "close",
-	                                   "hang",  "alert", "at"};
-	char where[160], what[200];
-	struct rule_do *d = &r->act;
-	yaml_node_t *x;
+	struct rule_do *d = base;
+
+	if (schema_load_value(l, r, x, what, base) < 0)
+		return -1;
+	d->has_reply = true;
+	return 0;
+}
+
+/* do.at: client_hello or handshake_done ("now" is the default) */
+int
+load_do_at(struct layer *l, const struct schema_row *r, const yaml_node_t *x,
+           const char *what, void *base)
+{
+	struct rule_do *d = base;
 	int at;
 
-	snprintf(where, sizeof(where), "rules.%s.do", r->name);
+	if (get_choice(l, x, what, at_names + 1, nitems(at_names) - 1, &at) < 0)
+		return -1;
+	d->at = (enum tls_at)(at + 1);
+	return 0;
+}
+
+/* do: at least one action, its keys by schema_do */
+int
+load_rule_do(struct layer *l, const struct schema_row *row,
+             const yaml_node_t *n, const char *where, void *base)
+{
+	struct rule *r = base;
+
 	if (want_map(l, n, where, false) < 0 ||
-	    check_map(l, n, where, keys, nitems(keys)) < 0)
+	    schema_check_keys(l, &schema_do, n, where, 0) < 0)
 		return -1;
 	if (n->data.mapping.pairs.top == n->data.mapping.pairs.start)
 		return err_node(
@@ -253,38 +183,8 @@ load_do(struct layer *l, struct rule *r, const yaml_node_t *n)
 		    "\"%s\" has only \"at\", which says when, not what (give "
 		    "at least one of delay, reply, close, hang, alert)",
 		    where);
-	do_free(d);
-	snprintf(what, sizeof(what), "%s.delay", where);
-	if ((x = map_get(l, n, "delay")) != NULL &&
-	    get_duration(l, x, what, &d->delay_ms) < 0)
-		return -1;
-	snprintf(what, sizeof(what), "%s.reply", where);
-	if ((x = map_get(l, n, "reply")) != NULL) {
-		if (get_reply(l, x, what, &d->reply) < 0)
-			return -1;
-		d->has_reply = true;
-	}
-	snprintf(what, sizeof(what), "%s.close", where);
-	if ((x = map_get(l, n, "close")) != NULL &&
-	    get_close(l, x, what, &d->close) < 0)
-		return -1;
-	snprintf(what, sizeof(what), "%s.hang", where);
-	if ((x = map_get(l, n, "hang")) != NULL &&
-	    get_bool(l, x, what, &d->hang) < 0)
-		return -1;
-	snprintf(what, sizeof(what), "%s.alert", where);
-	if ((x = map_get(l, n, "alert")) != NULL &&
-	    get_alert(l, x, what, &d->alert) < 0)
-		return -1;
-	snprintf(what, sizeof(what), "%s.at", where);
-	if ((x = map_get(l, n, "at")) != NULL) {
-		/* "now" is the default, not something to write */
-		if (get_choice(l, x, what, at_names + 1, nitems(at_names) - 1,
-		               &at) < 0)
-			return -1;
-		d->at = (enum tls_at)(at + 1);
-	}
-	return 0;
+	do_free(&r->act);
+	return schema_walk(l, &schema_do, n, where, 0, &r->act);
 }
 
 /* The key node of key in map, or NULL. */
@@ -383,10 +283,8 @@ check_rule(struct layer *l, const struct rule *r, const yaml_node_t *n)
 static int
 load_rule(struct layer *l, const yaml_node_t *seq, size_t idx)
 {
-	static const char *const keys[] = {
-	    "name", "why", "enabled", "probability", "times", "when", "do"};
 	yaml_node_t *n = node(l, seq->data.sequence.items.start[idx]);
-	yaml_node_t *nm, *x;
+	yaml_node_t *nm;
 	struct profile *p = l->p;
 	struct rule *r = NULL;
 	char what[200];
@@ -397,7 +295,7 @@ load_rule(struct layer *l, const yaml_node_t *seq, size_t idx)
 		    "rule %zu is %s (each rule is a mapping with name, when "
 		    "and do)",
 		    idx + 1, kind(n));
-	if (check_map(l, n, "rules", keys, nitems(keys)) < 0)
+	if (schema_check_keys(l, &schema_rule, n, "rules", 0) < 0)
 		return -1;
 	if ((nm = map_get(l, n, "name")) == NULL)
 		return err_node(
@@ -444,37 +342,21 @@ load_rule(struct layer *l, const yaml_node_t *seq, size_t idx)
 		memset(r, 0, sizeof(*r));
 		atomic_init(&r->fired, 0);
 		r->name = xstrdup(sval(nm));
-		r->enabled = true;
-		r->probability = 1.0;
+		schema_defaults(&schema_rule, 0, r);
 		when_init(&r->when);
 		do_init(&r->act);
 	}
 	r->line = (int)n->start_mark.line + 1;
-	snprintf(what, sizeof(what), "rules.%s.why", r->name);
-	if ((x = map_get(l, n, "why")) != NULL &&
-	    get_line(l, x, what, &r->why) < 0)
-		return -1;
-	snprintf(what, sizeof(what), "rules.%s.enabled", r->name);
-	if ((x = map_get(l, n, "enabled")) != NULL &&
-	    get_bool(l, x, what, &r->enabled) < 0)
-		return -1;
-	snprintf(what, sizeof(what), "rules.%s.probability", r->name);
-	if ((x = map_get(l, n, "probability")) != NULL &&
-	    load_probability(l, x, what, &r->probability) < 0)
-		return -1;
-	snprintf(what, sizeof(what), "rules.%s.times", r->name);
-	if ((x = map_get(l, n, "times")) != NULL &&
-	    get_count(l, x, what, &r->times) < 0)
-		return -1;
-	if ((x = map_get(l, n, "when")) != NULL && load_when(l, r, x) < 0)
-		return -1;
-	if ((x = map_get(l, n, "do")) != NULL && load_do(l, r, x) < 0)
+	snprintf(what, sizeof(what), "rules.%s", r->name);
+	if (schema_walk(l, &schema_rule, n, what, 0, r) < 0)
 		return -1;
 	return check_rule(l, r, n);
 }
 
+/* rules: a list of rules, merged by name into the inherited ones */
 int
-load_rules(struct layer *l, const yaml_node_t *n)
+load_rules(struct layer *l, const struct schema_row *row, const yaml_node_t *n,
+           const char *what, void *base)
 {
 	size_t cnt;
 

@@ -1,118 +1,804 @@
 /*
- * schema.c - the words of the profile schema: name tables for choices
- * and the top-level keys with the kinds of file that allow them.
+ * schema.c - the per-type interface and the walk over the schema's rows.
  *
- * Does not: read YAML or check values (values.c, load.c).
+ * Does: one entry per enum schema_type (load a node, set the default,
+ * write the value as YAML and as --check shows it), schema_walk() that
+ * loads a mapping by its section's rows (unknown and other-kind keys are
+ * errors with file:line:column), schema_defaults(), and schema_man() that
+ * renders the rows as the man page's key reference.
+ *
+ * Does not: hold the rows (schema_rows.c, schema_rules.c) or the code of
+ * irregular keys (the *_load.c files); read values itself (values.c).
  */
-#include "profile_int.h"
-#include "template.h"
+#include "schema.h"
 
-#include <ctype.h>
-#include <dirent.h>
-#include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/stat.h>
 
-/* The schema's version names (parsed by tls_version_from_str()). */
-const struct version_name tls_versions[] = {
-    {"ssl3", TLSV_SSL3},  {"tls1.0", TLSV_1_0}, {"tls1.1", TLSV_1_1},
-    {"tls1.2", TLSV_1_2}, {"tls1.3", TLSV_1_3},
-};
+#define F(r, base)  schema_field((r), (base))
+#define NF(r, base) ((void *)((char *)(base) + (r)->noff))
 
-const char *const noshared_names[] = {
-    [TLS_NOSHARED_OPENSSL] = "openssl",
-    [TLS_NOSHARED_ALERT] = "alert",
-    [TLS_NOSHARED_FIN] = "fin",
-    [TLS_NOSHARED_RST] = "rst",
-};
-
-const char *const key_names[] = {
-    [TLS_KEY_RSA] = "rsa",
-    [TLS_KEY_ECDSA] = "ecdsa",
-};
-
-const char *const at_names[] = {
-    [TLS_AT_NOW] = "now",
-    [TLS_AT_CLIENT_HELLO] = "client_hello",
-    [TLS_AT_HANDSHAKE_DONE] = "handshake_done",
-};
-
-const char *const kind_names[] = {"server", "middlebox"};
-
-const char *
-kind_str(unsigned kind)
+/* schema_field - where row r's value lives in base */
+void *
+schema_field(const struct schema_row *r, const void *base)
 {
-	return kind == KIND_MBOX ? "middlebox" : "server";
+	return (char *)base + r->off;
 }
 
-/* The middlebox schema's words, indexed by middlebox.h's enums. */
-const char *const banner_names[] = {
-    [MBOX_BANNER_PASS] = "pass",
-    [MBOX_BANNER_MASK] = "mask",
-    [MBOX_BANNER_MASK_ALL] = "mask-all",
+/* ------------------------------------------------------------------ */
+
+static int
+ld_line(struct layer *l, const struct schema_row *r, const yaml_node_t *n,
+        const char *what, void *base)
+{
+	return get_line(l, n, what, F(r, base));
+}
+
+static int
+ld_template(struct layer *l, const struct schema_row *r, const yaml_node_t *n,
+            const char *what, void *base)
+{
+	if (get_line(l, n, what, F(r, base)) < 0 || check_tpl(l, n, what) < 0)
+		return -1;
+	return 0;
+}
+
+static int
+ld_reply(struct layer *l, const struct schema_row *r, const yaml_node_t *n,
+         const char *what, void *base)
+{
+	return get_reply(l, n, what, F(r, base));
+}
+
+static int
+ld_bool(struct layer *l, const struct schema_row *r, const yaml_node_t *n,
+        const char *what, void *base)
+{
+	return get_bool(l, n, what, F(r, base));
+}
+
+static int
+ld_count(struct layer *l, const struct schema_row *r, const yaml_node_t *n,
+         const char *what, void *base)
+{
+	return get_count(l, n, what, F(r, base));
+}
+
+static int
+ld_bytes(struct layer *l, const struct schema_row *r, const yaml_node_t *n,
+         const char *what, void *base)
+{
+	uint64_t v;
+
+	if (get_bytes(l, n, what, r->type == T_SIZE ? SIZE_MAX : UINT64_MAX,
+	              &v) < 0)
+		return -1;
+	if (v < (uint64_t)r->min)
+		return err_node(l, n,
+		                "\"%s\" is too small: %s (use at least %llu "
+		                "bytes)",
+		                what, sval(n), (unsigned long long)r->min);
+	if (r->type == T_SIZE)
+		*(size_t *)F(r, base) = (size_t)v;
+	else
+		*(uint64_t *)F(r, base) = v;
+	return 0;
+}
+
+static int
+ld_duration(struct layer *l, const struct schema_row *r, const yaml_node_t *n,
+            const char *what, void *base)
+{
+	return get_duration(l, n, what, F(r, base));
+}
+
+static int
+ld_close(struct layer *l, const struct schema_row *r, const yaml_node_t *n,
+         const char *what, void *base)
+{
+	return get_close(l, n, what, F(r, base));
+}
+
+static int
+ld_choice(struct layer *l, const struct schema_row *r, const yaml_node_t *n,
+          const char *what, void *base)
+{
+	int c;
+
+	if (get_choice(l, n, what, r->choices, r->nchoices, &c) < 0)
+		return -1;
+	if (r->type == T_CHOICE_BOOL)
+		*(bool *)F(r, base) = c == 1;
+	else
+		*(int *)F(r, base) = c;
+	return 0;
+}
+
+static int
+ld_range(struct layer *l, const struct schema_row *r, const yaml_node_t *n,
+         const char *what, void *base)
+{
+	return get_range(l, n, what, (int)r->min, (int)r->max, F(r, base));
+}
+
+static int
+ld_dh(struct layer *l, const struct schema_row *r, const yaml_node_t *n,
+      const char *what, void *base)
+{
+	return get_dh_bits(l, n, what, F(r, base));
+}
+
+static int
+ld_version(struct layer *l, const struct schema_row *r, const yaml_node_t *n,
+           const char *what, void *base)
+{
+	return get_version(l, n, what, F(r, base));
+}
+
+static int
+ld_versions(struct layer *l, const struct schema_row *r, const yaml_node_t *n,
+            const char *what, void *base)
+{
+	return get_versions(l, n, what, F(r, base));
+}
+
+static int
+ld_strings(struct layer *l, const struct schema_row *r, const yaml_node_t *n,
+           const char *what, void *base)
+{
+	enum str_list kind = r->type == T_SUITES     ? STR_SUITES
+	                     : r->type == T_SUITES13 ? STR_SUITES13
+	                                             : STR_NAMES;
+
+	return get_str_list(l, n, what, kind, r->example, F(r, base),
+	                    NF(r, base));
+}
+
+static int
+ld_words(struct layer *l, const struct schema_row *r, const yaml_node_t *n,
+         const char *what, void *base)
+{
+	return get_words(l, n, what, (enum word_type)r->word, F(r, base),
+	                 NF(r, base));
+}
+
+static int
+ld_suite_ids(struct layer *l, const struct schema_row *r, const yaml_node_t *n,
+             const char *what, void *base)
+{
+	return get_suite_ids(l, n, what, F(r, base), NF(r, base));
+}
+
+static int
+ld_regex(struct layer *l, const struct schema_row *r, const yaml_node_t *n,
+         const char *what, void *base)
+{
+	return get_regex(l, n, what, F(r, base), NF(r, base));
+}
+
+static int
+ld_prob(struct layer *l, const struct schema_row *r, const yaml_node_t *n,
+        const char *what, void *base)
+{
+	return load_probability(l, n, what, F(r, base));
+}
+
+static int
+ld_alert(struct layer *l, const struct schema_row *r, const yaml_node_t *n,
+         const char *what, void *base)
+{
+	return get_alert(l, n, what, F(r, base));
+}
+
+static int
+ld_section(struct layer *l, const struct schema_row *r, const yaml_node_t *n,
+           const char *what, void *base)
+{
+	return schema_walk(l, r->sub, n, what, l->kind, F(r, base));
+}
+
+/* ------------------------------------------------------------------ */
+/* Defaults                                                            */
+
+static char **
+strv_dup(const char *const *v, size_t *n)
+{
+	char **out;
+
+	for (*n = 0; v != NULL && v[*n] != NULL; (*n)++)
+		;
+	out = xcalloc(*n, sizeof(char *));
+	for (size_t i = 0; i < *n; i++)
+		out[i] = xstrdup(v[i]);
+	return out;
+}
+
+static void
+in_str(const struct schema_row *r, void *base)
+{
+	char **f = F(r, base);
+
+	free(*f);
+	*f = r->def_str != NULL ? xstrdup(r->def_str) : NULL;
+}
+
+static void
+in_reply(const struct schema_row *r, void *base)
+{
+	if (r->def_str != NULL)
+		reply_set1(F(r, base), r->def_str);
+}
+
+static void
+in_bool(const struct schema_row *r, void *base)
+{
+	*(bool *)F(r, base) = r->def != 0;
+}
+
+static void
+in_uint(const struct schema_row *r, void *base)
+{
+	*(unsigned *)F(r, base) = (unsigned)r->def;
+}
+
+static void
+in_int(const struct schema_row *r, void *base)
+{
+	*(int *)F(r, base) = (int)r->def;
+}
+
+static void
+in_size(const struct schema_row *r, void *base)
+{
+	if (r->type == T_SIZE)
+		*(size_t *)F(r, base) = (size_t)r->def;
+	else
+		*(uint64_t *)F(r, base) = (uint64_t)r->def;
+}
+
+static void
+in_list(const struct schema_row *r, void *base)
+{
+	size_t *n = NF(r, base);
+	char ***v = F(r, base);
+
+	strv_free(*v, *n);
+	*v = strv_dup(r->def_list, n);
+}
+
+static void
+in_prob(const struct schema_row *r, void *base)
+{
+	*(double *)F(r, base) = (double)r->def;
+}
+
+static void
+in_section(const struct schema_row *r, void *base)
+{
+	schema_defaults(r->sub, 0, F(r, base));
+}
+
+static void
+in_none(const struct schema_row *r, void *base)
+{
+}
+
+/* ------------------------------------------------------------------ */
+/* Values as text                                                      */
+
+static unsigned long long
+num_of(const struct schema_row *r, const void *base)
+{
+	const void *f = F(r, base);
+
+	switch (r->type) {
+	case T_BOOL:
+	case T_CHOICE_BOOL:
+		return *(const bool *)f;
+	case T_SIZE:
+		return *(const size_t *)f;
+	case T_BYTES:
+		return *(const uint64_t *)f;
+	default:
+		return *(const unsigned *)f;
+	}
+}
+
+static void
+bytes_yaml(char *buf, size_t len, unsigned long long v)
+{
+	static const char units[] = "GMK";
+
+	for (int i = 0; i < 3 && v != 0; i++) {
+		unsigned long long m = 1ull << (10 * (3 - i));
+
+		if (v % m == 0) {
+			snprintf(buf, len, "%llu%c", v / m, units[i]);
+			return;
+		}
+	}
+	snprintf(buf, len, "%llu", v);
+}
+
+/* schema_fmt_ms - 5m, 30s, 250ms; zero for 0 */
+const char *
+schema_fmt_ms(char *buf, size_t len, unsigned ms, const char *zero)
+{
+	if (ms == 0)
+		snprintf(buf, len, "%s", zero);
+	else if (ms % 3600000 == 0)
+		snprintf(buf, len, "%uh", ms / 3600000);
+	else if (ms % 60000 == 0)
+		snprintf(buf, len, "%um", ms / 60000);
+	else if (ms % 1000 == 0)
+		snprintf(buf, len, "%us", ms / 1000);
+	else
+		snprintf(buf, len, "%ums", ms);
+	return buf;
+}
+
+/* schema_fmt_bytes - "10485760 bytes (10M)"; zero for 0 */
+const char *
+schema_fmt_bytes(char *buf, size_t len, uint64_t v, const char *zero)
+{
+	static const char units[] = "GMK";
+
+	if (v == 0) {
+		snprintf(buf, len, "%s", zero);
+		return buf;
+	}
+	for (int i = 0; i < 3; i++) {
+		uint64_t m = 1ull << (10 * (3 - i));
+
+		if (v % m == 0) {
+			snprintf(buf, len, "%llu bytes (%llu%c)",
+			         (unsigned long long)v,
+			         (unsigned long long)(v / m), units[i]);
+			return buf;
+		}
+	}
+	snprintf(buf, len, "%llu bytes", (unsigned long long)v);
+	return buf;
+}
+
+static void
+join_words(char *buf, size_t len, char *const *v, size_t n, const char *open,
+           const char *sep, const char *close)
+{
+	size_t off = (size_t)snprintf(buf, len, "%s", open);
+
+	for (size_t i = 0; i < n && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s",
+		                        i ? sep : "", v[i]);
+	if (off < len)
+		snprintf(buf + off, len - off, "%s", close);
+}
+
+static void
+versions_text(char *buf, size_t len, unsigned bits, const char *open,
+              const char *sep, const char *close)
+{
+	const char *v[nitems(tls_versions)];
+	size_t n = 0;
+
+	for (size_t i = 0; i < nitems(tls_versions); i++)
+		if (bits & tls_versions[i].bit)
+			v[n++] = tls_versions[i].name;
+	join_words(buf, len, (char *const *)v, n, open, sep, close);
+}
+
+static const char *
+choice_name(const struct schema_row *r, unsigned v, bool human)
+{
+	if (human && r->explain_choice != NULL)
+		return r->explain_choice[v];
+	if (r->choices != NULL && v < r->nchoices && r->choices[v] != NULL)
+		return r->choices[v];
+	return "?";
+}
+
+static void
+fmt_value(const struct schema_row *r, const void *base, char *buf, size_t len,
+          bool human)
+{
+	const void *f = F(r, base);
+	unsigned long long v = 0;
+
+	buf[0] = '\0';
+	if (r->type != T_LINE && r->type != T_TEMPLATE && r->type != T_REPLY &&
+	    r->type < T_SUITES)
+		v = num_of(r, base);
+	if (human && r->unit != NULL) {
+		snprintf(buf, len, "%llu%s", v, r->unit);
+		return;
+	}
+	switch (r->type) {
+	case T_LINE:
+	case T_TEMPLATE: {
+		const char *s = *(char *const *)f;
+
+		snprintf(buf, len, human ? "%s" : "\"%s\"",
+		         s != NULL ? s : (human ? "(none)" : ""));
+		return;
+	}
+	case T_REPLY: {
+		const struct reply_text *rt = f;
+
+		snprintf(buf, len, "\"%s\"", rt->n ? rt->lines[0] : "");
+		return;
+	}
+	case T_BOOL:
+	case T_CHOICE_BOOL:
+		if (human)
+			snprintf(buf, len, "%s",
+			         r->explain_choice ? r->explain_choice[v]
+			         : r->choices      ? r->choices[v]
+			         : v               ? "yes"
+			                           : "no");
+		else
+			snprintf(buf, len, "%s",
+			         r->choices ? r->choices[v]
+			         : v        ? "true"
+			                    : "false");
+		return;
+	case T_COUNT:
+	case T_DH:
+		if (human && v == 0 && r->zero)
+			snprintf(buf, len, "%s", r->zero);
+		else
+			snprintf(buf, len, "%llu", v);
+		return;
+	case T_SIZE:
+	case T_BYTES:
+		if (human)
+			schema_fmt_bytes(buf, len, v, r->zero ? r->zero : "0");
+		else
+			bytes_yaml(buf, len, v);
+		return;
+	case T_DURATION:
+		schema_fmt_ms(buf, len, (unsigned)v,
+		              human && r->zero ? r->zero : "0");
+		return;
+	case T_CLOSE:
+		snprintf(buf, len, "%s", close_how_str((enum close_how)v));
+		return;
+	case T_CHOICE:
+		snprintf(buf, len, "%s", choice_name(r, (unsigned)v, human));
+		return;
+	case T_RANGE: {
+		int i = *(const int *)f;
+
+		if (i < r->min)
+			snprintf(buf, len, "%s",
+			         human && r->zero ? r->zero : "unset");
+		else
+			snprintf(buf, len, "%d", i);
+		return;
+	}
+	case T_VERSION:
+		versions_text(buf, len, (unsigned)v, "", "", "");
+		return;
+	case T_VERSIONS:
+		versions_text(buf, len, (unsigned)v, human ? "" : "[",
+		              human ? " " : ", ", human ? "" : "]");
+		return;
+	case T_SUITES:
+	case T_SUITES13:
+	case T_NAMES:
+	case T_WORDS: {
+		size_t n = *(const size_t *)NF(r, base);
+
+		if (human && n == 0 && r->zero)
+			snprintf(buf, len, "%s", r->zero);
+		else
+			join_words(buf, len, *(char **const *)f, n,
+			           human ? "" : "[", human ? " " : ", ",
+			           human ? "" : "]");
+		return;
+	}
+	case T_PROB:
+		snprintf(buf, len, "%g", *(const double *)f);
+		return;
+	default:
+		return;
+	}
+}
+
+static void
+fmt_yaml(const struct schema_row *r, const void *base, char *buf, size_t len)
+{
+	fmt_value(r, base, buf, len, false);
+}
+
+static void
+fmt_human(const struct schema_row *r, const void *base, char *buf, size_t len)
+{
+	fmt_value(r, base, buf, len, true);
+}
+
+static void
+fmt_none(const struct schema_row *r, const void *base, char *buf, size_t len)
+{
+	buf[0] = '\0';
+}
+
+#define VAL(nm, ld, in, rep)                                                   \
+	{                                                                      \
+		nm, ld, in, fmt_yaml, fmt_human, rep                           \
+	}
+
+const struct schema_type_ops schema_types[T_TYPE_COUNT] = {
+    [T_CUSTOM] = {"custom", NULL, in_none, fmt_none, fmt_none, true},
+    [T_LINE] = VAL("string", ld_line, in_str, true),
+    [T_TEMPLATE] = VAL("template", ld_template, in_str, true),
+    [T_REPLY] = VAL("reply", ld_reply, in_reply, true),
+    [T_BOOL] = VAL("bool", ld_bool, in_bool, true),
+    [T_COUNT] = VAL("count", ld_count, in_uint, true),
+    [T_SIZE] = VAL("size", ld_bytes, in_size, true),
+    [T_BYTES] = VAL("size", ld_bytes, in_size, true),
+    [T_DURATION] = VAL("duration", ld_duration, in_uint, true),
+    [T_CLOSE] = VAL("close", ld_close, in_int, true),
+    [T_CHOICE] = VAL("choice", ld_choice, in_int, true),
+    [T_CHOICE_BOOL] = VAL("choice", ld_choice, in_bool, true),
+    [T_RANGE] = VAL("number", ld_range, in_int, true),
+    [T_DH] = VAL("bits", ld_dh, in_uint, true),
+    [T_VERSION] = VAL("version", ld_version, in_uint, true),
+    [T_VERSIONS] = VAL("versions", ld_versions, in_uint, true),
+    [T_SUITES] = VAL("suites", ld_strings, in_list, true),
+    [T_SUITES13] = VAL("suites", ld_strings, in_list, true),
+    [T_NAMES] = VAL("names", ld_strings, in_list, true),
+    [T_WORDS] = VAL("words", ld_words, in_list, true),
+    [T_SUITE_IDS] = VAL("suites", ld_suite_ids, in_none, true),
+    [T_REGEX] = VAL("regex", ld_regex, in_none, true),
+    [T_PROB] = VAL("probability", ld_prob, in_prob, true),
+    [T_ALERT] = VAL("alert", ld_alert, in_int, true),
+    [T_SECTION] = {"mapping", ld_section, in_section, fmt_none, fmt_none,
+                   false},
 };
 
-const char *const denied_names[] = {
-    [MBOX_DENIED_MASK] = "mask",
-    [MBOX_DENIED_NOOP] = "noop",
+/* ------------------------------------------------------------------ */
+/* The walk                                                            */
+
+static bool
+row_in_kind(const struct schema_row *r, unsigned kind)
+{
+	return kind == 0 || r->kinds == 0 || (r->kinds & kind) != 0;
+}
+
+/* schema_row_find - the row named key (for kind, 0 = any), or NULL */
+const struct schema_row *
+schema_row_find(const struct schema_section *s, const char *key, unsigned kind)
+{
+	for (size_t i = 0; i < s->nrows; i++)
+		if (row_in_kind(&s->rows[i], kind) &&
+		    strcmp(s->rows[i].name, key) == 0)
+			return &s->rows[i];
+	return NULL;
+}
+
+static bool
+listed(const char *const *v, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i], s) == 0)
+			return true;
+	return false;
+}
+
+/* schema_check_keys - only the key check of schema_walk */
+int
+schema_check_keys(struct layer *l, const struct schema_section *s,
+                  const yaml_node_t *n, const char *prefix, unsigned kind)
+{
+	const char *known[64], *others[64];
+	size_t nknown = 0, nothers = 0;
+	unsigned okind = KIND_BOTH & ~kind;
+	struct other_keys other = {others, 0, okind, s->other_hint};
+
+	for (size_t i = 0; i < s->nrows && nknown < nitems(known); i++)
+		if (row_in_kind(&s->rows[i], kind) &&
+		    !listed(known, nknown, s->rows[i].name))
+			known[nknown++] = s->rows[i].name;
+	for (size_t i = 0; i < s->nrows && nothers < nitems(others); i++)
+		if (!row_in_kind(&s->rows[i], kind) &&
+		    !listed(known, nknown, s->rows[i].name))
+			others[nothers++] = s->rows[i].name;
+	for (size_t i = 0; s->other != NULL && i < s->other->nrows &&
+	                   nothers < nitems(others);
+	     i++)
+		if (!listed(known, nknown, s->other->rows[i].name))
+			others[nothers++] = s->other->rows[i].name;
+	other.n = nothers;
+	if (kind != KIND_SERVER && s == &schema_top)
+		other.hint = NULL;
+	return check_keys(l, n, prefix, known, nknown,
+	                  nothers != 0 ? &other : NULL);
+}
+
+/* schema_load_value - load n into r's field with r's type (no row hook) */
+int
+schema_load_value(struct layer *l, const struct schema_row *r,
+                  const yaml_node_t *n, const char *what, void *base)
+{
+	if (schema_types[r->type].load == NULL)
+		return 0;
+	return schema_types[r->type].load(l, r, n, what, base);
+}
+
+static void *
+row_base(const struct schema_row *r, void *base)
+{
+	return (r->flags & SR_BOX) ? (void *)((struct profile *)base)->mbox
+	                           : base;
+}
+
+/* schema_walk - load mapping n of section s into base */
+int
+schema_walk(struct layer *l, const struct schema_section *s,
+            const yaml_node_t *n, const char *prefix, unsigned kind, void *base)
+{
+	char what[200];
+
+	if (n->type == YAML_SEQUENCE_NODE && s->form_hint != NULL)
+		return wrong_form(l, n, prefix, s->form_hint);
+	if (want_map(l, n, prefix, s->allow_null) < 0)
+		return -1;
+	if (s->present != NULL)
+		s->present(l, base);
+	if (is_null(n))
+		return 0;
+	if (schema_check_keys(l, s, n, prefix, kind) < 0)
+		return -1;
+	for (yaml_node_pair_t *pp = n->data.mapping.pairs.start;
+	     pp < n->data.mapping.pairs.top; pp++) {
+		const char *key = sval(node(l, pp->key));
+		const yaml_node_t *v = node(l, pp->value);
+		const struct schema_row *r = schema_row_find(s, key, kind);
+		void *rb;
+		int rc;
+
+		if (r == NULL || (r->flags & SR_SKIP))
+			continue;
+		rb = row_base(r, base);
+		snprintf(what, sizeof(what), "%s%s%s", prefix,
+		         *prefix ? "." : "", key);
+		rc = r->load != NULL ? r->load(l, r, v, what, rb)
+		                     : schema_load_value(l, r, v, what, rb);
+		if (rc < 0)
+			return -1;
+	}
+	return s->finish != NULL ? s->finish(l, n, base) : 0;
+}
+
+/* schema_defaults - every row of s (of kind, 0 any) to its default */
+void
+schema_defaults(const struct schema_section *s, unsigned kind, void *base)
+{
+	for (size_t i = 0; i < s->nrows; i++) {
+		const struct schema_row *r = &s->rows[i];
+
+		if (!row_in_kind(r, kind) || (r->flags & SR_SKIP))
+			continue;
+		if (r->init != NULL)
+			r->init(r, row_base(r, base));
+		else
+			schema_types[r->type].init(r, row_base(r, base));
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Every row, and the man page                                         */
+
+struct each {
+	void (*fn)(const char *path, const struct schema_row *r, void *arg);
+	void *arg;
 };
 
-const char *const mbox_action_names[] = {
-    [MBOX_ACT_LOG] = "log",
-    [MBOX_ACT_DROP] = "drop-connection",
-    [MBOX_ACT_RESET] = "reset",
-};
+static void
+each_section(struct each *e, const struct schema_section *s, const char *prefix,
+             unsigned kind)
+{
+	char path[160];
 
-/* duplicate_headers.action: a cut is never just logged */
-const char *const cut_action_names[] = {
-    [MBOX_ACT_LOG] = NULL,
-    [MBOX_ACT_DROP] = "drop-connection",
-    [MBOX_ACT_RESET] = "reset",
-};
+	for (size_t i = 0; i < s->nrows; i++) {
+		const struct schema_row *r = &s->rows[i];
 
-const char *const measure_names[MBOX_MEASURE_COUNT] = {
-    [MBOX_CMD_LINE] = "cmd_line_length",
-    [MBOX_RCPT_COUNT] = "rcpt_count",
-    [MBOX_SENDER_LEN] = "sender_length",
-    [MBOX_HEADER_LINE] = "header_line_length",
-    [MBOX_BODY_LINE] = "body_line_length",
-    [MBOX_MIME_FILENAME] = "mime_filename_length",
-};
+		if (kind != 0 && r->kinds != 0 && !(r->kinds & kind))
+			continue;
+		if (kind == KIND_MBOX && r->kinds == KIND_BOTH)
+			continue; /* shown with the server keys */
+		snprintf(path, sizeof(path), "%s%s%s", prefix,
+		         *prefix ? "." : "", r->name);
+		e->fn(path, r, e->arg);
+		if (r->sub == NULL)
+			continue;
+		if (r->flags & SR_LIST)
+			strncat(path, "[]", sizeof(path) - strlen(path) - 1);
+		each_section(e, r->sub, path, 0);
+		if (r->sub == &schema_rule)
+			for (int h = 0; h < HOOK_COUNT; h++) {
+				char hp[200];
 
-/* ehlo.others and split_end_of_data: index 1 is the bool's true */
-const char *const others_names[] = {"pass", "mask"};
-const char *const split_eod_names[] = {"pass", "drop"};
+				snprintf(hp, sizeof(hp), "%s.when.%s", path,
+				         hook_names[h]);
+				each_section(e, &schema_hooks[h], hp, 0);
+			}
+	}
+}
 
-const char *const default_keywords[] = {
-    "PIPELINING", "SIZE 10485760", "ENHANCEDSTATUSCODES",
-    "8BITMIME",   "SMTPUTF8",      "DSN",
-    "CHUNKING",
-};
+/* schema_each - call fn for every row of every section, with its path */
+void
+schema_each(void (*fn)(const char *path, const struct schema_row *r, void *arg),
+            void *arg)
+{
+	struct each e = {fn, arg};
 
-/* Top-level keys and the kinds of file that allow them, in the order
- * the "known:" lists show them. */
-const struct top_def top_defs[] = {
-    {"name", KIND_BOTH},
-    {"description", KIND_BOTH},
-    {"kind", KIND_BOTH},
-    {"extends", KIND_BOTH},
-    {"via", KIND_SERVER},
-    {"hostname", KIND_SERVER},
-    {"greeting", KIND_SERVER},
-    {"banner", KIND_MBOX},
-    {"ehlo", KIND_BOTH},
-    {"commands", KIND_BOTH},
-    {"allow_tls", KIND_MBOX},
-    {"line_endings", KIND_SERVER},
-    {"replies", KIND_SERVER},
-    {"limits", KIND_BOTH},
-    {"split_end_of_data", KIND_MBOX},
-    {"duplicate_headers", KIND_MBOX},
-    {"auth", KIND_SERVER},
-    {"tls", KIND_SERVER},
-    {"rules", KIND_SERVER},
-};
+	each_section(&e, &schema_top, "", KIND_SERVER);
+	each_section(&e, &schema_top, "", KIND_MBOX);
+}
+
+/* man(7) text: backslashes and dashes escaped, no line starts with "." */
+static void
+man_text(FILE *out, const char *s)
+{
+	if (*s == '.' || *s == '\'')
+		fputs("\\&", out);
+	for (; *s != '\0'; s++) {
+		if (*s == '\\')
+			fputs("\\e", out);
+		else if (*s == '-')
+			fputs("\\-", out);
+		else
+			fputc(*s, out);
+	}
+}
+
+static void
+man_row(const char *path, const struct schema_row *r, void *arg)
+{
+	FILE *out = arg;
+	char def[256];
+	void *scratch;
+
+	fputs(".TP\n.B ", out);
+	man_text(out, path);
+	fprintf(out, "\n(%s%s%s)\n", schema_types[r->type].name,
+	        r->kinds == KIND_MBOX ? ", kind: middlebox" : "",
+	        r->kinds == KIND_SERVER && strchr(path, '.') == NULL
+	            ? ", kind: server"
+	            : "");
+	man_text(out, r->doc);
+	fputc('\n', out);
+	if (r->def_doc != NULL) {
+		snprintf(def, sizeof(def), "%s", r->def_doc);
+	} else if (r->type == T_SECTION || r->type == T_CUSTOM ||
+	           r->type == T_SUITE_IDS || r->type == T_REGEX) {
+		def[0] = '\0';
+	} else {
+		/* the default as the type writes it, from a scratch struct */
+		scratch = xcalloc(1, 4096);
+		schema_types[r->type].init(r, scratch);
+		fmt_yaml(r, scratch, def, sizeof(def));
+		if (r->type == T_LINE || r->type == T_TEMPLATE)
+			free(*(char **)F(r, scratch));
+		else if (r->type == T_REPLY)
+			reply_free(F(r, scratch));
+		else if (r->type >= T_SUITES && r->type <= T_WORDS)
+			strv_free(*(char ***)F(r, scratch),
+			          *(size_t *)NF(r, scratch));
+		free(scratch);
+	}
+	if (def[0] != '\0') {
+		fputs("Default: ", out);
+		man_text(out, def);
+		fputs(".\n", out);
+	}
+}
+
+/* schema_man - the rows as man(7) text, the man page's key reference */
+void
+schema_man(FILE *out)
+{
+	schema_each(man_row, out);
+}

@@ -677,3 +677,84 @@ load_probability(struct layer *l, const yaml_node_t *n, const char *what,
 	*out = v;
 	return 0;
 }
+
+/* get_str_list - a list of strings (null = empty), each checked as kind
+ * says, replacing *dst */
+int
+get_str_list(struct layer *l, const yaml_node_t *n, const char *what,
+             enum str_list kind, const char *example, char ***dst, size_t *ndst)
+{
+	yaml_node_item_t *b = NULL;
+	size_t cnt = 0;
+
+	if (n->type == YAML_SEQUENCE_NODE) {
+		b = n->data.sequence.items.start;
+		cnt = (size_t)(n->data.sequence.items.top - b);
+	} else if (!is_null(n)) {
+		return wrong_type(l, n, what, "a list of strings");
+	}
+	for (size_t i = 0; i < cnt; i++) {
+		yaml_node_t *v = node(l, b[i]);
+		const char *s;
+		uint16_t id;
+
+		if (want_scalar(l, v, what, "a string") < 0)
+			return -1;
+		s = sval(v);
+		if (kind == STR_SUITES && !suite_is_hex(s, &id) &&
+		    !suite_is_iana(s))
+			return bad_suite_form(l, v, what);
+		if (kind == STR_SUITES13 && !suite_is_iana(s))
+			return err_node(
+			    l, v,
+			    "bad TLS 1.3 suite \"%s\" in \"%s\" (write its "
+			    "IANA name, e.g. TLS_AES_256_GCM_SHA384)",
+			    s, what);
+		if (kind == STR_NAMES &&
+		    (*s == '\0' || strpbrk(s, ":, \t") != NULL))
+			return err_node(
+			    l, v,
+			    "bad name \"%s\" in \"%s\" (one name per "
+			    "list item, e.g. %s)",
+			    s, what, example);
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(sval(node(l, b[j])), s) == 0)
+				return err_node(
+				    l, v,
+				    "\"%s\" is listed twice in \"%s\" "
+				    "(keep one)",
+				    s, what);
+	}
+	strv_free(*dst, *ndst);
+	*dst = xcalloc(cnt, sizeof(char *));
+	for (size_t i = 0; i < cnt; i++)
+		(*dst)[i] = xstrdup(sval(node(l, b[i])));
+	*ndst = cnt;
+	return 0;
+}
+
+/* get_dh_bits - 0 (OpenSSL's choice) or an RFC 7919 / OpenSSL size */
+int
+get_dh_bits(struct layer *l, const yaml_node_t *v, const char *what,
+            unsigned *out)
+{
+	static const unsigned dh_sizes[] = {0, 1024, 2048, 3072, 4096, 8192};
+	uint64_t u64 = 0;
+	const char *end;
+	bool dh_ok = false;
+
+	if (want_scalar(l, v, what, "a number of bits") < 0)
+		return -1;
+	end = parse_digits(sval(v), &u64);
+	for (size_t i = 0; end != NULL && *end == '\0' && i < nitems(dh_sizes);
+	     i++)
+		dh_ok |= u64 == dh_sizes[i];
+	if (!dh_ok)
+		return err_node(l, v,
+		                "bad value \"%s\" for \"%s\" (use 0 for "
+		                "OpenSSL's automatic choice, or 1024, 2048, "
+		                "3072, 4096 or 8192)",
+		                sval(v), what);
+	*out = (unsigned)u64;
+	return 0;
+}
