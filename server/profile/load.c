@@ -391,11 +391,16 @@ load_file(struct loader *ld, const char *path)
 	return rc;
 }
 
-/* profile_load - load and validate a profile by NAME or FILE path */
-struct profile *
-profile_load(const char *name_or_path, const char *const *dirs, size_t ndirs,
-             char *err, size_t errlen)
+/*
+ * The one load function of both kinds: find NAME (a box in middleboxes/
+ * first) or take the path, load the file and its extends chain, then what
+ * follows from the whole chain. want_box: it must be a middlebox.
+ */
+static struct profile *
+load_kind(const char *name_or_path, const char *const *dirs, size_t ndirs,
+          char *err, size_t errlen, bool want_box)
 {
+	const char *what = want_box ? "middlebox" : "profile";
 	char dummy[1], looked[MSG_MAX / 2];
 	struct loader ld = {.dirs = dirs, .ndirs = ndirs};
 	char *path;
@@ -409,30 +414,41 @@ profile_load(const char *name_or_path, const char *const *dirs, size_t ndirs,
 	ld.err = err;
 	ld.errlen = errlen;
 	if (name_or_path == NULL || *name_or_path == '\0') {
-		err_plain(&ld, "no profile given (name one, e.g. standard)");
+		err_plain(&ld, "no %s given (name one, e.g. %s)", what,
+		          want_box ? "asa-esmtp-inspect" : "standard");
 		return NULL;
 	}
 	if (is_profile_name(name_or_path)) {
-		path = find_profile(&ld, NULL, 0, name_or_path, false, looked,
-		                    sizeof(looked));
+		path = find_profile(&ld, NULL, 0, name_or_path, want_box,
+		                    looked, sizeof(looked));
 		if (path == NULL) {
 			err_plain(&ld,
-			          "%s: profile not found (looked in: %s; "
+			          "%s: %s not found (looked in: %s; "
 			          "--list-profiles shows the known ones)",
-			          name_or_path, looked);
+			          name_or_path, what, looked);
 			return NULL;
 		}
 	} else {
 		path = xstrdup(name_or_path);
 	}
 	ld.pi = profile_new();
-	if (load_file(&ld, path) < 0) {
+	if (load_file(&ld, path) < 0 || tls_check_available(&ld) < 0) {
+		profile_free(ld.pi);
+		free(path);
+		return NULL;
+	}
+	p = &ld.pi->pub;
+	if (want_box && p->mbox == NULL) {
+		err_plain(&ld,
+		          "%s: %s is a server profile (kind: server), not a "
+		          "middlebox (name a file with \"kind: middlebox\", "
+		          "e.g. asa-esmtp-inspect)",
+		          name_or_path, path);
 		profile_free(ld.pi);
 		free(path);
 		return NULL;
 	}
 	free(path);
-	p = &ld.pi->pub;
 	/* message_size follows "SIZE n" unless some file set it. */
 	if (!ld.size_explicit) {
 		p->limits.message_size = (p->ext & EXT_SIZE) ? p->ext_size : 0;
@@ -450,51 +466,18 @@ profile_load(const char *name_or_path, const char *const *dirs, size_t ndirs,
 	return p;
 }
 
+/* profile_load - load and validate a profile by NAME or FILE path */
+struct profile *
+profile_load(const char *name_or_path, const char *const *dirs, size_t ndirs,
+             char *err, size_t errlen)
+{
+	return load_kind(name_or_path, dirs, ndirs, err, errlen, false);
+}
+
 /* profile_load_middlebox - load a "kind: middlebox" file by NAME or path */
 struct profile *
 profile_load_middlebox(const char *name_or_path, const char *const *dirs,
                        size_t ndirs, char *err, size_t errlen)
 {
-	char dummy[1], looked[MSG_MAX / 2];
-	struct loader ld = {.dirs = dirs, .ndirs = ndirs};
-	char *path;
-	struct profile *p;
-
-	if (err == NULL || errlen == 0) {
-		err = dummy;
-		errlen = sizeof(dummy);
-	}
-	err[0] = '\0';
-	ld.err = err;
-	ld.errlen = errlen;
-	if (name_or_path == NULL || *name_or_path == '\0') {
-		err_plain(&ld, "no middlebox given (name one, e.g. "
-		               "asa-esmtp-inspect)");
-		return NULL;
-	}
-	if (is_profile_name(name_or_path)) {
-		path = find_profile(&ld, NULL, 0, name_or_path, true, looked,
-		                    sizeof(looked));
-		if (path == NULL) {
-			err_plain(&ld,
-			          "%s: middlebox not found (looked in: %s; "
-			          "--list-profiles shows the known ones)",
-			          name_or_path, looked);
-			return NULL;
-		}
-	} else {
-		path = xstrdup(name_or_path);
-	}
-	p = profile_load(path, dirs, ndirs, err, errlen);
-	if (p != NULL && p->mbox == NULL) {
-		err_plain(&ld,
-		          "%s: %s is a server profile (kind: server), not a "
-		          "middlebox (name a file with \"kind: middlebox\", "
-		          "e.g. asa-esmtp-inspect)",
-		          name_or_path, path);
-		profile_unref(p);
-		p = NULL;
-	}
-	free(path);
-	return p;
+	return load_kind(name_or_path, dirs, ndirs, err, errlen, true);
 }

@@ -8,6 +8,7 @@
 
 #include "profile.h"
 
+#include <limits.h>
 #include <yaml.h>
 
 #define nitems(a)              (sizeof(a) / sizeof((a)[0]))
@@ -50,6 +51,9 @@ struct loader {
 	bool size_explicit;    /* some file set limits.message_size */
 	bool size_is_max_size; /* current keywords say "SIZE {max_size}" */
 	unsigned kind;         /* KIND_x of the files loaded so far */
+	/* "file:line:column" of the tls.ciphers / tls.ciphersuites in force */
+	char ciphers_at[PATH_MAX + 48];
+	char ciphersuites_at[PATH_MAX + 48];
 };
 /* One file being loaded. */
 struct layer {
@@ -196,6 +200,8 @@ int load_probability(struct layer *l, const yaml_node_t *n, const char *what,
 int get_str_list(struct layer *l, const yaml_node_t *n, const char *what,
                  enum str_list kind, const char *example, char ***dst,
                  size_t *ndst);
+bool suite_available(const char *s, bool tls13);
+bool suite_is_known(const char *s);
 int get_dh_bits(struct layer *l, const yaml_node_t *v, const char *what,
                 unsigned *out);
 
@@ -220,6 +226,9 @@ int load_message_size(struct layer *l, const struct schema_row *r,
                       const yaml_node_t *n, const char *what, void *base);
 void tls_present(struct layer *l, void *base);
 int tls_finish(struct layer *l, const yaml_node_t *n, void *base);
+int load_tls_suites(struct layer *l, const struct schema_row *r,
+                    const yaml_node_t *n, const char *what, void *base);
+int tls_check_available(struct loader *ld);
 
 /* mbox_load.c */
 struct mbox_config *mbox_new(struct profile *p);

@@ -4,8 +4,7 @@
  * Does: one entry per enum schema_type (load a node, set the default,
  * write the value as YAML and as --check shows it), schema_walk() that
  * loads a mapping by its section's rows (unknown and other-kind keys are
- * errors with file:line:column), schema_defaults(), and schema_man() that
- * renders the rows as the man page's key reference.
+ * errors with file:line:column), and schema_defaults().
  *
  * Does not: hold the rows (schema_rows.c, schema_rules.c) or the code of
  * irregular keys (the *_load.c files); read values itself (values.c).
@@ -505,8 +504,10 @@ fmt_value(const struct schema_row *r, const void *base, char *buf, size_t len,
 	}
 }
 
-static void
-fmt_yaml(const struct schema_row *r, const void *base, char *buf, size_t len)
+/* schema_fmt_yaml - the value as a profile would write it */
+void
+schema_fmt_yaml(const struct schema_row *r, const void *base, char *buf,
+                size_t len)
 {
 	fmt_value(r, base, buf, len, false);
 }
@@ -525,7 +526,7 @@ fmt_none(const struct schema_row *r, const void *base, char *buf, size_t len)
 
 #define VAL(nm, ld, in, rep)                                                   \
 	{                                                                      \
-		nm, ld, in, fmt_yaml, fmt_human, rep                           \
+		nm, ld, in, schema_fmt_yaml, fmt_human, rep                    \
 	}
 
 const struct schema_type_ops schema_types[T_TYPE_COUNT] = {
@@ -685,120 +686,4 @@ schema_defaults(const struct schema_section *s, unsigned kind, void *base)
 		else
 			schema_types[r->type].init(r, row_base(r, base));
 	}
-}
-
-/* ------------------------------------------------------------------ */
-/* Every row, and the man page                                         */
-
-struct each {
-	void (*fn)(const char *path, const struct schema_row *r, void *arg);
-	void *arg;
-};
-
-static void
-each_section(struct each *e, const struct schema_section *s, const char *prefix,
-             unsigned kind)
-{
-	char path[160];
-
-	for (size_t i = 0; i < s->nrows; i++) {
-		const struct schema_row *r = &s->rows[i];
-
-		if (kind != 0 && r->kinds != 0 && !(r->kinds & kind))
-			continue;
-		if (kind == KIND_MBOX && r->kinds == KIND_BOTH)
-			continue; /* shown with the server keys */
-		snprintf(path, sizeof(path), "%s%s%s", prefix,
-		         *prefix ? "." : "", r->name);
-		e->fn(path, r, e->arg);
-		if (r->sub == NULL)
-			continue;
-		if (r->flags & SR_LIST)
-			strncat(path, "[]", sizeof(path) - strlen(path) - 1);
-		each_section(e, r->sub, path, 0);
-		if (r->sub == &schema_rule)
-			for (int h = 0; h < HOOK_COUNT; h++) {
-				char hp[200];
-
-				snprintf(hp, sizeof(hp), "%s.when.%s", path,
-				         hook_names[h]);
-				each_section(e, &schema_hooks[h], hp, 0);
-			}
-	}
-}
-
-/* schema_each - call fn for every row of every section, with its path */
-void
-schema_each(void (*fn)(const char *path, const struct schema_row *r, void *arg),
-            void *arg)
-{
-	struct each e = {fn, arg};
-
-	each_section(&e, &schema_top, "", KIND_SERVER);
-	each_section(&e, &schema_top, "", KIND_MBOX);
-}
-
-/* man(7) text: backslashes and dashes escaped, no line starts with "." */
-static void
-man_text(FILE *out, const char *s)
-{
-	if (*s == '.' || *s == '\'')
-		fputs("\\&", out);
-	for (; *s != '\0'; s++) {
-		if (*s == '\\')
-			fputs("\\e", out);
-		else if (*s == '-')
-			fputs("\\-", out);
-		else
-			fputc(*s, out);
-	}
-}
-
-static void
-man_row(const char *path, const struct schema_row *r, void *arg)
-{
-	FILE *out = arg;
-	char def[256];
-	void *scratch;
-
-	fputs(".TP\n.B ", out);
-	man_text(out, path);
-	fprintf(out, "\n(%s%s%s)\n", schema_types[r->type].name,
-	        r->kinds == KIND_MBOX ? ", kind: middlebox" : "",
-	        r->kinds == KIND_SERVER && strchr(path, '.') == NULL
-	            ? ", kind: server"
-	            : "");
-	man_text(out, r->doc);
-	fputc('\n', out);
-	if (r->def_doc != NULL) {
-		snprintf(def, sizeof(def), "%s", r->def_doc);
-	} else if (r->type == T_SECTION || r->type == T_CUSTOM ||
-	           r->type == T_SUITE_IDS || r->type == T_REGEX) {
-		def[0] = '\0';
-	} else {
-		/* the default as the type writes it, from a scratch struct */
-		scratch = xcalloc(1, 4096);
-		schema_types[r->type].init(r, scratch);
-		fmt_yaml(r, scratch, def, sizeof(def));
-		if (r->type == T_LINE || r->type == T_TEMPLATE)
-			free(*(char **)F(r, scratch));
-		else if (r->type == T_REPLY)
-			reply_free(F(r, scratch));
-		else if (r->type >= T_SUITES && r->type <= T_WORDS)
-			strv_free(*(char ***)F(r, scratch),
-			          *(size_t *)NF(r, scratch));
-		free(scratch);
-	}
-	if (def[0] != '\0') {
-		fputs("Default: ", out);
-		man_text(out, def);
-		fputs(".\n", out);
-	}
-}
-
-/* schema_man - the rows as man(7) text, the man page's key reference */
-void
-schema_man(FILE *out)
-{
-	schema_each(man_row, out);
 }

@@ -182,6 +182,10 @@ int schema_check_keys(struct layer *l, const struct schema_section *s,
 /* schema_defaults - every row of s (of kind, 0 any) to its default */
 void schema_defaults(const struct schema_section *s, unsigned kind, void *base);
 
+/* schema_fmt_yaml - row r's value in base as a profile would write it */
+void schema_fmt_yaml(const struct schema_row *r, const void *base, char *buf,
+                     size_t len);
+
 /* schema_man - the rows as man(7) text, the man page's key reference */
 void schema_man(FILE *out);
 

@@ -318,20 +318,23 @@ static const struct schema_row tls_rows[] = {
     {.name = "ciphers",
      .type = T_SUITES,
      .off = TF(ciphers),
+     .load = load_tls_suites,
      .noff = TF(nciphers),
      .zero = "(OpenSSL's DEFAULT)",
      .def_doc = "none: OpenSSL's DEFAULT",
      .doc = "TLS <= 1.2 suites in server order, IANA names "
             "(TLS_[A-Z0-9_]+) or 0xHHHH; a name the linked OpenSSL has "
             "never heard of is an error, one it cannot offer (RC4, 3DES) a "
-            "warning"},
+            "warning, a list of which it can offer none an error"},
     {.name = "ciphersuites",
      .type = T_SUITES13,
      .off = TF(ciphersuites),
+     .load = load_tls_suites,
      .noff = TF(nciphersuites),
      .zero = "(OpenSSL's default)",
      .def_doc = "none: OpenSSL's default",
-     .doc = "TLS 1.3 suites, IANA names"},
+     .doc = "TLS 1.3 suites, IANA names; unknown names are errors, as "
+            "for ciphers"},
     {.name = "server_preference",
      .type = T_BOOL,
      .off = TF(server_preference),

@@ -339,3 +339,62 @@ tls_finish(struct layer *l, const yaml_node_t *n, void *base)
 		ts->key_bits = 0;
 	return 0;
 }
+
+/* load_tls_suites - tls.ciphers / ciphersuites, and where they were set */
+int
+load_tls_suites(struct layer *l, const struct schema_row *r,
+                const yaml_node_t *n, const char *what, void *base)
+{
+	bool tls13 = r->type == T_SUITES13;
+	char *at = tls13 ? l->ld->ciphersuites_at : l->ld->ciphers_at;
+
+	if (schema_load_value(l, r, n, what, base) < 0)
+		return -1;
+	snprintf(at, sizeof(l->ld->ciphers_at), "%s:%zu:%zu", l->path,
+	         n->start_mark.line + 1, n->start_mark.column + 1);
+	return 0;
+}
+
+/* One list: an error when it names suites and none can be offered. */
+static int
+none_available(struct loader *ld, char *const *v, size_t n, bool tls13,
+               const char *at)
+{
+	for (size_t i = 0; i < n; i++)
+		if (suite_available(v[i], tls13))
+			return 0;
+	return err_plain(
+	    ld,
+	    "%s: none of the %zu listed %s suites in \"tls.%s\" is available "
+	    "in the linked OpenSSL (list one it can offer, e.g. %s, or leave "
+	    "\"tls.%s\" out for OpenSSL's default)",
+	    at, n, tls13 ? "TLS 1.3" : "TLS <= 1.2",
+	    tls13 ? "ciphersuites" : "ciphers",
+	    tls13 ? "TLS_AES_128_GCM_SHA256"
+	          : "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+	    tls13 ? "ciphersuites" : "ciphers");
+}
+
+/*
+ * tls_check_available - after the whole chain: a suite list of which the
+ * linked OpenSSL can offer nothing, for a version that is enabled, is an
+ * error at the list (single suites it lacks stay tls_policy's warnings).
+ */
+int
+tls_check_available(struct loader *ld)
+{
+	const struct tls_settings *ts = &ld->pi->pub.tls;
+
+	if (!ts->enabled)
+		return 0;
+	if (ts->nciphers > 0 &&
+	    (ts->versions & (TLSV_1_0 | TLSV_1_1 | TLSV_1_2)) &&
+	    none_available(ld, ts->ciphers, ts->nciphers, false,
+	                   ld->ciphers_at) < 0)
+		return -1;
+	if (ts->nciphersuites > 0 && (ts->versions & TLSV_1_3) &&
+	    none_available(ld, ts->ciphersuites, ts->nciphersuites, true,
+	                   ld->ciphersuites_at) < 0)
+		return -1;
+	return 0;
+}
