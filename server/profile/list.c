@@ -5,17 +5,10 @@
  * Does not: look a profile up by name (load.c).
  */
 #include "profile_int.h"
-#include "template.h"
 
-#include <ctype.h>
 #include <dirent.h>
-#include <errno.h>
-#include <limits.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/stat.h>
 
 struct list_ent {
 	char *name;

@@ -10,13 +10,8 @@
 #include "schema.h"
 
 #include <ctype.h>
-#include <dirent.h>
-#include <errno.h>
-#include <limits.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 
 static bool
@@ -26,29 +21,6 @@ is_profile_name(const char *s)
 
 	return n > 0 && strchr(s, '/') == NULL &&
 	       !(n >= 5 && strcmp(s + n - 5, ".yaml") == 0);
-}
-
-bool
-is_file(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-char *
-path_join(const char *dir, size_t dirlen, const char *name, const char *ext)
-{
-	size_t n = dirlen + strlen(name) + strlen(ext) + 2;
-	char *s = xmalloc(n);
-
-	if (dirlen == 0)
-		snprintf(s, n, "%s%s", name, ext);
-	else if (dir[dirlen - 1] == '/')
-		snprintf(s, n, "%.*s%s%s", (int)dirlen, dir, name, ext);
-	else
-		snprintf(s, n, "%.*s/%s%s", (int)dirlen, dir, name, ext);
-	return s;
 }
 
 /*

@@ -9,6 +9,8 @@
  */
 #include "schema.h"
 
+#include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 
 /* mbox_new - a fresh box, every key at its row's default: it changes

@@ -6,15 +6,9 @@
  */
 #include "schema.h"
 
-#include <ctype.h>
-#include <dirent.h>
-#include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/stat.h>
 
 struct profile_impl *
 impl_of(const struct profile *p)

@@ -8,11 +8,8 @@
 #include "schema.h"
 
 #include <ctype.h>
-#include <errno.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 /* when.command.verb: any word, upper-cased; an engine verb or not */
 int

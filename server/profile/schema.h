@@ -22,9 +22,16 @@
  *      its unit or zero text; loading, the type check with
  *      file:line:column, the "unknown key" list, extends merging, the
  *      default, the --check line and the man page's key reference follow;
- *   3. regenerate the man page's key reference (test_profile prints the
- *      rendered text when it differs) and use the field where it acts.
- * A new type of value is one entry in schema.c's type table.
+ *   3. run test_profile: while the man page's key reference differs from
+ *      the rows it fails and writes the rendered text (schema_man()) to a
+ *      file to paste between the markers in server/man/smtp-mimic.1;
+ *   4. use the field where it acts (a session, tls_policy, a middlebox).
+ * --check shows a row-shaped section (Limits, Auth, TLS, a middlebox's)
+ * row by row: "name value unit", the zero text for 0 or empty, or the
+ * choice's explain_choice text; a row that needs more gets an explain
+ * function (explain.c). A key no type fits keeps a type for its default
+ * and gets a load function; a new type of value is one entry in
+ * schema.c's type table.
  *
  * Does not: hold the code of the irregular keys (server_load.c,
  * mbox_load.c, rules_load.c, load.c) or the --check layout (explain.c).
@@ -32,6 +39,7 @@
 #ifndef SCHEMA_H
 #define SCHEMA_H
 
+#include "loaders.h"
 #include "profile_int.h"
 
 enum schema_type {

@@ -17,7 +17,7 @@
  */
 #include "schema.h"
 
-#include <limits.h>
+#include <stdlib.h>
 
 const struct version_name tls_versions[] = {
     {"ssl3", TLSV_SSL3},  {"tls1.0", TLSV_1_0}, {"tls1.1", TLSV_1_1},

@@ -12,14 +12,9 @@
 #include "schema.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
-#include <limits.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/stat.h>
 
 /*
  * kw_derive - derive the extension bits from one keyword. Returns NULL, or what

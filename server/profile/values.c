@@ -7,17 +7,13 @@
  * values (tls_values.c).
  */
 #include "profile_int.h"
-#include "template.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 
 int
 get_bool(struct layer *l, const yaml_node_t *n, const char *what, bool *out)

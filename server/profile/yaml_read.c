@@ -7,14 +7,10 @@
 #include "profile_int.h"
 #include "template.h"
 
-#include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 
 /* Keep the error on one line, whatever the YAML held. */
@@ -507,4 +503,29 @@ syntax:
 out:
 	yaml_parser_delete(&parser);
 	return rc;
+}
+
+/* is_file - a regular file at path */
+bool
+is_file(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* path_join - dir (dirlen bytes), "/", name and ext, allocated */
+char *
+path_join(const char *dir, size_t dirlen, const char *name, const char *ext)
+{
+	size_t n = dirlen + strlen(name) + strlen(ext) + 2;
+	char *s = xmalloc(n);
+
+	if (dirlen == 0)
+		snprintf(s, n, "%s%s", name, ext);
+	else if (dir[dirlen - 1] == '/')
+		snprintf(s, n, "%.*s%s%s", (int)dirlen, dir, name, ext);
+	else
+		snprintf(s, n, "%.*s/%s%s", (int)dirlen, dir, name, ext);
+	return s;
 }
