@@ -453,3 +453,16 @@ profile_load_middlebox(const char *name_or_path, const char *const *dirs,
 {
 	return load_kind(name_or_path, dirs, ndirs, err, errlen, true);
 }
+
+/* free_via - the middleboxes in front */
+void
+free_via(const struct schema_row *r, void *base)
+{
+	struct profile *p = base;
+
+	for (size_t i = 0; i < p->nvia; i++)
+		profile_unref(p->via[i]);
+	free(p->via);
+	p->via = NULL;
+	p->nvia = 0;
+}

@@ -77,4 +77,13 @@ EXPLAIN_FN(explain_box_masks);
 EXPLAIN_FN(explain_box_limits);
 EXPLAIN_FN(explain_box_dup);
 
+/* the frees of the rows above that own memory */
+void free_keywords(const struct schema_row *r, void *base);
+void free_replies(const struct schema_row *r, void *base);
+void free_credentials(const struct schema_row *r, void *base);
+void free_via(const struct schema_row *r, void *base);
+void free_rule_when(const struct schema_row *r, void *base);
+void free_rule_do(const struct schema_row *r, void *base);
+void free_rules(const struct schema_row *r, void *base);
+
 #endif

@@ -94,26 +94,12 @@ when_init(struct rule_when *w)
 	w->suite = -1;
 }
 
+/* when_free - what a when owns (any hook's rows), then empty */
 void
 when_free(struct rule_when *w)
 {
-	if (w->client_pattern != NULL)
-		regfree(&w->client_re);
-	if (w->arg_pattern != NULL)
-		regfree(&w->arg_re);
-	if (w->sni_pattern != NULL)
-		regfree(&w->sni_re);
-	if (w->reason_pattern != NULL)
-		regfree(&w->reason_re);
-	free(w->client_pattern);
-	free(w->arg_pattern);
-	free(w->verb_name);
-	free(w->header_name);
-	free(w->sni_pattern);
-	free(w->reason_pattern);
-	free(w->offers_any);
-	free(w->offers_all);
-	free(w->offers_none);
+	for (int h = 0; h < HOOK_COUNT; h++)
+		schema_free(&schema_hooks[h], 0, w);
 	when_init(w);
 }
 
@@ -126,20 +112,12 @@ do_init(struct rule_do *d)
 	d->at = TLS_AT_NOW;
 }
 
+/* do_free - what a do owns, then empty */
 void
 do_free(struct rule_do *d)
 {
-	reply_free(&d->reply);
+	schema_free(&schema_do, 0, d);
 	do_init(d);
-}
-
-static void
-rule_free(struct rule *r)
-{
-	free(r->name);
-	free(r->why);
-	when_free(&r->when);
-	do_free(&r->act);
 }
 
 void
@@ -162,25 +140,9 @@ profile_free(struct profile_impl *pi)
 	free(p->name);
 	free(p->description);
 	free(p->path);
-	free(p->hostname);
-	free(p->ehlo_greeting);
-	strv_free(p->ehlo_keywords, p->nehlo_keywords);
-	strv_free(p->auth_mechs, p->nauth_mechs);
-	for (size_t i = 0; i < REPLY_COUNT; i++)
-		reply_free(&p->replies[i]);
-	creds_free(&p->auth);
-	strv_free(p->tls.ciphers, p->tls.nciphers);
-	strv_free(p->tls.ciphersuites, p->tls.nciphersuites);
-	strv_free(p->tls.groups, p->tls.ngroups);
-	strv_free(p->tls.sigalgs, p->tls.nsigalgs);
-	for (size_t i = 0; i < p->nrules; i++)
-		rule_free(&p->rules[i]);
-	free(p->rules);
+	schema_free(&schema_top, KIND_SERVER, p);
 	if (p->mbox != NULL)
 		mbox_config_free(p->mbox);
-	for (size_t i = 0; i < p->nvia; i++)
-		profile_unref(p->via[i]);
-	free(p->via);
 	strv_free(pi->chain_names, pi->nchain);
 	strv_free(pi->chain_paths, pi->nchain);
 	free(pi);

@@ -369,3 +369,32 @@ load_rules(struct layer *l, const struct schema_row *row, const yaml_node_t *n,
 			return -1;
 	return 0;
 }
+
+/* free_rule_when - a rule's when: what any hook's rows own */
+void
+free_rule_when(const struct schema_row *r, void *base)
+{
+	when_free(&((struct rule *)base)->when);
+}
+
+/* free_rule_do - a rule's do */
+void
+free_rule_do(const struct schema_row *r, void *base)
+{
+	do_free(&((struct rule *)base)->act);
+}
+
+/* free_rules - every rule */
+void
+free_rules(const struct schema_row *r, void *base)
+{
+	struct profile *p = base;
+
+	for (size_t i = 0; i < p->nrules; i++) {
+		free(p->rules[i].name);
+		schema_free(&schema_rule, 0, &p->rules[i]);
+	}
+	free(p->rules);
+	p->rules = NULL;
+	p->nrules = 0;
+}

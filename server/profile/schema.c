@@ -284,6 +284,67 @@ in_none(const struct schema_row *r, void *base)
 }
 
 /* ------------------------------------------------------------------ */
+/* Freeing                                                             */
+
+static void
+fr_str(const struct schema_row *r, void *base)
+{
+	char **f = F(r, base);
+
+	free(*f);
+	*f = NULL;
+}
+
+static void
+fr_reply(const struct schema_row *r, void *base)
+{
+	reply_free(F(r, base));
+}
+
+static void
+fr_list(const struct schema_row *r, void *base)
+{
+	size_t *n = NF(r, base);
+	char ***v = F(r, base);
+
+	strv_free(*v, *n);
+	*v = NULL;
+	*n = 0;
+}
+
+static void
+fr_ids(const struct schema_row *r, void *base)
+{
+	uint16_t **v = F(r, base);
+
+	free(*v);
+	*v = NULL;
+	*(size_t *)NF(r, base) = 0;
+}
+
+static void
+fr_regex(const struct schema_row *r, void *base)
+{
+	char **pattern = F(r, base);
+
+	if (*pattern != NULL)
+		regfree(NF(r, base));
+	free(*pattern);
+	*pattern = NULL;
+}
+
+static void
+fr_section(const struct schema_row *r, void *base)
+{
+	schema_free(r->sub, 0, F(r, base));
+}
+
+static void
+fr_none(const struct schema_row *r, void *base)
+{
+}
+
+/* ------------------------------------------------------------------ */
 /* Values as text                                                      */
 
 static unsigned long long
@@ -524,38 +585,38 @@ fmt_none(const struct schema_row *r, const void *base, char *buf, size_t len)
 	buf[0] = '\0';
 }
 
-#define VAL(nm, ld, in, rep)                                                   \
+#define VAL(nm, ld, in, fr, rep)                                               \
 	{                                                                      \
-		nm, ld, in, schema_fmt_yaml, fmt_human, rep                    \
+		nm, ld, in, fr, schema_fmt_yaml, fmt_human, rep                \
 	}
 
 const struct schema_type_ops schema_types[T_TYPE_COUNT] = {
-    [T_CUSTOM] = {"custom", NULL, in_none, fmt_none, fmt_none, true},
-    [T_LINE] = VAL("string", ld_line, in_str, true),
-    [T_TEMPLATE] = VAL("template", ld_template, in_str, true),
-    [T_REPLY] = VAL("reply", ld_reply, in_reply, true),
-    [T_BOOL] = VAL("bool", ld_bool, in_bool, true),
-    [T_COUNT] = VAL("count", ld_count, in_uint, true),
-    [T_SIZE] = VAL("size", ld_bytes, in_size, true),
-    [T_BYTES] = VAL("size", ld_bytes, in_size, true),
-    [T_DURATION] = VAL("duration", ld_duration, in_uint, true),
-    [T_CLOSE] = VAL("close", ld_close, in_int, true),
-    [T_CHOICE] = VAL("choice", ld_choice, in_int, true),
-    [T_CHOICE_BOOL] = VAL("choice", ld_choice, in_bool, true),
-    [T_RANGE] = VAL("number", ld_range, in_int, true),
-    [T_DH] = VAL("bits", ld_dh, in_uint, true),
-    [T_VERSION] = VAL("version", ld_version, in_uint, true),
-    [T_VERSIONS] = VAL("versions", ld_versions, in_uint, true),
-    [T_SUITES] = VAL("suites", ld_strings, in_list, true),
-    [T_SUITES13] = VAL("suites", ld_strings, in_list, true),
-    [T_NAMES] = VAL("names", ld_strings, in_list, true),
-    [T_WORDS] = VAL("words", ld_words, in_list, true),
-    [T_SUITE_IDS] = VAL("suites", ld_suite_ids, in_none, true),
-    [T_REGEX] = VAL("regex", ld_regex, in_none, true),
-    [T_PROB] = VAL("probability", ld_prob, in_prob, true),
-    [T_ALERT] = VAL("alert", ld_alert, in_int, true),
-    [T_SECTION] = {"mapping", ld_section, in_section, fmt_none, fmt_none,
-                   false},
+    [T_CUSTOM] = {"custom", NULL, in_none, fr_none, fmt_none, fmt_none, true},
+    [T_LINE] = VAL("string", ld_line, in_str, fr_str, true),
+    [T_TEMPLATE] = VAL("template", ld_template, in_str, fr_str, true),
+    [T_REPLY] = VAL("reply", ld_reply, in_reply, fr_reply, true),
+    [T_BOOL] = VAL("bool", ld_bool, in_bool, fr_none, true),
+    [T_COUNT] = VAL("count", ld_count, in_uint, fr_none, true),
+    [T_SIZE] = VAL("size", ld_bytes, in_size, fr_none, true),
+    [T_BYTES] = VAL("size", ld_bytes, in_size, fr_none, true),
+    [T_DURATION] = VAL("duration", ld_duration, in_uint, fr_none, true),
+    [T_CLOSE] = VAL("close", ld_close, in_int, fr_none, true),
+    [T_CHOICE] = VAL("choice", ld_choice, in_int, fr_none, true),
+    [T_CHOICE_BOOL] = VAL("choice", ld_choice, in_bool, fr_none, true),
+    [T_RANGE] = VAL("number", ld_range, in_int, fr_none, true),
+    [T_DH] = VAL("bits", ld_dh, in_uint, fr_none, true),
+    [T_VERSION] = VAL("version", ld_version, in_uint, fr_none, true),
+    [T_VERSIONS] = VAL("versions", ld_versions, in_uint, fr_none, true),
+    [T_SUITES] = VAL("suites", ld_strings, in_list, fr_list, true),
+    [T_SUITES13] = VAL("suites", ld_strings, in_list, fr_list, true),
+    [T_NAMES] = VAL("names", ld_strings, in_list, fr_list, true),
+    [T_WORDS] = VAL("words", ld_words, in_list, fr_list, true),
+    [T_SUITE_IDS] = VAL("suites", ld_suite_ids, in_none, fr_ids, true),
+    [T_REGEX] = VAL("regex", ld_regex, in_none, fr_regex, true),
+    [T_PROB] = VAL("probability", ld_prob, in_prob, fr_none, true),
+    [T_ALERT] = VAL("alert", ld_alert, in_int, fr_none, true),
+    [T_SECTION] = {"mapping", ld_section, in_section, fr_section, fmt_none,
+                   fmt_none, false},
 };
 
 /* ------------------------------------------------------------------ */
@@ -685,5 +746,21 @@ schema_defaults(const struct schema_section *s, unsigned kind, void *base)
 			r->init(r, row_base(r, base));
 		else
 			schema_types[r->type].init(r, row_base(r, base));
+	}
+}
+
+/* schema_free - free what every row of s (of kind, 0 any) owns in base */
+void
+schema_free(const struct schema_section *s, unsigned kind, void *base)
+{
+	for (size_t i = 0; i < s->nrows; i++) {
+		const struct schema_row *r = &s->rows[i];
+
+		if (!row_in_kind(r, kind) || (r->flags & (SR_SKIP | SR_BOX)))
+			continue;
+		if (r->free != NULL)
+			r->free(r, base);
+		else
+			schema_types[r->type].free(r, base);
 	}
 }

@@ -6,9 +6,9 @@
  * values are allowed, which kind of file allows it (server, middlebox),
  * how --check shows it and a one-line doc. One table of types (schema.c)
  * gives every type the same interface: load a YAML node (errors as
- * file:line:column), set the default, write the value back as YAML (for
- * the man page) and as --check shows it. Loading a file walks the rows:
- * unknown keys and keys of the other kind come out of the rows, a section
+ * file:line:column), set the default, free it, write the value back as
+ * YAML (for the man page) and as --check shows it. Loading a file walks the
+ * rows: unknown keys and keys of the other kind come out of the rows, a section
  * is merged key by key over what "extends" loaded before it, every other
  * type replaces the inherited value (a list replaces the whole list).
  * Irregular keys (rules, via, extends, ehlo.keywords, credentials,
@@ -80,6 +80,8 @@ typedef int (*schema_load_fn)(struct layer *l, const struct schema_row *r,
                               void *base);
 /* A row's own default (T_CUSTOM, or a default no literal can say). */
 typedef void (*schema_init_fn)(const struct schema_row *r, void *base);
+/* A row's own free (T_CUSTOM rows that own memory). */
+typedef void (*schema_free_fn)(const struct schema_row *r, void *base);
 /* A row's own --check line(s); label already padded by the caller. */
 typedef void (*schema_explain_fn)(const struct schema_row *r,
                                   const struct profile *p, const void *base,
@@ -112,6 +114,7 @@ struct schema_row {
 	const struct schema_section *sub; /* T_SECTION */
 	schema_load_fn load;              /* instead of the type's load */
 	schema_init_fn init;              /* instead of the type's default */
+	schema_free_fn free;              /* instead of the type's free */
 	/* --check */
 	const char *unit;                  /* after the bare number */
 	const char *zero;                  /* instead of 0 / empty / unset */
@@ -141,6 +144,8 @@ struct schema_type_ops {
 	int (*load)(struct layer *l, const struct schema_row *r,
 	            const yaml_node_t *n, const char *what, void *base);
 	void (*init)(const struct schema_row *r, void *base);
+	/* free what the value owns and zero it (safe to call twice) */
+	void (*free)(const struct schema_row *r, void *base);
 	/* the value as a profile would write it ("512", "5m", "[a, b]") */
 	void (*yaml)(const struct schema_row *r, const void *base, char *buf,
 	             size_t len);
@@ -193,6 +198,10 @@ void schema_defaults(const struct schema_section *s, unsigned kind, void *base);
 /* schema_fmt_yaml - row r's value in base as a profile would write it */
 void schema_fmt_yaml(const struct schema_row *r, const void *base, char *buf,
                      size_t len);
+
+/* schema_free - free what every row of s (of kind, 0 any) owns in base;
+ * the top level's middlebox rows are mbox_config_free()'s */
+void schema_free(const struct schema_section *s, unsigned kind, void *base);
 
 /* schema_man - the rows as man(7) text, the man page's key reference */
 void schema_man(FILE *out);

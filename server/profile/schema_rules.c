@@ -43,11 +43,13 @@ static const struct schema_row rule_rows[] = {
      .doc = "firings per process, 0 no cap"},
     {.name = "when",
      .load = load_rule_when,
+     .free = free_rule_when,
      .doc = "exactly one hook with its conditions: connect, command, "
             "header, data, tls_client_hello, tls_handshake_done or "
             "tls_failed"},
     {.name = "do",
      .load = load_rule_do,
+     .free = free_rule_do,
      .sub = &schema_do,
      .doc = "at least one of delay, reply, close, hang, alert"},
 };
@@ -104,6 +106,8 @@ static const struct schema_row connect_rows[] = {
 
 static const struct schema_row command_rows[] = {
     {.name = "verb",
+     .type = T_LINE,
+     .off = WF(verb_name),
      .load = load_when_verb,
      .def_doc = "any verb",
      .doc = "the verb, any word, upper-cased"},
@@ -121,7 +125,10 @@ static const struct schema_row command_rows[] = {
 
 static const struct schema_row header_rows[] = {
     {.name = "name",
+     .type = T_LINE,
+     .off = WF(header_name),
      .load = load_when_header,
+     .def_doc = "any header",
      .doc = "a header that must be present, without the colon"},
     {.name = "duplicate",
      .type = T_BOOL,

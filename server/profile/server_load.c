@@ -393,3 +393,32 @@ tls_check_available(struct loader *ld)
 		return -1;
 	return 0;
 }
+
+/* free_keywords - ehlo.keywords and the AUTH mechanisms they gave */
+void
+free_keywords(const struct schema_row *r, void *base)
+{
+	struct profile *p = base;
+
+	strv_free(p->ehlo_keywords, p->nehlo_keywords);
+	strv_free(p->auth_mechs, p->nauth_mechs);
+	p->ehlo_keywords = p->auth_mechs = NULL;
+	p->nehlo_keywords = p->nauth_mechs = 0;
+}
+
+/* free_replies - every reply text */
+void
+free_replies(const struct schema_row *r, void *base)
+{
+	struct profile *p = base;
+
+	for (size_t i = 0; i < REPLY_COUNT; i++)
+		reply_free(&p->replies[i]);
+}
+
+/* free_credentials - auth.credentials */
+void
+free_credentials(const struct schema_row *r, void *base)
+{
+	creds_free(base);
+}
