@@ -159,9 +159,9 @@ load_parent(struct layer *l, const yaml_node_t *v)
 }
 
 /*
- * "via: [box, ...]": load each middlebox (a NAME is looked up like a
- * middlebox's "extends", a path is relative to this file) and replace
- * the parent's list.
+ * load_via - "via: [box, ...]": load each middlebox (a NAME is looked up
+ * like a middlebox's "extends", a path is relative to this file) and replace
+ * the parent's list
  */
 int
 load_via(struct layer *l, const struct schema_row *r, const yaml_node_t *n,

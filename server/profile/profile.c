@@ -10,12 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* impl_of - the loader's view of a profile */
 struct profile_impl *
 impl_of(const struct profile *p)
 {
 	return (struct profile_impl *)(void *)p;
 }
 
+/* xmalloc - malloc that aborts on failure */
 void *
 xmalloc(size_t n)
 {
@@ -26,6 +28,7 @@ xmalloc(size_t n)
 	return p;
 }
 
+/* xcalloc - calloc that aborts on failure */
 void *
 xcalloc(size_t n, size_t size)
 {
@@ -36,6 +39,7 @@ xcalloc(size_t n, size_t size)
 	return p;
 }
 
+/* xreallocarray - realloc of n items that aborts on failure or overflow */
 void *
 xreallocarray(void *old, size_t n, size_t size)
 {
@@ -49,6 +53,7 @@ xreallocarray(void *old, size_t n, size_t size)
 	return p;
 }
 
+/* xstrdup - strdup that aborts on failure */
 char *
 xstrdup(const char *s)
 {
@@ -59,6 +64,7 @@ xstrdup(const char *s)
 	return p;
 }
 
+/* strv_free - free n strings and the array */
 void
 strv_free(char **v, size_t n)
 {
@@ -67,6 +73,7 @@ strv_free(char **v, size_t n)
 	free(v);
 }
 
+/* reply_free - free a reply's lines, leave it empty */
 void
 reply_free(struct reply_text *r)
 {
@@ -75,6 +82,7 @@ reply_free(struct reply_text *r)
 	r->n = 0;
 }
 
+/* reply_set1 - make r the one line given */
 void
 reply_set1(struct reply_text *r, const char *line)
 {
@@ -84,7 +92,7 @@ reply_set1(struct reply_text *r, const char *line)
 	r->n = 1;
 }
 
-/* Empty "when": every field at its "any" value. */
+/* when_init - empty "when": every field at its "any" value */
 void
 when_init(struct rule_when *w)
 {
@@ -103,7 +111,7 @@ when_free(struct rule_when *w)
 	when_init(w);
 }
 
-/* Empty "do": no action, no alert. */
+/* do_init - empty "do": no action, no alert */
 void
 do_init(struct rule_do *d)
 {
@@ -120,6 +128,7 @@ do_free(struct rule_do *d)
 	do_init(d);
 }
 
+/* creds_free - free the credentials, leave none */
 void
 creds_free(struct auth_policy *a)
 {
@@ -132,6 +141,7 @@ creds_free(struct auth_policy *a)
 	a->ncreds = 0;
 }
 
+/* profile_free - free a profile and all it owns (refs are profile_unref's) */
 void
 profile_free(struct profile_impl *pi)
 {

@@ -45,14 +45,9 @@ struct version_name {
 };
 
 extern const struct version_name tls_versions[5];
-extern const char *const noshared_names[4];
 extern const char *const key_names[2];
 extern const char *const at_names[3];
 extern const char *const kind_names[2];
-extern const char *const banner_names[3];
-extern const char *const denied_names[2];
-extern const char *const mbox_action_names[3];
-extern const char *const cut_action_names[3];
 extern const char *const mbox_action_why[3];
 extern const char *const measure_names[MBOX_MEASURE_COUNT];
 

@@ -11,7 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* when.command.verb: any word, upper-cased; an engine verb or not */
+/*
+ * load_when_verb - when.command.verb: any word, upper-cased; an engine verb
+ * or not
+ */
 int
 load_when_verb(struct layer *l, const struct schema_row *r,
                const yaml_node_t *x, const char *what, void *base)
@@ -37,7 +40,7 @@ load_when_verb(struct layer *l, const struct schema_row *r,
 	return 0;
 }
 
-/* when.header.name: a header name without the colon */
+/* load_when_header - when.header.name: a header name without the colon */
 int
 load_when_header(struct layer *l, const struct schema_row *r,
                  const yaml_node_t *x, const char *what, void *base)
@@ -58,7 +61,10 @@ load_when_header(struct layer *l, const struct schema_row *r,
 	return 0;
 }
 
-/* when.tls_client_hello.extension: an extension type 0..65535 */
+/*
+ * load_when_extension - when.tls_client_hello.extension: an extension type
+ * 0..65535
+ */
 int
 load_when_extension(struct layer *l, const struct schema_row *r,
                     const yaml_node_t *x, const char *what, void *base)
@@ -78,7 +84,7 @@ load_when_extension(struct layer *l, const struct schema_row *r,
 	return 0;
 }
 
-/* when.tls_handshake_done.suite: one suite, as its id */
+/* load_when_suite - when.tls_handshake_done.suite: one suite, as its id */
 int
 load_when_suite(struct layer *l, const struct schema_row *r,
                 const yaml_node_t *x, const char *what, void *base)
@@ -92,7 +98,7 @@ load_when_suite(struct layer *l, const struct schema_row *r,
 	return 0;
 }
 
-/* when: exactly one hook, its keys by schema_hooks[] */
+/* load_rule_when - when: exactly one hook, its keys by schema_hooks[] */
 int
 load_rule_when(struct layer *l, const struct schema_row *row,
                const yaml_node_t *n, const char *where, void *base)
@@ -130,7 +136,7 @@ load_rule_when(struct layer *l, const struct schema_row *row,
 	                   &r->when);
 }
 
-/* do.reply: a reply, and the flag that there is one */
+/* load_do_reply - do.reply: a reply, and the flag that there is one */
 int
 load_do_reply(struct layer *l, const struct schema_row *r, const yaml_node_t *x,
               const char *what, void *base)
@@ -143,7 +149,7 @@ load_do_reply(struct layer *l, const struct schema_row *r, const yaml_node_t *x,
 	return 0;
 }
 
-/* do.at: client_hello or handshake_done ("now" is the default) */
+/* load_do_at - do.at: client_hello or handshake_done ("now" is the default) */
 int
 load_do_at(struct layer *l, const struct schema_row *r, const yaml_node_t *x,
            const char *what, void *base)
@@ -157,7 +163,7 @@ load_do_at(struct layer *l, const struct schema_row *r, const yaml_node_t *x,
 	return 0;
 }
 
-/* do: at least one action, its keys by schema_do */
+/* load_rule_do - do: at least one action, its keys by schema_do */
 int
 load_rule_do(struct layer *l, const struct schema_row *row,
              const yaml_node_t *n, const char *where, void *base)
@@ -350,7 +356,10 @@ load_rule(struct layer *l, const yaml_node_t *seq, size_t idx)
 	return check_rule(l, r, n);
 }
 
-/* rules: a list of rules, merged by name into the inherited ones */
+/*
+ * load_rules - rules: a list of rules, merged by name into the inherited
+ * ones
+ */
 int
 load_rules(struct layer *l, const struct schema_row *row, const yaml_node_t *n,
            const char *what, void *base)

@@ -24,7 +24,7 @@ const struct version_name tls_versions[] = {
     {"tls1.2", TLSV_1_2}, {"tls1.3", TLSV_1_3},
 };
 
-const char *const noshared_names[] = {
+static const char *const noshared_names[] = {
     [TLS_NOSHARED_OPENSSL] = "openssl",
     [TLS_NOSHARED_ALERT] = "alert",
     [TLS_NOSHARED_FIN] = "fin",
@@ -51,25 +51,25 @@ kind_str(unsigned kind)
 	return kind == KIND_MBOX ? "middlebox" : "server";
 }
 
-const char *const banner_names[] = {
+static const char *const banner_names[] = {
     [MBOX_BANNER_PASS] = "pass",
     [MBOX_BANNER_MASK] = "mask",
     [MBOX_BANNER_MASK_ALL] = "mask-all",
 };
 
-const char *const denied_names[] = {
+static const char *const denied_names[] = {
     [MBOX_DENIED_MASK] = "mask",
     [MBOX_DENIED_NOOP] = "noop",
 };
 
-const char *const mbox_action_names[] = {
+static const char *const mbox_action_names[] = {
     [MBOX_ACT_LOG] = "log",
     [MBOX_ACT_DROP] = "drop-connection",
     [MBOX_ACT_RESET] = "reset",
 };
 
 /* a cut is never just logged */
-const char *const cut_action_names[] = {
+static const char *const cut_action_names[] = {
     [MBOX_ACT_LOG] = NULL,
     [MBOX_ACT_DROP] = "drop-connection",
     [MBOX_ACT_RESET] = "reset",

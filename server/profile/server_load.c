@@ -297,7 +297,10 @@ load_credentials(struct layer *l, const struct schema_row *r,
 	return 0;
 }
 
-/* limits.message_size: a size; left out everywhere, "SIZE n" gives it */
+/*
+ * load_message_size - limits.message_size: a size; left out everywhere,
+ * "SIZE n" gives it
+ */
 int
 load_message_size(struct layer *l, const struct schema_row *r,
                   const yaml_node_t *n, const char *what, void *base)

@@ -16,9 +16,9 @@
 #include <openssl/err.h>
 
 /*
- * A TLS alert's schema name: SSL_alert_desc_string_long() lower-cased,
- * spaces as "_" ("handshake failure" -> "handshake_failure"); NULL when
- * OpenSSL has no name for it.
+ * alert_name - a TLS alert's schema name: SSL_alert_desc_string_long()
+ * lower-cased, spaces as "_" ("handshake failure" -> "handshake_failure");
+ * NULL when OpenSSL has no name for it
  */
 const char *
 alert_name(int desc, char *buf, size_t len)
@@ -60,7 +60,7 @@ versions_known(char *buf, size_t len)
 	return join(buf, len, names, nitems(names), NULL);
 }
 
-/* One version name -> its enum tls_version_bit. */
+/* get_version - one version name -> its enum tls_version_bit */
 int
 get_version(struct layer *l, const yaml_node_t *n, const char *what,
             unsigned *bit)
@@ -76,7 +76,7 @@ get_version(struct layer *l, const yaml_node_t *n, const char *what,
 	return 0;
 }
 
-/* A non-empty list of versions -> bits. */
+/* get_versions - a non-empty list of versions -> bits */
 int
 get_versions(struct layer *l, const yaml_node_t *n, const char *what,
              unsigned *out)
@@ -108,7 +108,7 @@ get_versions(struct layer *l, const yaml_node_t *n, const char *what,
 	return 0;
 }
 
-/* "0xHHHH": the raw id a ClientHello carries. */
+/* suite_is_hex - "0xHHHH": the raw id a ClientHello carries */
 bool
 suite_is_hex(const char *s, uint16_t *id)
 {
@@ -128,7 +128,7 @@ suite_is_hex(const char *s, uint16_t *id)
 	return true;
 }
 
-/* "TLS_[A-Z0-9_]+": the form of an IANA suite name. */
+/* suite_is_iana - "TLS_[A-Z0-9_]+": the form of an IANA suite name */
 bool
 suite_is_iana(const char *s)
 {
@@ -141,6 +141,8 @@ suite_is_iana(const char *s)
 	return true;
 }
 
+/* bad_suite_form - the error for a suite that is neither IANA name nor 0xHHHH
+ */
 int
 bad_suite_form(struct layer *l, const yaml_node_t *n, const char *what)
 {
@@ -153,8 +155,8 @@ bad_suite_form(struct layer *l, const yaml_node_t *n, const char *what)
 }
 
 /*
- * A suite for a rule condition, as the id the ClientHello carries: hex
- * codes always work, names must be known to the linked OpenSSL.
+ * get_suite_id - a suite for a rule condition, as the id the ClientHello
+ * carries: hex codes always work, names must be known to the linked OpenSSL
  */
 int
 get_suite_id(struct layer *l, const yaml_node_t *n, const char *what,
@@ -176,7 +178,7 @@ get_suite_id(struct layer *l, const yaml_node_t *n, const char *what,
 	return 0;
 }
 
-/* A non-empty list of suites -> ids, each id once. */
+/* get_suite_ids - a non-empty list of suites -> ids, each id once */
 int
 get_suite_ids(struct layer *l, const yaml_node_t *n, const char *what,
               uint16_t **out, size_t *nout)
@@ -220,7 +222,7 @@ fail:
 	return -1;
 }
 
-/* A TLS alert: a schema name or a number 0..255. */
+/* get_alert - a TLS alert: a schema name or a number 0..255 */
 int
 get_alert(struct layer *l, const yaml_node_t *n, const char *what, int *out)
 {

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
+/* get_bool - true/yes/on or false/no/off */
 int
 get_bool(struct layer *l, const yaml_node_t *n, const char *what, bool *out)
 {
@@ -37,7 +38,10 @@ get_bool(struct layer *l, const yaml_node_t *n, const char *what, bool *out)
 	                sval(n), what);
 }
 
-/* Leading decimal digits of s into *v; NULL on overflow or no digits. */
+/*
+ * parse_digits - leading decimal digits of s into *v; NULL on overflow or no
+ * digits
+ */
 const char *
 parse_digits(const char *s, uint64_t *v)
 {
@@ -56,6 +60,7 @@ parse_digits(const char *s, uint64_t *v)
 	return s;
 }
 
+/* get_count - a whole number 0 .. UINT_MAX */
 int
 get_count(struct layer *l, const yaml_node_t *n, const char *what,
           unsigned *out)
@@ -76,7 +81,7 @@ get_count(struct layer *l, const yaml_node_t *n, const char *what,
 	return 0;
 }
 
-/* Bytes, with an optional K, M or G suffix (1024-based). */
+/* get_bytes - bytes, with an optional K, M or G suffix (1024-based) */
 int
 get_bytes(struct layer *l, const yaml_node_t *n, const char *what, uint64_t max,
           uint64_t *out)
@@ -119,7 +124,7 @@ get_bytes(struct layer *l, const yaml_node_t *n, const char *what, uint64_t max,
 	return 0;
 }
 
-/* A duration: a bare number is ms, or with ms, s, m or h. */
+/* get_duration - a duration: a bare number is ms, or with ms, s, m or h */
 int
 get_duration(struct layer *l, const yaml_node_t *n, const char *what,
              unsigned *out)
@@ -154,6 +159,7 @@ get_duration(struct layer *l, const yaml_node_t *n, const char *what,
 	    sval(n), what);
 }
 
+/* get_close - fin, rst or silent */
 int
 get_close(struct layer *l, const yaml_node_t *n, const char *what,
           enum close_how *out)
@@ -172,6 +178,7 @@ get_close(struct layer *l, const yaml_node_t *n, const char *what,
 	                sval(n), what);
 }
 
+/* get_regex - a POSIX ERE, compiled case-blind */
 int
 get_regex(struct layer *l, const yaml_node_t *n, const char *what,
           char **pattern, regex_t *re)
@@ -243,6 +250,7 @@ check_reply_line(struct layer *l, const yaml_node_t *n, const char *what,
 	return check_tpl(l, n, what);
 }
 
+/* get_reply - a reply: a string or a list of lines, each checked */
 int
 get_reply(struct layer *l, const yaml_node_t *n, const char *what,
           struct reply_text *r)
@@ -283,7 +291,7 @@ get_reply(struct layer *l, const yaml_node_t *n, const char *what,
 	return wrong_type(l, n, what, "a string or a list of strings");
 }
 
-/* A word from names[] (NULL entries skipped) -> its index. */
+/* get_choice - a word from names[] (NULL entries skipped) -> its index */
 int
 get_choice(struct layer *l, const yaml_node_t *n, const char *what,
            const char *const *names, size_t nnames, int *out)
@@ -320,7 +328,7 @@ get_choice(struct layer *l, const yaml_node_t *n, const char *what,
 	                what, use);
 }
 
-/* A whole number min..max (min >= 0). */
+/* get_range - a whole number min..max (min >= 0) */
 int
 get_range(struct layer *l, const yaml_node_t *n, const char *what, int min,
           int max, int *out)
@@ -342,7 +350,10 @@ get_range(struct layer *l, const yaml_node_t *n, const char *what, int min,
 	return 0;
 }
 
-/* RFC 5321 4.1.1.1: ehlo-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-") */
+/*
+ * is_ehlo_keyword - RFC 5321 4.1.1.1: ehlo-keyword = (ALPHA / DIGIT) *(ALPHA
+ * / DIGIT / "-")
+ */
 bool
 is_ehlo_keyword(const char *s)
 {
@@ -354,6 +365,7 @@ is_ehlo_keyword(const char *s)
 	return true;
 }
 
+/* xstrdup_upper - xstrdup, upper-cased */
 char *
 xstrdup_upper(const char *s)
 {
@@ -365,8 +377,8 @@ xstrdup_upper(const char *s)
 }
 
 /*
- * A list of words (null = empty) replacing *dst. Duplicates are errors,
- * compared without case.
+ * get_words - a list of words (null = empty) replacing *dst. Duplicates
+ * are errors, compared without case
  */
 int
 get_words(struct layer *l, const yaml_node_t *n, const char *what,
@@ -424,6 +436,7 @@ get_words(struct layer *l, const yaml_node_t *n, const char *what,
 	return 0;
 }
 
+/* load_probability - a probability, 0 < p <= 1 */
 int
 load_probability(struct layer *l, const yaml_node_t *n, const char *what,
                  double *out)

@@ -34,6 +34,7 @@ verr_at(struct layer *l, size_t line0, size_t col0, const char *fmt, va_list ap)
 	return -1;
 }
 
+/* err_at - an error at a 0-based line and column; always -1 */
 __attribute__((format(printf, 4, 5))) int
 err_at(struct layer *l, size_t line0, size_t col0, const char *fmt, ...)
 {
@@ -45,7 +46,7 @@ err_at(struct layer *l, size_t line0, size_t col0, const char *fmt, ...)
 	return -1;
 }
 
-/* An error located at node n. Always returns -1. */
+/* err_node - an error located at node n. Always returns -1 */
 __attribute__((format(printf, 3, 4))) int
 err_node(struct layer *l, const yaml_node_t *n, const char *fmt, ...)
 {
@@ -57,6 +58,7 @@ err_node(struct layer *l, const yaml_node_t *n, const char *fmt, ...)
 	return -1;
 }
 
+/* err_plain - an error without a position; always -1 */
 __attribute__((format(printf, 2, 3))) int
 err_plain(struct loader *ld, const char *fmt, ...)
 {
@@ -69,18 +71,21 @@ err_plain(struct loader *ld, const char *fmt, ...)
 	return -1;
 }
 
+/* node - the node with id in l's document */
 yaml_node_t *
 node(struct layer *l, int id)
 {
 	return yaml_document_get_node(&l->doc, id);
 }
 
+/* sval - a scalar node's value */
 const char *
 sval(const yaml_node_t *n)
 {
 	return (const char *)n->data.scalar.value;
 }
 
+/* is_null - a plain null scalar (~, null, empty) */
 bool
 is_null(const yaml_node_t *n)
 {
@@ -94,6 +99,7 @@ is_null(const yaml_node_t *n)
 	       strcmp(s, "Null") == 0 || strcmp(s, "NULL") == 0;
 }
 
+/* kind - what a node is, for messages ("a list") */
 const char *
 kind(const yaml_node_t *n)
 {
@@ -109,6 +115,7 @@ kind(const yaml_node_t *n)
 	}
 }
 
+/* wrong_type - the "wrong type" error; always -1 */
 int
 wrong_type(struct layer *l, const yaml_node_t *n, const char *what,
            const char *expected)
@@ -117,7 +124,7 @@ wrong_type(struct layer *l, const yaml_node_t *n, const char *what,
 	                kind(n), expected);
 }
 
-/* A non-null scalar without NUL bytes. */
+/* want_scalar - a non-null scalar without NUL bytes */
 int
 want_scalar(struct layer *l, const yaml_node_t *n, const char *what,
             const char *expected)
@@ -132,7 +139,7 @@ want_scalar(struct layer *l, const yaml_node_t *n, const char *what,
 	return 0;
 }
 
-/* A string on one line (no CR, LF or other control characters). */
+/* want_line - a string on one line (no CR, LF or other control characters) */
 int
 want_line(struct layer *l, const yaml_node_t *n, const char *what,
           const char *hint)
@@ -153,6 +160,7 @@ want_line(struct layer *l, const yaml_node_t *n, const char *what,
 	return 0;
 }
 
+/* get_line - a one-line string into *dst */
 int
 get_line(struct layer *l, const yaml_node_t *n, const char *what, char **dst)
 {
@@ -163,7 +171,7 @@ get_line(struct layer *l, const yaml_node_t *n, const char *what, char **dst)
 	return 0;
 }
 
-/* Build a "known:" list for a message. */
+/* join - build a "known:" list for a message */
 const char *
 join(char *buf, size_t len, const char *const *names, size_t n,
      const char *skip)
@@ -186,9 +194,9 @@ join(char *buf, size_t len, const char *const *names, size_t n,
 }
 
 /*
- * Check a mapping's keys: strings, no duplicates, all in known[] (or in
- * other->keys: an error naming the kind that allows it). where is the
- * mapping's own name for messages ("" at the top level).
+ * check_keys - check a mapping's keys: strings, no duplicates, all in
+ * known[] (or in other->keys: an error naming the kind that allows it).
+ * where is the mapping's own name for messages ("" at the top level)
  */
 int
 check_keys(struct layer *l, const yaml_node_t *map, const char *where,
@@ -247,7 +255,7 @@ check_keys(struct layer *l, const yaml_node_t *map, const char *where,
 	return 0;
 }
 
-/* check_keys() without the other kind's keys */
+/* check_map - check_keys() without the other kind's keys */
 int
 check_map(struct layer *l, const yaml_node_t *map, const char *where,
           const char *const *known, size_t nknown)
@@ -256,8 +264,8 @@ check_map(struct layer *l, const yaml_node_t *map, const char *where,
 }
 
 /*
- * A key whose form (list or mapping) belongs to the other kind, e.g.
- * "limits" as a list in a server profile. Always returns -1.
+ * wrong_form - a key whose form (list or mapping) belongs to the other
+ * kind, e.g. "limits" as a list in a server profile. Always returns -1
  */
 int
 wrong_form(struct layer *l, const yaml_node_t *n, const char *what,
@@ -272,7 +280,7 @@ wrong_form(struct layer *l, const yaml_node_t *n, const char *what,
 	                kind_str(other), hint);
 }
 
-/* The value of key in map, or NULL. */
+/* map_get - the value of key in map, or NULL */
 yaml_node_t *
 map_get(struct layer *l, const yaml_node_t *map, const char *key)
 {
@@ -286,7 +294,7 @@ map_get(struct layer *l, const yaml_node_t *map, const char *key)
 	return NULL;
 }
 
-/* A mapping, or null (= empty mapping) when allow_null. */
+/* want_map - a mapping, or null (= empty mapping) when allow_null */
 int
 want_map(struct layer *l, const yaml_node_t *n, const char *what,
          bool allow_null)
@@ -382,7 +390,7 @@ scalar_col(struct layer *l, const yaml_node_t *n, size_t pos, size_t *col)
 	*col = c;
 }
 
-/* Template-check the scalar node n (whose value is the template). */
+/* check_tpl - template-check the scalar node n (whose value is the template) */
 int
 check_tpl(struct layer *l, const yaml_node_t *n, const char *what)
 {
@@ -428,6 +436,7 @@ check_tpl(struct layer *l, const yaml_node_t *n, const char *what)
 	    t + pos, what);
 }
 
+/* layer_read - read and parse l->path into l->doc (one document) */
 int
 layer_read(struct layer *l)
 {
