@@ -466,8 +466,8 @@ fmt_value(const struct schema_row *r, const void *base, char *buf, size_t len,
 	unsigned long long v = 0;
 
 	buf[0] = '\0';
-	if (r->type != T_LINE && r->type != T_TEMPLATE && r->type != T_REPLY &&
-	    r->type < T_SUITES)
+	if (r->type != T_CUSTOM && r->type != T_LINE && r->type != T_TEMPLATE &&
+	    r->type != T_REPLY && r->type < T_SUITES)
 		v = num_of(r, base);
 	if (human && r->unit != NULL) {
 		snprintf(buf, len, "%llu%s", v, r->unit);

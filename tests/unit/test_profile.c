@@ -1,5 +1,6 @@
 /*
- * test_profile.c - unit tests for profile.c: loading, validation, extends.
+ * test_profile.c - unit tests for the profile layer: loading, validation,
+ * extends, the schema rows, --check and --list-profiles.
  *
  * Table-driven: each case names a fixture under profiles/ (the tests run
  * in tests/unit) and either the field values a good profile must have or
