@@ -87,8 +87,10 @@ man_row(const char *path, const struct schema_row *r, void *arg)
 	    : r->kinds == KIND_SERVER && strchr(path, '.') == NULL
 	        ? "kind: server"
 	        : NULL;
-	const char *type =
-	    r->type == T_CUSTOM ? NULL : schema_types[r->type].name;
+	const char *type = r->type == T_CUSTOM ? NULL
+	                   : schema_types[r->type].replaces
+	                       ? schema_types[r->type].name
+	                       : "mapping, merged key by key";
 
 	fputs(".TP\n.B ", out);
 	man_text(out, path);
