@@ -71,9 +71,4 @@ void creds_free(struct auth_policy *a);
 void profile_free(struct profile_impl *pi);
 struct profile_impl *profile_new(void);
 
-/* schema.c */
-const char *schema_fmt_ms(char *buf, size_t len, unsigned ms, const char *zero);
-const char *schema_fmt_bytes(char *buf, size_t len, uint64_t v,
-                             const char *zero);
-
 #endif

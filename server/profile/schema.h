@@ -195,6 +195,12 @@ int schema_check_keys(struct layer *l, const struct schema_section *s,
 /* schema_defaults - every row of s (of kind, 0 any) to its default */
 void schema_defaults(const struct schema_section *s, unsigned kind, void *base);
 
+/* schema_fmt_ms - 5m, 30s, 250ms; zero for 0 */
+const char *schema_fmt_ms(char *buf, size_t len, unsigned ms, const char *zero);
+/* schema_fmt_bytes - "10485760 bytes (10M)"; zero for 0 */
+const char *schema_fmt_bytes(char *buf, size_t len, uint64_t v,
+                             const char *zero);
+
 /* schema_fmt_yaml - row r's value in base as a profile would write it */
 void schema_fmt_yaml(const struct schema_row *r, const void *base, char *buf,
                      size_t len);
