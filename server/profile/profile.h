@@ -2,13 +2,14 @@
  * profile.h - a behaviour profile: everything that makes one emulated peer
  * differ from another, as data.
  *
- * A profile is loaded once from YAML (profile.c, with libyaml), validated
- * with file:line:column errors, and then treated as const by every session
- * that uses it. The engine never asks "which vendor is this?": it asks the
- * profile for a reply text, a limit, or the rules to try at a hook point.
+ * A profile is loaded once from YAML (load.c and the files it uses, with
+ * libyaml), validated with file:line:column errors, and then treated as
+ * const by every session that uses it. The engine never asks "which vendor
+ * is this?": it asks the profile for a reply text, a limit, or the rules to
+ * try at a hook point.
  *
  * Not here: matching rules against a live session (rules.c), expanding
- * reply templates (template.c), TLS policy (later: tls_policy.c).
+ * reply templates (template.c), building an SSL_CTX (tls_policy.c).
  */
 #ifndef PROFILE_H
 #define PROFILE_H
@@ -24,14 +25,11 @@
 #include "proto.h"
 #include "tls_policy.h"
 
-
 /* One reply: its exact lines (without CRLF), placeholders unexpanded. */
 struct reply_text {
 	char **lines;
 	size_t n;
 };
-
-
 
 /* The "when:" half of a rule. Unused fields are zero/NULL. */
 struct rule_when {
@@ -189,9 +187,8 @@ void profile_unref(struct profile *p);
 void profile_summary(const struct profile *p, bool with_via, FILE *out);
 
 /* profile_list - "name  description" for every server profile in dirs,
- * then a "middleboxes:" group (each dir's middleboxes/ subdirectory) */
+ * then a "middleboxes:" group (each dir's middleboxes/ subdirectory);
+ * returns how many profiles and middleboxes it listed */
 size_t profile_list(const char *const *dirs, size_t ndirs, FILE *out);
-/* (returns how many profiles and middleboxes it listed) */
-
 
 #endif

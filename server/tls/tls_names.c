@@ -24,7 +24,7 @@
 
 /* --- versions --- */
 
-const struct tls_version_name tls_version_names[] = {
+const struct tls_version_name tls_version_names[TLS_VERSION_COUNT] = {
     {TLSV_SSL3, SSL3_VERSION, "SSLv3", "ssl3"},
     {TLSV_1_0, TLS1_VERSION, "TLSv1", "tls1.0"},
     {TLSV_1_1, TLS1_1_VERSION, "TLSv1.1", "tls1.1"},
@@ -278,4 +278,114 @@ tls_suite_name(uint16_t id, char *buf, size_t len)
 	else
 		snprintf(buf, len, "0x%04X", id);
 	return buf;
+}
+
+/*
+ * IANA names the linked OpenSSL may not know at all (RC4, 3DES, DES,
+ * EXPORT, IDEA, SEED, NULL, static DH/ECDH, PSK/SRP with those): a name
+ * here is a real suite this build lacks, so tls.ciphers only warns about
+ * it (tls_policy); a name neither here nor in OpenSSL is a typo.
+ */
+static const char *const iana_legacy[] = {
+    "TLS_RSA_WITH_NULL_MD5",
+    "TLS_RSA_WITH_NULL_SHA",
+    "TLS_RSA_WITH_NULL_SHA256",
+    "TLS_RSA_EXPORT_WITH_RC4_40_MD5",
+    "TLS_RSA_WITH_RC4_128_MD5",
+    "TLS_RSA_WITH_RC4_128_SHA",
+    "TLS_RSA_EXPORT_WITH_RC2_CBC_40_MD5",
+    "TLS_RSA_WITH_IDEA_CBC_SHA",
+    "TLS_RSA_EXPORT_WITH_DES40_CBC_SHA",
+    "TLS_RSA_WITH_DES_CBC_SHA",
+    "TLS_RSA_WITH_3DES_EDE_CBC_SHA",
+    "TLS_DH_DSS_EXPORT_WITH_DES40_CBC_SHA",
+    "TLS_DH_DSS_WITH_DES_CBC_SHA",
+    "TLS_DH_DSS_WITH_3DES_EDE_CBC_SHA",
+    "TLS_DH_RSA_EXPORT_WITH_DES40_CBC_SHA",
+    "TLS_DH_RSA_WITH_DES_CBC_SHA",
+    "TLS_DH_RSA_WITH_3DES_EDE_CBC_SHA",
+    "TLS_DHE_DSS_EXPORT_WITH_DES40_CBC_SHA",
+    "TLS_DHE_DSS_WITH_DES_CBC_SHA",
+    "TLS_DHE_DSS_WITH_3DES_EDE_CBC_SHA",
+    "TLS_DHE_RSA_EXPORT_WITH_DES40_CBC_SHA",
+    "TLS_DHE_RSA_WITH_DES_CBC_SHA",
+    "TLS_DHE_RSA_WITH_3DES_EDE_CBC_SHA",
+    "TLS_DH_anon_EXPORT_WITH_RC4_40_MD5",
+    "TLS_DH_anon_WITH_RC4_128_MD5",
+    "TLS_DH_anon_EXPORT_WITH_DES40_CBC_SHA",
+    "TLS_DH_anon_WITH_DES_CBC_SHA",
+    "TLS_DH_anon_WITH_3DES_EDE_CBC_SHA",
+    "TLS_DH_DSS_WITH_AES_128_CBC_SHA",
+    "TLS_DH_RSA_WITH_AES_128_CBC_SHA",
+    "TLS_DH_DSS_WITH_AES_256_CBC_SHA",
+    "TLS_DH_RSA_WITH_AES_256_CBC_SHA",
+    "TLS_DH_DSS_WITH_AES_128_CBC_SHA256",
+    "TLS_DH_RSA_WITH_AES_128_CBC_SHA256",
+    "TLS_DH_DSS_WITH_AES_256_CBC_SHA256",
+    "TLS_DH_RSA_WITH_AES_256_CBC_SHA256",
+    "TLS_DH_RSA_WITH_AES_128_GCM_SHA256",
+    "TLS_DH_RSA_WITH_AES_256_GCM_SHA384",
+    "TLS_DH_DSS_WITH_AES_128_GCM_SHA256",
+    "TLS_DH_DSS_WITH_AES_256_GCM_SHA384",
+    "TLS_PSK_WITH_RC4_128_SHA",
+    "TLS_PSK_WITH_3DES_EDE_CBC_SHA",
+    "TLS_DHE_PSK_WITH_RC4_128_SHA",
+    "TLS_DHE_PSK_WITH_3DES_EDE_CBC_SHA",
+    "TLS_RSA_PSK_WITH_RC4_128_SHA",
+    "TLS_RSA_PSK_WITH_3DES_EDE_CBC_SHA",
+    "TLS_RSA_WITH_SEED_CBC_SHA",
+    "TLS_DH_DSS_WITH_SEED_CBC_SHA",
+    "TLS_DH_RSA_WITH_SEED_CBC_SHA",
+    "TLS_DHE_DSS_WITH_SEED_CBC_SHA",
+    "TLS_DHE_RSA_WITH_SEED_CBC_SHA",
+    "TLS_DH_anon_WITH_SEED_CBC_SHA",
+    "TLS_ECDH_ECDSA_WITH_NULL_SHA",
+    "TLS_ECDH_ECDSA_WITH_RC4_128_SHA",
+    "TLS_ECDH_ECDSA_WITH_3DES_EDE_CBC_SHA",
+    "TLS_ECDH_ECDSA_WITH_AES_128_CBC_SHA",
+    "TLS_ECDH_ECDSA_WITH_AES_256_CBC_SHA",
+    "TLS_ECDHE_ECDSA_WITH_NULL_SHA",
+    "TLS_ECDHE_ECDSA_WITH_RC4_128_SHA",
+    "TLS_ECDHE_ECDSA_WITH_3DES_EDE_CBC_SHA",
+    "TLS_ECDH_RSA_WITH_NULL_SHA",
+    "TLS_ECDH_RSA_WITH_RC4_128_SHA",
+    "TLS_ECDH_RSA_WITH_3DES_EDE_CBC_SHA",
+    "TLS_ECDH_RSA_WITH_AES_128_CBC_SHA",
+    "TLS_ECDH_RSA_WITH_AES_256_CBC_SHA",
+    "TLS_ECDHE_RSA_WITH_NULL_SHA",
+    "TLS_ECDHE_RSA_WITH_RC4_128_SHA",
+    "TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA",
+    "TLS_ECDH_anon_WITH_NULL_SHA",
+    "TLS_ECDH_anon_WITH_RC4_128_SHA",
+    "TLS_ECDH_anon_WITH_3DES_EDE_CBC_SHA",
+    "TLS_ECDH_anon_WITH_AES_128_CBC_SHA",
+    "TLS_ECDH_anon_WITH_AES_256_CBC_SHA",
+    "TLS_SRP_SHA_WITH_3DES_EDE_CBC_SHA",
+    "TLS_SRP_SHA_RSA_WITH_3DES_EDE_CBC_SHA",
+    "TLS_SRP_SHA_DSS_WITH_3DES_EDE_CBC_SHA",
+    "TLS_ECDH_ECDSA_WITH_AES_128_CBC_SHA256",
+    "TLS_ECDH_ECDSA_WITH_AES_256_CBC_SHA384",
+    "TLS_ECDH_RSA_WITH_AES_128_CBC_SHA256",
+    "TLS_ECDH_RSA_WITH_AES_256_CBC_SHA384",
+    "TLS_ECDH_ECDSA_WITH_AES_128_GCM_SHA256",
+    "TLS_ECDH_ECDSA_WITH_AES_256_GCM_SHA384",
+    "TLS_ECDH_RSA_WITH_AES_128_GCM_SHA256",
+    "TLS_ECDH_RSA_WITH_AES_256_GCM_SHA384",
+    "TLS_ECDHE_PSK_WITH_RC4_128_SHA",
+    "TLS_ECDHE_PSK_WITH_3DES_EDE_CBC_SHA",
+};
+
+/* tls_suite_is_known - an IANA name the linked OpenSSL or the legacy
+ * table knows (so a typo is an error, a suite this build lacks a warning) */
+bool
+tls_suite_is_known(const char *s)
+{
+	uint16_t id;
+
+	if (tls_suite_id(s, &id) == 0)
+		return true;
+	for (size_t i = 0; i < NELEM(iana_legacy); i++)
+		if (strcmp(iana_legacy[i], s) == 0)
+			return true;
+	return false;
 }

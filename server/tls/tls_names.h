@@ -36,7 +36,8 @@ struct tls_version_name {
 };
 
 /* The table itself, for callers that list or join the names. */
-extern const struct tls_version_name tls_version_names[];
+#define TLS_VERSION_COUNT 5
+extern const struct tls_version_name tls_version_names[TLS_VERSION_COUNT];
 extern const size_t tls_nversion_names;
 
 /* tls_version_str - "SSLv3", "TLSv1", "TLSv1.1" ... (OpenSSL's names) */
@@ -69,6 +70,13 @@ bool tls_suite_is_hex(const char *s, uint16_t *id);
 /* tls_suite_is_iana - the form of an IANA suite name, "TLS_[A-Z0-9_]+"
  * (whether the linked OpenSSL knows it: tls_suite_id) */
 bool tls_suite_is_iana(const char *s);
+
+/*
+ * tls_suite_is_known - a real IANA suite name: one the linked OpenSSL
+ * knows, or a legacy one it may lack entirely (RC4, 3DES, DES, EXPORT,
+ * NULL, ...). A profile naming neither has a typo.
+ */
+bool tls_suite_is_known(const char *iana);
 
 /* --- the linked OpenSSL's suites, for tls_policy and tls_describe --- */
 
