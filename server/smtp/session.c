@@ -70,7 +70,7 @@ void
 session_eventf(struct session *s, enum tr_kind kind, const char *rule,
                const char *fmt, ...)
 {
-	char buf[512];
+	char buf[4096]; /* a ClientHello's description fits */
 	va_list ap;
 	int n;
 

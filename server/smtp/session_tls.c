@@ -13,7 +13,6 @@
  * Does not: build SSL_CTXs (tls_policy.c), install OpenSSL callbacks
  * (tls_conn.c) or touch bufferevents (io.c).
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,27 +26,6 @@
 #include "session_tls.h"
 #include "tls_policy.h"
 #include "transcript.h"
-
-static void tls_event(struct session *s, enum tr_kind kind, const char *rule,
-                      const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void
-tls_event(struct session *s, enum tr_kind kind, const char *rule,
-          const char *fmt, ...)
-{
-	char buf[4096];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	session_event(s, kind, rule, NULL, buf,
-	              (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
-}
 
 static void
 tls_rule_event(struct session *s, struct rule *r)
@@ -107,10 +85,11 @@ session_starttls(struct session *s)
 	 * STARTTLS in plaintext is thrown away, never run inside TLS. */
 	if (junk != 0) {
 		evbuffer_drain(in, evbuffer_get_length(in));
-		tls_event(s, TR_WARN, NULL,
-		          "discarded %zu bytes sent after STARTTLS before the "
-		          "handshake (RFC 3207 5)",
-		          junk);
+		session_eventf(
+		    s, TR_WARN, NULL,
+		    "discarded %zu bytes sent after STARTTLS before the "
+		    "handshake (RFC 3207 5)",
+		    junk);
 	}
 	session_tls_begin(s);
 }
@@ -139,14 +118,15 @@ hello_no_shared(struct session *s, enum tls_no_shared how, const char *what,
 {
 	switch (how) {
 	case TLS_NOSHARED_ALERT:
-		tls_event(s, TR_TLS, NULL,
-		          "no shared %s: fatal handshake_failure", what);
+		session_eventf(s, TR_TLS, NULL,
+		               "no shared %s: fatal handshake_failure", what);
 		*al = SSL_AD_HANDSHAKE_FAILURE;
 		return TLS_HELLO_ALERT;
 	case TLS_NOSHARED_FIN:
 	case TLS_NOSHARED_RST:
-		tls_event(s, TR_TLS, NULL,
-		          "no shared %s: ClientHello left unanswered", what);
+		session_eventf(s, TR_TLS, NULL,
+		               "no shared %s: ClientHello left unanswered",
+		               what);
 		s->tls_drop = how == TLS_NOSHARED_FIN ? CLOSE_FIN : CLOSE_RST;
 		snprintf(s->tls_strings->drop_why,
 		         sizeof(s->tls_strings->drop_why), "no shared %s",
@@ -180,8 +160,8 @@ tls_offered_from_rule(struct session *s, const struct rule *r,
 		}
 	}
 	if (o != 0)
-		tls_event(s, TR_TLS, r->name,
-		          "offered from the rule's list: %s", list);
+		session_eventf(s, TR_TLS, r->name,
+		               "offered from the rule's list: %s", list);
 }
 
 /*
@@ -199,7 +179,7 @@ tls_client_hello(void *arg, const struct tls_hello *h, int *al)
 	struct rule *r;
 
 	tls_hello_describe(h, desc, sizeof(desc));
-	tls_event(s, TR_TLS, NULL, "ClientHello %s", desc);
+	session_eventf(s, TR_TLS, NULL, "ClientHello %s", desc);
 	if (s->profile->nrules != 0 &&
 	    (r = rules_match(s->profile, &ctx, &s->rng)) != NULL) {
 		tls_rule_event(s, r);
@@ -208,8 +188,9 @@ tls_client_hello(void *arg, const struct tls_hello *h, int *al)
 			s->tls_rule =
 			    r; /* carried out once the handshake ends */
 		} else if (r->act.alert >= 0) {
-			tls_event(s, TR_TLS, r->name, "sending fatal alert %s",
-			          SSL_alert_desc_string_long(r->act.alert));
+			session_eventf(
+			    s, TR_TLS, r->name, "sending fatal alert %s",
+			    SSL_alert_desc_string_long(r->act.alert));
 			*al = r->act.alert;
 			return TLS_HELLO_ALERT;
 		} else if (r->act.close != CLOSE_NONE || r->act.hang) {
@@ -238,10 +219,10 @@ tls_info(void *arg, int where, int ret)
 
 	if (!(where & SSL_CB_ALERT))
 		return;
-	tls_event(s, TR_TLS, NULL, "alert %s: %s %s",
-	          (where & SSL_CB_WRITE) ? "sent" : "received",
-	          SSL_alert_type_string_long(ret),
-	          SSL_alert_desc_string_long(ret));
+	session_eventf(s, TR_TLS, NULL, "alert %s: %s %s",
+	               (where & SSL_CB_WRITE) ? "sent" : "received",
+	               SSL_alert_type_string_long(ret),
+	               SSL_alert_desc_string_long(ret));
 }
 
 /* Carry out a TLS rule's action now that the handshake is over. */
@@ -273,12 +254,13 @@ session_tls_ready(struct session *s)
 	snprintf(ts->version, sizeof(ts->version), "%s", SSL_get_version(ssl));
 	snprintf(ts->cipher, sizeof(ts->cipher), "%s",
 	         c ? SSL_CIPHER_standard_name(c) : "?");
-	tls_event(s, TR_TLS, NULL, "handshake done: %s %s", ts->version,
-	          ts->cipher);
+	session_eventf(s, TR_TLS, NULL, "handshake done: %s %s", ts->version,
+	               ts->cipher);
 	if (r != NULL) {
 		s->tls_rule = NULL;
-		tls_event(s, TR_TLS, r->name,
-		          "carrying out rule %s after the handshake", r->name);
+		session_eventf(s, TR_TLS, r->name,
+		               "carrying out rule %s after the handshake",
+		               r->name);
 		tls_act(s, r);
 		return;
 	}
@@ -317,8 +299,8 @@ session_tls_failed(struct session *s, const char *reason)
 		session_close(s, s->tls_drop, s->tls_strings->drop_why);
 		return;
 	}
-	tls_event(s, TR_TLS, NULL, "handshake failed: %s",
-	          reason ? reason : "connection closed");
+	session_eventf(s, TR_TLS, NULL, "handshake failed: %s",
+	               reason ? reason : "connection closed");
 	ctx.tls_reason = reason ? reason : "";
 	if (s->profile->nrules != 0 &&
 	    (r = rules_match(s->profile, &ctx, &s->rng)) != NULL) {
