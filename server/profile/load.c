@@ -175,12 +175,8 @@ load_via(struct layer *l, const struct schema_row *r, const yaml_node_t *n,
 	size_t cnt = 0, got = 0;
 	char looked[MSG_MAX / 2];
 
-	if (n->type == YAML_SEQUENCE_NODE) {
-		b = n->data.sequence.items.start;
-		cnt = (size_t)(n->data.sequence.items.top - b);
-	} else if (!is_null(n)) {
-		return wrong_type(l, n, "via", "a list of middlebox names");
-	}
+	if (want_list(l, n, "via", "a list of middlebox names", &b, &cnt) < 0)
+		return -1;
 	if (cnt > PROFILE_MAX_VIA)
 		return err_node(l, n,
 		                "\"via\" names %zu middleboxes (at most %d)",

@@ -120,13 +120,9 @@ load_box_limits(struct layer *l, const struct schema_row *r,
 		                  "a middlebox's limits are a list, e.g. - "
 		                  "{what: cmd_line_length, over: 512, action: "
 		                  "drop-connection}");
-	if (n->type == YAML_SEQUENCE_NODE) {
-		b = n->data.sequence.items.start;
-		cnt = (size_t)(n->data.sequence.items.top - b);
-	} else if (!is_null(n)) {
-		return wrong_type(l, n, "limits",
-		                  "a list of {what, over, action}");
-	}
+	if (want_list(l, n, "limits", "a list of {what, over, action}", &b,
+	              &cnt) < 0)
+		return -1;
 	rows = xcalloc(cnt, sizeof(*rows));
 	for (size_t i = 0; i < cnt; i++) {
 		yaml_node_t *it = node(l, b[i]);

@@ -136,15 +136,8 @@ load_keywords(struct layer *l, const struct schema_row *r, const yaml_node_t *n,
 	char why[256];
 	const char *bad;
 
-	if (is_null(n)) {
-		cnt = 0;
-		b = NULL;
-	} else if (n->type == YAML_SEQUENCE_NODE) {
-		b = n->data.sequence.items.start;
-		cnt = (size_t)(n->data.sequence.items.top - b);
-	} else {
-		return wrong_type(l, n, "ehlo.keywords", "a list of strings");
-	}
+	if (want_list(l, n, "ehlo.keywords", "a list of strings", &b, &cnt) < 0)
+		return -1;
 	for (size_t i = 0; i < cnt; i++) {
 		yaml_node_t *it = node(l, b[i]);
 

@@ -394,12 +394,8 @@ get_words(struct layer *l, const yaml_node_t *n, const char *what,
 	yaml_node_item_t *b = NULL;
 	size_t cnt = 0;
 
-	if (n->type == YAML_SEQUENCE_NODE) {
-		b = n->data.sequence.items.start;
-		cnt = (size_t)(n->data.sequence.items.top - b);
-	} else if (!is_null(n)) {
-		return wrong_type(l, n, what, "a list of words");
-	}
+	if (want_list(l, n, what, "a list of words", &b, &cnt) < 0)
+		return -1;
 	for (size_t i = 0; i < cnt; i++) {
 		yaml_node_t *v = node(l, b[i]);
 		const char *s;

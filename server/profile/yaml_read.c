@@ -124,6 +124,21 @@ wrong_type(struct layer *l, const yaml_node_t *n, const char *what,
 	                kind(n), expected);
 }
 
+/* want_list - a sequence's items, or none for null; else wrong_type */
+int
+want_list(struct layer *l, const yaml_node_t *n, const char *what,
+          const char *expected, yaml_node_item_t **items, size_t *count)
+{
+	*items = NULL;
+	*count = 0;
+	if (n->type == YAML_SEQUENCE_NODE) {
+		*items = n->data.sequence.items.start;
+		*count = (size_t)(n->data.sequence.items.top - *items);
+		return 0;
+	}
+	return is_null(n) ? 0 : wrong_type(l, n, what, expected);
+}
+
 /* want_scalar - a non-null scalar without NUL bytes */
 int
 want_scalar(struct layer *l, const yaml_node_t *n, const char *what,

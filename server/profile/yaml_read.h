@@ -72,6 +72,8 @@ int wrong_type(struct layer *l, const yaml_node_t *n, const char *what,
                const char *expected);
 int want_scalar(struct layer *l, const yaml_node_t *n, const char *what,
                 const char *expected);
+int want_list(struct layer *l, const yaml_node_t *n, const char *what,
+              const char *expected, yaml_node_item_t **items, size_t *count);
 int want_line(struct layer *l, const yaml_node_t *n, const char *what,
               const char *hint);
 int get_line(struct layer *l, const yaml_node_t *n, const char *what,
