@@ -17,6 +17,21 @@ summary_reply(FILE *out, const char *label, const struct reply_text *r,
 		        r->lines[i]);
 }
 
+/* "[file: source]" or "[built-in ...]" under a reply (origin.c) */
+static void
+summary_origin(FILE *out, const struct profile *p, int id, int width)
+{
+	struct reply_origin o;
+
+	profile_reply_origin(p, (enum reply_id)id, &o);
+	if (o.file == NULL)
+		fprintf(out, "  %-*s [built-in (RFC 5321, model choice)]\n",
+		        width, "");
+	else
+		fprintf(out, "  %-*s [%s%s%s]\n", width, "", o.file,
+		        o.source ? ": " : "", o.source ? o.source : "");
+}
+
 /* " tls1.0 tls1.2" for a set of version bits */
 static void
 summary_versions(FILE *out, unsigned bits)
@@ -265,6 +280,27 @@ explain_credentials(const struct schema_row *r, const struct profile *p,
 	fprintf(out, "\n");
 }
 
+/* explain_bad_count - which error replies count towards bad_commands */
+void
+explain_bad_count(const struct schema_row *r, const struct profile *p,
+                  const void *base, const char *label, FILE *out)
+{
+	uint64_t m = ((const struct limits *)base)->bad_commands_count;
+	const char *sep = "";
+
+	fprintf(out, "  %s ", label);
+	if (m == UINT64_MAX) {
+		fprintf(out, "every error reply\n");
+		return;
+	}
+	for (int i = 0; i < REPLY_COUNT; i++)
+		if (m & (UINT64_C(1) << i)) {
+			fprintf(out, "%s%s", sep, reply_id_names[i]);
+			sep = ", ";
+		}
+	fprintf(out, "%s\n", *sep ? "" : "none (nothing counts)");
+}
+
 /* explain_tls_key - key and key_bits on one line */
 void
 explain_tls_key(const struct schema_row *r, const struct profile *p,
@@ -464,18 +500,23 @@ profile_summary(const struct profile *p, bool with_via, FILE *out)
 	else
 		explain_section(&schema_tls, p, &p->tls, 18, false, out);
 
-	fprintf(out, "\nReplies\n");
+	fprintf(out, "\nReplies (each with the file that set it and its "
+	             "source)\n");
 	for (int i = 0; i < REPLY_COUNT; i++)
 		if ((int)strlen(reply_id_names[i]) > width)
 			width = (int)strlen(reply_id_names[i]);
-	for (int i = 0; i < REPLY_COUNT; i++)
+	for (int i = 0; i < REPLY_COUNT; i++) {
 		summary_reply(out, reply_id_names[i], &p->replies[i], width);
+		summary_origin(out, p, i, width);
+	}
 
 	fprintf(out, "\nRules (%zu)\n", p->nrules);
 	if (p->nrules == 0)
 		fprintf(out, "  (none)\n");
 	for (size_t i = 0; i < p->nrules; i++)
 		summary_rule(out, &p->rules[i]);
+
+	profile_faithfulness(p, out);
 
 	/* each box in front, client side first */
 	for (size_t i = 0; i < nvia; i++) {

@@ -299,7 +299,11 @@ layer_apply(struct layer *l, yaml_node_t *root)
 	    xreallocarray(pi->chain_names, pi->nchain + 1, sizeof(char *));
 	pi->chain_paths =
 	    xreallocarray(pi->chain_paths, pi->nchain + 1, sizeof(char *));
+	pi->chain_vendors =
+	    xreallocarray(pi->chain_vendors, pi->nchain + 1, sizeof(char *));
 	pi->chain_names[pi->nchain] = xstrdup(sval(nm));
+	pi->chain_vendors[pi->nchain] = NULL; /* "vendor:" sets it */
+	l->chain_ix = pi->nchain;
 	pi->chain_paths[pi->nchain++] = xstrdup(l->path);
 
 	if ((v = map_get(l, root, "extends")) != NULL) {

@@ -32,6 +32,20 @@ int load_tls_suites(struct layer *l, const struct schema_row *r,
                     const yaml_node_t *n, const char *what, void *base);
 int tls_check_available(struct loader *ld);
 
+int load_bad_count(struct layer *l, const struct schema_row *r,
+                   const yaml_node_t *n, const char *what, void *base);
+
+/* origin.c */
+int reply_with_source(struct layer *l, const yaml_node_t *n, const char *what,
+                      int id, struct reply_text *r);
+int load_greeting(struct layer *l, const struct schema_row *r,
+                  const yaml_node_t *n, const char *what, void *base);
+int load_vendor(struct layer *l, const struct schema_row *r,
+                const yaml_node_t *n, const char *what, void *base);
+int load_faithfulness(struct layer *l, const struct schema_row *r,
+                      const yaml_node_t *n, const char *what, void *base);
+void free_faithfulness(const struct schema_row *r, void *base);
+
 /* mbox_load.c */
 struct mbox_config *mbox_new(struct profile *p);
 int load_box_masks(struct layer *l, const struct schema_row *r,
@@ -76,6 +90,7 @@ EXPLAIN_FN(explain_tls_key);
 EXPLAIN_FN(explain_box_masks);
 EXPLAIN_FN(explain_box_limits);
 EXPLAIN_FN(explain_box_dup);
+EXPLAIN_FN(explain_bad_count);
 
 /* the frees of the rows above that own memory */
 void free_keywords(const struct schema_row *r, void *base);

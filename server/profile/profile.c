@@ -106,6 +106,7 @@ profile_free(struct profile_impl *pi)
 	schema_free(&schema_top, KIND_SERVER, p);
 	if (p->mbox != NULL)
 		mbox_config_free(p->mbox);
+	origin_free(pi);
 	strv_free(pi->chain_names, pi->nchain);
 	strv_free(pi->chain_paths, pi->nchain);
 	free(pi);
@@ -139,6 +140,7 @@ profile_new(void)
 	struct profile_impl *pi = xcalloc(1, sizeof(*pi));
 
 	atomic_init(&pi->pub.refs, 1);
+	origin_init(pi);
 	schema_defaults(&schema_top, KIND_SERVER, &pi->pub);
 	return pi;
 }

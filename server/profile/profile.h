@@ -98,6 +98,9 @@ struct rule {
 	atomic_uint fired; /* how often it fired (for "times") */
 };
 
+/* limits.bad_commands_count holds one bit per reply id */
+_Static_assert(REPLY_COUNT <= 64, "bad_commands_count is a uint64_t");
+
 struct limits {
 	size_t line_length; /* command line incl. CRLF (RFC 5321 4.5.3.1.4) */
 	size_t text_line_length; /* DATA line incl. CRLF (RFC 5321 4.5.3.1.6) */
@@ -105,6 +108,8 @@ struct limits {
 	uint64_t message_size;   /* bytes; 0 = unlimited */
 	size_t header_size;      /* bytes of header section; 0 = unlimited */
 	unsigned bad_commands; /* unknown/bad commands before the 421; 0 off */
+	/* which error replies count towards bad_commands: bit (1 << id) */
+	uint64_t bad_commands_count;
 	enum close_how bad_commands_close; /* after the 421 */
 	unsigned idle_timeout_ms; /* no input for this long: 421 + close */
 	unsigned connection_timeout_ms; /* whole session; 0 = none */
@@ -181,6 +186,30 @@ struct profile *profile_load_middlebox(const char *name_or_path,
 /* profile_ref / profile_unref - share a profile between sessions */
 struct profile *profile_ref(struct profile *p);
 void profile_unref(struct profile *p);
+
+/* Where a reply's text came from (origin.c). */
+struct reply_origin {
+	const char *file;   /* name of the file that set it; NULL: built-in */
+	const char *path;   /* that file's path; NULL: built-in */
+	const char *vendor; /* that file's vendor (its own or inherited) */
+	const char *source; /* its "source:" annotation, or NULL */
+};
+
+/* profile_reply_origin - which file set reply id, and its source */
+void profile_reply_origin(const struct profile *p, enum reply_id id,
+                          struct reply_origin *o);
+/* profile_vendor - whose words the profile speaks ("vendor:"), or NULL */
+const char *profile_vendor(const struct profile *p);
+/*
+ * profile_borrowed - the replies a vendor profile takes from a file of
+ * another vendor (or of no stated vendor); up to max ids into ids, returns
+ * how many there are. 0 for a profile without a vendor.
+ */
+size_t profile_borrowed(const struct profile *p, enum reply_id *ids,
+                        size_t max);
+/* profile_faithfulness - the --check table: sourced, model choice, known
+ * differences, and the replies borrowed from another vendor */
+void profile_faithfulness(const struct profile *p, FILE *out);
 
 /* profile_summary - human-readable explanation for --check; with_via
  * false explains the path without the profile's own "via:" (--via none) */

@@ -22,13 +22,36 @@ enum profile_kind {
 };
 #define KIND_BOTH (KIND_SERVER | KIND_MBOX)
 
+/* "faithfulness:" entries: what a file says is sourced, a model choice,
+ * or a known difference (origin.c). */
+enum faith_kind {
+	FAITH_SOURCED,
+	FAITH_MODEL,
+	FAITH_DIFFERENCE,
+	FAITH_KIND_COUNT
+};
+
+struct faith_item {
+	enum faith_kind kind;
+	char *key;   /* a later file's entry with the same key replaces it */
+	char *text;  /* the source, the choice and why, or the difference */
+	size_t from; /* chain index of the file that said it */
+};
+
 /* What the loader knows beyond struct profile, for the summary. */
 struct profile_impl {
 	struct profile pub; /* first: &impl->pub == (void *)impl */
 	char **chain_names; /* this file, its parent, ... */
 	char **chain_paths;
+	char **chain_vendors; /* each file's own "vendor:", or NULL */
 	size_t nchain;
 	bool size_from_keyword; /* message_size came from "SIZE n" */
+	/* per reply: chain index of the file that set it (-1: built-in),
+	 * and that file's "source:" for it */
+	int reply_from[REPLY_COUNT];
+	char *reply_source[REPLY_COUNT];
+	struct faith_item *faith;
+	size_t nfaith;
 };
 
 /* What ehlo.keywords give (server_load.c). */
@@ -48,6 +71,11 @@ extern const char *const measure_names[MBOX_MEASURE_COUNT];
 
 /* schema_rows.c */
 const char *kind_str(unsigned kind);
+
+/* origin.c */
+void origin_init(struct profile_impl *pi);
+void origin_free(struct profile_impl *pi);
+void origin_set(struct layer *l, int id, const char *source);
 
 /* profile.c */
 struct profile_impl *impl_of(const struct profile *p);

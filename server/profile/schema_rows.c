@@ -188,6 +188,12 @@ static const struct schema_row ehlo_rows[] = {
 
 #define LF(f) offsetof(struct limits, f)
 
+static void
+bad_count_init(const struct schema_row *r, void *base)
+{
+	((struct limits *)base)->bad_commands_count = UINT64_MAX;
+}
+
 static const struct schema_row limits_rows[] = {
     {.name = "line_length",
      .type = T_SIZE,
@@ -233,6 +239,15 @@ static const struct schema_row limits_rows[] = {
      .zero = "no limit",
      .doc = "bad commands a session may send before bad_command_limit and "
             "the close, 0 no limit"},
+    {.name = "bad_commands_count",
+     .type = T_CUSTOM,
+     .load = load_bad_count,
+     .init = bad_count_init,
+     .explain = explain_bad_count,
+     .def_doc = "every error reply that is the client's fault",
+     .doc = "the reply keys whose errors count towards bad_commands, e.g. "
+            "[unknown_command]: other errors get their reply and are not "
+            "counted; the list replaces the parent's"},
     {.name = "bad_commands_close",
      .type = T_CLOSE,
      .off = LF(bad_commands_close),
@@ -553,6 +568,24 @@ static const struct schema_row top_rows[] = {
      .doc = "load that profile first, then this file over it: a NAME is "
             "looked up in this file's directory, then the search dirs; a "
             "path is relative to this file; at most 8 levels, no cycles"},
+    {.name = "vendor",
+     .kinds = KIND_SERVER,
+     .load = load_vendor,
+     .def_doc = "the parent's; none",
+     .doc = "whose words this file speaks (microsoft, cisco, ...): a "
+            "vendor profile's replies come from files of its vendor or from "
+            "the built-in RFC texts, and --check lists any reply borrowed "
+            "from another vendor's file"},
+    {.name = "faithfulness",
+     .kinds = KIND_SERVER,
+     .load = load_faithfulness,
+     .free = free_faithfulness,
+     .def_doc = "none",
+     .doc = "what the profile reproduces: sourced, model_choice and "
+            "differences, each a mapping of topic -> one line (its source, "
+            "the choice and why, or what differs from the real peer); "
+            "merged topic by topic; --check prints it with each reply's "
+            "source"},
     {.name = "via",
      .kinds = KIND_SERVER,
      .load = load_via,
@@ -572,9 +605,11 @@ static const struct schema_row top_rows[] = {
      .type = T_REPLY,
      .kinds = KIND_SERVER,
      .off = PF(replies[REPLY_GREETING]),
+     .load = load_greeting,
      .init = greeting_init,
      .def_doc = "\"220 {hostname} ESMTP smtp-mimic\"",
-     .doc = "the connection greeting, a reply"},
+     .doc = "the connection greeting, a reply (or {text, source} as in "
+            "replies)"},
     {.name = "banner",
      .type = T_CHOICE,
      .kinds = KIND_MBOX,
@@ -630,7 +665,8 @@ static const struct schema_row top_rows[] = {
      .free = free_replies,
      .def_doc = "each reply's built-in text (proto.c)",
      .doc = "reply key -> reply, for every reply key but greeting; merged "
-            "key by key"},
+            "key by key; a reply may be written {text: reply, source: "
+            "\"where it comes from\"} (or \"model choice: why\")"},
     {.name = "limits",
      .type = T_SECTION,
      .kinds = KIND_SERVER,

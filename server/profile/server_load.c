@@ -241,10 +241,49 @@ load_replies(struct layer *l, const struct schema_row *r, const yaml_node_t *n,
 		int id = reply_id_from_str(key);
 
 		snprintf(kw, sizeof(kw), "replies.%s", key);
-		if (get_reply(l, node(l, pp->value), kw, &l->p->replies[id]) <
-		    0)
+		if (reply_with_source(l, node(l, pp->value), kw, id,
+		                      &l->p->replies[id]) < 0)
 			return -1;
 	}
+	return 0;
+}
+
+/*
+ * load_bad_count - limits.bad_commands_count: the reply keys whose errors
+ * count towards limits.bad_commands ([] none); replaces the parent's
+ */
+int
+load_bad_count(struct layer *l, const struct schema_row *r,
+               const yaml_node_t *n, const char *what, void *base)
+{
+	struct limits *lim = base;
+	yaml_node_item_t *b;
+	size_t cnt;
+	uint64_t mask = 0;
+
+	if (want_list(l, n, "limits.bad_commands_count",
+	              "a list of reply keys, e.g. [unknown_command]", &b,
+	              &cnt) < 0)
+		return -1;
+	for (size_t i = 0; i < cnt; i++) {
+		yaml_node_t *v = node(l, b[i]);
+		int id;
+
+		if (want_scalar(l, v, "limits.bad_commands_count",
+		                "a reply key") < 0)
+			return -1;
+		id = reply_id_from_str(sval(v));
+		if (id < 0 || id == REPLY_GREETING)
+			return err_node(
+			    l, v,
+			    "unknown reply key \"%s\" in "
+			    "\"limits.bad_commands_count\" (name the error "
+			    "replies that count, e.g. unknown_command, "
+			    "need_mail, line_too_long)",
+			    sval(v));
+		mask |= UINT64_C(1) << id;
+	}
+	lim->bad_commands_count = mask;
 	return 0;
 }
 

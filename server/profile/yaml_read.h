@@ -48,6 +48,7 @@ struct layer {
 	size_t rules_before; /* p->nrules before this file's rules */
 	unsigned kind;       /* this file's KIND_x */
 	bool kind_explicit;  /* it says "kind:" */
+	size_t chain_ix;     /* this file's index in the profile's chain */
 };
 
 /* The other kind's keys of a mapping, for "only kind: X allows it". */

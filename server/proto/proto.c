@@ -50,107 +50,131 @@ const char *const reply_id_names[REPLY_COUNT] = {
     [REPLY_TOO_MANY_FROM_CLIENT] = "too_many_from_client",
     [REPLY_SHUTDOWN] = "shutdown",
     [REPLY_LOCAL_ERROR] = "local_error",
+    [REPLY_NEED_BDAT] = "need_bdat",
 };
 
 /*
- * The built-in replies: a well-behaved RFC 5321 receiver. Codes cite
- * RFC 5321 unless noted; enhanced codes (X.Y.Z) cite RFC 3463.
+ * The built-in replies: the neutral base every profile starts from, and
+ * the only fallback of a vendor profile (no vendor's words are built in).
+ * Each text is RFC 5321's own wording for that reply code: 4.2.2's list
+ * ("503 Bad sequence of commands"), 4.5.3.1's examples ("500 Line too
+ * long"), 3.3 / 4.1.1.x ("250 OK"), RFC 3207 / 3030 / 4954 where those
+ * give one. Enhanced codes (X.Y.Z) cite RFC 3463. Where a situation has
+ * no RFC wording of its own, the nearest one is used: model choice, noted
+ * beside it. --check shows these as "built-in (RFC 5321, model choice)".
  */
 const char *const reply_id_defaults[REPLY_COUNT] = {
-    /* RFC 5321 4.2, 4.3.1: 220 names the server */
+    /* RFC 5321 3.1, 4.2: 220 names the server; "ESMTP smtp-mimic" is
+     * smtp-mimic's own word (model choice) */
     [REPLY_GREETING] = "220 {hostname} ESMTP smtp-mimic",
-    /* 4.1.1.1 */
+    /* 4.1.1.1: "250 domain" */
     [REPLY_HELO] = "250 {hostname}",
-    /* 4.1.1.2; X.1.0 RFC 3463 3.2 */
-    [REPLY_MAIL_OK] = "250 2.1.0 Ok",
-    /* 4.1.1.3; X.1.5 RFC 3463 3.2 (destination address valid) */
-    [REPLY_RCPT_OK] = "250 2.1.5 Ok",
-    /* 4.1.1.4: 354 intermediate reply */
-    [REPLY_DATA_START] = "354 End data with <CR><LF>.<CR><LF>",
-    /* 4.1.1.4, 6.1; X.0.0 RFC 3463 3.1 */
-    [REPLY_DATA_OK] = "250 2.0.0 Ok: queued as {queue_id}",
-    /* RFC 3030 2: a 250 for every chunk */
-    [REPLY_BDAT_OK] = "250 2.0.0 Ok: {size} octets received",
-    /* 4.1.1.5 */
-    [REPLY_RSET_OK] = "250 2.0.0 Ok",
-    /* 4.1.1.9 */
-    [REPLY_NOOP_OK] = "250 2.0.0 Ok",
-    /* 4.1.1.10 */
-    [REPLY_QUIT] = "221 2.0.0 Bye",
+    /* 3.3: "250 OK"; X.1.0 RFC 3463 3.2 */
+    [REPLY_MAIL_OK] = "250 2.1.0 OK",
+    /* 3.3: "250 OK"; X.1.5 RFC 3463 3.2 (destination address valid) */
+    [REPLY_RCPT_OK] = "250 2.1.5 OK",
+    /* 4.2.2, 3.3: the 354 text */
+    [REPLY_DATA_START] = "354 Start mail input; end with <CRLF>.<CRLF>",
+    /* 4.1.1.4, D.1: "250 OK"; X.0.0 RFC 3463 3.1 */
+    [REPLY_DATA_OK] = "250 2.0.0 OK",
+    /* RFC 3030 2: a 250 for every chunk; RFC 3030 4.2's example text
+     * "octets received" (model choice: with the chunk's size) */
+    [REPLY_BDAT_OK] = "250 2.0.0 {size} octets received",
+    /* 4.1.1.5: "250 OK" */
+    [REPLY_RSET_OK] = "250 2.0.0 OK",
+    /* 4.1.1.9: "250 OK" */
+    [REPLY_NOOP_OK] = "250 2.0.0 OK",
+    /* 4.2.2: "221 <domain> Service closing transmission channel" */
+    [REPLY_QUIT] = "221 2.0.0 {hostname} Service closing transmission "
+                   "channel",
     /* 3.5.3: 252 when the server does not verify; text from 4.2.2 */
     [REPLY_VRFY] = "252 2.0.0 Cannot VRFY user, but will accept message "
                    "and attempt delivery",
-    /* 4.1.1.8 */
-    [REPLY_HELP] = "214 2.0.0 See RFC 5321",
-    /* RFC 3207 4 */
+    /* 4.1.1.8, 4.2.2: "214 Help message" */
+    [REPLY_HELP] = "214 2.0.0 Help message",
+    /* RFC 3207 4: "220 Ready to start TLS" */
     [REPLY_STARTTLS_READY] = "220 2.0.0 Ready to start TLS",
-    /* RFC 3207 4: 454; X.7.0 RFC 3463 3.8 */
-    [REPLY_TLS_UNAVAILABLE] = "454 4.7.0 TLS not available",
-    /* 4.2.4 / 4.3.2: 503 bad sequence; X.5.1 RFC 3463 3.6 */
-    [REPLY_TLS_ALREADY] = "503 5.5.1 Error: TLS already active",
-    /* RFC 4954 6 */
-    [REPLY_AUTH_OK] = "235 2.7.0 Authentication successful",
-    /* RFC 4954 6 */
-    [REPLY_AUTH_FAILED] = "535 5.7.8 Error: authentication failed",
-    /* RFC 4954 4, 6: 504 */
-    [REPLY_AUTH_MECHANISM] = "504 5.5.4 Unrecognized authentication type",
-    /* RFC 4954 4: the client sent "*" */
-    [REPLY_AUTH_CANCELLED] = "501 5.7.0 Authentication aborted",
-    /* RFC 4954 4: 503 after a successful AUTH */
-    [REPLY_AUTH_ALREADY] = "503 5.5.1 Error: already authenticated",
+    /* RFC 3207 4: its 454 text; X.7.0 RFC 3463 3.8 */
+    [REPLY_TLS_UNAVAILABLE] = "454 4.7.0 TLS not available due to "
+                              "temporary reason",
+    /* model choice: 4.2.2's 503 (RFC 3207 gives no reply); X.5.1 */
+    [REPLY_TLS_ALREADY] = "503 5.5.1 Bad sequence of commands",
+    /* RFC 4954 6: its 235 text */
+    [REPLY_AUTH_OK] = "235 2.7.0 Authentication Succeeded",
+    /* RFC 4954 6: its 535 text */
+    [REPLY_AUTH_FAILED] = "535 5.7.8 Authentication credentials invalid",
+    /* RFC 4954 4: 504; model choice: 4.2.2's 504 text; X.5.4 */
+    [REPLY_AUTH_MECHANISM] = "504 5.5.4 Command parameter not implemented",
+    /* RFC 4954 4: a "*" gets a 501; model choice: 4.2.2's 501 text */
+    [REPLY_AUTH_CANCELLED] = "501 5.7.0 Syntax error in parameters or "
+                             "arguments",
+    /* RFC 4954 4: 503 after a successful AUTH; 4.2.2's text */
+    [REPLY_AUTH_ALREADY] = "503 5.5.1 Bad sequence of commands",
     /* RFC 3207 4 (its text), RFC 4954 6: 530 */
     [REPLY_AUTH_NEEDS_TLS] = "530 5.7.0 Must issue a STARTTLS command first",
-    /* 4.1.4, 4.3.2: 503 bad sequence of commands */
-    [REPLY_NEED_HELO] = "503 5.5.1 Error: send HELO/EHLO first",
-    /* 4.1.4, 4.3.2 */
-    [REPLY_NEED_MAIL] = "503 5.5.1 Error: need MAIL command",
-    /* 4.1.4, 4.3.2 */
-    [REPLY_NEED_RCPT] = "503 5.5.1 Error: need RCPT command",
-    /* 4.1.4, 4.3.2 */
-    [REPLY_NESTED_MAIL] = "503 5.5.1 Error: nested MAIL command",
+    /* 4.1.4, 3.3: "503 Bad sequence of commands"; X.5.1 RFC 3463 3.6 */
+    [REPLY_NEED_HELO] = "503 5.5.1 Bad sequence of commands",
+    /* 3.3: RCPT without MAIL "MUST return a 503 Bad sequence" */
+    [REPLY_NEED_MAIL] = "503 5.5.1 Bad sequence of commands",
+    /* 3.3, 4.1.4: DATA without RCPT */
+    [REPLY_NEED_RCPT] = "503 5.5.1 Bad sequence of commands",
+    /* 4.1.4: MAIL inside a transaction */
+    [REPLY_NESTED_MAIL] = "503 5.5.1 Bad sequence of commands",
     /* 4.2.2: 501; X.5.4 RFC 3463 3.6 */
     [REPLY_SYNTAX_ERROR] = "501 5.5.4 Syntax error in parameters or "
                            "arguments",
     /* 4.1.4, 4.2.2: 501 */
-    [REPLY_EHLO_SYNTAX] = "501 5.5.4 Invalid domain name",
-    /* 4.2.2: 501; X.1.7 RFC 3463 3.2 */
-    [REPLY_MAIL_SYNTAX] = "501 5.1.7 Bad sender address syntax",
-    /* 4.2.2: 501; X.1.3 RFC 3463 3.2 */
-    [REPLY_RCPT_SYNTAX] = "501 5.1.3 Bad recipient address syntax",
-    /* 4.1.1.11, 4.2.2: 555 parameters not recognized */
-    [REPLY_PARAM_UNKNOWN] = "555 5.5.4 Unsupported option: {param}",
-    /* 4.2.4: 500; X.5.2 RFC 3463 3.6 */
-    [REPLY_UNKNOWN_COMMAND] = "500 5.5.2 Error: command not recognized",
-    /* 4.5.3.1.10: 452; X.5.3 RFC 3463 3.6 */
-    [REPLY_TOO_MANY_RCPTS] = "452 4.5.3 Error: too many recipients",
-    /* 4.5.3.1.4: 500 line too long */
-    [REPLY_LINE_TOO_LONG] = "500 5.5.2 Error: line too long",
-    /* 4.5.3.1.10, RFC 1870 6: 552; X.3.4 RFC 3463 3.4 */
-    [REPLY_MESSAGE_TOO_BIG] = "552 5.3.4 Error: message file too big",
-    /* as message_too_big */
-    [REPLY_HEADER_TOO_LARGE] = "552 5.3.4 Error: message header size "
-                               "exceeds limit",
-    /* 2.3.8: only CRLF ends a line */
-    [REPLY_BARE_LF] = "500 5.5.2 Error: bare <LF> received",
-    /* 3.8, 4.5.3.2.7: 421; X.4.2 RFC 3463 3.5 */
-    [REPLY_IDLE_TIMEOUT] = "421 4.4.2 {hostname} Error: timeout exceeded",
-    /* 3.8: 421; X.4.1 as Exchange uses it (FACTS.md 1) */
-    [REPLY_CONNECTION_TIMEOUT] = "421 4.4.1 {hostname} Error: connection "
-                                 "time limit exceeded",
-    /* 3.8: 421; X.7.0 RFC 3463 3.8 */
-    [REPLY_BAD_COMMAND_LIMIT] = "421 4.7.0 {hostname} Error: too many "
-                                "errors",
-    /* 3.8: 421; X.3.2 RFC 3463 3.4 */
-    [REPLY_TOO_MANY_SESSIONS] = "421 4.3.2 {hostname} Error: too many "
-                                "sessions",
-    /* 3.8: 421; X.3.2 RFC 3463 3.4 */
-    [REPLY_TOO_MANY_FROM_CLIENT] = "421 4.3.2 {hostname} Error: too many "
-                                   "connections from your address",
-    /* 3.8: 421; X.3.0 RFC 3463 3.4 */
-    [REPLY_SHUTDOWN] = "421 4.3.0 {hostname} Error: service shutting down",
+    [REPLY_EHLO_SYNTAX] = "501 5.5.4 Syntax error in parameters or "
+                          "arguments",
+    /* 4.2.2: 501; X.1.7 RFC 3463 3.2 (bad sender mailbox syntax) */
+    [REPLY_MAIL_SYNTAX] = "501 5.1.7 Syntax error in parameters or "
+                          "arguments",
+    /* 4.2.2: 501; X.1.3 RFC 3463 3.2 (bad destination mailbox syntax) */
+    [REPLY_RCPT_SYNTAX] = "501 5.1.3 Syntax error in parameters or "
+                          "arguments",
+    /* 4.1.1.11, 4.2.2: the 555 text; X.5.4 */
+    [REPLY_PARAM_UNKNOWN] = "555 5.5.4 MAIL FROM/RCPT TO parameters not "
+                            "recognized or not implemented",
+    /* 4.2.2: the 500 text; X.5.1 RFC 3463 3.6 (invalid command) */
+    [REPLY_UNKNOWN_COMMAND] = "500 5.5.1 Syntax error, command "
+                              "unrecognized",
+    /* 4.5.3.1, 4.5.3.1.10: "452 Too many recipients"; X.5.3 */
+    [REPLY_TOO_MANY_RCPTS] = "452 4.5.3 Too many recipients",
+    /* 4.5.3.1: "500 Line too long"; X.5.2 RFC 3463 3.6 */
+    [REPLY_LINE_TOO_LONG] = "500 5.5.2 Line too long",
+    /* 4.5.3.1: "552 Too much mail data"; X.3.4 RFC 3463 3.4 */
+    [REPLY_MESSAGE_TOO_BIG] = "552 5.3.4 Too much mail data",
+    /* model choice: as message_too_big (4.5.3.1's 552 text) */
+    [REPLY_HEADER_TOO_LARGE] = "552 5.3.4 Too much mail data",
+    /* 2.3.8: only CRLF ends a line; model choice: 4.2.2's 500 text */
+    [REPLY_BARE_LF] = "500 5.5.2 Syntax error, command unrecognized",
+    /* 3.8, 4.5.3.2.7, 4.2.2's 421 text; X.4.2 RFC 3463 3.5 */
+    [REPLY_IDLE_TIMEOUT] = "421 4.4.2 {hostname} Service not available, "
+                           "closing transmission channel",
+    /* 3.8, 4.2.2's 421 text; X.4.2 RFC 3463 3.5 */
+    [REPLY_CONNECTION_TIMEOUT] = "421 4.4.2 {hostname} Service not "
+                                 "available, closing transmission "
+                                 "channel",
+    /* 4.2.2's 421 text; X.7.0 RFC 3463 3.8 */
+    [REPLY_BAD_COMMAND_LIMIT] = "421 4.7.0 {hostname} Service not "
+                                "available, closing transmission channel",
+    /* 3.8, 4.2.2's 421 text; X.3.2 RFC 3463 3.4 */
+    [REPLY_TOO_MANY_SESSIONS] = "421 4.3.2 {hostname} Service not "
+                                "available, closing transmission channel",
+    /* 4.2.2's 421 text; X.3.2 RFC 3463 3.4 */
+    [REPLY_TOO_MANY_FROM_CLIENT] = "421 4.3.2 {hostname} Service not "
+                                   "available, closing transmission "
+                                   "channel",
+    /* 4.2.2: 421 "if the service knows it must shut down"; X.3.2 */
+    [REPLY_SHUTDOWN] = "421 4.3.2 {hostname} Service not available, "
+                       "closing transmission channel",
     /* 4.2.2: 451 local error; X.3.0 RFC 3463 3.4 */
     [REPLY_LOCAL_ERROR] = "451 4.3.0 Requested action aborted: local "
                           "error in processing",
+    /* RFC 3030 2: DATA after BDAT "MUST" get 503 "Bad sequence of
+     * commands"; 3: a BODY=BINARYMIME message must go by BDAT, so DATA
+     * after it gets the same (model choice: 3 names no reply); X.5.1 */
+    [REPLY_NEED_BDAT] = "503 5.5.1 Bad sequence of commands",
 };
 
 const char *const verb_names[VERB_COUNT] = {

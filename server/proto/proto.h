@@ -64,11 +64,15 @@ enum reply_id {
 	REPLY_TOO_MANY_FROM_CLIENT, /* 421: limits.max_sessions_per_client */
 	REPLY_SHUTDOWN,             /* 421: server stopping */
 	REPLY_LOCAL_ERROR, /* 451: the spool could not take the message */
+	REPLY_NEED_BDAT,   /* 503: DATA where BDAT must carry the body */
 	REPLY_COUNT
 };
 
 /* The YAML key of each reply ("mail_ok", ...), and the built-in texts:
- * a plain RFC 5321 receiver, each citing its RFC section (proto.c). */
+ * RFC 5321's own wording (4.2.2, 4.5.3.1, 3.x) with RFC 3463 enhanced
+ * codes, each citing its section (proto.c). Which wording to use where an
+ * RFC gives none is a model choice; no vendor's text is built in, so a
+ * vendor profile that cannot source a reply falls back to the RFC's. */
 extern const char *const reply_id_names[REPLY_COUNT];
 extern const char *const reply_id_defaults[REPLY_COUNT];
 

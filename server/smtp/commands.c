@@ -44,7 +44,7 @@ static bool
 refuse(struct session *s, enum reply_id id)
 {
 	reply_send(s, id);
-	session_bad_command(s);
+	session_bad_command(s, id);
 	return false;
 }
 
@@ -362,9 +362,11 @@ proceed_rcpt(struct session *s)
 static bool
 check_data(struct session *s)
 {
-	/* RFC 3030 3: DATA after BDAT, or BINARYMIME with DATA, is a 503. */
+	/* RFC 3030 2: DATA after BDAT in a transaction is a 503 "Bad
+	 * sequence of commands"; 3: a BODY=BINARYMIME body must go by BDAT,
+	 * so DATA after it gets the same reply, need_bdat. */
 	if (s->bdat_used || session_txn_peek(s)->mail.body == BODY_BINARYMIME)
-		return refuse(s, REPLY_NEED_MAIL);
+		return refuse(s, REPLY_NEED_BDAT);
 	return true;
 }
 
@@ -710,7 +712,7 @@ commands_run(struct session *s)
 	if (!(v->flags & CMD_LATE_STATE) && (g = gate_closed(s, v)) != NULL) {
 		reply_send(s, g->reply);
 		if (g->bad)
-			session_bad_command(s);
+			session_bad_command(s, g->reply);
 		return;
 	}
 	if (c->check == NULL || c->check(s))

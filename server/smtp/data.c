@@ -274,7 +274,7 @@ data_bdat_in(struct session *s, struct evbuffer *in)
 		}
 		reply_send(s, s->bdat_refusal);
 		if (s->bdat_refusal != REPLY_LOCAL_ERROR)
-			session_bad_command(s);
+			session_bad_command(s, s->bdat_refusal);
 		return true;
 	}
 	if (s->bdat_last) {

@@ -99,7 +99,7 @@ input_line(struct session *s, struct evbuffer *in)
 		s->skipping = false;
 		s->skip_bytes = 0;
 		reply_send(s, REPLY_LINE_TOO_LONG);
-		session_bad_command(s);
+		session_bad_command(s, REPLY_LINE_TOO_LONG);
 		return true;
 	}
 	evbuffer_remove(in, s->line, total);
@@ -114,7 +114,7 @@ input_line(struct session *s, struct evbuffer *in)
 		session_eventf(s, TR_WARN, NULL,
 		               "bare LF: line not ended by CRLF");
 		reply_send(s, REPLY_BARE_LF);
-		session_bad_command(s);
+		session_bad_command(s, REPLY_BARE_LF);
 		return true;
 	}
 	if (s->state == STATE_AUTH)

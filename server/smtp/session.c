@@ -214,10 +214,14 @@ session_free(struct session *s)
 
 /* session_bad_command - count one; at the profile's limit, 421 and close */
 void
-session_bad_command(struct session *s)
+session_bad_command(struct session *s, enum reply_id why)
 {
 	const struct limits *l = &s->profile->limits;
 
+	/* limits.bad_commands_count: only the errors the profile counts */
+	if ((unsigned)why >= REPLY_COUNT ||
+	    !(l->bad_commands_count & (UINT64_C(1) << why)))
+		return;
 	s->bad_commands++;
 	if (l->bad_commands == 0 || s->bad_commands < l->bad_commands)
 		return;

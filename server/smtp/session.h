@@ -246,8 +246,9 @@ struct session_txn *session_txn(struct session *s);
 /* session_txn_peek - the same for reading: all empty before first use */
 const struct session_txn *session_txn_peek(const struct session *s);
 
-/* session_bad_command - count a bad command; may close the session */
-void session_bad_command(struct session *s);
+/* session_bad_command - count a bad command answered with reply why, if
+ * the profile's limits.bad_commands_count counts it; may close the session */
+void session_bad_command(struct session *s, enum reply_id why);
 
 /*
  * session_event - one transcript event about this session: len bytes of
