@@ -296,6 +296,11 @@ faith_replies(FILE *out, const struct profile_impl *pi, bool want_model)
 			done[j] = true;
 			sep = ", ";
 		}
+		/* under "model choice:" the words need not say it again */
+		if (want_model) {
+			src += 12;
+			src += strspn(src, ":; ");
+		}
 		fprintf(out, ": %s (%s)\n", src,
 		        pi->chain_names[pi->reply_from[i]]);
 	}
