@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -128,15 +129,22 @@ check_min(const struct profile *p)
 	WANT_STR(p->hostname, "mx.lab.test");
 	WANT_REPLY(p, REPLY_GREETING, 1, "220 {hostname} ESMTP smtp-mimic");
 	WANT_REPLY(p, REPLY_HELO, 1, "250 {hostname}");
-	WANT_REPLY(p, REPLY_MAIL_OK, 1, "250 2.1.0 Ok");
-	WANT_REPLY(p, REPLY_DATA_OK, 1, "250 2.0.0 Ok: queued as {queue_id}");
+	/* the built-in texts: RFC 5321's own wording (proto.c) */
+	WANT_REPLY(p, REPLY_MAIL_OK, 1, "250 2.1.0 OK");
+	WANT_REPLY(p, REPLY_DATA_OK, 1, "250 2.0.0 OK");
+	WANT_REPLY(p, REPLY_NEED_MAIL, 1, "503 5.5.1 Bad sequence of commands");
+	WANT_REPLY(p, REPLY_NEED_BDAT, 1, "503 5.5.1 Bad sequence of commands");
+	WANT_REPLY(p, REPLY_LINE_TOO_LONG, 1, "500 5.5.2 Line too long");
 	WANT_REPLY(p, REPLY_VRFY, 1,
 	           "252 2.0.0 Cannot VRFY user, but will accept message and "
 	           "attempt delivery");
 	WANT_REPLY(p, REPLY_PARAM_UNKNOWN, 1,
-	           "555 5.5.4 Unsupported option: {param}");
+	           "555 5.5.4 MAIL FROM/RCPT TO parameters not recognized or "
+	           "not implemented");
 	WANT_REPLY(p, REPLY_SHUTDOWN, 1,
-	           "421 4.3.0 {hostname} Error: service shutting down");
+	           "421 4.3.2 {hostname} Service not available, closing "
+	           "transmission channel");
+	WANT_U64(p->limits.bad_commands_count, UINT64_MAX);
 	for (int i = 0; i < REPLY_COUNT; i++)
 		if (p->replies[i].n != 1)
 			fail_msg("%s: reply %s has %zu lines", label,
@@ -200,7 +208,7 @@ check_full(const struct profile *p)
 	           "214 rcpt rset vrfy");
 	WANT_REPLY(p, REPLY_QUIT, 1, "221 it's {hostname}");
 	WANT_REPLY(p, REPLY_RSET_OK, 1, "250");
-	WANT_REPLY(p, REPLY_RCPT_OK, 1, "250 2.1.5 Ok"); /* default kept */
+	WANT_REPLY(p, REPLY_RCPT_OK, 1, "250 2.1.5 OK"); /* default kept */
 	WANT_U64(p->limits.line_length, 1024);
 	WANT_U64(p->limits.text_line_length, 2000);
 	WANT_U64(p->limits.recipients, 5);
@@ -293,7 +301,8 @@ check_child(const struct profile *p)
 	WANT_U64(p->limits.message_size, 2000);
 	WANT_REPLY(p, REPLY_MAIL_OK, 1, "250 parent mail");
 	WANT_REPLY(p, REPLY_RCPT_OK, 1, "250 child rcpt");
-	WANT_REPLY(p, REPLY_QUIT, 1, "221 2.0.0 Bye");
+	WANT_REPLY(p, REPLY_QUIT, 1,
+	           "221 2.0.0 {hostname} Service closing transmission channel");
 	WANT_U64(p->limits.recipients, 9);
 	WANT_U64(p->limits.idle_timeout_ms, 60000);
 	WANT_U64(p->auth.ncreds, 1);
@@ -836,12 +845,14 @@ struct bad_case {
 static const struct bad_case bad_cases[] = {
     {"unknown top-level key", "bad_top_key",
      "profiles/bad_top_key.yaml:3:1: unknown key \"hostnme\" (known: "
-     "name, description, kind, extends, via, hostname, greeting, ehlo, "
+     "name, description, kind, extends, vendor, faithfulness, via, "
+     "hostname, greeting, ehlo, "
      "commands, line_endings, replies, limits, auth, tls, rules)"},
     {"unknown key in limits", "bad_limits_key",
      "profiles/bad_limits_key.yaml:4:3: unknown key \"repiles\" under "
      "\"limits\" (known: line_length, text_line_length, recipients, "
-     "message_size, header_size, bad_commands, bad_commands_close, "
+     "message_size, header_size, bad_commands, bad_commands_count, "
+     "bad_commands_close, "
      "idle_timeout, connection_timeout, hang_timeout, max_sessions, "
      "max_sessions_per_client)"},
     {"wrong type: list where string", "bad_type",
@@ -937,7 +948,8 @@ static const struct bad_case bad_cases[] = {
      "profiles/no_such_parent.yaml)"},
     {"error in the parent", "bad_parent_error",
      "profiles/bad_top_key.yaml:3:1: unknown key \"hostnme\" (known: "
-     "name, description, kind, extends, via, hostname, greeting, ehlo, "
+     "name, description, kind, extends, vendor, faithfulness, via, "
+     "hostname, greeting, ehlo, "
      "commands, line_endings, replies, limits, auth, tls, rules)"},
     {"duplicate key", "bad_dup_key",
      "profiles/bad_dup_key.yaml:5:1: duplicate key \"hostname\" (first at "
@@ -1487,6 +1499,195 @@ test_shipped(void **state)
 		skip();
 }
 
+
+/* ------------------------------------------------------------------ */
+/* Reply origins and vendors (origin.c)                                */
+
+static const char *const origin_dirs[] = {"profiles/origin"};
+
+static struct profile *
+load_origin(const char *name)
+{
+	char err[2048];
+	struct profile *p;
+
+	label = name;
+	p = profile_load(name, origin_dirs, 1, err, sizeof(err));
+	if (p == NULL)
+		fail_msg("%s\n  got:  %s\n  want: success", name, err);
+	return p;
+}
+
+static void
+want_origin(const struct profile *p, enum reply_id id, const char *file,
+            const char *source)
+{
+	struct reply_origin o;
+	char f[96];
+
+	profile_reply_origin(p, id, &o);
+	snprintf(f, sizeof(f), "origin of %s: file", reply_id_str(id));
+	want_str(f, o.file, file);
+	snprintf(f, sizeof(f), "origin of %s: source", reply_id_str(id));
+	want_str(f, o.source, source);
+}
+
+/* Each reply knows the file that set it; the family shares a vendor;
+ * another vendor's file lends borrowed words. */
+static void
+test_origins(void **state)
+{
+	enum reply_id ids[REPLY_COUNT];
+	struct profile *p;
+	char err[2048];
+
+	(void)state;
+	p = load_origin("acme_child");
+	WANT_STR(profile_vendor(p), "acme");
+	want_origin(p, REPLY_MAIL_OK, "acme-base", "acme manual 3");
+	want_origin(p, REPLY_QUIT, "acme-base", NULL);
+	want_origin(p, REPLY_RCPT_OK, "acme-child", "model choice: no source");
+	want_origin(p, REPLY_NEED_MAIL, NULL, NULL); /* built-in */
+	WANT_U64(profile_borrowed(p, ids, REPLY_COUNT), 0);
+	profile_unref(p);
+
+	p = load_origin("other_vendor");
+	WANT_STR(profile_vendor(p), "other");
+	WANT_U64(profile_borrowed(p, ids, REPLY_COUNT), 2);
+	WANT_U64(ids[0], REPLY_MAIL_OK);
+	WANT_U64(ids[1], REPLY_QUIT);
+	profile_unref(p);
+
+	label = "bad_source_key";
+	p = profile_load("bad_source_key", origin_dirs, 1, err, sizeof(err));
+	assert_null(p);
+	WANT_STR(err, "profiles/origin/bad_source_key.yaml:3:29: unknown key "
+	              "\"sauce\" under \"replies.mail_ok\" (known: text, "
+	              "source)");
+	label = "bad_bad_count";
+	p = profile_load("bad_bad_count", origin_dirs, 1, err, sizeof(err));
+	assert_null(p);
+	WANT_STR(err, "profiles/origin/bad_bad_count.yaml:3:41: unknown reply "
+	              "key \"no_such_reply\" in \"limits.bad_commands_count\" "
+	              "(name the error replies that count, e.g. "
+	              "unknown_command, need_mail, line_too_long)");
+}
+
+/* The faithfulness table: topics merged by key, replies by source. */
+static void
+test_faithfulness_table(void **state)
+{
+	struct profile *p = load_origin("other_vendor");
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+
+	(void)state;
+	profile_faithfulness(p, out);
+	fclose(out);
+	assert_non_null(strstr(buf, "\nFaithfulness (vendor: other)\n"));
+	assert_non_null(
+	    strstr(buf, "    replies mail_ok: acme manual 3 (acme-base)\n"));
+	assert_non_null(strstr(buf, "  borrowed from another vendor's file:\n"
+	                            "    mail_ok (from acme-base, vendor acme)\n"
+	                            "    quit (from acme-base, vendor acme)\n"));
+	free(buf);
+	profile_unref(p);
+
+	p = load_origin("acme_child");
+	buf = NULL;
+	out = open_memstream(&buf, &len);
+	profile_faithfulness(p, out);
+	fclose(out);
+	/* the child's topic replaced the parent's, under its own kind */
+	assert_non_null(strstr(buf, "  model choice:\n    greeting: the banner "
+	                            "is guessed after all (acme-child)\n"));
+	assert_null(strstr(buf, "acme manual 1"));
+	assert_non_null(strstr(buf, "borrowed from another vendor's file: "
+	                            "none\n"));
+	free(buf);
+	profile_unref(p);
+}
+
+/*
+ * No shipped vendor profile speaks another vendor's words (FACTS.md 1):
+ * every reply comes from a file of its own vendor (its family: the files
+ * it extends and that extend it) or is the built-in RFC 5321 text, says
+ * its source as data, and carries none of Postfix's "Error:" texts.
+ */
+static void
+test_shipped_no_borrowed_words(void **state)
+{
+	static const char *const dirs[] = {"../../profiles"};
+	DIR *d = opendir(dirs[0]);
+	struct dirent *e;
+	int loaded = 0;
+
+	(void)state;
+	if (d == NULL)
+		skip();
+	while ((e = readdir(d)) != NULL) {
+		size_t n = strlen(e->d_name);
+		char name[256], err[2048];
+		enum reply_id ids[REPLY_COUNT];
+		const char *vendor;
+		struct profile *p;
+		size_t nb;
+
+		if (n < 6 || strcmp(e->d_name + n - 5, ".yaml") != 0 ||
+		    n - 5 >= sizeof(name))
+			continue;
+		snprintf(name, sizeof(name), "%.*s", (int)(n - 5), e->d_name);
+		label = name;
+		p = profile_load(name, dirs, 1, err, sizeof(err));
+		if (p == NULL)
+			fail_msg("shipped %s\n  got:  %s\n  want: success", name,
+			         err);
+		loaded++;
+		vendor = profile_vendor(p);
+		if (vendor == NULL)
+			fail_msg("%s: no \"vendor:\" in its file or its parents",
+			         name);
+		nb = profile_borrowed(p, ids, REPLY_COUNT);
+		for (size_t i = 0; i < nb; i++) {
+			struct reply_origin o;
+
+			profile_reply_origin(p, ids[i], &o);
+			print_error("%s (vendor %s): reply %s \"%s\" is %s's "
+			            "words (%s, vendor %s)\n",
+			            name, vendor, reply_id_str(ids[i]),
+			            p->replies[ids[i]].lines[0], o.file, o.path,
+			            o.vendor ? o.vendor : "none");
+		}
+		if (nb != 0)
+			fail_msg("%s borrows %zu replies from another vendor's "
+			         "file",
+			         name, nb);
+		for (int i = 0; i < REPLY_COUNT; i++) {
+			struct reply_origin o;
+
+			profile_reply_origin(p, (enum reply_id)i, &o);
+			if (o.file != NULL && o.source == NULL)
+				fail_msg("%s: reply %s set in %s states no "
+				         "source (write {text: ..., source: "
+				         "\"...\"} or \"model choice: why\")",
+				         name, reply_id_str(i), o.path);
+			if (strcmp(vendor, "smtp-mimic") == 0)
+				continue;
+			for (size_t j = 0; j < p->replies[i].n; j++)
+				if (strstr(p->replies[i].lines[j], "Error:"))
+					fail_msg("%s: reply %s \"%s\" is "
+					         "Postfix's wording",
+					         name, reply_id_str(i),
+					         p->replies[i].lines[j]);
+		}
+		profile_unref(p);
+	}
+	closedir(d);
+	if (loaded == 0)
+		skip();
+}
+
 /* ------------------------------------------------------------------ */
 /* The schema                                                          */
 
@@ -1741,10 +1942,12 @@ test_schema_wrong_type(void **state)
 	     "%s:2:19: unknown placeholder \"{nope}\" in \"ehlo.greeting\" "
 	     "(known: "
 	     "%s; write \"{{\" for a literal \"{\")"},
-	    {"T_REPLY", "name: t\ngreeting: {code: 220}\n",
-	     "%s:2:11: wrong type for \"greeting\": a mapping (expected a "
-	     "string "
-	     "or a list of strings)"},
+	    {"T_REPLY", "name: t\ngreeting: {text: {code: 220}}\n",
+	     "%s:2:18: wrong type for \"greeting.text\": a mapping (expected "
+	     "a string or a list of strings)"},
+	    {"T_REPLY source", "name: t\ngreeting: {code: 220}\n",
+	     "%s:2:12: unknown key \"code\" under \"greeting\" (known: text, "
+	     "source)"},
 	    {"T_SECTION", "name: t\nauth: [a]\n",
 	     "%s:2:7: wrong type for \"auth\": a list (expected a mapping)"},
 	    {"T_SECTION, other kind's form", "name: t\nlimits: [a]\n",
@@ -1935,7 +2138,7 @@ int
 main(void)
 {
 	struct CMUnitTest tests[sizeof(good_cases) / sizeof(good_cases[0]) +
-	                        sizeof(bad_cases) / sizeof(bad_cases[0]) + 12];
+	                        sizeof(bad_cases) / sizeof(bad_cases[0]) + 15];
 	size_t n = 0;
 
 	for (size_t i = 0; i < sizeof(good_cases) / sizeof(good_cases[0]); i++)
@@ -1953,6 +2156,11 @@ main(void)
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_shipped);
 	tests[n++] =
 	    (struct CMUnitTest)cmocka_unit_test(test_shipped_middleboxes);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_origins);
+	tests[n++] =
+	    (struct CMUnitTest)cmocka_unit_test(test_faithfulness_table);
+	tests[n++] =
+	    (struct CMUnitTest)cmocka_unit_test(test_shipped_no_borrowed_words);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_schema_rows);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_schema_defaults);
 	tests[n++] =
