@@ -87,14 +87,14 @@ class EsaWire(ServerTest):
         # under the limit of 5.
         for line in ("BDAT 10 LAST", "XYZZY", "ETRN lab.test", "EXPN staff"):
             self.assertEqual(c.cmd(line), [UNKNOWN], line)
-        # The recognised ones still work (NOOP/RSET texts: standard.yaml).
-        self.assertEqual(c.cmd("NOOP"), ["250 2.0.0 Ok"])
+        # The recognised ones still work (NOOP/RSET texts: the built-in RFC 5321 ones).
+        self.assertEqual(c.cmd("NOOP"), ["250 2.0.0 OK"])
         self.assertEqual(c.cmd("HELP"), HELP)
         self.quit(c)
 
     def test_starttls_is_recognised(self):
         # FACTS.md 4: STARTTLS is a recognised command. TLS is not on yet,
-        # so it is not advertised and gets tls_unavailable (standard.yaml),
+        # so it is not advertised and gets tls_unavailable (RFC 3207 4, built in),
         # not the 500, and it is not a bad command: six of them do not
         # reach the limit of 5.
         srv = self.start_esa()
@@ -177,7 +177,7 @@ class EsaWire(ServerTest):
         self.assertEqual(c.cmd("BAR"), [UNKNOWN])
         self.assertEqual(c.cmd("BAZ"), [UNKNOWN])
         self.assertEqual(c.cmd("QUX"), [UNKNOWN])
-        self.assertEqual(c.cmd("NOOP"), ["250 2.0.0 Ok"])
+        self.assertEqual(c.cmd("NOOP"), ["250 2.0.0 OK"])
         c.send("QUUX\r\n")
         self.assertEqual(c.ending(),
                          ("fin", (UNKNOWN + "\r\n" + LIMIT + "\r\n").encode()))
