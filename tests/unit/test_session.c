@@ -282,7 +282,7 @@ static const struct scenario scenarios[] = {
          S(MAIL_C, MAIL_R),
          S(RCPT_C, RCPT_R),
          S("BDAT 6\r\nHello\n", "250 bdat_ok 6\r\n"),
-         S("DATA\r\n", "503 need_mail\r\n"),
+         S("DATA\r\n", "503 need_bdat\r\n"), /* RFC 3030 2 */
          S("BDAT 4 LAST\r\nab\r\n",
            "250 data_ok 10 from a@x.test to b@y.test\r\n"),
          S(MAIL_C RCPT_C "BDAT 5\r\n12345BDAT 0 LAST\r\nNOOP\r\n",

@@ -30,12 +30,12 @@ UNKNOWN = "500 #5.5.1 command not recognized"           # FACTS.md 4
 BOX = "asa-esmtp-inspect"
 # profiles/esa.yaml [118234] and the engine defaults it inherits (not
 # FACTS.md text): the ESA's own replies, which prove a line reached it.
-NOOP_OK = "250 2.0.0 Ok"
+NOOP_OK = "250 2.0.0 OK"   # built-in RFC 5321 4.1.1.9 (esa has no source)
 VRFY = "252 ok"
 MAIL_OK = "250 sender <%s> ok"
 RCPT_OK = "250 recipient <%s> ok"
 DATA_START = "354 go ahead"
-LINE_TOO_LONG = "500 5.5.2 Error: line too long"   # esa's line_too_long
+LINE_TOO_LONG = "500 5.5.2 Line too long"   # esa's line_too_long: built-in RFC 5321 4.5.3.1
 QUIT = "221 esa.lab.test"
 
 # Wait between sends so that each is its own TCP segment and its own read

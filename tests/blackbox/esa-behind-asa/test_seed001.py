@@ -144,7 +144,7 @@ class Seed001(ServerTest):
         self.assertEqual(c.cmd("EHLO client.example.test"), EHLO_MASKED)
         self.assertEqual(c.cmd("STARTTLS"), [UNKNOWN])
         # Still a plain-text SMTP session: the ESA goes on answering.
-        self.assertEqual(c.cmd("NOOP"), ["250 2.0.0 Ok"])
+        self.assertEqual(c.cmd("NOOP"), ["250 2.0.0 OK"])
         self.assertEqual(c.cmd("QUIT"), [QUIT])
         self.assertEqual(c.ending(), ("fin", b""))
         srv.wait_event(lambda e: e["dir"] == "close")

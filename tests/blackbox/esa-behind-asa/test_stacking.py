@@ -27,7 +27,7 @@ BANNER_MASKED = "220 ******************"                        # FACTS.md 5
 UNKNOWN = "500 #5.5.1 command not recognized"                   # FACTS.md 4
 # profiles/esa.yaml
 HELO = "250 esa.lab.test"
-NOOP_OK = "250 2.0.0 Ok"
+NOOP_OK = "250 2.0.0 OK"   # built-in RFC 5321 4.1.1.9 (esa has no source)
 MAIL_OK = "250 sender <%s> ok"
 RCPT_OK = "250 recipient <%s> ok"
 DATA_START = "354 go ahead"

@@ -60,7 +60,7 @@ EHLO_REPLY = [  # FACTS.md 1
 EHLO_REPLY_TLS = [line for line in EHLO_REPLY if line != "250-STARTTLS"]
 STARTTLS_READY = "220 2.0.0 SMTP server ready"   # FACTS.md 1, model choice
 # Not in FACTS.md: exchange2013.yaml leaves tls_already to standard.yaml.
-TLS_ALREADY = "503 5.5.1 Error: TLS already active"
+TLS_ALREADY = "503 5.5.1 Bad sequence of commands"   # built-in RFC 5321 4.2.2 (no Exchange source)
 MAIL_OK = "250 2.1.0 Sender OK"                              # FACTS.md 1
 RCPT_OK = "250 2.1.5 Recipient OK"                           # FACTS.md 1
 DATA_START = "354 Start mail input; end with <CRLF>.<CRLF>"  # FACTS.md 1

@@ -62,11 +62,11 @@ BAD_EHLO = "501 5.5.4 Invalid domain name"                        # FACTS.md 1
 UNKNOWN = "500 5.3.3 Unrecognized command"                        # FACTS.md 1
 NO_HELO = "503 5.5.2 Send hello first"                            # FACTS.md 1
 # FACTS.md 1 (model choice): exchange2013 has TLS (Schannel, see
-# test_tls.py), so STARTTLS gets this, not standard.yaml's 454.
+# test_tls.py), so STARTTLS gets this, not the 454.
 STARTTLS_READY = "220 2.0.0 SMTP server ready"
 # Not in FACTS.md: profiles/exchange2013.yaml leaves auth_mechanism to
-# profiles/standard.yaml (NTLM is not implemented).
-AUTH_MECHANISM = "504 5.5.4 Unrecognized authentication type"
+# the built-in RFC 5321 text (NTLM is not implemented).
+AUTH_MECHANISM = "504 5.5.4 Command parameter not implemented"   # built-in RFC 5321 4.2.2
 
 
 class Exchange2013Wire(ServerTest):

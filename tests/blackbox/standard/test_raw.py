@@ -192,8 +192,9 @@ class Raw(ServerTest):
         c.send(b"BDAT %d\r\n" % len(chunk2) + chunk2)
         self.assertEqual(c.reply(), ["250 2.0.0 Ok: %d octets received"
                                      % len(chunk2)])
-        # DATA in the middle of a BDAT transaction is a 503.
-        self.assertEqual(c.cmd("DATA"), NEED_MAIL)
+        # DATA in the middle of a BDAT transaction is RFC 3030 2's 503
+        # "Bad sequence of commands" (need_bdat), not "need MAIL".
+        self.assertEqual(c.cmd("DATA"), ["503 5.5.1 Bad sequence of commands"])
         c.send(b"BDAT %d LAST\r\n" % len(chunk3) + chunk3)
         self.assertRegex(c.reply()[0], QUEUED)
         # A new transaction may use BDAT 0 LAST on pipelined chunks.
