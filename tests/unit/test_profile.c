@@ -1499,7 +1499,6 @@ test_shipped(void **state)
 		skip();
 }
 
-
 /* ------------------------------------------------------------------ */
 /* Reply origins and vendors (origin.c)                                */
 
@@ -1588,9 +1587,10 @@ test_faithfulness_table(void **state)
 	assert_non_null(strstr(buf, "\nFaithfulness (vendor: other)\n"));
 	assert_non_null(
 	    strstr(buf, "    replies mail_ok: acme manual 3 (acme-base)\n"));
-	assert_non_null(strstr(buf, "  borrowed from another vendor's file:\n"
-	                            "    mail_ok (from acme-base, vendor acme)\n"
-	                            "    quit (from acme-base, vendor acme)\n"));
+	assert_non_null(strstr(buf,
+	                       "  borrowed from another vendor's file:\n"
+	                       "    mail_ok (from acme-base, vendor acme)\n"
+	                       "    quit (from acme-base, vendor acme)\n"));
 	free(buf);
 	profile_unref(p);
 
@@ -1641,13 +1641,14 @@ test_shipped_no_borrowed_words(void **state)
 		label = name;
 		p = profile_load(name, dirs, 1, err, sizeof(err));
 		if (p == NULL)
-			fail_msg("shipped %s\n  got:  %s\n  want: success", name,
-			         err);
+			fail_msg("shipped %s\n  got:  %s\n  want: success",
+			         name, err);
 		loaded++;
 		vendor = profile_vendor(p);
 		if (vendor == NULL)
-			fail_msg("%s: no \"vendor:\" in its file or its parents",
-			         name);
+			fail_msg(
+			    "%s: no \"vendor:\" in its file or its parents",
+			    name);
 		nb = profile_borrowed(p, ids, REPLY_COUNT);
 		for (size_t i = 0; i < nb; i++) {
 			struct reply_origin o;
