@@ -44,7 +44,6 @@ int load_vendor(struct layer *l, const struct schema_row *r,
                 const yaml_node_t *n, const char *what, void *base);
 int load_faithfulness(struct layer *l, const struct schema_row *r,
                       const yaml_node_t *n, const char *what, void *base);
-void free_faithfulness(const struct schema_row *r, void *base);
 
 /* mbox_load.c */
 struct mbox_config *mbox_new(struct profile *p);

@@ -201,12 +201,6 @@ load_faithfulness(struct layer *l, const struct schema_row *r,
 	return 0;
 }
 
-/* free_faithfulness - nothing: origin_free owns the entries */
-void
-free_faithfulness(const struct schema_row *r, void *base)
-{
-}
-
 /* The vendor file i speaks for: its own, else the nearest parent's. */
 static const char *
 vendor_at(const struct profile_impl *pi, size_t i)

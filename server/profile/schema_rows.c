@@ -578,8 +578,7 @@ static const struct schema_row top_rows[] = {
             "from another vendor's file"},
     {.name = "faithfulness",
      .kinds = KIND_SERVER,
-     .load = load_faithfulness,
-     .free = free_faithfulness,
+     .load = load_faithfulness, /* origin_free frees the entries */
      .def_doc = "none",
      .doc = "what the profile reproduces: sourced, model_choice and "
             "differences, each a mapping of topic -> one line (its source, "
