@@ -126,8 +126,9 @@ without_args(const struct session *s, const struct verb_spec *v)
 
 /*
  * One row per check: the flag that asks for it, whether the command fails
- * it, the reply, and whether that counts towards limits.bad_commands
- * (503s and 501s do; "already authenticated" is not the client's error).
+ * it, the reply, and whether that may count towards limits.bad_commands
+ * (503s and 501s may; "already authenticated" is not the client's error);
+ * the profile's limits.bad_commands_count then says which replies do.
  * The order is the order the replies have always come in.
  */
 struct gate {
