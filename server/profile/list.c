@@ -16,8 +16,8 @@
 struct list_ent {
 	char *name;
 	char *path;
-	bool box_dir; /* found in a "middleboxes" subdirectory */
-	bool box;     /* listed with the middleboxes */
+	bool box_dir;  /* found in a "middleboxes" subdirectory */
+	bool box;      /* listed with the middleboxes */
 	bool scenario; /* "scenario: true": listed with the scenarios */
 	char *text;    /* description, or why it does not load */
 };
