@@ -23,7 +23,7 @@ import unittest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "lib"))
-from harness import PROFILES, ServerTest, have  # noqa: E402
+from harness import PROFILES, ServerTest  # noqa: E402
 import clients  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -74,8 +74,8 @@ def swaks_server_lines(out):
 
 class Exchange2013Clients(ServerTest):
 
-    @unittest.skipUnless(have("swaks"), "swaks not installed")
     def test_swaks_delivery(self):
+        clients.need(self, "swaks")
         srv = self.start("exchange2013", args=ARGS)
         cp = subprocess.run(
             ["swaks", "--server", "127.0.0.1:%d" % srv.port,

@@ -377,16 +377,19 @@ def exim(port, workdir, transport_extra=""):
             log = f.read()
     except OSError:
         log = ""
+    # Not root, Exim may log to stderr instead (and without the message
+    # id): read both.
     out = log + "--- exim's stdout/stderr ---\n" + out
-    done = _last(r"^\S+ \S+ \S+ (=> .*)$", log)
-    fallback = _last(r"^\S+ \S+ \S+ (TLS session: .*delivering "
-                     r"unencrypted.*)$", log)
+    stamp = r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (?:\S+ )?"
+    done = _last(stamp + r"(=> .*)$", out)
+    fallback = _last(stamp + r"(TLS session: .*delivering unencrypted.*)$",
+                     out)
     if done and " X=" in done:
         return Outcome("exim", DELIVERED, done, out, rc)
     if done and fallback:
         return Outcome("exim", CLEARTEXT, fallback, out, rc)
-    return Outcome("exim", REFUSED,
-                   _last(r"^\S+ \S+ \S+ ((?:==|\*\*) .*)$", log), out, rc)
+    return Outcome("exim", REFUSED, _last(stamp + r"((?:==|\*\*) .*)$", out),
+                   out, rc)
 
 
 def exim_log_line(outcome, pattern):
