@@ -18,8 +18,6 @@ The seed's three gateway strings (FACTS.md 3): FAILS, FAILS, DELIVERS,
 with swaks, s_client and Python ssl.
 """
 import os
-import re
-import ssl
 import sys
 import unittest
 
