@@ -8,6 +8,9 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 "$top/scripts/deps.sh" --test
+# deps.sh installed every client the black-box tests drive: from here a
+# missing one is a failure, never a skip (tests/blackbox/lib/clients.py).
+export SMTP_MIMIC_REQUIRE_TOOLS=1
 
 jobs=$(nproc)
 status=0

@@ -420,6 +420,11 @@ summary_head(const struct profile *p, FILE *out, const char *what)
 		fprintf(out, "%s%s (%s)", i > 1 ? " -> " : "",
 		        pi->chain_names[i], pi->chain_paths[i]);
 	fprintf(out, "\n");
+	if (p->scenario && pi->nchain > 1)
+		fprintf(out,
+		        "  scenario:      yes: a field bug laid on top of %s "
+		        "(the file's header says what it catches)\n",
+		        pi->chain_names[1]);
 }
 
 /* profile_summary - human-readable explanation for --check */

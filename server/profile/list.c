@@ -1,6 +1,9 @@
 /*
  * list.c - profile_list, --list-profiles: every profile and middlebox
- * in the search dirs with its description, or why it does not load.
+ * in the search dirs with its description, or why it does not load, in
+ * three groups: the peers themselves, "scenarios:" (files that say
+ * "scenario: true": a field bug on top of a peer, shown with the profile
+ * they extend) and "middleboxes:".
  *
  * Does not: look a profile up by name (load.c).
  */
@@ -13,9 +16,10 @@
 struct list_ent {
 	char *name;
 	char *path;
-	bool box_dir; /* found in a "middleboxes" subdirectory */
-	bool box;     /* listed with the middleboxes */
-	char *text;   /* description, or why it does not load */
+	bool box_dir;  /* found in a "middleboxes" subdirectory */
+	bool box;      /* listed with the middleboxes */
+	bool scenario; /* "scenario: true": listed with the scenarios */
+	char *text;    /* description, or why it does not load */
 };
 
 static int
@@ -23,6 +27,14 @@ list_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct list_ent *)a)->name,
 	              ((const struct list_ent *)b)->name);
+}
+
+/* 0: a peer, 1: a scenario on a peer, 2: a middlebox (a middlebox
+ * scenario stays with the boxes; its text names what it is laid on) */
+static int
+list_group(const struct list_ent *e)
+{
+	return e->box ? 2 : e->scenario ? 1 : 0;
 }
 
 /* Append the *.yaml files of dir (length dirlen) to *ents. */
@@ -64,17 +76,19 @@ list_scan(const char *dir, size_t dirlen, bool box_dir, struct list_ent **ents,
 
 /*
  * profile_list - "name  description" for every server profile in dirs,
- * then a "middleboxes:" group: the files of each dir's "middleboxes"
- * subdirectory and any middlebox found among the profiles. A name is
- * listed once per group, from the place a lookup would find it first.
+ * then a "scenarios:" group, "name  (on parent)  description" for each
+ * file that says "scenario: true", then a "middleboxes:" group: the files
+ * of each dir's "middleboxes" subdirectory and any middlebox found among
+ * the profiles. A name is listed once as a server and once as a box, from
+ * the place a lookup would find it first.
  */
 size_t
 profile_list(const char *const *dirs, size_t ndirs, FILE *out)
 {
 	struct list_ent *ents = NULL;
 	size_t n = 0, keep = 0;
-	int width[2] = {0, 0};
-	bool any_box = false;
+	int width[3] = {0, 0, 0};
+	bool any[3] = {false, false, false};
 
 	for (size_t d = 0; d < ndirs; d++) {
 		char *sub =
@@ -108,6 +122,16 @@ profile_list(const char *const *dirs, size_t ndirs, FILE *out)
 			         "(invalid: %s is a server profile (kind: "
 			         "server), not a middlebox)",
 			         e->path);
+		} else if (p->scenario) {
+			const struct profile_impl *pi = impl_of(p);
+			const char *on =
+			    pi->nchain > 1 ? pi->chain_names[1] : "?";
+			const char *d = p->description ? p->description : "";
+
+			e->scenario = true;
+			len = strlen(on) + strlen(d) + 16;
+			e->text = xmalloc(len);
+			snprintf(e->text, len, "(on %s)  %s", on, d);
 		} else {
 			e->text = xstrdup(p->description ? p->description : "");
 		}
@@ -118,21 +142,22 @@ profile_list(const char *const *dirs, size_t ndirs, FILE *out)
 			free(e->text);
 			continue;
 		}
-		if ((int)strlen(e->name) > width[e->box])
-			width[e->box] = (int)strlen(e->name);
-		any_box |= e->box;
+		if ((int)strlen(e->name) > width[list_group(e)])
+			width[list_group(e)] = (int)strlen(e->name);
+		any[list_group(e)] = true;
 		ents[keep++] = *e;
 	}
 	if (keep > 0)
 		qsort(ents, keep, sizeof(*ents), list_cmp);
-	for (int box = 0; box < 2; box++) {
-		if (box && any_box)
-			fprintf(out, "%smiddleboxes:\n",
-			        keep > 0 && width[0] > 0 ? "\n" : "");
+	for (int g = 0; g < 3; g++) {
+		if (g > 0 && any[g])
+			fprintf(out, "%s%s:\n",
+			        any[0] || (g == 2 && any[1]) ? "\n" : "",
+			        g == 1 ? "scenarios" : "middleboxes");
 		for (size_t i = 0; i < keep; i++)
-			if (ents[i].box == box)
-				fprintf(out, "%s%-*s  %s\n", box ? "  " : "",
-				        width[box], ents[i].name, ents[i].text);
+			if (list_group(&ents[i]) == g)
+				fprintf(out, "%s%-*s  %s\n", g > 0 ? "  " : "",
+				        width[g], ents[i].name, ents[i].text);
 	}
 	for (size_t i = 0; i < keep; i++) {
 		free(ents[i].name);

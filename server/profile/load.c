@@ -242,6 +242,33 @@ fail:
 	return -1;
 }
 
+/*
+ * "scenario: true" belongs to the file itself, like its description: a
+ * profile that extends a scenario is not one unless it says so. A
+ * scenario is defined by what it is laid on, so it must extend.
+ */
+static int
+layer_scenario(struct layer *l, yaml_node_t *root)
+{
+	yaml_node_t *v = map_get(l, root, "scenario");
+	bool on = false;
+
+	if (l->ld->depth == 0)
+		l->p->scenario = false;
+	if (v == NULL)
+		return 0;
+	if (get_bool(l, v, "scenario", &on) < 0)
+		return -1;
+	if (on && map_get(l, root, "extends") == NULL)
+		return err_node(
+		    l, v,
+		    "scenario: true needs \"extends\" (a scenario is a field "
+		    "bug laid on top of the profile it extends)");
+	if (l->ld->depth == 0)
+		l->p->scenario = on;
+	return 0;
+}
+
 static int
 layer_apply(struct layer *l, yaml_node_t *root)
 {
@@ -338,6 +365,8 @@ layer_apply(struct layer *l, yaml_node_t *root)
 	           want_line(l, v, "description", "keep it on one line") < 0) {
 		return -1;
 	}
+	if (layer_scenario(l, root) < 0)
+		return -1;
 
 	if (schema_walk(l, &schema_top, root, "", l->kind, l->p) < 0)
 		return -1;

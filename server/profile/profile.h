@@ -134,6 +134,9 @@ struct profile {
 	char *name;
 	char *description;
 	char *path; /* file it was loaded from */
+	/* "scenario: true": this file is one field bug laid on top of the
+	 * profile it extends (not inherited; --list-profiles groups it) */
+	bool scenario;
 	char *hostname;
 	/* EHLO: first line and keyword lines, in order, templates */
 	char *ehlo_greeting;
@@ -216,7 +219,9 @@ void profile_faithfulness(const struct profile *p, FILE *out);
 void profile_summary(const struct profile *p, bool with_via, FILE *out);
 
 /* profile_list - "name  description" for every server profile in dirs,
- * then a "middleboxes:" group (each dir's middleboxes/ subdirectory);
+ * then a "scenarios:" group ("name  (on parent)  description": the files
+ * with "scenario: true"), then a "middleboxes:" group (each dir's
+ * middleboxes/ subdirectory);
  * returns how many profiles and middleboxes it listed */
 size_t profile_list(const char *const *dirs, size_t ndirs, FILE *out);
 

@@ -568,6 +568,14 @@ static const struct schema_row top_rows[] = {
      .doc = "load that profile first, then this file over it: a NAME is "
             "looked up in this file's directory, then the search dirs; a "
             "path is relative to this file; at most 8 levels, no cycles"},
+    {.name = "scenario",
+     .kinds = KIND_BOTH,
+     .flags = SR_SKIP,
+     .def_doc = "false",
+     .doc = "true: this file is a scenario, one field bug laid on top of "
+            "the healthy peer it extends (extends is then required); "
+            "--list-profiles lists it under \"scenarios:\" with its "
+            "parent, --check names it; not inherited"},
     {.name = "vendor",
      .kinds = KIND_SERVER,
      .load = load_vendor,

@@ -770,6 +770,42 @@ check_tls_none_13(const struct profile *p)
 	want_u64("tls.nciphers", p->tls.nciphers, 1);
 }
 
+static void
+check_scenario(const struct profile *p)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out;
+
+	WANT_STR(p->name, "good-scenario");
+	WANT_U64(p->scenario, true);
+	WANT_STR(p->hostname, "parent.lab.test"); /* the rest is inherited */
+	out = open_memstream(&buf, &len);
+	profile_summary(p, true, out);
+	fclose(out);
+	if (strstr(buf, "  scenario:      yes: a field bug laid on top of "
+	                "good-parent ") == NULL)
+		fail_msg("%s: --check has no scenario line:\n%s", label, buf);
+	free(buf);
+}
+
+static void
+check_scenario_child(const struct profile *p)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out;
+
+	WANT_STR(p->name, "good-scenario-child");
+	WANT_U64(p->scenario, false); /* never inherited */
+	out = open_memstream(&buf, &len);
+	profile_summary(p, true, out);
+	fclose(out);
+	if (strstr(buf, "scenario:") != NULL)
+		fail_msg("%s: --check names a scenario:\n%s", label, buf);
+	free(buf);
+}
+
 struct good_case {
 	const char *label;
 	const char *load; /* NAME (looked up in profiles/) or a path */
@@ -802,6 +838,8 @@ static const struct good_case good_cases[] = {
      check_via},
     {"via: replaced by a child", "good_via_child", check_via_child},
     {"via: [] removes the parent's boxes", "good_via_none", check_via_none},
+    {"scenario: true on a parent", "good_scenario", check_scenario},
+    {"scenario: not inherited", "good_scenario_child", check_scenario_child},
 };
 
 static void
@@ -845,8 +883,8 @@ struct bad_case {
 static const struct bad_case bad_cases[] = {
     {"unknown top-level key", "bad_top_key",
      "profiles/bad_top_key.yaml:3:1: unknown key \"hostnme\" (known: "
-     "name, description, kind, extends, vendor, faithfulness, via, "
-     "hostname, greeting, ehlo, "
+     "name, description, kind, extends, scenario, vendor, faithfulness,"
+     " via, hostname, greeting, ehlo, "
      "commands, line_endings, replies, limits, auth, tls, rules)"},
     {"unknown key in limits", "bad_limits_key",
      "profiles/bad_limits_key.yaml:4:3: unknown key \"repiles\" under "
@@ -942,14 +980,21 @@ static const struct bad_case bad_cases[] = {
     {"extends cycle", "bad_cycle_a",
      "profiles/bad_cycle_b.yaml:2:10: extends cycle: cycle-a -> cycle-b "
      "-> cycle-a (remove one of these \"extends\")"},
+    {"scenario without extends", "bad_scenario_no_extends",
+     "profiles/bad_scenario_no_extends.yaml:2:11: scenario: true needs "
+     "\"extends\" (a scenario is a field bug laid on top of the profile "
+     "it extends)"},
+    {"scenario not a bool", "bad_scenario_value",
+     "profiles/bad_scenario_value.yaml:3:11: bad value \"maybe\" for "
+     "\"scenario\" (use true or false)"},
     {"extends missing parent", "bad_extends_missing",
      "profiles/bad_extends_missing.yaml:2:10: extends: profile "
      "\"no_such_parent\" not found (looked in: "
      "profiles/no_such_parent.yaml)"},
     {"error in the parent", "bad_parent_error",
      "profiles/bad_top_key.yaml:3:1: unknown key \"hostnme\" (known: "
-     "name, description, kind, extends, vendor, faithfulness, via, "
-     "hostname, greeting, ehlo, "
+     "name, description, kind, extends, scenario, vendor, faithfulness,"
+     " via, hostname, greeting, ehlo, "
      "commands, line_endings, replies, limits, auth, tls, rules)"},
     {"duplicate key", "bad_dup_key",
      "profiles/bad_dup_key.yaml:5:1: duplicate key \"hostname\" (first at "
@@ -1278,7 +1323,13 @@ test_list(void **state)
 	assert_null(strstr(buf, "\ngood_box_full ")); /* not a profile */
 	for (const char *s = buf; *s; s++)
 		lines += *s == '\n';
-	assert_int_equal(lines, 86);
+	/* the scenarios between them: with the profile each extends; one
+	 * that extends a scenario without saying so is a peer */
+	assert_non_null(strstr(buf, "\n\nscenarios:\n  good_scenario  (on "
+	                            "good-parent)  a field bug on good-parent"
+	                            "\n\nmiddleboxes:\n"));
+	assert_non_null(list_line(buf, "good_scenario_child"));
+	assert_int_equal(lines, 92);
 	free(buf);
 }
 
@@ -1461,7 +1512,8 @@ test_shipped(void **state)
 	static const char *const dirs[] = {"../../profiles"};
 	static const char *const names[] = {"standard", "exchange2013", "esa",
 	                                    "exchange2013-tls10",
-	                                    "esa-behind-asa"};
+	                                    "esa-behind-asa",
+	                                    "exchange2013-cscwh48138"};
 	int loaded = 0;
 
 	(void)state;
@@ -1488,6 +1540,17 @@ test_shipped(void **state)
 			WANT_U64(p->nauth_mechs, 1);
 			WANT_STR(p->auth_mechs[0], "NTLM");
 		}
+		/* the healthy server has no CSCwh48138 rule; the scenario has */
+		{
+			bool has = false;
+
+			for (size_t j = 0; j < p->nrules; j++)
+				has |= strcmp(p->rules[j].name, "CSCwh48138") == 0;
+			WANT_U64(has, strcmp(names[i],
+			                     "exchange2013-cscwh48138") == 0);
+		}
+		WANT_U64(p->scenario,
+		         strcmp(names[i], "exchange2013-cscwh48138") == 0);
 		out = open_memstream(&buf, &len);
 		profile_summary(p, true, out);
 		fclose(out);

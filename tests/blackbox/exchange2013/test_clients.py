@@ -1,5 +1,18 @@
-"""exchange2013: real clients (swaks, Python smtplib) deliver to the
-Exchange 2013 profile, and see exactly the replies of FACTS.md section 1."""
+"""exchange2013: real clients deliver to the Exchange 2013 profile, and see
+exactly the replies of FACTS.md section 1.
+
+In clear text: swaks and Python smtplib, reply by reply. Over STARTTLS,
+every stock client with its default TLS settings -- swaks --tls, openssl
+s_client -starttls smtp, Python smtplib+ssl, msmtp (GnuTLS), Exim 4
+(GnuTLS) and nodemailer -- must say it DELIVERED (its own outcome line,
+quoted in the failure message), the message must be in the spool with the
+TLS version the server recorded, no rule may fire, and the session must
+end with the client's QUIT and the server's FIN. This is the healthy
+server: Cisco bug CSCwh48138, which cuts those same clients, is the
+scenario exchange2013-cscwh48138 (../exchange2013-cscwh48138/).
+Clients are run through lib/clients.py; a missing one skips, or fails
+under CI.
+"""
 import os
 import re
 import smtplib
@@ -8,7 +21,10 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from harness import PROFILES, ServerTest, have  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "lib"))
+from harness import PROFILES, ServerTest  # noqa: E402
+import clients  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ARGS = ["--profile-path", os.path.join(HERE, "profiles"),
@@ -58,8 +74,8 @@ def swaks_server_lines(out):
 
 class Exchange2013Clients(ServerTest):
 
-    @unittest.skipUnless(have("swaks"), "swaks not installed")
     def test_swaks_delivery(self):
+        clients.need(self, "swaks")
         srv = self.start("exchange2013", args=ARGS)
         cp = subprocess.run(
             ["swaks", "--server", "127.0.0.1:%d" % srv.port,
@@ -142,6 +158,72 @@ class Exchange2013Clients(ServerTest):
         self.assertEqual(len(msgs), 1)
         self.assertEqual(msgs[0][0], body)
         self.assertEqual(msgs[0][1]["body"], "8BITMIME")
+
+
+class Exchange2013StarttlsClients(ServerTest):
+    """Each stock client over STARTTLS, its defaults untouched."""
+
+    def deliver(self, tool, run, body_re=None, end="fin (client sent QUIT)"):
+        clients.need(self, tool)
+        srv = self.start("exchange2013", args=ARGS)
+        o = run(srv.port, clients.workdir(self))
+        self.assertEqual(o.result, clients.DELIVERED, o)
+        # The client's own line carries the server's end-of-data reply.
+        self.assertRegex(o.line, DATA_OK_RE.pattern[:-2], o)
+        msgs = srv.messages()
+        self.assertEqual(len(msgs), 1, srv.log())
+        data, env = msgs[0]
+        self.assertEqual(env["profile"], "exchange2013")
+        self.assertEqual(env["mail_from"], clients.FROM)
+        self.assertEqual(env["rcpt_to"], [clients.TO])
+        self.assertIsNotNone(env["tls"], env)
+        self.assertEqual(env["tls"]["version"], "TLSv1.2", env)
+        if body_re:
+            self.assertRegex(data, body_re)
+        evs = srv.events()
+        self.assertEqual([e for e in evs if e["dir"] == "rule"], [], o)
+        self.assertEqual([e["text"] for e in evs if e["dir"] == "close"],
+                         [end], srv.log())
+        self.assertIn("250 2.6.0", o.line)
+        return o, srv
+
+    def test_swaks_tls_delivers(self):
+        o, _ = self.deliver("swaks", lambda port, d: clients.swaks(port))
+        self.assertIn("=== TLS started with cipher TLSv1.2:", o.out)
+
+    def test_s_client_delivers(self):
+        o, _ = self.deliver("openssl",
+                            lambda port, d: clients.s_client(port),
+                            rb"hello from s_client\r\n\Z")
+        self.assertRegex(o.out, r"(?m)^New, TLSv1\.2, Cipher is ")
+
+    def test_smtplib_ssl_delivers(self):
+        o, _ = self.deliver("python3",
+                            lambda port, d: clients.smtplib_tls(port),
+                            rb"hello from smtplib\r\n\Z")
+        self.assertIn("'TLSv1.2'", o.out)
+
+    def test_msmtp_delivers(self):
+        o, _ = self.deliver("msmtp", clients.msmtp, rb"hello from msmtp")
+        self.assertIn("tls=on", o.line)
+        self.assertIn("exitcode=EX_OK", o.line)
+
+    def test_exim_delivers_inside_tls(self):
+        o, _ = self.deliver("exim", clients.exim, rb"hello from exim")
+        # Exim's delivery line: H=host, X=<the TLS session>, C=<reply>.
+        self.assertRegex(o.line, r"^=> user@ex2013\.lab\.test R=to_mimic "
+                                 r"T=remote_smtp H=127\.0\.0\.1 "
+                                 r"\[127\.0\.0\.1\] X=TLS1\.2:")
+        self.assertNotIn("delivering unencrypted", o.out)
+
+    def test_nodemailer_delivers(self):
+        # nodemailer sends no QUIT after its message: it closes the
+        # connection, and the session ends on its FIN.
+        o, _ = self.deliver("nodemailer",
+                            lambda port, d: clients.nodemailer(port),
+                            rb"hello from nodemailer",
+                            end="fin (client closed the connection)")
+        self.assertTrue(o.line.startswith("ok: 250 2.6.0 <"), o)
 
 
 if __name__ == "__main__":

@@ -113,17 +113,30 @@ class CommandLine(unittest.TestCase):
     def test_list_profiles(self):
         cp = run_cli(["--list-profiles", "--profile-path", PROFILES])
         self.assertEqual(cp.returncode, 0, cp.stderr)
-        got, boxes, in_boxes = {}, {}, False
+        got, groups, group = {}, {"scenarios:": {}, "middleboxes:": {}}, None
         for line in cp.stdout.splitlines():
             if not line.strip():
                 continue
-            if line.strip() == "middleboxes:":
-                in_boxes = True
+            if line in groups:
+                group = line
                 continue
+            # a group's lines are indented; the peers' are not
+            self.assertEqual(line.startswith("  "), group is not None, line)
             name, desc = line.split(None, 1)
-            (boxes if in_boxes else got)[name] = desc
+            (groups[group] if group else got)[name] = desc
+        boxes, scenarios = groups["middleboxes:"], groups["scenarios:"]
         for name, desc in SHIPPED.items():
             self.assertEqual(got.get(name), desc, cp.stdout)
+        # A scenario is listed apart, with the profile it is laid on.
+        self.assertEqual(
+            scenarios.get("exchange2013-cscwh48138"),
+            "(on exchange2013)  Cisco bug CSCwh48138: FIN right after the "
+            "TLS handshake when the ClientHello offers one of nine suites "
+            "(catches stock OpenSSL DEFAULT and GnuTLS NORMAL clients)",
+            cp.stdout)
+        self.assertNotIn("exchange2013-cscwh48138", got, cp.stdout)
+        self.assertLess(cp.stdout.index("\nscenarios:\n"),
+                        cp.stdout.index("\nmiddleboxes:\n"))
         # Firewalls are listed apart from the servers they stand before.
         for box in ("asa-esmtp-inspect", "pix-fixup", "pix-fixup-pre723"):
             self.assertIn(box, boxes, cp.stdout)
