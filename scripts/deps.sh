@@ -8,6 +8,8 @@ build_pkgs=(build-essential cmake pkg-config libevent-dev libssl-dev
 # gnuplot-nox: scripts/bench.sh draws its plot with it (its smoke run is a test).
 test_pkgs=(python3 swaks libnet-ssleay-perl libio-socket-ssl-perl curl openssl
 	postfix sslscan gnuplot-nox)
+# nmap: its smtp-ntlm-info script reads exchange2013's NTLM challenge.
+test_pkgs+=(nmap)
 
 want=("${build_pkgs[@]}")
 [ "${1:-}" = "--test" ] && want+=("${test_pkgs[@]}")
