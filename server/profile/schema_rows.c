@@ -181,6 +181,15 @@ static const struct schema_row ehlo_rows[] = {
             "CHUNKING, BINARYMIME, STARTTLS, AUTH, ENHANCEDSTATUSCODES "
             "turns that extension on (\"SIZE n\" gives its maximum, \"AUTH "
             "m1 m2\" the mechanisms), others are only advertised"},
+    {.name = "keywords_tls",
+     .type = T_CUSTOM,
+     .load = load_keywords_tls,
+     .free = free_keywords_tls,
+     .def_doc = "the keywords without STARTTLS (RFC 3207 4.2)",
+     .doc = "the EHLO keywords after STARTTLS, read like keywords; inside "
+            "TLS only this list is advertised and accepted (e.g. \"AUTH "
+            "LOGIN\" only here: LOGIN only inside TLS); null goes back to "
+            "the default"},
 };
 
 /* ------------------------------------------------------------------ */
@@ -292,6 +301,60 @@ static const struct schema_row auth_rows[] = {
      .type = T_BOOL,
      .off = offsetof(struct auth_policy, require_tls),
      .doc = "true: AUTH without TLS gets auth_needs_tls"},
+    {.name = "ntlm",
+     .type = T_SECTION,
+     .off = offsetof(struct auth_policy, ntlm),
+     .sub = &schema_auth_ntlm,
+     .explain = explain_ntlm,
+     .doc = "what the NTLM challenge (AUTH NTLM's 334, MS-NLMP 2.2.1.2) "
+            "says about the server; the client's answer to it always gets "
+            "auth_failed"},
+};
+
+#define NTF(f) offsetof(struct ntlm_settings, f)
+
+static const struct schema_row auth_ntlm_rows[] = {
+    {.name = "netbios_domain",
+     .type = T_LINE,
+     .off = NTF(netbios_domain),
+     .load = load_ntlm_name,
+     .def_doc = "the first label of dns_domain, upper-cased, at most 15 "
+                "characters",
+     .doc = "the NetBIOS domain: TargetName and MsvAvNbDomainName"},
+    {.name = "netbios_computer",
+     .type = T_LINE,
+     .off = NTF(netbios_computer),
+     .load = load_ntlm_name,
+     .def_doc = "the first label of the hostname, upper-cased, at most 15 "
+                "characters",
+     .doc = "the NetBIOS computer name: MsvAvNbComputerName"},
+    {.name = "dns_domain",
+     .type = T_LINE,
+     .off = NTF(dns_domain),
+     .load = load_ntlm_name,
+     .def_doc = "the hostname after its first dot (the hostname when it "
+                "has none)",
+     .doc = "the DNS domain: MsvAvDnsDomainName"},
+    {.name = "dns_computer",
+     .type = T_LINE,
+     .off = NTF(dns_computer),
+     .load = load_ntlm_name,
+     .def_doc = "the hostname",
+     .doc = "the computer's DNS name: MsvAvDnsComputerName"},
+    {.name = "os_version",
+     .type = T_LINE,
+     .off = NTF(os_version),
+     .load = load_ntlm_version,
+     .def_str = "6.3.9600",
+     .doc = "the Windows version of the VERSION field, major.minor.build "
+            "(6.3.9600: Windows Server 2012 R2)"},
+    {.name = "supported",
+     .type = T_REPLY,
+     .off = NTF(supported),
+     .def_str = "334 ntlm supported",
+     .doc = "the 334 to \"AUTH NTLM\" without an initial response "
+            "(MS-SMTPNTLM 2.2.1.2, its text from 4.2); the NEGOTIATE that "
+            "follows gets the challenge"},
 };
 
 /* ------------------------------------------------------------------ */
@@ -714,6 +777,11 @@ const struct schema_section schema_limits = {
 const struct schema_section schema_auth = {
     .name = "auth",
     ROWS(auth_rows),
+};
+
+const struct schema_section schema_auth_ntlm = {
+    .name = "ntlm",
+    ROWS(auth_ntlm_rows),
 };
 
 const struct schema_section schema_tls = {
