@@ -28,6 +28,7 @@ kw_derive(struct kw_state *st, const char *kw, char *why, size_t whylen)
 {
 	size_t wlen = strcspn(kw, " ");
 	const char *rest = kw + wlen;
+	const char *key = st->key != NULL ? st->key : "ehlo.keywords";
 	unsigned bit = 0;
 
 	while (*rest == ' ')
@@ -38,9 +39,8 @@ kw_derive(struct kw_state *st, const char *kw, char *why, size_t whylen)
 	if (st->ext & bit) {
 		snprintf(
 		    why, whylen,
-		    "keyword \"%.*s\" is listed twice in \"ehlo.keywords\" "
-		    "(keep one)",
-		    (int)wlen, kw);
+		    "keyword \"%.*s\" is listed twice in \"%s\" (keep one)",
+		    (int)wlen, kw, key);
 		return why;
 	}
 	st->ext |= bit;
@@ -63,9 +63,9 @@ kw_derive(struct kw_state *st, const char *kw, char *why, size_t whylen)
 	badsize:
 		snprintf(
 		    why, whylen,
-		    "bad \"SIZE\" keyword \"%s\" in \"ehlo.keywords\" (write "
-		    "\"SIZE\" and a number of bytes, e.g. \"SIZE 10485760\")",
-		    kw);
+		    "bad \"SIZE\" keyword \"%s\" in \"%s\" (write \"SIZE\" "
+		    "and a number of bytes, e.g. \"SIZE 10485760\")",
+		    kw, key);
 		return why;
 	}
 	if (bit == EXT_AUTH) {
@@ -86,9 +86,9 @@ kw_derive(struct kw_state *st, const char *kw, char *why, size_t whylen)
 		if (st->nmechs == 0) {
 			snprintf(
 			    why, whylen,
-			    "\"AUTH\" keyword without mechanisms in "
-			    "\"ehlo.keywords\" (list them, e.g. \"AUTH PLAIN "
-			    "LOGIN\")");
+			    "\"AUTH\" keyword without mechanisms in \"%s\" "
+			    "(list them, e.g. \"AUTH PLAIN LOGIN\")",
+			    key);
 			return why;
 		}
 	}
@@ -202,7 +202,7 @@ load_keywords_tls(struct layer *l, const struct schema_row *r,
                   const yaml_node_t *n, const char *what, void *base)
 {
 	struct profile *p = l->p;
-	struct kw_state st = {0};
+	struct kw_state st = {.key = "ehlo.keywords_tls"};
 	yaml_node_item_t *b = NULL;
 	size_t cnt = 0;
 	int rc;
