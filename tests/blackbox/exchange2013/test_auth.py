@@ -94,7 +94,8 @@ NEGOTIATE = "TlRMTVNTUAABAAAAB4IIogAAAAAAAAAAAAAAAAAAAAAGAbEdAAAADw=="
 
 def profile_replies(profile="exchange2013"):
     """{reply key: text} from --check's Replies section (one-line ones)."""
-    cp = run_cli(["-P", PROFILES, "--check", "-p", profile])
+    cp = run_cli(["-P", os.path.join(HERE, "profiles"), "-P", PROFILES,
+                  "--check", "-p", profile])
     if cp.returncode != 0:
         raise AssertionError(cp.stderr)
     part = cp.stdout.split("\nReplies\n", 1)[1].split("\n\n", 1)[0]
@@ -324,6 +325,35 @@ class Exchange2013Auth(ServerTest):
         self.assertEqual(rc, 28, out)  # swaks: error in AUTH
         self.assertIn("<~* " + REPLIES["auth_failed"], out.splitlines())
         self.assertEqual(srv.messages(), [])
+
+    # --- ehlo.keywords_tls as a generic capability ----------------------
+
+    def test_generic_tls_only_list(self):
+        # auth-tls-only: no AUTH keyword in plaintext, so AUTH is an
+        # unknown command there (RFC 4954 3: AUTH exists only as EHLO
+        # offers it), as is BODY=8BITMIME; inside TLS both work.
+        replies = profile_replies("auth-tls-only")
+        srv = self.start("auth-tls-only", ARGS)
+        c = srv.connect()
+        c.banner()
+        self.assertEqual(c.cmd("EHLO client.test"),
+                         ["250-mx.lab.test", "250-PIPELINING",
+                          "250 STARTTLS"])
+        self.assertEqual(c.cmd("AUTH PLAIN dGVzdAB0ZXN0AHRlc3Q="),
+                         [replies["unknown_command"]])
+        self.assertEqual(c.cmd("MAIL FROM:<a@b.test> BODY=8BITMIME"),
+                         [replies["param_unknown"].replace("{param}",
+                                                           "BODY")])
+        self.assertEqual(c.cmd("STARTTLS"), [replies["starttls_ready"]])
+        c.sock = tls_context().wrap_socket(c.sock)
+        self.assertEqual(c.cmd("EHLO client.test"),
+                         ["250-mx.lab.test", "250-PIPELINING",
+                          "250-8BITMIME", "250 AUTH PLAIN LOGIN"])
+        self.assertEqual(c.cmd("AUTH PLAIN dGVzdAB0ZXN0AHRlc3Q="),
+                         [replies["auth_ok"]])
+        self.assertEqual(c.cmd("MAIL FROM:<a@b.test> BODY=8BITMIME"),
+                         [replies["mail_ok"]])
+        self.assertEqual(c.cmd("QUIT"), [replies["quit"]])
 
     # --- AUTH NTLM (MS-SMTPNTLM, MS-NLMP) -------------------------------
 
