@@ -11,6 +11,8 @@
  * hold {placeholders} (template.h). Sizes take K, M, G (1024-based);
  * durations are ms, or a number with ms, s, m or h.
  *
+ * The auth section's rows are in schema_auth.c.
+ *
  * Does not: load anything itself (schema.c walks these rows), hold the
  * code of the T_CUSTOM rows (server_load.c, mbox_load.c, rules_load.c,
  * load.c) or their --check lines (explain.c).
@@ -279,82 +281,6 @@ static const struct schema_row limits_rows[] = {
      .zero = "unlimited",
      .doc = "sessions open at once from one client address, 0 unlimited; "
             "one more gets too_many_from_client"},
-};
-
-/* ------------------------------------------------------------------ */
-/* auth                                                                */
-
-static const struct schema_row auth_rows[] = {
-    {.name = "credentials",
-     .type = T_CUSTOM,
-     .load = load_credentials,
-     .free = free_credentials,
-     .explain = explain_credentials,
-     .def_doc = "none",
-     .doc = "the {user, password} pairs AUTH accepts; the list replaces the "
-            "parent's"},
-    {.name = "accept_any",
-     .type = T_BOOL,
-     .off = offsetof(struct auth_policy, accept_any),
-     .doc = "true: any user and password pass"},
-    {.name = "require_tls",
-     .type = T_BOOL,
-     .off = offsetof(struct auth_policy, require_tls),
-     .doc = "true: AUTH without TLS gets auth_needs_tls"},
-    {.name = "ntlm",
-     .type = T_SECTION,
-     .off = offsetof(struct auth_policy, ntlm),
-     .sub = &schema_auth_ntlm,
-     .explain = explain_ntlm,
-     .doc = "what the NTLM challenge (AUTH NTLM's 334, MS-NLMP 2.2.1.2) "
-            "says about the server; the client's answer to it always gets "
-            "auth_failed"},
-};
-
-#define NTF(f) offsetof(struct ntlm_settings, f)
-
-static const struct schema_row auth_ntlm_rows[] = {
-    {.name = "netbios_domain",
-     .type = T_LINE,
-     .off = NTF(netbios_domain),
-     .load = load_ntlm_name,
-     .def_doc = "the first label of dns_domain, upper-cased, at most 15 "
-                "characters",
-     .doc = "the NetBIOS domain: TargetName and MsvAvNbDomainName"},
-    {.name = "netbios_computer",
-     .type = T_LINE,
-     .off = NTF(netbios_computer),
-     .load = load_ntlm_name,
-     .def_doc = "the first label of the hostname, upper-cased, at most 15 "
-                "characters",
-     .doc = "the NetBIOS computer name: MsvAvNbComputerName"},
-    {.name = "dns_domain",
-     .type = T_LINE,
-     .off = NTF(dns_domain),
-     .load = load_ntlm_name,
-     .def_doc = "the hostname after its first dot (the hostname when it "
-                "has none)",
-     .doc = "the DNS domain: MsvAvDnsDomainName"},
-    {.name = "dns_computer",
-     .type = T_LINE,
-     .off = NTF(dns_computer),
-     .load = load_ntlm_name,
-     .def_doc = "the hostname",
-     .doc = "the computer's DNS name: MsvAvDnsComputerName"},
-    {.name = "os_version",
-     .type = T_LINE,
-     .off = NTF(os_version),
-     .load = load_ntlm_version,
-     .def_str = "6.3.9600",
-     .doc = "the Windows version of the VERSION field, major.minor.build "
-            "(6.3.9600: Windows Server 2012 R2)"},
-    {.name = "supported",
-     .type = T_REPLY,
-     .off = NTF(supported),
-     .def_str = "334 ntlm supported",
-     .doc = "the 334 to \"AUTH NTLM\" without an initial response "
-            "(MS-SMTPNTLM 2.2.1.2, its text from 4.2); the NEGOTIATE that "
-            "follows gets the challenge"},
 };
 
 /* ------------------------------------------------------------------ */
@@ -772,16 +698,6 @@ const struct schema_section schema_limits = {
     .allow_null = true,
     .form_hint = "a server's limits are a mapping, e.g. limits: "
                  "{recipients: 100}",
-};
-
-const struct schema_section schema_auth = {
-    .name = "auth",
-    ROWS(auth_rows),
-};
-
-const struct schema_section schema_auth_ntlm = {
-    .name = "ntlm",
-    ROWS(auth_ntlm_rows),
 };
 
 const struct schema_section schema_tls = {
