@@ -450,9 +450,8 @@ class Exchange2013Auth(ServerTest):
         self.assertNotEqual(a, other)
         self.assertNotEqual(a, b"\0" * 8)
 
-    @unittest.skipUnless(have("nmap"), "nmap not installed")
-    def test_nmap_smtp_ntlm_info(self):
-        srv = self.start_ex("exchange2013-notls")
+    def nmap_ntlm_info(self, srv):
+        """nmap's smtp-ntlm-info against srv: the lines it prints."""
         # "+" runs the script on a port nmap does not take for SMTP
         cp = subprocess.run(
             ["nmap", "-Pn", "-n", "-p", str(srv.port),
@@ -471,11 +470,40 @@ class Exchange2013Auth(ServerTest):
             "|   DNS_Computer_Name: ex2013.lab.test",
         ], out)
         self.assertIn("|_  Product_Version: 6.3.9600", lines)
+
+    @unittest.skipUnless(have("nmap"), "nmap not installed")
+    def test_nmap_smtp_ntlm_info_plaintext(self):
+        srv = self.start_ex("exchange2013-notls")
+        self.nmap_ntlm_info(srv)
         # in plaintext: STARTTLS got 454, then a fresh session asked
-        texts = [(e["dir"], e["text"]) for e in srv.events()
-                 if e["dir"] in ("C", "S")]
+        ev = srv.events()
+        texts = [(e["dir"], e["text"]) for e in ev if e["dir"] in ("C", "S")]
+        self.assertIn(("S", REPLIES["tls_unavailable"]), texts)
         self.assertIn(("C", "AUTH NTLM"), texts)
         self.assertIn(("S", NTLM_SUPPORTED), texts)
+        self.assertFalse([e for e in ev if e["dir"] == "tls"])
+
+    @unittest.skipUnless(have("nmap"), "nmap not installed")
+    @unittest.skipIf("CSCwh48138" in run_cli(
+        ["-P", PROFILES, "--check", "-p", "exchange2013"]).stdout,
+        "exchange2013 still carries the CSCwh48138 rule, which cuts "
+        "nmap's ClientHello (it offers DHE-RSA-AES256-SHA)")
+    def test_nmap_smtp_ntlm_info_after_starttls(self):
+        srv = self.start_ex()
+        self.nmap_ntlm_info(srv)
+        # nmap's session: STARTTLS, the handshake, then NTLM inside TLS
+        ev = srv.events()
+        sid = next(e["session"] for e in ev
+                   if e["dir"] == "C" and e["text"] == "AUTH NTLM")
+        seq = [(e["dir"], e["text"]) for e in ev if e["session"] == sid and
+               (e["dir"] in ("C", "S") or e["text"].startswith(
+                   "handshake done"))]
+        i = seq.index(("C", "STARTTLS"))
+        self.assertTrue(seq[i + 2][1].startswith("handshake done"), seq)
+        self.assertEqual(seq[i + 4:i + 4 + len(EHLO_REPLY_TLS)],
+                         [("S", line)
+                          for line in EHLO_REPLY_TLS])
+        self.assertIn(("S", NTLM_SUPPORTED), seq)
 
 
 if __name__ == "__main__":
