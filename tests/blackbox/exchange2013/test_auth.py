@@ -15,11 +15,15 @@ sources for EHLO inside TLS, HELP and HELO.
   decoded here field by field (MS-NLMP 2.2.1.2) and must carry the
   profile's auth.ntlm names; the challenge follows --seed; the client's
   AUTHENTICATE gets auth_failed, "*" auth_cancelled.
-- nmap's smtp-ntlm-info reads the names. It tries STARTTLS first; while the
-  CSCwh48138 rule in exchange2013 cuts nmap's ClientHello (it offers
-  DHE-RSA-AES256-SHA), the scan runs against profiles/exchange2013-notls
-  (exchange2013 with tls disabled: STARTTLS gets 454, nmap reconnects and
-  asks in plaintext, where FACTS.md 1 lists AUTH NTLM).
+- nmap's smtp-ntlm-info reads the names (it sends a bare "AUTH NTLM",
+  ignores the 334, then its NEGOTIATE: the MS-SMTPNTLM flow). It tries
+  STARTTLS first: against profiles/exchange2013-notls (tls disabled)
+  STARTTLS gets 454 and nmap asks in plaintext, where FACTS.md 1 lists AUTH
+  NTLM; against exchange2013 itself it asks inside TLS, a test skipped
+  while exchange2013 still carries the CSCwh48138 rule, which cuts nmap's
+  ClientHello (it offers DHE-RSA-AES256-SHA).
+- The general capability: auth-tls-only (a fixture) has no AUTH and no
+  8BITMIME in plaintext and both inside TLS.
 
 The TLS clients offer only TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384 (Schannel's
 first suite, FACTS.md 2), which no rule of the profile reacts to. Reply
