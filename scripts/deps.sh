@@ -29,7 +29,8 @@ test_pkgs+=(msmtp libidn12)
 if [ "${1:-}" = "--test" ] && ! command -v npm >/dev/null; then
 	test_pkgs+=(nodejs npm)
 fi
-# nmap (helper auth):
+# nmap: its smtp-ntlm-info script reads exchange2013's NTLM challenge.
+test_pkgs+=(nmap)
 # testssl.sh (helper tls):
 
 TOOLS=${SMTP_MIMIC_TOOLS:-/opt/smtp-mimic-tools}

@@ -7,6 +7,7 @@
 #include "schema.h"
 
 #include <string.h>
+#include <strings.h>
 
 static void
 summary_reply(FILE *out, const char *label, const struct reply_text *r,
@@ -301,6 +302,63 @@ explain_bad_count(const struct schema_row *r, const struct profile *p,
 	fprintf(out, "%s\n", *sep ? "" : "none (nothing counts)");
 }
 
+/* The EHLO list inside TLS (ehlo.keywords_tls) and what it gives; when
+ * it is the derived one, one line saying so. */
+static void
+summary_ehlo_tls(const struct profile *p, FILE *out)
+{
+	struct ehlo_list t = profile_ehlo(p, true);
+
+	fprintf(out, "\nEHLO reply inside TLS\n");
+	if (!p->ehlo_tls_given) {
+		fprintf(out,
+		        "  the list above without STARTTLS (RFC 3207 4.2)\n");
+		return;
+	}
+	fprintf(out, "  %s%s\n", t.nkeywords ? "250-" : "250 ",
+	        p->ehlo_greeting);
+	for (size_t i = 0; i < t.nkeywords; i++)
+		fprintf(out, "  %s%s\n", i + 1 == t.nkeywords ? "250 " : "250-",
+		        t.keywords[i]);
+	fprintf(out, "  extensions the engine implements:");
+	for (size_t i = 0; i < EXT_WORD_COUNT; i++)
+		if (t.ext & ext_words[i].bit)
+			fprintf(out, " %s", ext_words[i].word);
+	fprintf(out, "%s\n", t.ext == 0 ? " (none)" : "");
+	if (t.nauth_mechs != 0) {
+		fprintf(out, "  AUTH mechanisms:");
+		for (size_t i = 0; i < t.nauth_mechs; i++)
+			fprintf(out, " %s", t.auth_mechs[i]);
+		fprintf(out, "\n");
+	}
+}
+
+/* explain_ntlm - the names and version of the NTLM challenge */
+void
+explain_ntlm(const struct schema_row *r, const struct profile *p,
+             const void *base, const char *label, FILE *out)
+{
+	const struct ntlm_settings *n = &p->auth.ntlm;
+	bool offered = false;
+
+	for (int tls = 0; tls <= 1; tls++) {
+		struct ehlo_list l = profile_ehlo(p, tls);
+		for (size_t i = 0; i < l.nauth_mechs; i++)
+			offered |= strcasecmp(l.auth_mechs[i], "NTLM") == 0;
+	}
+	if (!offered) {
+		fprintf(out,
+		        "  %s not offered (no \"AUTH ... NTLM\" keyword)\n",
+		        label);
+		return;
+	}
+	fprintf(out,
+	        "  %s NetBIOS %s\\%s, DNS %s in %s, Windows %s (offered "
+	        "with an AUTH NTLM keyword; the answer gets auth_failed)\n",
+	        label, n->netbios_domain, n->netbios_computer, n->dns_computer,
+	        n->dns_domain, n->os_version);
+}
+
 /* explain_tls_key - key and key_bits on one line */
 void
 explain_tls_key(const struct schema_row *r, const struct profile *p,
@@ -485,6 +543,8 @@ profile_summary(const struct profile *p, bool with_via, FILE *out)
 			fprintf(out, " %s", p->auth_mechs[i]);
 		fprintf(out, "\n");
 	}
+
+	summary_ehlo_tls(p, out);
 
 	fprintf(out, "\nCommands recognised (others get unknown_command)\n ");
 	for (int v = 0; v < VERB_COUNT; v++)

@@ -457,6 +457,12 @@ load_kind(const char *name_or_path, const char *const *dirs, size_t ndirs,
 	}
 	if (ld.size_is_max_size)
 		p->ext_size = p->limits.message_size;
+	/* what follows from the whole chain: the EHLO list inside TLS,
+	 * the NTLM names left out (server_load.c) */
+	if (p->mbox == NULL) {
+		ehlo_tls_finish(p);
+		auth_ntlm_finish(p);
+	}
 	if (p->mbox != NULL) {
 		free(p->mbox->name);
 		p->mbox->name = xstrdup(p->name);

@@ -18,6 +18,14 @@ int load_hostname(struct layer *l, const struct schema_row *r,
                   const yaml_node_t *n, const char *what, void *base);
 int load_keywords(struct layer *l, const struct schema_row *r,
                   const yaml_node_t *n, const char *what, void *base);
+int load_keywords_tls(struct layer *l, const struct schema_row *r,
+                      const yaml_node_t *n, const char *what, void *base);
+void ehlo_tls_finish(struct profile *p);
+int load_ntlm_name(struct layer *l, const struct schema_row *r,
+                   const yaml_node_t *n, const char *what, void *base);
+int load_ntlm_version(struct layer *l, const struct schema_row *r,
+                      const yaml_node_t *n, const char *what, void *base);
+void auth_ntlm_finish(struct profile *p);
 int load_commands(struct layer *l, const struct schema_row *r,
                   const yaml_node_t *n, const char *what, void *base);
 int load_replies(struct layer *l, const struct schema_row *r,
@@ -85,6 +93,7 @@ int load_via(struct layer *l, const struct schema_row *r, const yaml_node_t *n,
 	          const void *base, const char *label, FILE *out)
 EXPLAIN_FN(explain_message_size);
 EXPLAIN_FN(explain_credentials);
+EXPLAIN_FN(explain_ntlm);
 EXPLAIN_FN(explain_tls_key);
 EXPLAIN_FN(explain_box_masks);
 EXPLAIN_FN(explain_box_limits);
@@ -93,6 +102,7 @@ EXPLAIN_FN(explain_bad_count);
 
 /* the frees of the rows above that own memory */
 void free_keywords(const struct schema_row *r, void *base);
+void free_keywords_tls(const struct schema_row *r, void *base);
 void free_replies(const struct schema_row *r, void *base);
 void free_credentials(const struct schema_row *r, void *base);
 void free_via(const struct schema_row *r, void *base);

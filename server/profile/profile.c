@@ -112,6 +112,29 @@ profile_free(struct profile_impl *pi)
 	free(pi);
 }
 
+/* profile_ehlo - the EHLO list a session gets: inside TLS or not */
+struct ehlo_list
+profile_ehlo(const struct profile *p, bool tls)
+{
+	if (tls)
+		return (struct ehlo_list){
+		    .keywords = p->ehlo_keywords_tls,
+		    .nkeywords = p->nehlo_keywords_tls,
+		    .ext = p->ext_tls,
+		    .ext_size = p->ext_size_tls,
+		    .auth_mechs = p->auth_mechs_tls,
+		    .nauth_mechs = p->nauth_mechs_tls,
+		};
+	return (struct ehlo_list){
+	    .keywords = p->ehlo_keywords,
+	    .nkeywords = p->nehlo_keywords,
+	    .ext = p->ext,
+	    .ext_size = p->ext_size,
+	    .auth_mechs = p->auth_mechs,
+	    .nauth_mechs = p->nauth_mechs,
+	};
+}
+
 /* profile_ref - one more user of p */
 struct profile *
 profile_ref(struct profile *p)

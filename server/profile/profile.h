@@ -123,11 +123,43 @@ struct credential {
 	char *password;
 };
 
+/*
+ * "auth.ntlm": what AUTH NTLM's CHALLENGE_MESSAGE says about the server.
+ * A name left out is derived from the hostname after the whole extends
+ * chain is loaded (server_load.c, auth_ntlm_finish).
+ */
+struct ntlm_settings {
+	char *netbios_domain;   /* MsvAvNbDomainName and TargetName */
+	char *netbios_computer; /* MsvAvNbComputerName */
+	char *dns_domain;       /* MsvAvDnsDomainName */
+	char *dns_computer;     /* MsvAvDnsComputerName */
+	char *os_version;       /* VERSION: "major.minor.build" */
+	/* MS-SMTPNTLM 2.2.1.2: the 334 to "AUTH NTLM" without a message */
+	struct reply_text supported;
+};
+
 struct auth_policy {
 	struct credential *creds;
 	size_t ncreds;
 	bool accept_any;  /* any user/password pair passes */
 	bool require_tls; /* REPLY_AUTH_NEEDS_TLS without TLS */
+	struct ntlm_settings ntlm;
+};
+
+/*
+ * One EHLO keyword list and what the engine derives from it: the
+ * extension bits (enum ext_bit) it turns on, the n of "SIZE n" (0 if
+ * none), the mechanisms of "AUTH m1 m2" (upper case). A session uses the
+ * list of its state (profile_ehlo): what is not in it is neither
+ * advertised nor accepted.
+ */
+struct ehlo_list {
+	char *const *keywords; /* templates */
+	size_t nkeywords;
+	unsigned ext;
+	uint64_t ext_size;
+	char *const *auth_mechs;
+	size_t nauth_mechs;
 };
 
 struct profile {
@@ -146,6 +178,16 @@ struct profile {
 	uint64_t ext_size; /* value of "SIZE n", 0 if none given */
 	char **auth_mechs; /* from "AUTH m1 m2", upper case */
 	size_t nauth_mechs;
+	/* ehlo.keywords_tls: the keywords after STARTTLS and the same derived
+	 * fields; without the key (or null) the loader derives them from the
+	 * list above without STARTTLS (RFC 3207 4.2) */
+	char **ehlo_keywords_tls;
+	size_t nehlo_keywords_tls;
+	bool ehlo_tls_given; /* some file set keywords_tls */
+	unsigned ext_tls;
+	uint64_t ext_size_tls;
+	char **auth_mechs_tls;
+	size_t nauth_mechs_tls;
 	unsigned commands; /* bit (1u << verb) for each recognised verb */
 	enum eol_mode eol;
 	struct reply_text replies[REPLY_COUNT];
@@ -185,6 +227,9 @@ struct profile *profile_load(const char *name_or_path, const char *const *dirs,
 struct profile *profile_load_middlebox(const char *name_or_path,
                                        const char *const *dirs, size_t ndirs,
                                        char *err, size_t errlen);
+
+/* profile_ehlo - the EHLO list a session gets: inside TLS or not */
+struct ehlo_list profile_ehlo(const struct profile *p, bool tls);
 
 /* profile_ref / profile_unref - share a profile between sessions */
 struct profile *profile_ref(struct profile *p);

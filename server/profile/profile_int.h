@@ -61,6 +61,7 @@ struct kw_state {
 	bool size_is_max_size; /* "SIZE {max_size}" */
 	char **mechs;
 	size_t nmechs;
+	const char *key; /* the list's key for messages; NULL: ehlo.keywords */
 };
 
 extern const char *const key_names[2];

@@ -11,6 +11,8 @@
  * hold {placeholders} (template.h). Sizes take K, M, G (1024-based);
  * durations are ms, or a number with ms, s, m or h.
  *
+ * The auth section's rows are in schema_auth.c.
+ *
  * Does not: load anything itself (schema.c walks these rows), hold the
  * code of the T_CUSTOM rows (server_load.c, mbox_load.c, rules_load.c,
  * load.c) or their --check lines (explain.c).
@@ -181,6 +183,15 @@ static const struct schema_row ehlo_rows[] = {
             "CHUNKING, BINARYMIME, STARTTLS, AUTH, ENHANCEDSTATUSCODES "
             "turns that extension on (\"SIZE n\" gives its maximum, \"AUTH "
             "m1 m2\" the mechanisms), others are only advertised"},
+    {.name = "keywords_tls",
+     .type = T_CUSTOM,
+     .load = load_keywords_tls,
+     .free = free_keywords_tls,
+     .def_doc = "the keywords without STARTTLS (RFC 3207 4.2)",
+     .doc = "the EHLO keywords after STARTTLS, read like keywords; inside "
+            "TLS only this list is advertised and accepted (e.g. \"AUTH "
+            "LOGIN\" only here: LOGIN only inside TLS); null goes back to "
+            "the default"},
 };
 
 /* ------------------------------------------------------------------ */
@@ -285,28 +296,6 @@ static const struct schema_row limits_rows[] = {
      .zero = "unlimited",
      .doc = "sessions open at once from one client address, 0 unlimited; "
             "one more gets too_many_from_client"},
-};
-
-/* ------------------------------------------------------------------ */
-/* auth                                                                */
-
-static const struct schema_row auth_rows[] = {
-    {.name = "credentials",
-     .type = T_CUSTOM,
-     .load = load_credentials,
-     .free = free_credentials,
-     .explain = explain_credentials,
-     .def_doc = "none",
-     .doc = "the {user, password} pairs AUTH accepts; the list replaces the "
-            "parent's"},
-    {.name = "accept_any",
-     .type = T_BOOL,
-     .off = offsetof(struct auth_policy, accept_any),
-     .doc = "true: any user and password pass"},
-    {.name = "require_tls",
-     .type = T_BOOL,
-     .off = offsetof(struct auth_policy, require_tls),
-     .doc = "true: AUTH without TLS gets auth_needs_tls"},
 };
 
 /* ------------------------------------------------------------------ */
@@ -752,11 +741,6 @@ const struct schema_section schema_limits = {
     .allow_null = true,
     .form_hint = "a server's limits are a mapping, e.g. limits: "
                  "{recipients: 100}",
-};
-
-const struct schema_section schema_auth = {
-    .name = "auth",
-    ROWS(auth_rows),
 };
 
 const struct schema_section schema_tls = {

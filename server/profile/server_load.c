@@ -15,6 +15,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+#include "ntlm.h"
 
 /*
  * kw_derive - derive the extension bits from one keyword. Returns NULL, or what
@@ -25,6 +28,7 @@ kw_derive(struct kw_state *st, const char *kw, char *why, size_t whylen)
 {
 	size_t wlen = strcspn(kw, " ");
 	const char *rest = kw + wlen;
+	const char *key = st->key != NULL ? st->key : "ehlo.keywords";
 	unsigned bit = 0;
 
 	while (*rest == ' ')
@@ -35,9 +39,8 @@ kw_derive(struct kw_state *st, const char *kw, char *why, size_t whylen)
 	if (st->ext & bit) {
 		snprintf(
 		    why, whylen,
-		    "keyword \"%.*s\" is listed twice in \"ehlo.keywords\" "
-		    "(keep one)",
-		    (int)wlen, kw);
+		    "keyword \"%.*s\" is listed twice in \"%s\" (keep one)",
+		    (int)wlen, kw, key);
 		return why;
 	}
 	st->ext |= bit;
@@ -60,9 +63,9 @@ kw_derive(struct kw_state *st, const char *kw, char *why, size_t whylen)
 	badsize:
 		snprintf(
 		    why, whylen,
-		    "bad \"SIZE\" keyword \"%s\" in \"ehlo.keywords\" (write "
-		    "\"SIZE\" and a number of bytes, e.g. \"SIZE 10485760\")",
-		    kw);
+		    "bad \"SIZE\" keyword \"%s\" in \"%s\" (write \"SIZE\" "
+		    "and a number of bytes, e.g. \"SIZE 10485760\")",
+		    kw, key);
 		return why;
 	}
 	if (bit == EXT_AUTH) {
@@ -83,9 +86,9 @@ kw_derive(struct kw_state *st, const char *kw, char *why, size_t whylen)
 		if (st->nmechs == 0) {
 			snprintf(
 			    why, whylen,
-			    "\"AUTH\" keyword without mechanisms in "
-			    "\"ehlo.keywords\" (list them, e.g. \"AUTH PLAIN "
-			    "LOGIN\")");
+			    "\"AUTH\" keyword without mechanisms in \"%s\" "
+			    "(list them, e.g. \"AUTH PLAIN LOGIN\")",
+			    key);
 			return why;
 		}
 	}
@@ -124,6 +127,47 @@ load_hostname(struct layer *l, const struct schema_row *r, const yaml_node_t *n,
 	return 0;
 }
 
+/*
+ * Check a keyword list (key names it in messages) and derive st from it;
+ * 0, or -1 with the error at the item.
+ */
+static int
+check_keywords(struct layer *l, const char *key, yaml_node_item_t *b,
+               size_t cnt, struct kw_state *st)
+{
+	char why[256];
+	const char *bad;
+
+	for (size_t i = 0; i < cnt; i++) {
+		yaml_node_t *it = node(l, b[i]);
+
+		if (want_line(l, it, key, "give one keyword per list item") <
+		        0 ||
+		    check_tpl(l, it, key) < 0)
+			return -1;
+		if (sval(it)[0] == '\0' || sval(it)[0] == ' ')
+			return err_node(
+			    l, it,
+			    "empty EHLO keyword in \"%s\" (start each keyword "
+			    "with its name, e.g. PIPELINING)",
+			    key);
+		if ((bad = kw_derive(st, sval(it), why, sizeof(why))) != NULL)
+			return err_node(l, it, "%s", bad);
+	}
+	return 0;
+}
+
+/* The strings of a checked keyword list, as a new vector. */
+static char **
+keywords_dup(struct layer *l, yaml_node_item_t *b, size_t cnt)
+{
+	char **v = xcalloc(cnt, sizeof(char *));
+
+	for (size_t i = 0; i < cnt; i++)
+		v[i] = xstrdup(sval(node(l, b[i])));
+	return v;
+}
+
 /* load_keywords - ehlo.keywords, and the extension bits they give */
 int
 load_keywords(struct layer *l, const struct schema_row *r, const yaml_node_t *n,
@@ -133,42 +177,97 @@ load_keywords(struct layer *l, const struct schema_row *r, const yaml_node_t *n,
 	struct kw_state st = {0};
 	yaml_node_item_t *b;
 	size_t cnt;
-	char why[256];
-	const char *bad;
 
 	if (want_list(l, n, "ehlo.keywords", "a list of strings", &b, &cnt) < 0)
 		return -1;
-	for (size_t i = 0; i < cnt; i++) {
-		yaml_node_t *it = node(l, b[i]);
-
-		if (want_line(l, it, "ehlo.keywords",
-		              "give one keyword per list item") < 0 ||
-		    check_tpl(l, it, "ehlo.keywords") < 0)
-			goto fail;
-		if (sval(it)[0] == '\0' || sval(it)[0] == ' ') {
-			err_node(
-			    l, it,
-			    "empty EHLO keyword in \"ehlo.keywords\" (start "
-			    "each keyword with its name, e.g. PIPELINING)");
-			goto fail;
-		}
-		if ((bad = kw_derive(&st, sval(it), why, sizeof(why))) !=
-		    NULL) {
-			err_node(l, it, "%s", bad);
-			goto fail;
-		}
+	if (check_keywords(l, "ehlo.keywords", b, cnt, &st) < 0) {
+		strv_free(st.mechs, st.nmechs);
+		return -1;
 	}
 	strv_free(p->ehlo_keywords, p->nehlo_keywords);
-	p->ehlo_keywords = xcalloc(cnt, sizeof(char *));
-	for (size_t i = 0; i < cnt; i++)
-		p->ehlo_keywords[i] = xstrdup(sval(node(l, b[i])));
+	p->ehlo_keywords = keywords_dup(l, b, cnt);
 	p->nehlo_keywords = cnt;
 	l->ld->size_is_max_size = st.size_is_max_size;
 	kw_commit(p, &st);
 	return 0;
-fail:
+}
+
+/*
+ * load_keywords_tls - ehlo.keywords_tls: checked like ehlo.keywords; what
+ * it gives is derived once the chain is loaded (ehlo_tls_finish). null
+ * goes back to the derived list.
+ */
+int
+load_keywords_tls(struct layer *l, const struct schema_row *r,
+                  const yaml_node_t *n, const char *what, void *base)
+{
+	struct profile *p = l->p;
+	struct kw_state st = {.key = "ehlo.keywords_tls"};
+	yaml_node_item_t *b = NULL;
+	size_t cnt = 0;
+	int rc;
+
+	if (want_list(l, n, "ehlo.keywords_tls", "a list of strings", &b,
+	              &cnt) < 0)
+		return -1;
+	rc = check_keywords(l, "ehlo.keywords_tls", b, cnt, &st);
 	strv_free(st.mechs, st.nmechs);
-	return -1;
+	if (rc < 0)
+		return -1;
+	free_keywords_tls(r, p);
+	p->ehlo_tls_given = !is_null(n);
+	if (p->ehlo_tls_given) {
+		p->ehlo_keywords_tls = keywords_dup(l, b, cnt);
+		p->nehlo_keywords_tls = cnt;
+	}
+	return 0;
+}
+
+/*
+ * ehlo_tls_finish - after the whole chain: the TLS list, given or derived
+ * (the plain list without STARTTLS, RFC 3207 4.2), and what it gives;
+ * "SIZE {max_size}" is the final limits.message_size.
+ */
+void
+ehlo_tls_finish(struct profile *p)
+{
+	struct kw_state st = {0};
+	char why[256];
+
+	if (!p->ehlo_tls_given) {
+		strv_free(p->ehlo_keywords_tls, p->nehlo_keywords_tls);
+		p->ehlo_keywords_tls =
+		    xcalloc(p->nehlo_keywords, sizeof(char *));
+		p->nehlo_keywords_tls = 0;
+		for (size_t i = 0; i < p->nehlo_keywords; i++)
+			if (strcasecmp(p->ehlo_keywords[i], "STARTTLS") != 0)
+				p->ehlo_keywords_tls[p->nehlo_keywords_tls++] =
+				    xstrdup(p->ehlo_keywords[i]);
+	}
+	for (size_t i = 0; i < p->nehlo_keywords_tls; i++)
+		if (kw_derive(&st, p->ehlo_keywords_tls[i], why, sizeof(why)))
+			abort(); /* checked when loaded */
+	strv_free(p->auth_mechs_tls, p->nauth_mechs_tls);
+	p->auth_mechs_tls = st.mechs;
+	p->nauth_mechs_tls = st.nmechs;
+	p->ext_tls = st.ext;
+	p->ext_size_tls =
+	    st.size_is_max_size ? p->limits.message_size : st.ext_size;
+}
+
+/* free_keywords_tls - ehlo.keywords_tls and what it gave */
+void
+free_keywords_tls(const struct schema_row *r, void *base)
+{
+	struct profile *p = base;
+
+	strv_free(p->ehlo_keywords_tls, p->nehlo_keywords_tls);
+	strv_free(p->auth_mechs_tls, p->nauth_mechs_tls);
+	p->ehlo_keywords_tls = p->auth_mechs_tls = NULL;
+	p->nehlo_keywords_tls = p->nauth_mechs_tls = 0;
+	p->ehlo_tls_given = false;
+	p->ext_tls = 0;
+	p->ext_size_tls = 0;
 }
 
 /* load_commands - a server's commands: the verbs it recognises */
@@ -427,6 +526,97 @@ tls_check_available(struct loader *ld)
 	                   ld->ciphersuites_at) < 0)
 		return -1;
 	return 0;
+}
+
+/* NetBIOS names are at most 15 characters (MS-NLMP 2.2.2.1 carries
+ * them; [MS-NBTE] 15 + a type byte). */
+#define NETBIOS_MAX 15
+
+/*
+ * load_ntlm_name - auth.ntlm's names: one word; the NetBIOS ones at most
+ * 15 characters, none of \ / : * ? " < > |
+ */
+int
+load_ntlm_name(struct layer *l, const struct schema_row *r,
+               const yaml_node_t *n, const char *what, void *base)
+{
+	bool netbios = strncmp(r->name, "netbios_", 8) == 0;
+	const char *v;
+
+	if (want_line(l, n, what, "keep it on one line") < 0)
+		return -1;
+	v = sval(n);
+	if (*v == '\0' || strpbrk(v, " \t{}") != NULL)
+		return err_node(l, n,
+		                "bad name \"%s\" in \"%s\" (one word, e.g. "
+		                "%s)",
+		                v, what, netbios ? "LAB" : "lab.test");
+	if (netbios &&
+	    (strlen(v) > NETBIOS_MAX || strpbrk(v, "\\/:*?\"<>|") != NULL))
+		return err_node(l, n,
+		                "bad NetBIOS name \"%s\" in \"%s\" (at most 15 "
+		                "characters, none of \\ / : * ? \" < > |)",
+		                v, what);
+	return schema_load_value(l, r, n, what, base);
+}
+
+/* load_ntlm_version - auth.ntlm.os_version: "major.minor.build" */
+int
+load_ntlm_version(struct layer *l, const struct schema_row *r,
+                  const yaml_node_t *n, const char *what, void *base)
+{
+	struct ntlm_version v;
+
+	if (want_line(l, n, what, "keep it on one line") < 0)
+		return -1;
+	if (ntlm_parse_version(sval(n), &v) < 0)
+		return err_node(
+		    l, n,
+		    "bad version \"%s\" in \"%s\" (write "
+		    "major.minor.build, each a number, e.g. 6.3.9600)",
+		    sval(n), what);
+	return schema_load_value(l, r, n, what, base);
+}
+
+/* An upper-cased copy of s[0..len), at most NETBIOS_MAX characters. */
+static char *
+netbios_of(const char *s, size_t len)
+{
+	char *out;
+
+	if (len > NETBIOS_MAX)
+		len = NETBIOS_MAX;
+	out = xmalloc(len + 1);
+	for (size_t i = 0; i < len; i++)
+		out[i] = (char)toupper((unsigned char)s[i]);
+	out[len] = '\0';
+	return out;
+}
+
+/*
+ * auth_ntlm_finish - after the whole chain: the auth.ntlm names left out,
+ * from the hostname: dns_computer the hostname, dns_domain what follows
+ * its first dot (the hostname itself when it has none), netbios_computer
+ * and netbios_domain the first label of each, upper-cased, cut at 15.
+ */
+void
+auth_ntlm_finish(struct profile *p)
+{
+	struct ntlm_settings *n = &p->auth.ntlm;
+	const char *h = p->hostname != NULL ? p->hostname : "";
+	const char *dot = strchr(h, '.');
+
+	if (n->dns_computer == NULL)
+		n->dns_computer = xstrdup(h);
+	if (n->dns_domain == NULL)
+		n->dns_domain =
+		    xstrdup(dot != NULL && dot[1] != '\0' ? dot + 1 : h);
+	if (n->netbios_computer == NULL)
+		n->netbios_computer =
+		    netbios_of(n->dns_computer, strcspn(n->dns_computer, "."));
+	if (n->netbios_domain == NULL)
+		n->netbios_domain =
+		    netbios_of(n->dns_domain, strcspn(n->dns_domain, "."));
 }
 
 /* free_keywords - ehlo.keywords and the AUTH mechanisms they gave */

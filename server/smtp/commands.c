@@ -1,6 +1,6 @@
 /*
- * commands.c - the SMTP command table (RFC 5321 4.1, RFC 4954 AUTH,
- * RFC 3030 BDAT, RFC 3207 STARTTLS).
+ * commands.c - the SMTP command table (RFC 5321 4.1, RFC 4954 AUTH in
+ * auth.c, RFC 3030 BDAT, RFC 3207 STARTTLS).
  *
  * As in OpenSMTPD: each verb has a check, which only decides whether the
  * command is acceptable now (and sends the profile's error reply when
@@ -18,15 +18,13 @@
 #include <string.h>
 #include <strings.h>
 
+#include "auth.h"
 #include "commands.h"
 #include "data.h"
 #include "io.h"
 #include "reply.h"
 #include "session.h"
 #include "session_tls.h"
-
-/* Largest decoded AUTH response: RFC 4954 4 caps the line at 12288. */
-#define AUTH_DECODED_MAX (12288 / 4 * 3)
 
 /*
  * A row: the verb (its name and flags are proto's verb_names and
@@ -62,10 +60,12 @@ has_args(const struct session *s)
 	return s->cmd.args != NULL && s->cmd.args_len != 0;
 }
 
+/* Does the EHLO list of the session's state (inside TLS or not) turn
+ * this extension on? What it does not list is not accepted either. */
 static bool
 advertised(const struct session *s, unsigned ext)
 {
-	return (s->profile->ext & ext) != 0;
+	return (profile_ehlo(s->profile, s->tls).ext & ext) != 0;
 }
 
 /* --- The flags' checks (proto.h's enum cmd_flag), in their order --- */
@@ -448,206 +448,13 @@ proceed_help(struct session *s)
 	reply_send(s, REPLY_HELP);
 }
 
-/* --- AUTH (RFC 4954) --- */
-
-static bool
-auth_mech_advertised(const struct session *s, const char *mech, size_t len)
-{
-	for (size_t i = 0; i < s->profile->nauth_mechs; i++) {
-		const char *m = s->profile->auth_mechs[i];
-		if (strlen(m) == len && strncasecmp(m, mech, len) == 0)
-			return true;
-	}
-	return false;
-}
-
-static bool
-check_auth(struct session *s)
-{
-	if (s->profile->auth.require_tls && !s->tls) {
-		reply_send(s, REPLY_AUTH_NEEDS_TLS);
-		return false;
-	}
-	return true;
-}
-
-static bool
-credentials_ok(const struct session *s, const char *user, size_t ulen,
-               const char *pass, size_t plen)
-{
-	const struct auth_policy *a = &s->profile->auth;
-
-	if (a->accept_any)
-		return true;
-	for (size_t i = 0; i < a->ncreds; i++) {
-		if (strlen(a->creds[i].user) == ulen &&
-		    memcmp(a->creds[i].user, user, ulen) == 0 &&
-		    strlen(a->creds[i].password) == plen &&
-		    memcmp(a->creds[i].password, pass, plen) == 0)
-			return true;
-	}
-	return false;
-}
-
-static void
-auth_event(struct session *s, const char *user, size_t ulen, bool ok)
-{
-	session_eventf(s, TR_INFO, NULL, "authentication %s for user \"%.*s\"",
-	               ok ? "succeeded" : "failed",
-	               (int)(ulen > 128 ? 128 : ulen), user);
-}
-
-static void
-auth_done(struct session *s, const char *user, size_t ulen, const char *pass,
-          size_t plen)
-{
-	s->auth_step = AUTH_NONE;
-	session_enter(s, STATE_HELO);
-	if (!credentials_ok(s, user, ulen, pass, plen)) {
-		auth_event(s, user, ulen, false);
-		reply_send(s, REPLY_AUTH_FAILED);
-		return;
-	}
-	if (ulen >= sizeof(s->auth->user))
-		ulen = sizeof(s->auth->user) - 1;
-	memcpy(s->auth->user, user, ulen);
-	s->auth->user[ulen] = '\0';
-	s->authenticated = true;
-	auth_event(s, user, ulen, true);
-	reply_send(s, REPLY_AUTH_OK);
-}
-
-/* Decode an AUTH response; on error send 501 and return -1. */
-static long
-auth_decode(struct session *s, const char *b64, size_t len, unsigned char *out,
-            size_t outlen)
-{
-	long n = smtp_base64_decode(b64, len, out, outlen);
-
-	if (n < 0) {
-		s->auth_step = AUTH_NONE;
-		session_enter(s, STATE_HELO);
-		refuse(s, REPLY_SYNTAX_ERROR);
-	}
-	return n;
-}
-
-static void
-auth_plain(struct session *s, const char *b64, size_t len)
-{
-	unsigned char buf[AUTH_DECODED_MAX];
-	const char *user, *pass;
-	size_t ulen, plen;
-	long n;
-
-	if ((n = auth_decode(s, b64, len, buf, sizeof(buf))) < 0)
-		return;
-	if (smtp_auth_plain(buf, (size_t)n, &user, &ulen, &pass, &plen) == -1) {
-		s->auth_step = AUTH_NONE;
-		session_enter(s, STATE_HELO);
-		refuse(s, REPLY_SYNTAX_ERROR);
-		return;
-	}
-	auth_done(s, user, ulen, pass, plen);
-}
-
-static void
-proceed_auth(struct session *s)
-{
-	const char *a = s->cmd.args, *sp, *resp = NULL;
-	size_t mlen, rlen = 0;
-
-	sp = memchr(a, ' ', s->cmd.args_len);
-	mlen = sp ? (size_t)(sp - a) : s->cmd.args_len;
-	if (sp) {
-		resp = sp + 1;
-		rlen = s->cmd.args_len - mlen - 1;
-	}
-	if (!auth_mech_advertised(s, a, mlen) ||
-	    (!(mlen == 5 && strncasecmp(a, "PLAIN", 5) == 0) &&
-	     !(mlen == 5 && strncasecmp(a, "LOGIN", 5) == 0))) {
-		/* Not advertised, or advertised but not one we can run
-		 * (NTLM, GSSAPI...): the profile's reply for that. */
-		reply_send(s, REPLY_AUTH_MECHANISM);
-		return;
-	}
-	/* Made by the first exchange, kept for the session; every path to
-	 * auth_done() and STATE_AUTH passes here. */
-	if (s->auth == NULL &&
-	    (s->auth = calloc(1, sizeof(*s->auth))) == NULL) {
-		local_error(s);
-		return;
-	}
-	if (strncasecmp(a, "PLAIN", 5) == 0) {
-		if (resp != NULL) {
-			auth_plain(s, resp, rlen);
-			return;
-		}
-		s->auth_step = AUTH_PLAIN_RESPONSE;
-		session_enter(s, STATE_AUTH);
-		reply_raw(s, "334 ");
-		return;
-	}
-	if (resp != NULL) {
-		long n =
-		    auth_decode(s, resp, rlen, (unsigned char *)s->auth->user,
-		                sizeof(s->auth->user) - 1);
-		if (n < 0)
-			return;
-		s->auth->user[n] = '\0';
-		s->auth->user_len = (size_t)n;
-		s->auth_step = AUTH_LOGIN_PASS;
-		session_enter(s, STATE_AUTH);
-		reply_raw(s, "334 UGFzc3dvcmQ6"); /* "Password:" */
-		return;
-	}
-	s->auth_step = AUTH_LOGIN_USER;
-	session_enter(s, STATE_AUTH);
-	reply_raw(s, "334 VXNlcm5hbWU6"); /* "Username:" */
-}
+/* --- AUTH (RFC 4954): auth.c --- */
 
 /* commands_auth_line - a continuation line while in STATE_AUTH */
 void
 commands_auth_line(struct session *s)
 {
-	unsigned char buf[AUTH_DECODED_MAX];
-	char user[sizeof(s->auth->user)];
-	long n;
-
-	/* RFC 4954 4: "*" cancels the exchange. */
-	if (s->line_len == 1 && s->line[0] == '*') {
-		s->auth_step = AUTH_NONE;
-		session_enter(s, STATE_HELO);
-		reply_send(s, REPLY_AUTH_CANCELLED);
-		return;
-	}
-	switch (s->auth_step) {
-	case AUTH_PLAIN_RESPONSE:
-		auth_plain(s, s->line, s->line_len);
-		break;
-	case AUTH_LOGIN_USER:
-		n = auth_decode(s, s->line, s->line_len,
-		                (unsigned char *)s->auth->user,
-		                sizeof(s->auth->user) - 1);
-		if (n < 0)
-			return;
-		s->auth->user[n] = '\0';
-		s->auth->user_len = (size_t)n;
-		s->auth_step = AUTH_LOGIN_PASS;
-		reply_raw(s, "334 UGFzc3dvcmQ6");
-		break;
-	case AUTH_LOGIN_PASS:
-		if ((n = auth_decode(s, s->line, s->line_len, buf,
-		                     sizeof(buf))) < 0)
-			return;
-		memcpy(user, s->auth->user, s->auth->user_len);
-		auth_done(s, user, s->auth->user_len, (const char *)buf,
-		          (size_t)n);
-		break;
-	default:
-		session_enter(s, STATE_HELO);
-		break;
-	}
+	auth_line(s);
 }
 
 /* --- STARTTLS (RFC 3207) --- */
@@ -682,7 +489,7 @@ static const struct command commands[VERB_COUNT] = {
     [VERB_QUIT] = {VERB_QUIT, NULL, proceed_quit},
     [VERB_VRFY] = {VERB_VRFY, NULL, proceed_vrfy},
     [VERB_HELP] = {VERB_HELP, NULL, proceed_help},
-    [VERB_AUTH] = {VERB_AUTH, check_auth, proceed_auth},
+    [VERB_AUTH] = {VERB_AUTH, auth_check, auth_proceed},
     [VERB_STARTTLS] = {VERB_STARTTLS, check_starttls, proceed_starttls},
 };
 

@@ -9,7 +9,6 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include <event2/buffer.h>
 
@@ -102,30 +101,29 @@ reply_raw(struct session *s, const char *line)
 	reply_flush_line(s, NULL);
 }
 
-/* reply_ehlo - "250-greeting", then the keywords, the last with "250 " */
+/*
+ * reply_ehlo - "250-greeting", then the keywords of the session's list
+ * (profile_ehlo: inside TLS ehlo.keywords_tls, by default the plain list
+ * without STARTTLS, RFC 3207 4.2), the last with "250 "
+ */
 void
 reply_ehlo(struct session *s)
 {
 	const struct profile *p = s->profile;
-	size_t last = p->nehlo_keywords;
+	struct ehlo_list l = profile_ehlo(p, s->tls);
 	struct tpl_vars v;
 	char max_size[MAX_SIZE_LEN];
 
 	if (io_closing(s->io))
 		return;
 	reply_vars(s, &v, max_size);
-	/* RFC 3207 4.2: STARTTLS is not offered again inside TLS. */
-	while (last > 0 && s->tls &&
-	       strcasecmp(p->ehlo_keywords[last - 1], "STARTTLS") == 0)
-		last--;
-	evbuffer_add(s->scratch, last == 0 ? "250 " : "250-", 4);
+	evbuffer_add(s->scratch, l.nkeywords == 0 ? "250 " : "250-", 4);
 	template_expand(p->ehlo_greeting, &v, s->scratch);
 	reply_flush_line(s, NULL);
-	for (size_t i = 0; i < last; i++) {
-		if (s->tls && strcasecmp(p->ehlo_keywords[i], "STARTTLS") == 0)
-			continue;
-		evbuffer_add(s->scratch, i + 1 == last ? "250 " : "250-", 4);
-		template_expand(p->ehlo_keywords[i], &v, s->scratch);
+	for (size_t i = 0; i < l.nkeywords; i++) {
+		evbuffer_add(s->scratch, i + 1 == l.nkeywords ? "250 " : "250-",
+		             4);
+		template_expand(l.keywords[i], &v, s->scratch);
 		reply_flush_line(s, NULL);
 	}
 }

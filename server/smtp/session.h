@@ -54,6 +54,8 @@ enum auth_step {
 	AUTH_PLAIN_RESPONSE, /* sent "334 ", waiting for the PLAIN blob */
 	AUTH_LOGIN_USER,     /* sent "334 VXNlcm5hbWU6" */
 	AUTH_LOGIN_PASS,     /* sent "334 UGFzc3dvcmQ6" */
+	AUTH_NTLM_NEGOTIATE, /* sent auth.ntlm.supported, waiting for type 1 */
+	AUTH_NTLM_AUTHENTICATE, /* sent the type 2 challenge */
 };
 
 /* What a rule or limit has decided about the message being received. */

@@ -806,6 +806,74 @@ check_scenario_child(const struct profile *p)
 	free(buf);
 }
 
+/* ehlo.keywords_tls given: its own bits, SIZE {max_size} and mechanisms;
+ * auth.ntlm: one name given, the rest from the hostname. */
+static void
+check_ehlo_tls(const struct profile *p)
+{
+	const struct ntlm_settings *n = &p->auth.ntlm;
+	struct ehlo_list plain = profile_ehlo(p, false);
+	struct ehlo_list tls = profile_ehlo(p, true);
+
+	WANT_U64(plain.ext, EXT_SIZE | EXT_STARTTLS | EXT_AUTH);
+	WANT_U64(plain.ext_size, 1000);
+	WANT_STRV((char **)plain.auth_mechs, plain.nauth_mechs, 1, "NTLM");
+	WANT_U64(p->ehlo_tls_given, true);
+	WANT_STRV((char **)tls.keywords, tls.nkeywords, 3, "SIZE {max_size}",
+	          "AUTH NTLM LOGIN", "8BITMIME");
+	WANT_U64(tls.ext, EXT_SIZE | EXT_AUTH | EXT_8BITMIME);
+	WANT_U64(tls.ext_size, 5000); /* {max_size}: limits.message_size */
+	WANT_STRV((char **)tls.auth_mechs, tls.nauth_mechs, 2, "NTLM", "LOGIN");
+	WANT_STR(n->netbios_domain, "CORP");
+	WANT_STR(n->netbios_computer, "EX");
+	WANT_STR(n->dns_domain, "corp.lab.test");
+	WANT_STR(n->dns_computer, "ex.corp.lab.test");
+	WANT_STR(n->os_version, "6.3.9600");
+	want_reply("auth.ntlm.supported", &n->supported, 1,
+	           "334 ntlm supported");
+}
+
+/* keywords_tls: null over a parent's list: derived again, from the
+ * child's keywords; NTLM names not given follow the child's hostname. */
+static void
+check_ehlo_tls_child(const struct profile *p)
+{
+	const struct ntlm_settings *n = &p->auth.ntlm;
+	struct ehlo_list tls = profile_ehlo(p, true);
+
+	WANT_U64(p->ehlo_tls_given, false);
+	WANT_STRV((char **)tls.keywords, tls.nkeywords, 2, "PIPELINING",
+	          "AUTH PLAIN");
+	WANT_U64(tls.ext, EXT_PIPELINING | EXT_AUTH);
+	WANT_STRV((char **)tls.auth_mechs, tls.nauth_mechs, 1, "PLAIN");
+	WANT_U64(profile_ehlo(p, false).ext,
+	         EXT_PIPELINING | EXT_STARTTLS | EXT_AUTH);
+	WANT_STR(n->netbios_domain, "CORP");              /* inherited */
+	WANT_STR(n->netbios_computer, "AVERYVERYVERYLO"); /* 15 */
+	WANT_STR(n->dns_domain, "x.test");
+	WANT_STR(n->dns_computer, "averyveryverylongcomputername.x.test");
+	WANT_STR(n->os_version, "10.0.17763");
+	want_reply("auth.ntlm.supported", &n->supported, 1, "334 go on");
+}
+
+/* No keywords_tls anywhere: the defaults without STARTTLS (there is
+ * none), the NTLM names from mx.lab.test. */
+static void
+check_ehlo_tls_min(const struct profile *p)
+{
+	struct ehlo_list tls = profile_ehlo(p, true);
+
+	WANT_STRV((char **)tls.keywords, tls.nkeywords, 7, "PIPELINING",
+	          "SIZE 10485760", "ENHANCEDSTATUSCODES", "8BITMIME",
+	          "SMTPUTF8", "DSN", "CHUNKING");
+	WANT_U64(tls.ext, p->ext);
+	WANT_U64(tls.ext_size, 10485760);
+	WANT_STR(p->auth.ntlm.netbios_domain, "LAB");
+	WANT_STR(p->auth.ntlm.netbios_computer, "MX");
+	WANT_STR(p->auth.ntlm.dns_domain, "lab.test");
+	WANT_STR(p->auth.ntlm.dns_computer, "mx.lab.test");
+}
+
 struct good_case {
 	const char *label;
 	const char *load; /* NAME (looked up in profiles/) or a path */
@@ -840,6 +908,11 @@ static const struct good_case good_cases[] = {
     {"via: [] removes the parent's boxes", "good_via_none", check_via_none},
     {"scenario: true on a parent", "good_scenario", check_scenario},
     {"scenario: not inherited", "good_scenario_child", check_scenario_child},
+    {"ehlo.keywords_tls and auth.ntlm", "profiles/auth/good_ehlo_tls.yaml",
+     check_ehlo_tls},
+    {"ehlo.keywords_tls: null over a parent",
+     "profiles/auth/good_ehlo_tls_child.yaml", check_ehlo_tls_child},
+    {"ehlo.keywords_tls left out", "good_min", check_ehlo_tls_min},
 };
 
 static void
@@ -1178,6 +1251,20 @@ static const struct bad_case bad_cases[] = {
      "is a middlebox (kind: middlebox), but this file is a server (kind: "
      "server, the default) (a profile can only extend one of its own "
      "kind)"},
+    {"ehlo.keywords_tls: AUTH without mechanisms",
+     "profiles/auth/bad_keywords_tls_auth.yaml",
+     "profiles/auth/bad_keywords_tls_auth.yaml:4:7: \"AUTH\" keyword without "
+     "mechanisms in \"ehlo.keywords_tls\" (list them, e.g. \"AUTH PLAIN "
+     "LOGIN\")"},
+    {"auth.ntlm: a NetBIOS name over 15", "profiles/auth/bad_ntlm_netbios.yaml",
+     "profiles/auth/bad_ntlm_netbios.yaml:4:23: bad NetBIOS name "
+     "\"WAYTOOLONGCOMPUTERNAME\" in \"auth.ntlm.netbios_computer\" (at "
+     "most 15 characters, none of \\ / : * ? \" < > |)"},
+    {"auth.ntlm: a version without its build",
+     "profiles/auth/bad_ntlm_version.yaml",
+     "profiles/auth/bad_ntlm_version.yaml:3:22: bad version \"6.3\" in "
+     "\"auth.ntlm.os_version\" (write major.minor.build, each a number, "
+     "e.g. 6.3.9600)"},
     {"tls: do with only at", "bad_tls_only_at",
      "profiles/bad_tls_only_at.yaml:5:9: \"rules.when-only.do\" has only "
      "\"at\", which says when, not what (give at least one of delay, "
@@ -1539,6 +1626,10 @@ test_shipped(void **state)
 			WANT_U64(p->ext & EXT_STARTTLS, EXT_STARTTLS);
 			WANT_U64(p->nauth_mechs, 1);
 			WANT_STR(p->auth_mechs[0], "NTLM");
+			/* FACTS.md 1: LOGIN only inside TLS */
+			WANT_STRV(p->auth_mechs_tls, p->nauth_mechs_tls, 2,
+			          "NTLM", "LOGIN");
+			WANT_U64(p->ext_tls & EXT_STARTTLS, 0);
 		}
 		/* the healthy server has no CSCwh48138 rule; the scenario has */
 		{

@@ -46,7 +46,9 @@ EHLO_REPLY = [  # FACTS.md 1 (inherited from exchange2013)
     "250-CHUNKING",
     "250 XRDST",
 ]
-EHLO_REPLY_TLS = [line for line in EHLO_REPLY if line != "250-STARTTLS"]
+EHLO_REPLY_TLS = [  # FACTS.md 1: no STARTTLS, X-ANONYMOUSTLS; AUTH NTLM LOGIN
+    "250-AUTH NTLM LOGIN" if line == "250-AUTH NTLM" else line
+    for line in EHLO_REPLY if line not in ("250-STARTTLS", "250-X-ANONYMOUSTLS")]
 STARTTLS_READY = "220 2.0.0 SMTP server ready"   # FACTS.md 1, model choice
 MAIL_OK = "250 2.1.0 Sender OK"                              # FACTS.md 1
 RCPT_OK = "250 2.1.5 Recipient OK"                           # FACTS.md 1

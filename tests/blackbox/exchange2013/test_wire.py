@@ -65,7 +65,7 @@ NO_HELO = "503 5.5.2 Send hello first"                            # FACTS.md 1
 # test_tls.py), so STARTTLS gets this, not the 454.
 STARTTLS_READY = "220 2.0.0 SMTP server ready"
 # Not in FACTS.md: profiles/exchange2013.yaml leaves auth_mechanism to
-# the built-in RFC 5321 text (NTLM is not implemented).
+# the built-in RFC 5321 text (LOGIN is offered only inside TLS).
 AUTH_MECHANISM = "504 5.5.4 Command parameter not implemented"   # built-in RFC 5321 4.2.2
 
 
@@ -249,14 +249,17 @@ class Exchange2013Wire(ServerTest):
         ctx.verify_mode = ssl.CERT_NONE
         c.sock = ctx.wrap_socket(c.sock)
         self.assertEqual(c.cmd("EHLO client.lab.test"),
-                         [line for line in EHLO_REPLY
-                          if line != "250-STARTTLS"])
+                         ["250-AUTH NTLM LOGIN" if line == "250-AUTH NTLM"
+                          else line for line in EHLO_REPLY
+                          if line not in ("250-STARTTLS",
+                                          "250-X-ANONYMOUSTLS")])
         self.assertEqual(c.cmd("QUIT"), [QUIT])
 
-    def test_auth_ntlm_not_implemented(self):
+    def test_auth_login_not_offered_in_plaintext(self):
+        # FACTS.md 1: LOGIN only inside TLS (test_auth.py has the rest).
         srv = self.start_ex()
         c = self.hello(srv)
-        self.assertEqual(c.cmd("AUTH NTLM"), [AUTH_MECHANISM])
+        self.assertEqual(c.cmd("AUTH LOGIN"), [AUTH_MECHANISM])
         self.assertEqual(c.cmd("MAIL FROM:<a@lab.test>"), [MAIL_OK])
         self.quit(c)
 
