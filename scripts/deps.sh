@@ -7,7 +7,7 @@ build_pkgs=(build-essential cmake pkg-config libevent-dev libssl-dev
 	libcmocka-dev libyaml-dev libjansson-dev)
 # gnuplot-nox: scripts/bench.sh draws its plot with it (its smoke run is a test).
 test_pkgs=(python3 swaks libnet-ssleay-perl libio-socket-ssl-perl curl openssl
-	postfix sslscan gnuplot-nox)
+	postfix sslscan gnuplot-nox testssl.sh)
 
 want=("${build_pkgs[@]}")
 [ "${1:-}" = "--test" ] && want+=("${test_pkgs[@]}")
