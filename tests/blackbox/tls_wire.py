@@ -117,8 +117,8 @@ class RawSession:
 
 
 def _finals(text):
-    """How many final reply lines ("250 ...") text holds."""
-    return sum(1 for line in text.split(b"\r\n")
+    """How many whole final reply lines ("250 ..." and CRLF) text holds."""
+    return sum(1 for line in text.split(b"\r\n")[:-1]
                if len(line) >= 4 and line[3:4] == b" ")
 
 
