@@ -31,7 +31,8 @@ if [ "${1:-}" = "--test" ] && ! command -v npm >/dev/null; then
 fi
 # nmap: its smtp-ntlm-info script reads exchange2013's NTLM challenge.
 test_pkgs+=(nmap)
-# testssl.sh (helper tls):
+# testssl.sh: exchange2013's TLS surface as a scanner reports it.
+test_pkgs+=(testssl.sh)
 
 TOOLS=${SMTP_MIMIC_TOOLS:-/opt/smtp-mimic-tools}
 EXIM_PKG=exim4-daemon-light

@@ -14,7 +14,7 @@
  * read event that recv()s into the input buffer, and replies written with
  * one writev() right after the callback that queued them (an active
  * event, no syscall to schedule). Only a write that would block hands the
- * rest to the bufferevent's write event. TLS uses the bufferevent as is.
+ * rest to the bufferevent's write event. TLS: the bufferevent (io_tls_flush).
  *
  * With a middlebox chain (io_via), every read passes the boxes before the
  * session sees it (io_input is then what they let through), and what the
@@ -36,6 +36,7 @@
 
 #include "io.h"
 #include "log.h"
+#include "tls_conn.h"
 #include "via.h"
 
 /* After our FIN, how long we keep draining the peer before close(). */
@@ -76,7 +77,9 @@ struct io {
 	bool rd_full;   /* input at read_max */
 	bool rd_done;   /* EOF or a read error: read no more */
 	size_t read_max;
-	struct timeval idle; /* 0 = none */
+	struct timeval idle;      /* 0 = none */
+	struct evbuffer *wire;    /* where output goes past the boxes */
+	struct evbuffer *tls_out; /* TLS: output until io_tls_flush */
 	/* The middlebox chain, if any (io_via). */
 	struct via *via;
 	bool via_flush_queued;
@@ -154,6 +157,7 @@ io_final(struct io *io)
 		 * waiting for the 221). */
 		io->drain_fd = -1;
 	io_direct_stop(io);
+	tls_conn_keep_session(io->ssl); /* no close_notify */
 	/* BEV_OPT_CLOSE_ON_FREE: close(fd); a TLS filter also frees the
 	 * socket's bufferevent and the SSL, and sends nothing by itself. */
 	bufferevent_free(io->bev);
@@ -397,6 +401,16 @@ io_direct_flush(struct io *io)
 	io_writecb(io->bev, io); /* drained: IO_LOWAT, or the close goes on */
 }
 
+/* TLS: one chain per flush, one record (the filter makes one a chain) */
+static void
+io_tls_flush(struct io *io)
+{
+	if (io->tls_out != NULL && io->bev != NULL &&
+	    evbuffer_pullup(io->tls_out, -1) != NULL) /* NULL: empty */
+		evbuffer_add_buffer(bufferevent_get_output(io->bev),
+		                    io->tls_out);
+}
+
 /* Output was queued: flush once the current callback has returned. */
 static void
 io_direct_outbuf(struct evbuffer *buf, const struct evbuffer_cb_info *info,
@@ -432,6 +446,7 @@ io_aux(evutil_socket_t fd, short what, void *arg)
 	if (io->flush_queued) {
 		io->flush_queued = false;
 		io_direct_flush(io); /* may end the connection */
+		io_tls_flush(io);
 	}
 	/* A run also cancels the poll timer: a close must keep polling. */
 	if (io->bev != NULL && io->closing &&
@@ -465,6 +480,7 @@ io_new(struct event_base *base, evutil_socket_t fd, io_cb cb, void *arg)
 	io->cb = cb;
 	io->arg = arg;
 	io->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+	io->wire = io->bev != NULL ? bufferevent_get_output(io->bev) : NULL;
 	io->drain_fd = -1;
 	io->aux = event_new(base, -1, 0, io_aux, io);
 	io->rd_ev =
@@ -513,6 +529,8 @@ io_free(struct io *io)
 	}
 	if (io->rd_ev != NULL)
 		event_free(io->rd_ev);
+	if (io->tls_out != NULL)
+		evbuffer_free(io->tls_out);
 	if (io->drain_ev != NULL)
 		event_free(io->drain_ev);
 	if (io->drain_fd >= 0)
@@ -534,8 +552,7 @@ io_input(struct io *io)
 struct evbuffer *
 io_output(struct io *io)
 {
-	return io->via != NULL ? via_output(io->via)
-	                       : bufferevent_get_output(io->bev);
+	return io->via != NULL ? via_output(io->via) : io->wire;
 }
 
 /* io_queued - bytes waiting to be sent */
@@ -547,6 +564,7 @@ io_queued(const struct io *io)
 	if (io->bev == NULL)
 		return 0;
 	n = evbuffer_get_length(bufferevent_get_output(io->bev));
+	n += io->tls_out != NULL ? evbuffer_get_length(io->tls_out) : 0;
 	if (io->under != NULL)
 		n += evbuffer_get_length(bufferevent_get_output(io->under));
 	return n;
@@ -615,9 +633,9 @@ io_close(struct io *io, enum io_close how)
 		return;
 	/* What is still on its way through the boxes leaves first (the
 	 * caller has flushed: a cut found here only changes how). */
-	if (io->via != NULL &&
-	    via_write(io->via, bufferevent_get_output(io->bev)) == MBOX_CUT_RST)
+	if (io->via != NULL && via_write(io->via, io->wire) == MBOX_CUT_RST)
 		how = IO_CLOSE_RST;
+	io_tls_flush(io); /* before a close_notify */
 	io->closing = true;
 	io->how = how;
 	/* close_notify only when a rule asked for it; otherwise a TLS
@@ -691,6 +709,10 @@ io_starttls(struct io *io, SSL *ssl)
 	io->under = io->bev;
 	io->bev = f;
 	io->ssl = ssl;
+	if ((io->tls_out = evbuffer_new()) == NULL ||
+	    evbuffer_add_cb(io->tls_out, io_direct_outbuf, io) == NULL)
+		return -1; /* the caller closes; io_free frees tls_out */
+	io->wire = io->tls_out;
 	bufferevent_setcb(f, io_readcb, io_writecb, io_eventcb, io);
 	bufferevent_enable(f, EV_READ | EV_WRITE);
 	return 0;
@@ -726,7 +748,7 @@ io_flush(struct io *io)
 	if (io->via == NULL || io->bev == NULL || io->closing)
 		return;
 	io->via_flush_queued = false;
-	v = via_write(io->via, bufferevent_get_output(io->bev));
+	v = via_write(io->via, io->wire); /* TLS: a record at the aux run */
 	if (v != MBOX_FORWARD)
 		io_cut(io, v);
 }

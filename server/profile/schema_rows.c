@@ -113,6 +113,15 @@ static const char *const noshared_why[] = {
     [TLS_NOSHARED_FIN] = "fin (no answer, then FIN)",
     [TLS_NOSHARED_RST] = "rst (no answer, then RST)",
 };
+static const char *const etm_why[] = {"no (SSL_OP_NO_ENCRYPT_THEN_MAC)",
+                                      "yes (when a client offers it)"};
+static const char *const cache_why[] = {
+    "no (nothing is resumed by session ID)",
+    "yes (resumed by session ID from a server-side cache)"};
+static const char *const tickets_why[] = {"no", "yes (RFC 5077)"};
+static const char *const scsv_why[] = {
+    "ignored (a fallback goes on at the client's version)",
+    "honoured (inappropriate_fallback, 86)"};
 static const char *const banner_why[] = {
     [MBOX_BANNER_PASS] = "pass (the greeting goes through as sent)",
     [MBOX_BANNER_MASK] = "mask (every character but \"2\", \"0\", \"0\", "
@@ -406,6 +415,34 @@ static const struct schema_row tls_rows[] = {
      .explain_choice = noshared_why,
      .doc = "no shared version: openssl, alert, fin or rst, as for "
             "no_shared_cipher"},
+    {.name = "encrypt_then_mac",
+     .type = T_BOOL,
+     .off = TF(encrypt_then_mac),
+     .def = 1,
+     .explain_choice = etm_why,
+     .doc = "true: encrypt-then-MAC (RFC 7366) when a client offers it "
+            "(OpenSSL's default); false: never (SSL_OP_NO_ENCRYPT_THEN_MAC)"},
+    {.name = "session_cache",
+     .type = T_BOOL,
+     .off = TF(session_cache),
+     .def = 1,
+     .explain_choice = cache_why,
+     .doc = "true: a server-side session cache, resumed by session ID "
+            "(TLS <= 1.2; OpenSSL's default); false: nothing cached, an "
+            "empty session ID"},
+    {.name = "session_tickets",
+     .type = T_BOOL,
+     .off = TF(session_tickets),
+     .explain_choice = tickets_why,
+     .doc = "true: RFC 5077 session tickets (and TLS 1.3's, its only "
+            "resumption); false: none"},
+    {.name = "fallback_scsv",
+     .type = T_BOOL,
+     .off = TF(fallback_scsv),
+     .def = 1,
+     .explain_choice = scsv_why,
+     .doc = "true: honour TLS_FALLBACK_SCSV (RFC 7507: "
+            "inappropriate_fallback, 86); false: ignore it"},
 };
 
 /* ------------------------------------------------------------------ */

@@ -6,12 +6,14 @@
  * and handshake progress (freed with the SSL); a client hello callback
  * that captures the first ClientHello, asks the client_hello hook, and
  * keeps a held handshake suspended (nothing is sent) on every retry; an
- * info callback that passes OpenSSL's events to the info hook.
+ * info callback that passes OpenSSL's events to the info hook; and, when
+ * the context asks, a TLS_FALLBACK_SCSV that OpenSSL will not fail.
  *
  * Does not: decide anything about a hello, log, or touch the transcript
  * (the hooks do, from above), or close connections (io.c, the session).
  */
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include <openssl/crypto.h>
@@ -49,12 +51,79 @@ conn_of(const SSL *ssl)
 	return SSL_get_ex_data(ssl, conn_index);
 }
 
+/* Does the hello list TLS_FALLBACK_SCSV (0x5600, RFC 7507)? */
+static bool
+hello_has_fallback_scsv(SSL *ssl)
+{
+	const unsigned char *p = NULL;
+	size_t len = SSL_client_hello_get0_ciphers(ssl, &p);
+	size_t step = SSL_client_hello_isv2(ssl) ? 3 : 2; /* SSLv2 specs */
+
+	for (size_t i = 0; p != NULL && i + step <= len; i += step) {
+		const unsigned char *s = p + i + step - 2;
+
+		if ((step == 2 || p[i] == 0) && s[0] == 0x56 && s[1] == 0x00)
+			return true;
+	}
+	return false;
+}
+
+/* The highest version the hello offers: supported_versions (GREASE and
+ * unknown values skipped), else the legacy version. */
+static int
+hello_max_version(SSL *ssl)
+{
+	const unsigned char *p = NULL;
+	size_t len = 0;
+	int hi = 0;
+
+	if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_supported_versions, &p,
+	                              &len) == 1 &&
+	    p != NULL && len >= 1) {
+		for (size_t i = 1; i + 1 <= p[0] && i + 1 < len; i += 2) {
+			int v = (p[i] << 8) | p[i + 1];
+
+			if (v >= SSL3_VERSION && v <= TLS1_3_VERSION && v > hi)
+				hi = v;
+		}
+		if (hi != 0)
+			return hi;
+	}
+	return (int)SSL_client_hello_get0_legacy_version(ssl);
+}
+
+/*
+ * OpenSSL honours TLS_FALLBACK_SCSV (inappropriate_fallback, 86, when the
+ * client's highest version is below the server's) and has no switch for
+ * it. Its check (ssl_check_version_downgrade) compares the negotiated
+ * version with this SSL's own highest enabled one, so lowering that to
+ * the client's highest -- which changes nothing else: the client offers
+ * no more -- lets the handshake go on as a server without RFC 7507 does.
+ */
+static void
+fallback_ignore(SSL *ssl)
+{
+	int hi, ours, lo;
+
+	if (!hello_has_fallback_scsv(ssl))
+		return;
+	hi = hello_max_version(ssl);
+	ours = SSL_get_max_proto_version(ssl);
+	lo = SSL_get_min_proto_version(ssl);
+	if (hi < SSL3_VERSION || hi > TLS1_3_VERSION ||
+	    (ours != 0 && hi >= ours) || (lo != 0 && hi < lo))
+		return; /* no downgrade to hide, or nothing can be shared */
+	(void)SSL_set_max_proto_version(ssl, hi);
+}
+
 static int
 conn_client_hello(SSL *ssl, int *al, void *arg)
 {
 	struct tls_conn *c = conn_of(ssl);
 	struct tls_hello h;
 
+	if ((uintptr_t)arg & TLS_CONN_IGNORE_FALLBACK_SCSV)
+		fallback_ignore(ssl);
 	if (c == NULL || c->hooks.client_hello == NULL)
 		return SSL_CLIENT_HELLO_SUCCESS;
 	if (c->held)
@@ -85,13 +154,14 @@ conn_info(const SSL *ssl, int where, int ret)
 		c->hooks.info(c->arg, where, ret);
 }
 
-/* tls_conn_install - put the TLS layer's callbacks on ctx */
+/* tls_conn_install - put the TLS layer's callbacks on ctx, with flags */
 void
-tls_conn_install(SSL_CTX *ctx)
+tls_conn_install(SSL_CTX *ctx, unsigned flags)
 {
 	/* The index exists before any worker thread handshakes. */
 	(void)CRYPTO_THREAD_run_once(&index_once, index_init);
-	SSL_CTX_set_client_hello_cb(ctx, conn_client_hello, NULL);
+	SSL_CTX_set_client_hello_cb(ctx, conn_client_hello,
+	                            (void *)(uintptr_t)flags);
 	SSL_CTX_set_info_callback(ctx, conn_info);
 }
 
@@ -113,4 +183,14 @@ tls_conn_attach(SSL *ssl, const struct tls_conn_hooks *hooks, void *arg)
 		return -1;
 	}
 	return 0;
+}
+
+/* tls_conn_keep_session - keep ssl's session resumable without a
+ * close_notify */
+void
+tls_conn_keep_session(SSL *ssl)
+{
+	if (ssl != NULL && SSL_is_init_finished(ssl))
+		SSL_set_shutdown(ssl,
+		                 SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
 }

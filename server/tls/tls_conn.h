@@ -6,7 +6,8 @@
  * every SSL_CTX it builds. The owner of an SSL (the SMTP session) attaches
  * its hooks and an argument to that SSL with tls_conn_attach; the
  * callbacks capture the ClientHello and call the hooks. An SSL without
- * hooks handshakes as if no callback were installed.
+ * hooks handshakes as if no callback were installed, but for what the
+ * context's flags ask of every ClientHello (TLS_CONN_x).
  *
  * Not here: what a hook decides (session_tls.c, rules.c), bufferevents
  * (io.c).
@@ -38,14 +39,25 @@ struct tls_conn_hooks {
 	void (*info)(void *arg, int where, int ret);
 };
 
-/* tls_conn_install - put the TLS layer's callbacks on ctx (tls_policy_new
- * does it for every context it builds) */
-void tls_conn_install(SSL_CTX *ctx);
+/* What the callbacks do for every connection of a context, hooks or not. */
+#define TLS_CONN_IGNORE_FALLBACK_SCSV 0x1u /* as if RFC 7507 did not exist */
+
+/* tls_conn_install - put the TLS layer's callbacks on ctx, with flags
+ * (TLS_CONN_x; tls_policy_new does it for every context it builds) */
+void tls_conn_install(SSL_CTX *ctx, unsigned flags);
 
 /*
  * tls_conn_attach - call hooks (copied) with arg for this SSL's
  * handshake, until the SSL is freed. Returns 0, or -1 when out of memory.
  */
 int tls_conn_attach(SSL *ssl, const struct tls_conn_hooks *hooks, void *arg);
+
+/*
+ * tls_conn_keep_session - keep ssl's session resumable although the
+ * connection ends without a close_notify (OpenSSL drops a session from
+ * its cache when the SSL is freed before one was sent): a completed
+ * handshake is marked shut down; nothing is sent. NULL: nothing.
+ */
+void tls_conn_keep_session(SSL *ssl);
 
 #endif

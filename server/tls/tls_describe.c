@@ -3,11 +3,14 @@
  * built SSL_CTX, for --check: versions, suites by IANA name in order (per
  * version, each suite that can never be chosen marked with why), groups,
  * DH, signature algorithms, key and certificate, security level and why,
- * the no-shared behaviours, OpenSSL's version. Also the "never chosen"
- * judgement that tls_policy.c turns into warnings.
+ * the no-shared behaviours, encrypt-then-MAC, resumption,
+ * TLS_FALLBACK_SCSV, the known differences of the linked OpenSSL, and
+ * OpenSSL's version. Also the "never chosen" judgement that tls_policy.c
+ * turns into warnings.
  *
  * Does not: change the context, or print anything but to the FILE given.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -135,6 +138,40 @@ describe_suites(const struct tls_policy *tp, FILE *out, bool tls13)
 		fprintf(out, "    (none)\n");
 }
 
+/* Encrypt-then-MAC, resumption and TLS_FALLBACK_SCSV as the context has
+ * them, then what the linked OpenSSL does that no setting changes. */
+static void
+describe_extensions(const struct tls_policy *tp, FILE *out)
+{
+	uint64_t op = SSL_CTX_get_options(tp->ctx);
+	long mode = SSL_CTX_get_session_cache_mode(tp->ctx);
+
+	fprintf(out, "  encrypt-then-MAC (RFC 7366): %s\n",
+	        (op & SSL_OP_NO_ENCRYPT_THEN_MAC)
+	            ? "never (SSL_OP_NO_ENCRYPT_THEN_MAC)"
+	            : "yes, when the client offers it on a CBC suite");
+	fprintf(out, "  resumption: ");
+	if (mode & SSL_SESS_CACHE_SERVER)
+		fprintf(out, "by session ID (server-side cache, %ld s)",
+		        SSL_CTX_get_timeout(tp->ctx));
+	else
+		fprintf(out, "no session cache (empty session ID)");
+	fprintf(out, "; tickets: %s\n",
+	        !(op & SSL_OP_NO_TICKET) ? "yes (RFC 5077; TLS 1.3 too)"
+	                                 : "none (so no TLS 1.3 resumption)");
+	fprintf(out, "  TLS_FALLBACK_SCSV (RFC 7507): %s\n",
+	        tp->ts.fallback_scsv
+	            ? "honoured (inappropriate_fallback, 86)"
+	            : "ignored (the connection's highest version drops to "
+	              "the client's)");
+	fprintf(out,
+	        "  known differences (the linked OpenSSL; no setting changes "
+	        "them):\n"
+	        "    max_fragment_length (RFC 6066): echoed in the ServerHello "
+	        "when a client asks, and records shrink to it (OpenSSL 3.0 "
+	        "has no server switch: openssl/openssl#17573)\n");
+}
+
 /*
  * tls_policy_describe - what will actually be offered, for --check:
  * versions, then every suite by IANA name in server order (per version),
@@ -202,5 +239,6 @@ tls_policy_describe(const struct tls_policy *tp, FILE *out)
 	        no_shared_str(ts->no_shared_cipher));
 	fprintf(out, "  no shared version: %s\n",
 	        no_shared_str(ts->no_shared_version));
+	describe_extensions(tp, out);
 	fprintf(out, "  OpenSSL: %s\n", OpenSSL_version(OPENSSL_VERSION));
 }

@@ -5,9 +5,11 @@
  * by IANA name in the server's order (mapped through the linked OpenSSL's
  * own cipher table, tls_names.c), TLS 1.3 suites, groups, DH parameters,
  * signature algorithms, security level (lowered to what the settings need
- * when the profile leaves it at -1), the certificate (tls_cert.c), the
- * TLS layer's own callbacks (tls_conn.c), and a warning for everything
- * the linked OpenSSL cannot offer or will never choose.
+ * when the profile leaves it at -1), encrypt-then-MAC, resumption (session
+ * cache, tickets), the certificate (tls_cert.c), the TLS layer's own
+ * callbacks (tls_conn.c, which also ignores TLS_FALLBACK_SCSV when asked),
+ * and a warning for everything the linked OpenSSL cannot offer or will
+ * never choose.
  *
  * Does not: sockets, bufferevents or the no_shared_* behaviours (io.c and
  * session_tls.c act on them), describe the result (tls_describe.c), read
@@ -17,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -574,6 +577,60 @@ set_sigalgs(SSL_CTX *ctx, const char *list)
 	return (int)SSL_CTX_set1_sigalgs_list(ctx, list);
 }
 
+/*
+ * Resumption. session_cache: a server-side cache of full sessions, looked
+ * up by the session ID a TLS <= 1.2 client sends back; without it the
+ * ServerHello carries an empty session ID (RFC 5246 7.4.1.3: not
+ * resumable). TLS 1.3 has no session IDs: it resumes by tickets only.
+ * session_tickets: RFC 5077 tickets (TLS 1.3: stateless PSK tickets).
+ * A session resumes only in the context it was made in (the ID context).
+ */
+static int
+set_resumption(struct tls_build *b)
+{
+	static const unsigned char sid_ctx[] = "smtp-mimic";
+	struct tls_policy *tp = b->tp;
+	const struct tls_settings *ts = &tp->ts;
+	char r[256];
+
+	SSL_CTX_set_session_cache_mode(tp->ctx, ts->session_cache
+	                                            ? SSL_SESS_CACHE_SERVER
+	                                            : SSL_SESS_CACHE_OFF);
+	if (SSL_CTX_set_session_id_context(tp->ctx, sid_ctx,
+	                                   sizeof(sid_ctx) - 1) != 1)
+		return tls_build_error(b,
+		                       "cannot set the session ID context: %s",
+		                       tls_ssl_reason(r, sizeof(r)));
+	if (ts->session_tickets)
+		SSL_CTX_clear_options(tp->ctx, SSL_OP_NO_TICKET);
+	else
+		SSL_CTX_set_options(tp->ctx, SSL_OP_NO_TICKET);
+	/* TLS 1.3 resumes only by tickets: none are sent without them (not
+	 * even the stateful kind that would name a cached session). */
+	SSL_CTX_set_num_tickets(tp->ctx, ts->session_tickets ? 2 : 0);
+	return 0;
+}
+
+/* TLS 1.3 signs with RSA only by RSA-PSS (RFC 8446 4.2.3): a signature
+ * list without it leaves no TLS 1.3 handshake for an RSA key. */
+static void
+warn_no_pss(struct tls_build *b)
+{
+	const struct tls_settings *ts = &b->tp->ts;
+
+	if (ts->nsigalgs == 0 || !(tls_ctx_versions(b->tp->ctx) & TLSV_1_3) ||
+	    (b->tp->key_nid != EVP_PKEY_RSA &&
+	     b->tp->key_nid != EVP_PKEY_RSA_PSS))
+		return;
+	for (size_t i = 0; i < ts->nsigalgs; i++)
+		if (ts->sigalgs[i] != NULL &&
+		    (strncasecmp(ts->sigalgs[i], "rsa_pss", 7) == 0 ||
+		     strncasecmp(ts->sigalgs[i], "RSA-PSS", 7) == 0))
+			return;
+	tls_build_warn(b, "sigalgs lists no RSA-PSS algorithm: TLSv1.3 "
+	                  "cannot be negotiated with this RSA key");
+}
+
 static int
 copy_settings(struct tls_policy *tp, const struct tls_settings *ts)
 {
@@ -639,19 +696,20 @@ tls_policy_new(const struct tls_settings *ts, const char *hostname,
 	}
 	tp->default_level = SSL_CTX_get_security_level(tp->ctx);
 	/*
-	 * No compression (CRIME), no renegotiation, no tickets (a mock needs
-	 * no resumption across processes); idle sessions give their buffers
-	 * back.
+	 * No compression (CRIME), no renegotiation; idle sessions give their
+	 * buffers back. Tickets and the session cache: set_resumption().
 	 */
-	SSL_CTX_set_options(tp->ctx, SSL_OP_NO_COMPRESSION |
-	                                 SSL_OP_NO_RENEGOTIATION |
-	                                 SSL_OP_NO_TICKET);
-	SSL_CTX_set_num_tickets(tp->ctx, 0);
+	SSL_CTX_set_options(tp->ctx,
+	                    SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
 	SSL_CTX_set_mode(tp->ctx, SSL_MODE_RELEASE_BUFFERS);
-	tls_conn_install(tp->ctx);
+	tls_conn_install(tp->ctx,
+	                 ts->fallback_scsv ? 0 : TLS_CONN_IGNORE_FALLBACK_SCSV);
 	if (ts->server_preference)
 		SSL_CTX_set_options(tp->ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
-	if (set_versions(&b) != 0 || set_security_level(&b) != 0 ||
+	if (!ts->encrypt_then_mac)
+		SSL_CTX_set_options(tp->ctx, SSL_OP_NO_ENCRYPT_THEN_MAC);
+	if (set_versions(&b) != 0 || set_resumption(&b) != 0 ||
+	    set_security_level(&b) != 0 ||
 	    tls_cert_set(&b, cert_file, key_file) != 0 || set_dh(&b) != 0 ||
 	    set_ciphers(&b) != 0 || set_ciphersuites(&b) != 0 ||
 	    set_list(&b, tp->ts.groups, tp->ts.ngroups, "group", set_groups) !=
@@ -659,6 +717,7 @@ tls_policy_new(const struct tls_settings *ts, const char *hostname,
 	    set_list(&b, tp->ts.sigalgs, tp->ts.nsigalgs, "signature algorithm",
 	             set_sigalgs) != 0)
 		goto fail;
+	warn_no_pss(&b);
 	ERR_clear_error();
 	return tp;
 fail:

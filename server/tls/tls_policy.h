@@ -5,7 +5,8 @@
  *
  * tls_policy builds one SSL_CTX per profile from plain settings (versions,
  * suites by IANA name in the server's order, TLS 1.3 suites, groups, DH
- * size, signature algorithms, security level, key type), generating a
+ * size, signature algorithms, security level, key type, encrypt-then-MAC,
+ * session resumption, TLS_FALLBACK_SCSV), generating a
  * self-signed certificate in memory unless one is given. Everything the
  * linked OpenSSL cannot provide is reported as a warning naming it, never
  * dropped silently. Every context carries the tls layer's own callbacks
@@ -62,6 +63,11 @@ struct tls_settings {
 	unsigned key_bits; /* RSA bits (2048) */
 	enum tls_no_shared no_shared_cipher;
 	enum tls_no_shared no_shared_version;
+	/* Extensions and resumption (a zeroed struct: all off). */
+	bool encrypt_then_mac; /* RFC 7366; false: SSL_OP_NO_ENCRYPT_THEN_MAC */
+	bool session_cache;    /* resume by session ID (server-side cache) */
+	bool session_tickets;  /* RFC 5077 tickets (TLS 1.3: stateless PSK) */
+	bool fallback_scsv;    /* honour TLS_FALLBACK_SCSV (RFC 7507) */
 };
 
 struct tls_policy;
@@ -92,7 +98,9 @@ const struct tls_settings *tls_policy_settings(const struct tls_policy *tp);
 /*
  * tls_policy_describe - what will actually be offered, for --check:
  * versions, then every suite by IANA name in server order (per version),
- * groups, DH size, key type, security level.
+ * groups, DH size, key type, security level, extensions and resumption,
+ * and the known differences: what the linked OpenSSL does that no setting
+ * can change.
  */
 void tls_policy_describe(const struct tls_policy *tp, FILE *out);
 

@@ -1129,7 +1129,8 @@ static const struct bad_case bad_cases[] = {
      "profiles/bad_tls_key.yaml:4:3: unknown key \"cipher\" under \"tls\" "
      "(known: enabled, versions, ciphers, ciphersuites, server_preference, "
      "groups, dh_bits, sigalgs, security_level, key, key_bits, "
-     "no_shared_cipher, no_shared_version)"},
+     "no_shared_cipher, no_shared_version, encrypt_then_mac, "
+     "session_cache, session_tickets, fallback_scsv)"},
     {"tls: bad no_shared_cipher", "bad_tls_no_shared",
      "profiles/bad_tls_no_shared.yaml:3:21: bad value \"reset\" for "
      "\"tls.no_shared_cipher\" (use openssl, alert, fin or rst)"},

@@ -5,7 +5,9 @@
  * as before; the client_hello hook is called once with the captured hello
  * (also across a HelloRetryRequest); its verdicts continue, fail with the
  * alert it names, or hold the handshake with nothing sent; the info hook
- * sees the alerts; attaching twice keeps the last hooks (run under ASan).
+ * sees the alerts; attaching twice keeps the last hooks (run under ASan);
+ * TLS_FALLBACK_SCSV honoured or ignored as the context says; a session
+ * ended without close_notify stays cached only when kept.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -292,6 +294,140 @@ test_attach_twice(void **state)
 	tls_policy_free(tp);
 }
 
+/* A TLS 1.0-1.2 server, fallback_scsv and session_cache as given. */
+static struct tls_policy *
+legacy_policy(bool fallback_scsv, bool session_cache)
+{
+	struct tls_settings ts = {
+	    .enabled = true,
+	    .versions = TLSV_1_0 | TLSV_1_1 | TLSV_1_2,
+	    .security_level = -1,
+	    .key_type = TLS_KEY_RSA,
+	    .key_bits = 2048,
+	    .session_cache = session_cache,
+	    .fallback_scsv = fallback_scsv,
+	};
+	char err[256];
+	struct tls_policy *tp = tls_policy_new(
+	    &ts, "mx.example.test", NULL, NULL, NULL, NULL, err, sizeof(err));
+
+	if (tp == NULL)
+		fail_msg("tls_policy_new: %s", err);
+	return tp;
+}
+
+/*
+ * TLS_FALLBACK_SCSV (RFC 7507): honoured, a client capped below the
+ * server's highest version that sends it gets inappropriate_fallback
+ * (86); ignored, it is served at its version. A client that is not below
+ * (or sends no SCSV) is served either way, at the same version; the hook
+ * still sees the hello.
+ */
+static void
+test_fallback_scsv(void **state)
+{
+	static const struct {
+		const char *label;
+		bool honour;
+		int client_max;
+		bool scsv;
+		bool want_ok;
+		int want_version; /* when ok */
+	} cases[] = {
+	    {"honoured, 1.1 + SCSV", true, TLS1_1_VERSION, true, false, 0},
+	    {"ignored, 1.1 + SCSV", false, TLS1_1_VERSION, true, true,
+	     TLS1_1_VERSION},
+	    {"ignored, 1.0 + SCSV", false, TLS1_VERSION, true, true,
+	     TLS1_VERSION},
+	    {"honoured, 1.2 + SCSV", true, TLS1_2_VERSION, true, true,
+	     TLS1_2_VERSION},
+	    {"ignored, 1.2 + SCSV", false, TLS1_2_VERSION, true, true,
+	     TLS1_2_VERSION},
+	    {"honoured, 1.1 no SCSV", true, TLS1_1_VERSION, false, true,
+	     TLS1_1_VERSION},
+	};
+	int bad = 0;
+
+	(void)state;
+	for (size_t i = 0; i < NELEM(cases); i++) {
+		struct tls_policy *tp = legacy_policy(cases[i].honour, false);
+		SSL_CTX *cctx = client_ctx("ECDHE-RSA-AES128-SHA:@SECLEVEL=0",
+		                           NULL, cases[i].client_max);
+		SSL *s = SSL_new(tls_policy_ctx(tp));
+		struct seen seen = {.verdict = TLS_HELLO_CONTINUE,
+		                    .last_alert = -1};
+		struct run r;
+
+		SSL_CTX_set_min_proto_version(cctx, TLS1_VERSION);
+		if (cases[i].scsv)
+			SSL_CTX_set_mode(cctx, SSL_MODE_SEND_FALLBACK_SCSV);
+		assert_int_equal(tls_conn_attach(s, &hooks, &seen), 0);
+		handshake(s, cctx, &r);
+		if (r.ok != cases[i].want_ok || seen.hellos != 1 ||
+		    (r.ok && SSL_version(s) != cases[i].want_version) ||
+		    (!r.ok &&
+		     (seen.alerts_sent == 0 ||
+		      seen.last_alert != SSL_AD_INAPPROPRIATE_FALLBACK))) {
+			print_error("%s: got ok %d version 0x%04x hellos %d "
+			            "alerts %d (last %d)\n",
+			            cases[i].label, r.ok, SSL_version(s),
+			            seen.hellos, seen.alerts_sent,
+			            seen.last_alert);
+			bad++;
+		}
+		SSL_free(s);
+		SSL_CTX_free(cctx);
+		tls_policy_free(tp);
+	}
+	assert_int_equal(bad, 0);
+}
+
+/*
+ * A session ended without close_notify: OpenSSL takes it out of the cache
+ * when the SSL is freed, unless tls_conn_keep_session marked it; with no
+ * cache (session_cache false) there is nothing to keep.
+ */
+static void
+test_keep_session(void **state)
+{
+	static const struct {
+		const char *label;
+		bool cache, keep;
+		long want_cached;
+	} cases[] = {
+	    {"cache, kept", true, true, 1},
+	    {"cache, bare FIN", true, false, 0},
+	    {"no cache, kept", false, true, 0},
+	};
+	int bad = 0;
+
+	(void)state;
+	tls_conn_keep_session(NULL); /* nothing */
+	for (size_t i = 0; i < NELEM(cases); i++) {
+		struct tls_policy *tp = legacy_policy(true, cases[i].cache);
+		SSL_CTX *cctx =
+		    client_ctx("ECDHE-RSA-AES128-SHA", NULL, TLS1_2_VERSION);
+		SSL *s = SSL_new(tls_policy_ctx(tp));
+		struct run r;
+		long n;
+
+		handshake(s, cctx, &r);
+		assert_true(r.ok);
+		if (cases[i].keep)
+			tls_conn_keep_session(s);
+		SSL_free(s);
+		n = SSL_CTX_sess_number(tls_policy_ctx(tp));
+		if (n != cases[i].want_cached) {
+			print_error("%s: %ld sessions cached, want %ld\n",
+			            cases[i].label, n, cases[i].want_cached);
+			bad++;
+		}
+		SSL_CTX_free(cctx);
+		tls_policy_free(tp);
+	}
+	assert_int_equal(bad, 0);
+}
+
 int
 main(void)
 {
@@ -300,6 +436,8 @@ main(void)
 	    cmocka_unit_test(test_verdicts),
 	    cmocka_unit_test(test_hello_retry),
 	    cmocka_unit_test(test_attach_twice),
+	    cmocka_unit_test(test_fallback_scsv),
+	    cmocka_unit_test(test_keep_session),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,9 +4,11 @@
  * OpenSSL lacks, exact suite order left), handshakes over BIO pairs with
  * the three gateway cipher strings of FACTS.md 3 (negotiated suite, and
  * whether the ClientHello offers 0x0039), versions, TLS 1.3, ECDSA, DH
- * sizes, suite names, build errors, --check text, hand-built and mangled
- * ClientHellos (run under ASan), and certificate files written and read
- * back. No sockets, no network.
+ * sizes, suite names, build errors, --check text, encrypt-then-MAC,
+ * resumption and signature algorithms (RSA-PSS or PKCS#1 v1.5 signing the
+ * ServerKeyExchange), hand-built and mangled ClientHellos (run under
+ * ASan), and certificate files written and read back. No sockets, no
+ * network.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -155,6 +157,7 @@ struct hs_result {
 	char version[16];
 	char suite[128];
 	int tmp_bits; /* server's ephemeral key, as the client saw it */
+	int sig_nid;  /* the ServerKeyExchange's signature, as it saw it */
 	char error[256];
 };
 
@@ -205,6 +208,8 @@ handshake(SSL_CTX *sctx, SSL_CTX *cctx, struct hs_result *r)
 			r->tmp_bits = EVP_PKEY_get_bits(tmp);
 			EVP_PKEY_free(tmp);
 		}
+		if (SSL_get_peer_signature_type_nid(c, &r->sig_nid) != 1)
+			r->sig_nid = NID_undef;
 	}
 	ERR_clear_error();
 	SSL_free(s);
@@ -958,6 +963,165 @@ test_describe(void **state)
 	assert_int_equal(bad, 0);
 }
 
+/*
+ * encrypt_then_mac, session_cache, session_tickets, fallback_scsv and
+ * sigalgs as the SSL_CTX has them, what a TLS 1.2 client offering
+ * RSA-PSS first sees signed, and the --check lines.
+ */
+static void
+test_extensions(void **state)
+{
+	static char *pkcs1[] = {"RSA+SHA256", "RSA+SHA384", "RSA+SHA1"};
+	static const struct {
+		const char *label;
+		bool etm, cache, tickets, scsv, pkcs1_only;
+		long want_cache_mode;
+		size_t want_tickets; /* TLS 1.3 tickets sent */
+		int want_sig;        /* what signs the ServerKeyExchange */
+		const char *want[3];
+	} cases[] = {
+	    {"OpenSSL's defaults, no tickets (standard)",
+	     true,
+	     true,
+	     false,
+	     true,
+	     false,
+	     SSL_SESS_CACHE_SERVER,
+	     0,
+	     EVP_PKEY_RSA_PSS,
+	     {"  encrypt-then-MAC (RFC 7366): yes, when the client offers it",
+	      "  resumption: by session ID (server-side cache, ",
+	      "  TLS_FALLBACK_SCSV (RFC 7507): honoured (inappropriate_"}},
+	    {"Schannel 2012 R2 (exchange2013)",
+	     false,
+	     true,
+	     false,
+	     false,
+	     true,
+	     SSL_SESS_CACHE_SERVER,
+	     0,
+	     EVP_PKEY_RSA,
+	     {"  encrypt-then-MAC (RFC 7366): never "
+	      "(SSL_OP_NO_ENCRYPT_THEN_MAC)\n",
+	      "; tickets: none (so no TLS 1.3 resumption)\n",
+	      "  TLS_FALLBACK_SCSV (RFC 7507): ignored (the connection's"}},
+	    {"nothing resumed",
+	     true,
+	     false,
+	     false,
+	     true,
+	     false,
+	     SSL_SESS_CACHE_OFF,
+	     0,
+	     EVP_PKEY_RSA_PSS,
+	     {"  resumption: no session cache (empty session ID); tickets: "
+	      "none",
+	      "  known differences (the linked OpenSSL; no setting changes "
+	      "them):\n    max_fragment_length (RFC 6066): echoed",
+	      NULL}},
+	    {"tickets",
+	     true,
+	     false,
+	     true,
+	     true,
+	     false,
+	     SSL_SESS_CACHE_OFF,
+	     2,
+	     EVP_PKEY_RSA_PSS,
+	     {"; tickets: yes (RFC 5077; TLS 1.3 too)\n"}},
+	};
+	int bad = 0;
+
+	(void)state;
+	for (size_t i = 0; i < NELEM(cases); i++) {
+		struct tls_settings ts = schannel_settings();
+		struct warns w;
+		struct tls_policy *tp;
+		SSL_CTX *ctx, *c;
+		struct hs_result r;
+		uint64_t op;
+		char *text = NULL;
+		size_t len = 0;
+		FILE *f;
+		bool ok;
+
+		ts.versions = TLSV_1_2;
+		ts.encrypt_then_mac = cases[i].etm;
+		ts.session_cache = cases[i].cache;
+		ts.session_tickets = cases[i].tickets;
+		ts.fallback_scsv = cases[i].scsv;
+		if (cases[i].pkcs1_only) {
+			ts.sigalgs = pkcs1;
+			ts.nsigalgs = NELEM(pkcs1);
+		}
+		tp = build(cases[i].label, &ts, &w);
+		ctx = tls_policy_ctx(tp);
+		op = SSL_CTX_get_options(ctx);
+		c = client_ctx("ECDHE-RSA-AES256-SHA384", NULL, TLS1_2_VERSION,
+		               TLS1_2_VERSION);
+		handshake(ctx, c, &r);
+		assert_non_null(f = open_memstream(&text, &len));
+		tls_policy_describe(tp, f);
+		fclose(f);
+		ok = r.ok && r.sig_nid == cases[i].want_sig &&
+		     !(op & SSL_OP_NO_ENCRYPT_THEN_MAC) == cases[i].etm &&
+		     !(op & SSL_OP_NO_TICKET) == cases[i].tickets &&
+		     SSL_CTX_get_session_cache_mode(ctx) ==
+		         cases[i].want_cache_mode &&
+		     SSL_CTX_get_num_tickets(ctx) == cases[i].want_tickets;
+		for (size_t k = 0; k < NELEM(cases[i].want); k++)
+			if (cases[i].want[k] != NULL &&
+			    strstr(text, cases[i].want[k]) == NULL) {
+				print_error("%s: describe lacks \"%s\"\n",
+				            cases[i].label, cases[i].want[k]);
+				ok = false;
+			}
+		if (!ok) {
+			print_error("%s: ok %d sig %s options 0x%llx cache %ld "
+			            "tickets %zu [%s]\n%s",
+			            cases[i].label, r.ok, OBJ_nid2sn(r.sig_nid),
+			            (unsigned long long)op,
+			            SSL_CTX_get_session_cache_mode(ctx),
+			            SSL_CTX_get_num_tickets(ctx), r.error,
+			            text);
+			bad++;
+		}
+		free(text);
+		SSL_CTX_free(c);
+		tls_policy_free(tp);
+	}
+	assert_int_equal(bad, 0);
+}
+
+/* sigalgs without RSA-PSS leave TLS 1.3 nothing to sign with an RSA key:
+ * a warning, and a TLS 1.3 client indeed fails. */
+static void
+test_sigalgs_no_pss(void **state)
+{
+	static char *pkcs1[] = {"RSA+SHA256"};
+	struct tls_settings ts = schannel_settings();
+	struct warns w;
+	struct tls_policy *tp;
+	SSL_CTX *c;
+	struct hs_result r;
+
+	(void)state;
+	ts.versions = TLSV_1_2 | TLSV_1_3;
+	ts.sigalgs = pkcs1;
+	ts.nsigalgs = NELEM(pkcs1);
+	tp = build("no PSS", &ts, &w);
+	if (!has_warning(&w, "sigalgs lists no RSA-PSS algorithm: TLSv1.3 "
+	                     "cannot be negotiated with this RSA key")) {
+		print_warns("no PSS", &w);
+		fail_msg("no PSS: the warning is missing");
+	}
+	c = client_ctx("DEFAULT", NULL, TLS1_3_VERSION, TLS1_3_VERSION);
+	handshake(tls_policy_ctx(tp), c, &r);
+	assert_false(r.ok);
+	SSL_CTX_free(c);
+	tls_policy_free(tp);
+}
+
 /* --- ClientHello built by hand --- */
 
 struct buf {
@@ -1354,6 +1518,8 @@ main(void)
 	    cmocka_unit_test(test_build_warnings),
 	    cmocka_unit_test(test_build_errors),
 	    cmocka_unit_test(test_describe),
+	    cmocka_unit_test(test_extensions),
+	    cmocka_unit_test(test_sigalgs_no_pss),
 	    cmocka_unit_test(test_hello_capture),
 	    cmocka_unit_test(test_hello_malformed),
 	    cmocka_unit_test(test_cert_files),
