@@ -42,6 +42,7 @@ enum {
 	RW_BANNER, /* '*' but for the code, '2', '0' (FACTS.md 5) */
 	RW_STARS,  /* '*' for everything (PIX 4.4, FACTS.md 6) */
 	RW_X,      /* the text after the code: X's of the same length */
+	RW_SEQ,    /* ... the last X replaced by the sequence letter */
 	RW_REPLACE /* the text after the code: an exact replacement */
 };
 

@@ -42,6 +42,17 @@ enum mbox_denied {
 	MBOX_DENIED_NOOP, /* rewritten to NOOP */
 };
 
+/* What the box does to an EHLO keyword line it does not allow. */
+enum mbox_others {
+	MBOX_OTHERS_PASS, /* passes as it is */
+	MBOX_OTHERS_MASK, /* X's of the same length */
+	/* X's of the same length, the last one replaced by a sequence
+	 * letter: 'A' for the first masked keyword of the reply, 'B' for the
+	 * second, ... (FACTS.md 5: STARTTLS -> XXXXXXXA as the first,
+	 * X-EXPS GSSAPI NTLM LOGIN -> 23 X's and D as the fourth) */
+	MBOX_OTHERS_MASK_SEQUENCE,
+};
+
 /* What a limit measures. */
 enum mbox_measure {
 	MBOX_CMD_LINE,      /* command line length, without CRLF */
@@ -61,7 +72,9 @@ struct mbox_limit {
 };
 
 /* An EHLO keyword the box rewrites to an exact string (STARTTLS ->
- * XXXXXXXA), whatever else it does to keywords. */
+ * XXXXXXXA), whatever else it does to keywords. It counts as a masked
+ * keyword: under MBOX_OTHERS_MASK_SEQUENCE the next masked keyword of the
+ * reply gets the letter after it. */
 struct mbox_ehlo_mask {
 	char *keyword;     /* upper case, first word of the EHLO line */
 	char *replacement; /* the whole line text after "250-"/"250 " */
@@ -75,12 +88,14 @@ struct mbox_config {
 	size_t nallowed;
 	enum mbox_denied denied;
 	/* EHLO reply: exact masks first, then the allowed keywords pass and
-	 * (mask_others) every other keyword line becomes X's of its length */
+	 * every other keyword line (the whole line, parameters too) goes as
+	 * ehlo_mask_others says; STARTTLS without allow_tls is never let
+	 * through (masked as the others are, X's if they pass) */
 	struct mbox_ehlo_mask *ehlo_masks;
 	size_t nehlo_masks;
 	char **ehlo_allowed;
 	size_t nehlo_allowed;
-	bool ehlo_mask_others;
+	enum mbox_others ehlo_mask_others;
 	bool allow_tls; /* STARTTLS passes; after its 220 the box is blind */
 	struct mbox_limit *limits;
 	size_t nlimits;
@@ -172,6 +187,9 @@ struct mbox {
 	int reply_cont;   /* private: how the rest of a long line goes */
 	int cont_code;
 	bool cont_final;
+	bool cont_held;   /* a masked byte waits: it may be the letter */
+	char cont_letter; /* the sequence letter of that long line */
+	unsigned masked;  /* keyword lines masked so far in this reply */
 	char reply[1024];
 	size_t reply_len;
 };

@@ -30,16 +30,14 @@
 
 /* --- the boxes, as FACTS.md describes them --- */
 
-/* ASA _default_esmtp_map (FACTS.md 5); the EHLO keywords that pass are a
- * model choice */
+/* ASA _default_esmtp_map (FACTS.md 5): the EHLO keywords that pass are
+ * those of the pgt capture; the others are masked with sequence letters */
 static char *asa_verbs[] = {"HELO", "MAIL", "RCPT", "DATA", "RSET",
                             "NOOP", "QUIT", "AUTH", "EHLO", "ETRN",
                             "HELP", "SAML", "SEND", "SOML", "VRFY"};
-static struct mbox_ehlo_mask asa_masks[] = {{"STARTTLS", "XXXXXXXA"}};
 static char *asa_ehlo[] = {
-    "8BITMIME", "SIZE", "PIPELINING", "DSN",        "AUTH",
-    "ETRN",     "HELP", "CHUNKING",   "BINARYMIME", "ENHANCEDSTATUSCODES",
-    "DELIVERBY"};
+    "SIZE",     "ETRN",       "PIPELINING", "DSN", "ENHANCEDSTATUSCODES",
+    "8BITMIME", "BINARYMIME", "AUTH"};
 static struct mbox_limit asa_limits[] = {
     {MBOX_CMD_LINE, 512, MBOX_ACT_DROP},
     {MBOX_RCPT_COUNT, 100, MBOX_ACT_DROP},
@@ -52,12 +50,22 @@ static struct mbox_limit asa_limits[] = {
 #define ASA_MAP                                                                \
 	.banner = MBOX_BANNER_MASK, .allowed = asa_verbs,                      \
 	.nallowed = NROWS(asa_verbs), .denied = MBOX_DENIED_MASK,              \
-	.ehlo_masks = asa_masks, .nehlo_masks = NROWS(asa_masks),              \
 	.ehlo_allowed = asa_ehlo, .nehlo_allowed = NROWS(asa_ehlo),            \
-	.ehlo_mask_others = true, .limits = asa_limits,                        \
+	.ehlo_mask_others = MBOX_OTHERS_MASK_SEQUENCE, .limits = asa_limits,   \
 	.nlimits = NROWS(asa_limits)
 
 static struct mbox_config asa = {.name = "asa-esmtp-inspect", ASA_MAP};
+/* an exact mask takes its place in the sequence */
+static struct mbox_ehlo_mask chunking_mask[] = {{"CHUNKING", "CHUNKXXX"}};
+static struct mbox_config asa_exact = {.name = "asa-exact",
+                                       ASA_MAP,
+                                       .ehlo_masks = chunking_mask,
+                                       .nehlo_masks = NROWS(chunking_mask)};
+/* others pass: STARTTLS without allow-tls is still masked (plain X's) */
+static struct mbox_config box_pass = {.name = "pass-others",
+                                      .allowed = asa_verbs,
+                                      .nallowed = NROWS(asa_verbs),
+                                      .ehlo_mask_others = MBOX_OTHERS_PASS};
 static struct mbox_config asa_tls = {
     .name = "asa-allow-tls", ASA_MAP, .allow_tls = true};
 
@@ -112,7 +120,7 @@ struct step {
 };
 
 #define MAXSTEPS 16
-#define MAXNOTES 8
+#define MAXNOTES 12
 
 struct mb_case {
 	const char *label;
@@ -423,7 +431,7 @@ static const struct mb_case cases[] = {
      {ESA_BANNER, OK('C', "HELO gw.test\r\n"), OK('S', "250 esa.lab.test\r\n")},
      {"mask-banner"}},
     /* the server's EHLO reply as Exchange 2013 lists it (DESIGN.md) */
-    {"EHLO keywords: allowed pass, others X's",
+    {"EHLO keywords: allowed pass, others X's and a sequence letter",
      &asa,
      {ESA_BANNER,
       OK('C', "EHLO gw.test\r\n"),
@@ -437,16 +445,75 @@ static const struct mb_case cases[] = {
        "250-ex.lab.test Hello [192.0.2.1]\r\n250-SIZE "
        "37748736\r\n250-PIPELINING\r\n250-DSN\r\n"
        "250-ENHANCEDSTATUSCODES\r\n250-XXXXXXXA\r\n"
-       "250-XXXXXXXXXXXXXX\r\n250-AUTH NTLM\r\n"
-       "250-XXXXXXXXXXXXXXXXXX\r\n250-8BITMIME\r\n250-BINARYMIME\r\n"
-       "250-CHUNKING\r\n250 XXXXX\r\n",
+       "250-XXXXXXXXXXXXXB\r\n250-AUTH NTLM\r\n"
+       "250-XXXXXXXXXXXXXXXXXC\r\n250-8BITMIME\r\n250-BINARYMIME\r\n"
+       "250-XXXXXXXD\r\n250 XXXXE\r\n",
        0}},
      {ESA_BANNER_NOTE, "S|250-STARTTLS|250-XXXXXXXA|no allow-tls",
-      "S|250-X-ANONYMOUSTLS|250-XXXXXXXXXXXXXX|ehlo-reply-parameter "
+      "S|250-X-ANONYMOUSTLS|250-XXXXXXXXXXXXXB|ehlo-reply-parameter "
       "others: mask",
-      "S|250-X-EXPS GSSAPI NTLM|250-XXXXXXXXXXXXXXXXXX|ehlo-reply-"
+      "S|250-X-EXPS GSSAPI NTLM|250-XXXXXXXXXXXXXXXXXC|ehlo-reply-"
       "parameter others: mask",
-      "S|250 XRDST|250 XXXXX|ehlo-reply-parameter others: mask"}},
+      "S|250-CHUNKING|250-XXXXXXXD|ehlo-reply-parameter others: mask",
+      "S|250 XRDST|250 XXXXE|ehlo-reply-parameter others: mask"}},
+    /* FACTS.md 5 "How masking works": the pgt replay of an Exchange 2003
+     * EHLO through Cisco inspection, letter by letter */
+    {"EHLO masks: the pgt capture's sequence letters",
+     &asa,
+     {ESA_BANNER,
+      OK('C', "EHLO gw.test\r\n"),
+      {'S',
+       "250-ex2003 Hello [192.0.2.1]\r\n250-TURN\r\n250-SIZE\r\n"
+       "250-ETRN\r\n250-PIPELINING\r\n250-DSN\r\n"
+       "250-ENHANCEDSTATUSCODES\r\n250-8bitmime\r\n250-BINARYMIME\r\n"
+       "250-CHUNKING\r\n250-VRFY\r\n250-X-EXPS GSSAPI NTLM LOGIN\r\n"
+       "250-X-EXPS=LOGIN\r\n250-AUTH GSSAPI NTLM LOGIN\r\n"
+       "250-AUTH=LOGIN\r\n250-X-LINK2STATE\r\n250-XEXCH50\r\n"
+       "250 OK\r\n",
+       "250-ex2003 Hello [192.0.2.1]\r\n250-XXXA\r\n250-SIZE\r\n"
+       "250-ETRN\r\n250-PIPELINING\r\n250-DSN\r\n"
+       "250-ENHANCEDSTATUSCODES\r\n250-8bitmime\r\n250-BINARYMIME\r\n"
+       "250-XXXXXXXB\r\n250-XXXC\r\n250-XXXXXXXXXXXXXXXXXXXXXXXD\r\n"
+       "250-XXXXXXXXXXXE\r\n250-AUTH GSSAPI NTLM LOGIN\r\n"
+       "250-XXXXXXXXXF\r\n250-XXXXXXXXXXXG\r\n250-XXXXXXH\r\n"
+       "250 XI\r\n",
+       0}},
+     {ESA_BANNER_NOTE, "S|250-TURN|250-XXXA|ehlo-reply-parameter others: mask",
+      "S|250-CHUNKING|250-XXXXXXXB|ehlo-reply-parameter others: mask",
+      "S|250-VRFY|250-XXXC|ehlo-reply-parameter others: mask",
+      "S|250-X-EXPS GSSAPI NTLM LOGIN|250-XXXXXXXXXXXXXXXXXXXXXXXD|"
+      "ehlo-reply-parameter others: mask",
+      "S|250-X-EXPS=LOGIN|250-XXXXXXXXXXXE|ehlo-reply-parameter others: "
+      "mask",
+      "S|250-AUTH=LOGIN|250-XXXXXXXXXF|ehlo-reply-parameter others: mask",
+      "S|250-X-LINK2STATE|250-XXXXXXXXXXXG|ehlo-reply-parameter others: "
+      "mask",
+      "S|250-XEXCH50|250-XXXXXXH|ehlo-reply-parameter others: mask",
+      "S|250 OK|250 XI|ehlo-reply-parameter others: mask"}},
+    {"EHLO masks: every reply starts again at A",
+     &asa,
+     {ESA_BANNER,
+      OK('C', "EHLO gw.test\r\n"),
+      {'S', "250-esa\r\n250-VRFY\r\n250 STARTTLS\r\n",
+       "250-esa\r\n250-XXXA\r\n250 XXXXXXXB\r\n", 0},
+      OK('C', "EHLO gw.test\r\n"),
+      {'S', "250-esa\r\n250 STARTTLS\r\n", "250-esa\r\n250 XXXXXXXA\r\n", 0}},
+     {ESA_BANNER_NOTE, "ehlo-reply-parameter others: mask", "no allow-tls",
+      "no allow-tls"}},
+    {"EHLO masks: an exact mask takes a letter's place",
+     &asa_exact,
+     {ESA_BANNER,
+      OK('C', "EHLO gw.test\r\n"),
+      {'S', "250-esa\r\n250-CHUNKING\r\n250-SIZE 1\r\n250 STARTTLS\r\n",
+       "250-esa\r\n250-CHUNKXXX\r\n250-SIZE 1\r\n250 XXXXXXXB\r\n", 0}},
+     {ESA_BANNER_NOTE, "ehlo mask", "no allow-tls"}},
+    {"EHLO masks: others pass, STARTTLS without allow-tls does not",
+     &box_pass,
+     {OK('S', "220 mx\r\n"),
+      OK('C', "EHLO gw.test\r\n"),
+      {'S', "250-mx\r\n250-CHUNKING\r\n250 STARTTLS\r\n",
+       "250-mx\r\n250-CHUNKING\r\n250 XXXXXXXX\r\n", 0}},
+     {"no allow-tls"}},
     {"EHLO keyword case-insensitive",
      &asa,
      {ESA_BANNER,
@@ -877,13 +944,47 @@ test_mime_filename(void **state)
 	free(bad);
 }
 
+/* model choice: after Z the sequence letters start again at A. */
+static void
+test_sequence_wraps(void **state)
+{
+	struct mbox b;
+	struct evbuffer *out = evbuffer_new();
+	char in[1024], want[1024];
+	size_t o = 0, w = 0;
+	const char *got;
+
+	(void)state;
+	assert_non_null(out);
+	mbox_init(&b, &asa);
+	mbox_from_server(&b, "220 esa\r\n", 9, out, NULL, NULL);
+	mbox_from_client(&b, "EHLO gw\r\n", 9, out, NULL, NULL);
+	evbuffer_drain(out, evbuffer_get_length(out));
+	o += (size_t)snprintf(in + o, sizeof(in) - o, "250-esa\r\n");
+	w += (size_t)snprintf(want + w, sizeof(want) - w, "250-esa\r\n");
+	for (int i = 1; i <= 28; i++) {
+		o += (size_t)snprintf(in + o, sizeof(in) - o, "250%cK%02d\r\n",
+		                      i == 28 ? ' ' : '-', i);
+		w += (size_t)snprintf(want + w, sizeof(want) - w,
+		                      "250%cXX%c\r\n", i == 28 ? ' ' : '-',
+		                      'A' + (i - 1) % 26);
+	}
+	mbox_from_server(&b, in, o, out, NULL, NULL);
+	got = (const char *)evbuffer_pullup(out, -1);
+	assert_int_equal(evbuffer_get_length(out), w);
+	assert_memory_equal(got, want, w);
+	assert_non_null(strstr(want, "250-XXZ\r\n250-XXA\r\n250 XXB\r\n"));
+	evbuffer_free(out);
+}
+
 /* A reply line longer than the box's line buffer. */
 static void
 test_long_reply_lines(void **state)
 {
 	char *kw = repeat("250 XLONG ", 'k', 1500, "\r\n");
-	char *kw_x = repeat("250 ", 'X', 1506, "\r\n");
+	char *kw_x = repeat("250 ", 'X', 1505, "A\r\n");
 	char *tls = repeat("250 STARTTLS ", 's', 1500, "\r\n");
+	char *tls_x = repeat("250 ", 'X', 1508, "A\r\n");
 	char *ban = repeat("220 ", 'a', 1500, " 2020\r\n");
 	char *ban_x = repeat("220 ", '*', 1501, "2020\r\n");
 	struct mb_case c = {"long banner line",
@@ -893,14 +994,17 @@ test_long_reply_lines(void **state)
 	                     OK('S', "250-esa\r\n"),
 	                     {'S', kw, kw_x, 0},
 	                     OK('C', "EHLO gw\r\n"),
-	                     {'S', tls, "250-esa\r\n250 XXXXXXXA\r\n", 0}},
+	                     {'S', tls, NULL, 0}},
 	                    {"mask-banner", "ehlo-reply-parameter others: mask",
 	                     "no allow-tls"}};
 
 	(void)state;
 	c.steps[5].in = cat("250-esa\r\n", tls);
+	c.steps[5].want = cat("250-esa\r\n", tls_x);
 	assert_true(run_variants(&c));
 	free((char *)c.steps[5].in);
+	free((char *)c.steps[5].want);
+	free(tls_x);
 	free(kw);
 	free(kw_x);
 	free(tls);
@@ -1005,6 +1109,7 @@ main(void)
 	    cmocka_unit_test(test_data_line_lengths),
 	    cmocka_unit_test(test_mime_filename),
 	    cmocka_unit_test(test_long_reply_lines),
+	    cmocka_unit_test(test_sequence_wraps),
 	    cmocka_unit_test(test_lines_seen),
 	    cmocka_unit_test(test_strings),
 	    cmocka_unit_test(test_config_free),

@@ -1337,9 +1337,13 @@ check_asa(const struct profile *p)
 	          "RSET", "NOOP", "QUIT", "AUTH", "EHLO", "ETRN", "HELP",
 	          "SAML", "SEND", "SOML", "VRFY");
 	WANT_U64(c->denied, MBOX_DENIED_MASK);
-	WANT_U64(c->nehlo_masks, 1);
-	WANT_STR(ehlo_mask(c, "STARTTLS"), "XXXXXXXA");
-	WANT_U64(c->ehlo_mask_others, true);
+	/* FACTS.md 5: masks with sequence letters (STARTTLS masked first is
+	 * XXXXXXXA), the keywords that pass are the capture's */
+	WANT_U64(c->nehlo_masks, 0);
+	WANT_U64(c->ehlo_mask_others, MBOX_OTHERS_MASK_SEQUENCE);
+	WANT_STRV(c->ehlo_allowed, c->nehlo_allowed, 8, "SIZE", "ETRN",
+	          "PIPELINING", "DSN", "ENHANCEDSTATUSCODES", "8BITMIME",
+	          "BINARYMIME", "AUTH");
 	WANT_U64(c->allow_tls, false);
 	WANT_U64(c->nlimits, 6);
 	want_limit(c, 0, MBOX_CMD_LINE, 512, MBOX_ACT_DROP);
