@@ -26,7 +26,8 @@ struct evbuffer;
 /* What a box does about something it does not like. */
 enum mbox_action {
 	MBOX_ACT_LOG,  /* note it, pass it on */
-	MBOX_ACT_DROP, /* drop-connection: nothing more passes; FIN */
+	MBOX_ACT_DROP, /* drop-connection: nothing more passes either way,
+	                * and neither end is told (no FIN, no RST) */
 	MBOX_ACT_RESET /* reset: nothing more passes; RST to the client */
 };
 const char *mbox_action_str(enum mbox_action a);
@@ -106,6 +107,9 @@ struct mbox_config {
 	char **cut_headers; /* case-insensitive names, e.g. DKIM-Signature */
 	size_t ncut_headers;
 	enum mbox_action cut_action;
+	/* drop-connection: how long the box keeps the dropped connection's
+	 * server side before it closes it (ASA "timeout conn") */
+	unsigned timeout_conn_ms;
 };
 
 enum mbox_dir {
@@ -128,18 +132,24 @@ struct mbox_note {
 	const char *now;
 	size_t now_len;
 	const char *why;
+	bool dropped; /* orig did not pass: the box swallowed it or cut */
 };
 /* A note with why NULL is no change: it reports each complete client
  * command line as the box saw it (orig), so the transcript can show what
- * the client sent before any box touched it. */
+ * the client sent before any box touched it. With dropped set it is a
+ * client line the box did not pass on (a cut at it, a split end of data
+ * dropped; also in DATA, where lines are not reported otherwise); the
+ * note that says why follows. */
 typedef void (*mbox_note_fn)(void *arg, const struct mbox_config *box,
                              const struct mbox_note *note);
 
 /* What the connection does after a chunk went through. */
 enum mbox_verdict {
 	MBOX_FORWARD, /* pass the output on */
-	MBOX_CUT_FIN, /* send the output, then close the client with FIN */
-	MBOX_CUT_RST, /* discard the output, reset the client */
+	MBOX_CUT_DROP, /* drop-connection: discard the output and everything
+	                * after it; the client is told nothing (its read
+	                * stalls) until the box's timeout_conn */
+	MBOX_CUT_RST,  /* discard the output, reset the client */
 };
 
 /*

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -81,6 +82,9 @@ struct io {
 	struct via *via;
 	bool via_flush_queued;
 	enum io_close cut_how; /* the last IO_CUT's */
+	/* IO_CLOSE_HOLD: since when, and what the client sent meanwhile */
+	struct timespec hold_t0;
+	size_t hold_bytes;
 };
 
 static void io_eventcb(struct bufferevent *bev, short what, void *arg);
@@ -131,6 +135,39 @@ io_drain_cb(evutil_socket_t fd, short what, void *arg)
 		io_drain_done(io);
 }
 
+/*
+ * A dropped connection (IO_CLOSE_HOLD): nothing is sent, what the client
+ * sends is read and discarded, until it closes (it gave up; our close()
+ * then reaches a closed socket) or the box's timeout_conn expires (model
+ * choice: the socket is reset then; the mock must let it go some time).
+ */
+static void
+io_hold_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct io *io = arg;
+	struct linger lg = {1, 0};
+	struct timespec now;
+	unsigned long ms;
+	char buf[4096];
+	ssize_t n = -1;
+
+	if (!(what & EV_TIMEOUT)) {
+		while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+			io->hold_bytes += (size_t)n;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+		              errno == EINTR))
+			return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (unsigned long)((now.tv_sec - io->hold_t0.tv_sec) * 1000 +
+	                     (now.tv_nsec - io->hold_t0.tv_nsec) / 1000000);
+	if (what & EV_TIMEOUT)
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	if (io->via != NULL)
+		via_held(io->via, (what & EV_TIMEOUT) != 0, ms, io->hold_bytes);
+	io_drain_done(io);
+}
+
 /* Everything queued has left (or the wait is over): end the connection. */
 static void
 io_final(struct io *io)
@@ -145,6 +182,8 @@ io_final(struct io *io)
 	if (io->how == IO_CLOSE_RST) {
 		setsockopt(io->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 		io->drain_fd = -1;
+	} else if (io->how == IO_CLOSE_HOLD) {
+		io->drain_fd = dup(io->fd); /* no FIN: the socket lives on */
 	} else if (shutdown(io->fd, SHUT_WR) == 0 && !io->rd_done)
 		io->drain_fd = dup(io->fd); /* the FIN is out: drain */
 	else
@@ -162,6 +201,20 @@ io_final(struct io *io)
 	io->ssl = NULL;
 	if (io->drain_fd < 0) {
 		io_notify_closed(io);
+		return;
+	}
+	if (io->how == IO_CLOSE_HOLD) {
+		unsigned ms = io->via != NULL ? via_timeout_conn(io->via) : 0;
+
+		tv.tv_sec = ms / 1000;
+		tv.tv_usec = (ms % 1000) * 1000;
+		clock_gettime(CLOCK_MONOTONIC, &io->hold_t0);
+		io->drain_ev = event_new(io->base, io->drain_fd,
+		                         EV_READ | EV_PERSIST, io_hold_cb, io);
+		/* timeout_conn 0: no timeout (as on the ASA) */
+		if (io->drain_ev == NULL ||
+		    event_add(io->drain_ev, ms != 0 ? &tv : NULL) == -1)
+			io_drain_done(io);
 		return;
 	}
 	io->drain_ev = event_new(io->base, io->drain_fd, EV_READ | EV_PERSIST,
@@ -192,7 +245,7 @@ io_close_step(struct io *io)
 static void
 io_cut(struct io *io, enum mbox_verdict v)
 {
-	io->cut_how = v == MBOX_CUT_RST ? IO_CLOSE_RST : IO_CLOSE_FIN;
+	io->cut_how = v == MBOX_CUT_RST ? IO_CLOSE_RST : IO_CLOSE_HOLD;
 	io->cb(io, IO_CUT, io->arg);
 }
 
@@ -615,9 +668,18 @@ io_close(struct io *io, enum io_close how)
 		return;
 	/* What is still on its way through the boxes leaves first (the
 	 * caller has flushed: a cut found here only changes how). */
-	if (io->via != NULL &&
-	    via_write(io->via, bufferevent_get_output(io->bev)) == MBOX_CUT_RST)
-		how = IO_CLOSE_RST;
+	if (io->via != NULL) {
+		enum mbox_verdict v =
+		    via_write(io->via, bufferevent_get_output(io->bev));
+
+		if (v != MBOX_FORWARD)
+			io->cut_how =
+			    v == MBOX_CUT_RST ? IO_CLOSE_RST : IO_CLOSE_HOLD;
+		/* once a box has cut, the connection ends the cut's way
+		 * (a drop-connection sends no FIN, whatever the caller says) */
+		if (via_lost(io->via) != NULL)
+			how = io->cut_how;
+	}
 	io->closing = true;
 	io->how = how;
 	/* close_notify only when a rule asked for it; otherwise a TLS
@@ -768,6 +830,13 @@ const char *
 io_cut_reason(const struct io *io)
 {
 	return io->via != NULL ? via_cut_reason(io->via) : "cut";
+}
+
+/* io_lost - why what is written now never reaches the client, or NULL */
+const char *
+io_lost(const struct io *io)
+{
+	return io->via != NULL ? via_lost(io->via) : NULL;
 }
 
 /* io_logs_lines - a box has put the client's lines in the transcript */

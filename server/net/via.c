@@ -5,10 +5,17 @@
  * Does: run every client read (one "packet") through the boxes from the
  * client's side inwards, and every flush of server output through them
  * outwards; record the client's lines as the outermost box saw them and
- * every change a box makes (the two-hop transcript); say which box cut
- * the connection and how. Does not: rewrite anything itself (middlebox.c
- * does), carry out a cut (io reports it, the session closes), or know
- * which firewall it plays.
+ * every change a box makes (the two-hop transcript), a line a box did not
+ * pass marked as not delivered; say which box cut the connection and how
+ * (after a cut nothing passes: what the server still writes is
+ * discarded, and io records it as not delivered, via_lost); say how long
+ * a dropped connection is held and record how the hold ended.
+ *
+ * Does not: rewrite anything itself (middlebox.c does), carry out a cut
+ * (io reports it, the session closes, io holds or resets the socket), or
+ * know which firewall it plays. In a chain, the client's lines are the
+ * outermost box's view: a line an inner box swallows shows as that box's
+ * "server got" note, not on the C: line.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,8 +39,37 @@ struct via {
 	unsigned long session; /* for the transcript */
 	const char *profile;
 	const char *cut_box; /* the box that cut, or NULL */
+	const struct mbox_config *cut_cfg;
 	char cut_why[160];
+	/* a client line the outermost box did not pass, waiting for the
+	 * note that says why */
+	struct evbuffer *dropped;
+	bool has_dropped;
 };
+
+/* The outermost box's client line that did not pass, now with why. */
+static void
+via_dropped_out(struct via *v, const char *why)
+{
+	char lost[256];
+	struct tr_event ev = {
+	    .session = v->session,
+	    .kind = TR_CLIENT,
+	    .profile = v->profile,
+	    .lost = lost,
+	};
+
+	if (!v->has_dropped)
+		return;
+	v->has_dropped = false;
+	snprintf(lost, sizeof(lost), "middlebox %s%s%s",
+	         v->boxes[0].cfg->name, why != NULL ? ": " : "",
+	         why != NULL ? why : "");
+	ev.len = evbuffer_get_length(v->dropped);
+	ev.text = (const char *)evbuffer_pullup(v->dropped, -1);
+	transcript_emit(&ev);
+	evbuffer_drain(v->dropped, ev.len);
+}
 
 static void
 via_note(void *arg, const struct mbox_config *box, const struct mbox_note *n)
@@ -44,6 +80,13 @@ via_note(void *arg, const struct mbox_config *box, const struct mbox_note *n)
 		/* A client line: logged once, as the outermost box saw it. */
 		if (box != v->boxes[0].cfg)
 			return;
+		if (n->dropped) {
+			/* logged with the reason, which the next note gives */
+			via_dropped_out(v, NULL);
+			evbuffer_add(v->dropped, n->orig, n->orig_len);
+			v->has_dropped = true;
+			return;
+		}
 		struct tr_event line = {
 		    .session = v->session,
 		    .kind = TR_CLIENT,
@@ -54,6 +97,8 @@ via_note(void *arg, const struct mbox_config *box, const struct mbox_note *n)
 		transcript_emit(&line);
 		return;
 	}
+	if (box == v->boxes[0].cfg)
+		via_dropped_out(v, n->why);
 	struct tr_event ev = {
 	    .session = v->session,
 	    .kind = n->dir == MBOX_TO_CLIENT ? TR_CLIENT_SAW : TR_SERVER_GOT,
@@ -92,8 +137,9 @@ via_new(const struct mbox_config *const *boxes, size_t n, bool encrypted,
 	v->out = evbuffer_new();
 	v->chunk = evbuffer_new();
 	v->tmp = evbuffer_new();
+	v->dropped = evbuffer_new();
 	if (v->boxes == NULL || v->in == NULL || v->out == NULL ||
-	    v->chunk == NULL || v->tmp == NULL ||
+	    v->chunk == NULL || v->tmp == NULL || v->dropped == NULL ||
 	    (v->out_cb = evbuffer_add_cb(v->out, via_out_cb, v)) == NULL) {
 		via_free(v);
 		return NULL;
@@ -128,6 +174,8 @@ via_free(struct via *v)
 		evbuffer_free(v->chunk);
 	if (v->tmp != NULL)
 		evbuffer_free(v->tmp);
+	if (v->dropped != NULL)
+		evbuffer_free(v->dropped);
 	free(v);
 }
 
@@ -155,6 +203,7 @@ via_pass(struct via *v, struct evbuffer *chunk, bool to_server)
 		if (vi != MBOX_FORWARD) {
 			verdict = vi;
 			v->cut_box = v->boxes[i].cfg->name;
+			v->cut_cfg = v->boxes[i].cfg;
 			snprintf(v->cut_why, sizeof(v->cut_why),
 			         "middlebox %s: %s", v->cut_box,
 			         vi == MBOX_CUT_RST ? "reset"
@@ -189,6 +238,7 @@ via_read(struct via *v, struct evbuffer *raw)
 		return MBOX_FORWARD;
 	evbuffer_add_buffer(v->chunk, raw);
 	verdict = via_pass(v, v->chunk, true);
+	via_dropped_out(v, NULL); /* a box that gave no reason */
 	evbuffer_add_buffer(v->in, v->chunk);
 	return verdict;
 }
@@ -204,7 +254,9 @@ via_write(struct via *v, struct evbuffer *out)
 	v->writing = true;
 	verdict = via_pass(v, v->out, false);
 	v->writing = false;
-	if (verdict == MBOX_CUT_RST) {
+	if (verdict != MBOX_FORWARD) {
+		/* after a cut nothing reaches the client: the lines were
+		 * recorded as not delivered when written (via_lost) */
 		evbuffer_drain(v->out, evbuffer_get_length(v->out));
 		return verdict;
 	}
@@ -217,6 +269,46 @@ const char *
 via_cut_reason(const struct via *v)
 {
 	return v->cut_box != NULL ? v->cut_why : "middlebox";
+}
+
+/* via_lost - why what the server writes now never reaches the client
+ * (a box cut), or NULL */
+const char *
+via_lost(const struct via *v)
+{
+	return v->cut_box != NULL ? v->cut_why : NULL;
+}
+
+/* via_timeout_conn - how long the box that dropped the connection keeps
+ * its server side (ms) */
+unsigned
+via_timeout_conn(const struct via *v)
+{
+	return v->cut_cfg != NULL ? v->cut_cfg->timeout_conn_ms : 0;
+}
+
+/* via_held - a dropped connection's hold is over: record how */
+void
+via_held(struct via *v, bool timed_out, unsigned long ms, size_t discarded)
+{
+	const char *box = v->cut_box != NULL ? v->cut_box : "?";
+
+	if (timed_out)
+		transcript_printf(
+		    v->session, TR_WARN, v->profile,
+		    "middlebox %s: timeout_conn %u ms expired: the server "
+		    "side is closed; the client, told nothing until now, "
+		    "gets a RST (model choice); %zu bytes it sent after the "
+		    "drop were discarded",
+		    box, via_timeout_conn(v), discarded);
+	else
+		transcript_printf(
+		    v->session, TR_WARN, v->profile,
+		    "middlebox %s: the client gave up on the dropped "
+		    "connection after %lu ms (it closed; it never saw a FIN "
+		    "or RST); %zu bytes it sent after the drop were "
+		    "discarded",
+		    box, ms, discarded);
 }
 
 /* via_logs_lines - the outermost box logs the client's lines */

@@ -50,13 +50,31 @@ enum mbox_verdict via_read(struct via *v, struct evbuffer *raw);
 /*
  * via_write - what waits in via_output(), as one chunk, through the
  * boxes outwards, appended to out (the socket's buffer). The verdict
- * says whether a box cut; a reset discards the chunk.
+ * says whether a box cut; after a cut (reset or drop-connection) the
+ * chunk is discarded.
  */
 enum mbox_verdict via_write(struct via *v, struct evbuffer *out);
 
 /* via_cut_reason - "middlebox NAME: reset" (or drop-connection) for the
  * last cut */
 const char *via_cut_reason(const struct via *v);
+
+/* via_lost - "middlebox NAME: drop-connection" (or reset) once a box has
+ * cut: what the server writes from now on never reaches the client. NULL
+ * before a cut. */
+const char *via_lost(const struct via *v);
+
+/* via_timeout_conn - ms the box that dropped the connection (action
+ * drop-connection) keeps its server side: the box's timeout_conn */
+unsigned via_timeout_conn(const struct via *v);
+
+/*
+ * via_held - the hold of a dropped connection is over after ms: the box's
+ * timeout_conn expired (timed_out), or the client closed; discarded is
+ * what the client sent meanwhile. Recorded in the transcript.
+ */
+void via_held(struct via *v, bool timed_out, unsigned long ms,
+              size_t discarded);
 
 /* via_logs_lines - the outermost box reads commands, and so has put each
  * client line in the transcript as the client sent it */

@@ -72,7 +72,8 @@ static const char *const cut_action_names[] = {
 
 const char *const mbox_action_why[] = {
     [MBOX_ACT_LOG] = "log (noted, passed on)",
-    [MBOX_ACT_DROP] = "drop-connection (nothing more passes; FIN)",
+    [MBOX_ACT_DROP] = "drop-connection (nothing more passes either way; "
+                      "no FIN, no RST: the client's read stalls)",
     [MBOX_ACT_RESET] = "reset (nothing more passes; RST to the client)",
 };
 
@@ -673,6 +674,17 @@ static const struct schema_row top_rows[] = {
      .sub = &schema_box_dup,
      .explain = explain_box_dup,
      .doc = "the pre-7.2(3) PIX duplicate-header cut"},
+    {.name = "timeout_conn",
+     .type = T_DURATION,
+     .kinds = KIND_MBOX,
+     .flags = SR_BOX,
+     .off = MF(timeout_conn_ms),
+     .def = 60 * 60 * 1000,
+     .zero = "none",
+     .doc = "after a drop-connection the client is told nothing; the "
+            "server side is closed when this expires (ASA \"timeout "
+            "conn\"), the client's socket then reset; 0 none (until the "
+            "client closes)"},
     {.name = "auth",
      .type = T_SECTION,
      .kinds = KIND_SERVER,

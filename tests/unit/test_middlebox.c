@@ -623,7 +623,7 @@ static const struct mb_case cases[] = {
        "t\r\n\r\nbody\r\n.\r\n",
        "Received: from a\r\n\tby b\r\nReceived: from c\r\nSubject: "
        "t\r\n\r\n",
-       MBOX_CUT_FIN}},
+       MBOX_CUT_DROP}},
      {"mask-banner", "duplicate header Received (PIX before 7.2(3))"}},
     {"pre-7.2(3): a folded line is not a new header",
      &pix_pre723,
@@ -773,7 +773,7 @@ test_cmd_line_length(void **state)
 	assert_int_equal(strlen(l513), 513);
 	assert_true(asprintf(&in, "NOOP\r\n%s\r\n%s\r\nQUIT\r\n", l512, l513) >
 	            0);
-	c.steps[1] = (struct step){'C', in, NULL, MBOX_CUT_FIN};
+	c.steps[1] = (struct step){'C', in, NULL, MBOX_CUT_DROP};
 	c.steps[1].want = cat("NOOP\r\n", ok512);
 	assert_true(run_variants(&c));
 	free((char *)c.steps[1].want);
@@ -782,7 +782,7 @@ test_cmd_line_length(void **state)
 	c.label = "cmd_line_length over split pieces";
 	c.steps[1] = (struct step){'C', l512, NULL, 0};
 	c.steps[1].want = repeat("", 'X', 512, "");
-	c.steps[2] = (struct step){'C', "x", "", MBOX_CUT_FIN};
+	c.steps[2] = (struct step){'C', "x", "", MBOX_CUT_DROP};
 	c.notes[1] = "cmd_line_length 513 > 512: drop-connection";
 	assert_true(run_variants(&c));
 	free((char *)c.steps[1].want);
@@ -803,7 +803,7 @@ test_sender_length(void **state)
 	    {ESA_BANNER,
 	     {'C', ok, NULL, 0},
 	     OK('S', "250 ok\r\n"),
-	     {'C', bad, "", MBOX_CUT_FIN}},
+	     {'C', bad, "", MBOX_CUT_DROP}},
 	    {ESA_BANNER_NOTE, "sender_length 321 > 320: drop-connection"}};
 
 	(void)state;
@@ -835,7 +835,7 @@ test_rcpt_count(void **state)
 	in = cat("MAIL FROM:<a@gw.test>\r\n", rcpts);
 	want = strdup(in);
 	*strstr(want, "RCPT TO:<u100@") = '\0';
-	c.steps[1] = (struct step){'C', in, want, MBOX_CUT_FIN};
+	c.steps[1] = (struct step){'C', in, want, MBOX_CUT_DROP};
 	assert_true(run_variants(&c));
 
 	/* RSET starts a new transaction: 100 + 100 pass */
@@ -890,8 +890,8 @@ test_data_line_lengths(void **state)
 
 	/* "X-Long: " + 991 = 999: the header line and all after it go */
 	c.label = "header line > 998 drops";
-	c.steps[3] = (struct step){'C', hdr, "Subject: t\r\n", MBOX_CUT_FIN};
-	c.steps[4] = (struct step){'S', "250 ok\r\n", "", MBOX_CUT_FIN};
+	c.steps[3] = (struct step){'C', hdr, "Subject: t\r\n", MBOX_CUT_DROP};
+	c.steps[4] = (struct step){'S', "250 ok\r\n", "", MBOX_CUT_DROP};
 	c.steps[5].dir = 0;
 	c.notes[1] = "header_line_length 999 > 998: drop-connection";
 	c.notes[2] = NULL;
@@ -935,7 +935,7 @@ test_mime_filename(void **state)
 
 	c.label = "filename of 256 drops";
 	c.steps[3] =
-	    (struct step){'C', bad, "Subject: t\r\n\r\n", MBOX_CUT_FIN};
+	    (struct step){'C', bad, "Subject: t\r\n\r\n", MBOX_CUT_DROP};
 	c.steps[4].dir = 0;
 	c.notes[1] = "mime_filename_length 256 > 255: drop-connection";
 	assert_true(run_variants(&c));

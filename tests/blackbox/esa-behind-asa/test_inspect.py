@@ -4,9 +4,12 @@ Per-packet inspection (a command typed in telnet's character mode reaches
 the ESA as X's) and the limits of the default map _default_esmtp_map
 (FACTS.md 5): command line > 512 -> drop connection, more than 100 RCPT ->
 drop, sender address > 320 -> drop, header line > 998 -> drop, MIME file
-name > 255 -> drop, body line > 998 -> log only. drop-connection is a FIN
-(smtp-mimic(1), middlebox limits); a fixture box with action reset shows
-the RST for contrast. After every cut the server serves a new session.
+name > 255 -> drop, body line > 998 -> log only. drop-connection is
+silent: neither FIN nor RST reaches the client, whose read stalls
+(smtp-mimic(1), middlebox limits); the server side closes when the box's
+timeout_conn expires (fixture asa-short-hold); a fixture box with action
+reset shows the RST for contrast. While a dropped client waits, and after
+every cut, the server serves a new session.
 """
 import os
 import signal
@@ -64,12 +67,28 @@ class Inspect(ServerTest):
                               e["dir"] == "close")["text"]
 
     def assert_dropped(self, srv, c, session, why):
-        """The box dropped the connection (FIN, nothing more sent) and the
-        transcript names the limit."""
-        self.assertEqual(c.ending(), ("fin", b""))
+        """The box dropped the connection (FACTS.md 5, drop-connection):
+        nothing more reaches the client and neither FIN nor RST: its read
+        times out with the socket still connected, and what it sends now
+        is discarded. The server meanwhile serves another session. Then
+        the test gives up and closes, as a client would; the transcript
+        names the limit and how the hold ended."""
+        self.assertEqual(c.ending(timeout=1.0), ("open", b""))
+        c.sock.getpeername()  # still connected: no FIN, no RST
         self.assertEqual(self.close_event(srv, session),
-                         "fin (middlebox %s: drop-connection)" % BOX)
+                         "drop (middlebox %s: drop-connection)" % BOX)
         self.assertIn(("", BOX, why), self.notes(srv, session))
+        c.send("QUIT\r\n")  # the box forwards nothing more
+        self.assertEqual(c.ending(timeout=0.5), ("open", b""))
+        self.assert_new_session_served(srv)
+        c.close()
+        held = srv.wait_event(lambda e: e["session"] == session and
+                              e["dir"] == "warn" and
+                              e["text"].startswith("middlebox"))["text"]
+        self.assertRegex(held, r"^middlebox %s: the client gave up on the "
+                         r"dropped connection after \d+ ms \(it closed; it "
+                         r"never saw a FIN or RST\); 6 bytes it sent after "
+                         r"the drop were discarded$" % BOX)
 
     def assert_new_session_served(self, srv):
         c = self.hello(srv)
@@ -188,10 +207,10 @@ class Inspect(ServerTest):
         c.send(line513 + "\r\n")
         self.assert_dropped(srv, c, 1,
                             "cmd_line_length 513 > 512: drop-connection")
-        self.assert_new_session_served(srv)
 
     def test_command_line_limit_with_reset_action_is_rst(self):
-        """Contrast (fixture asa-reset): action reset -> RST, not FIN."""
+        """Contrast (fixture asa-reset): action reset -> RST at once
+        (SO_LINGER 0): the client's read fails with ECONNRESET."""
         srv = self.start_asa("esa", "--via", "asa-reset")
         c = srv.connect()
         self.assertEqual(c.line(), BANNER_MASKED)
@@ -221,7 +240,69 @@ class Inspect(ServerTest):
                    if t.startswith("250 recipient")]
         self.assertEqual(len(replies), 100)
         self.assertEqual(srv.new_files(), [])
-        self.assert_new_session_served(srv)
+        # The 101st line is the client's, marked as not passed.
+        last = [e for e in srv.events() if e["session"] == 1 and
+                e["dir"] == "C"][-1]
+        self.assertEqual((last["text"], last["delivered"], last["lost"]),
+                         ("RCPT TO:<r100@esa.lab.test>", False,
+                          "middlebox %s: rcpt_count 101 > 100: "
+                          "drop-connection" % BOX))
+
+    def test_pipelined_replies_the_drop_discarded_are_not_delivered(self):
+        """MAIL and 101 RCPTs in one packet (PIPELINING): the box passes
+        MAIL and 100 RCPTs and drops the connection at the 101st; the ESA
+        answers all 101 it got, and the client gets none of those 250s.
+        Both transcripts show each of them as not delivered."""
+        srv = self.start_asa()
+        c = self.hello(srv)
+        lost = "middlebox %s: drop-connection" % BOX
+        c.send("MAIL FROM:<a@example.test>\r\n" +
+               "".join("RCPT TO:<r%d@esa.lab.test>\r\n" % i
+                       for i in range(101)))
+        self.assertEqual(c.ending(timeout=1.0), ("open", b""))
+        self.assertEqual(self.close_event(srv, 1),
+                         "drop (middlebox %s: drop-connection)" % BOX)
+        ev = [e for e in srv.events() if e["session"] == 1]
+        sent = [e for e in ev if e["dir"] == "S"]
+        # the banner and the EHLO reply crossed: no "delivered" field
+        self.assertEqual([e["text"] for e in sent[:5]],
+                         ["220 esa.lab.test ESMTP"] + EHLO_MASKED[:3] +
+                         ["250 STARTTLS"])
+        self.assertTrue(all("delivered" not in e for e in sent[:5]))
+        want = ["250 sender <a@example.test> ok"] + [
+            RCPT_OK % ("r%d@esa.lab.test" % i) for i in range(100)]
+        self.assertEqual([(e["text"], e["delivered"], e["lost"])
+                          for e in sent[5:]],
+                         [(t, False, lost) for t in want])
+        # the readable transcript marks each of them
+        log = srv.log()
+        for t in (want[0], want[1], want[-1]):
+            self.assertIn("S: %s   [not delivered: %s]\n" % (t, lost), log)
+        self.assertIn("C: RCPT TO:<r100@esa.lab.test>   [not delivered: "
+                      "middlebox %s: rcpt_count 101 > 100: "
+                      "drop-connection]\n" % BOX, log)
+        self.assertIn("C: RCPT TO:<r99@esa.lab.test>\n", log)
+        c.close()
+
+    def test_drop_hold_ends_when_the_box_times_out(self):
+        """Fixture asa-short-hold (timeout_conn 1s): the client, told
+        nothing, keeps waiting; when the box's timeout expires the server
+        side is closed (the transcript says so) and the mock resets the
+        client's socket (model choice)."""
+        srv = self.start_asa("esa", "--via", "asa-short-hold")
+        c = srv.connect()
+        self.assertEqual(c.line(), BANNER_MASKED)
+        c.send("VRFY " + "c" * 508 + "\r\n")
+        self.assertEqual(c.ending(timeout=10), ("rst", b""))
+        self.assertEqual(self.close_event(srv, 1),
+                         "drop (middlebox asa-short-hold: drop-connection)")
+        held = srv.wait_event(lambda e: e["dir"] == "warn" and
+                              e["text"].startswith("middlebox"))["text"]
+        self.assertEqual(
+            held, "middlebox asa-short-hold: timeout_conn 1000 ms expired: "
+            "the server side is closed; the client, told nothing until "
+            "now, gets a RST (model choice); 0 bytes it sent after the "
+            "drop were discarded")
 
     def test_rcpt_count_is_per_transaction(self):
         srv = self.start_asa()
@@ -248,7 +329,6 @@ class Inspect(ServerTest):
         c.send("MAIL FROM:<%s>\r\n" % a321)
         self.assert_dropped(srv, c, 1,
                             "sender_length 321 > 320: drop-connection")
-        self.assert_new_session_served(srv)
 
     def start_data(self, c):
         self.assertEqual(c.cmd("MAIL FROM:<a@example.test>"),
@@ -271,7 +351,6 @@ class Inspect(ServerTest):
                             "header_line_length 999 > 998: drop-connection")
         self.assertEqual(len(srv.new_files()), 1)
         self.assertEqual(srv.tmp_files(), [])
-        self.assert_new_session_served(srv)
 
     def test_body_line_999_is_only_logged(self):
         srv = self.start_asa()
@@ -305,7 +384,6 @@ class Inspect(ServerTest):
             srv, c, 1, "mime_filename_length 256 > 255: drop-connection")
         self.assertEqual(len(srv.new_files()), 1)
         self.assertEqual(srv.tmp_files(), [])
-        self.assert_new_session_served(srv)
 
     # what the box leaves alone -----------------------------------------
 
