@@ -11,6 +11,26 @@
  * transcript). Once TLS is up it passes bytes untouched, as it can no
  * longer read them.
  *
+ * Packets. A real box inspects IP packets; this one inspects what the
+ * server reads, and "a packet" is defined as the bytes of one read of the
+ * client's socket (net/io.c, net/via.c), so that a test can control it:
+ *   - one read takes at most 16 KiB (io.c IO_READ_MAX, less when the
+ *     session's input is full): a longer write is several packets;
+ *   - TCP keeps no write boundaries: whatever the client has written by
+ *     the time the server reads is one packet; two writes are two
+ *     packets only when the server read the first before the second
+ *     arrived (on loopback a race, unless the client waits);
+ *   - every packet is in the transcript (an info event "packet N: M
+ *     bytes from the client"), so a test sends one piece, waits for its
+ *     packet event, then sends the next: the boundary is then certain;
+ *   - once TLS is up the boxes read nothing and packets do not matter.
+ * What a real client meets: a command or an end of data split over two
+ * writes (telnet's character mode; nodemailer writes ".\r\n" on its own
+ * after the message) is split for the box only when the server read in
+ * between; through a real firewall that depends on how the client's TCP
+ * stack cut the segments (Nagle, the peer's ACKs), so the same client can
+ * pass one day and time out the next (FACTS.md 6, kb 295725).
+ *
  * Not here: sockets, sessions, profiles on disk (profile.c loads "kind:
  * middlebox" files into struct mbox_config).
  */

@@ -45,6 +45,7 @@ struct via {
 	 * note that says why */
 	struct evbuffer *dropped;
 	bool has_dropped;
+	unsigned long packets; /* client reads the boxes have seen */
 };
 
 /* The outermost box's client line that did not pass, now with why. */
@@ -236,6 +237,17 @@ via_read(struct via *v, struct evbuffer *raw)
 
 	if (evbuffer_get_length(raw) == 0)
 		return MBOX_FORWARD;
+	/* A packet, for the boxes, is the bytes of one read: say where each
+	 * one ends, so that a test can wait for it before it sends the next
+	 * (middlebox.h, "packets"). Blind boxes read none. */
+	if (!mbox_blind(&v->boxes[0]) && transcript_wants(TR_INFO)) {
+		transcript_printf(v->session, TR_INFO, v->profile,
+		                  "packet %lu: %zu bytes from the client",
+		                  ++v->packets, evbuffer_get_length(raw));
+		/* out now: a reply the client gets is proof its packet
+		 * event is in the file */
+		transcript_flush();
+	}
 	evbuffer_add_buffer(v->chunk, raw);
 	verdict = via_pass(v, v->chunk, true);
 	via_dropped_out(v, NULL); /* a box that gave no reason */

@@ -20,7 +20,9 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import PROFILES, ServerTest  # noqa: E402
+from packets import send_packet  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ARGS = ["--profile-path", os.path.join(HERE, "profiles"),
@@ -41,9 +43,8 @@ DATA_START = "354 go ahead"
 LINE_TOO_LONG = "500 5.5.2 Error: line too long"   # esa's line_too_long
 QUIT = "221 esa.lab.test"
 
-# Wait between sends so that each is its own TCP segment and its own read
-# on the server (this shapes packets; nothing asserts on time).
-GAP = 0.1
+# send_packet() sends a piece and waits until the server has read it as
+# one packet (the transcript's "packet N" events): no sleeps.
 
 
 class Inspect(ServerTest):
@@ -102,8 +103,7 @@ class Inspect(ServerTest):
         srv = self.start_asa()
         c = self.hello(srv)
         for piece in ("N", "O", "O", "P", "\r\n"):
-            c.send(piece)
-            time.sleep(GAP)
+            send_packet(self, srv, c, piece)  # one packet each, certain
         self.assertEqual(c.reply(), [UNKNOWN])
         # The same command in one packet: the ESA's NOOP reply.
         self.assertEqual(c.cmd("NOOP"), [NOOP_OK])
@@ -256,9 +256,9 @@ class Inspect(ServerTest):
         srv = self.start_asa()
         c = self.hello(srv)
         lost = "middlebox %s: drop-connection" % BOX
-        c.send("MAIL FROM:<a@example.test>\r\n" +
-               "".join("RCPT TO:<r%d@esa.lab.test>\r\n" % i
-                       for i in range(101)))
+        send_packet(self, srv, c, "MAIL FROM:<a@example.test>\r\n" +
+                    "".join("RCPT TO:<r%d@esa.lab.test>\r\n" % i
+                            for i in range(101)))
         self.assertEqual(c.ending(timeout=1.0), ("open", b""))
         self.assertEqual(self.close_event(srv, 1),
                          "drop (middlebox %s: drop-connection)" % BOX)

@@ -10,11 +10,12 @@ wire. Options --via come in front of the profile's own via: list.
 import os
 import socket
 import sys
-import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import PROFILES, ServerTest  # noqa: E402
+from packets import send_packet  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ARGS = ["--profile-path", os.path.join(HERE, "profiles"),
@@ -154,9 +155,8 @@ class Stacking(ServerTest):
         self.assertEqual(c.cmd("RCPT TO:<u@esa.lab.test>"),
                          [RCPT_OK % "u@esa.lab.test"])
         self.assertEqual(c.cmd("DATA"), [DATA_START])
-        c.send("Subject: split\r\n\r\nhi\r\n")
-        time.sleep(0.1)  # a packet boundary, not a timing assertion
-        c.send(".\r\n")
+        send_packet(self, srv, c, "Subject: split\r\n\r\nhi\r\n")
+        send_packet(self, srv, c, ".\r\n")  # a packet boundary, certain
         self.assertEqual(c.ending(timeout=1.0), ("open", b""))
         self.assertIn(("server_got", "", PIX,
                        "end of data split across packets: dropped"),
