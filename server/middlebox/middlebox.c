@@ -64,7 +64,8 @@ mbox_emit_note(struct mbox_pass *p, enum mbox_dir dir, const char *orig,
 void
 mbox_emit_line(struct mbox_pass *p, const char *line, size_t len, bool dropped)
 {
-	struct mbox_note n = {MBOX_TO_SERVER, line, len, NULL, 0, NULL, dropped};
+	struct mbox_note n = {MBOX_TO_SERVER, line,   len, NULL, 0,
+	                      NULL,           dropped};
 
 	if (p->note != NULL)
 		p->note(p->arg, p->b->cfg, &n);

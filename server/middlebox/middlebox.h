@@ -165,7 +165,7 @@ typedef void (*mbox_note_fn)(void *arg, const struct mbox_config *box,
 
 /* What the connection does after a chunk went through. */
 enum mbox_verdict {
-	MBOX_FORWARD, /* pass the output on */
+	MBOX_FORWARD,  /* pass the output on */
 	MBOX_CUT_DROP, /* drop-connection: discard the output and everything
 	                * after it; the client is told nothing (its read
 	                * stalls) until the box's timeout_conn */

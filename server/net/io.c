@@ -154,8 +154,8 @@ io_hold_cb(evutil_socket_t fd, short what, void *arg)
 	if (!(what & EV_TIMEOUT)) {
 		while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
 			io->hold_bytes += (size_t)n;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
-		              errno == EINTR))
+		if (n < 0 &&
+		    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 			return;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &now);

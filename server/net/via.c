@@ -63,9 +63,8 @@ via_dropped_out(struct via *v, const char *why)
 	if (!v->has_dropped)
 		return;
 	v->has_dropped = false;
-	snprintf(lost, sizeof(lost), "middlebox %s%s%s",
-	         v->boxes[0].cfg->name, why != NULL ? ": " : "",
-	         why != NULL ? why : "");
+	snprintf(lost, sizeof(lost), "middlebox %s%s%s", v->boxes[0].cfg->name,
+	         why != NULL ? ": " : "", why != NULL ? why : "");
 	ev.len = evbuffer_get_length(v->dropped);
 	ev.text = (const char *)evbuffer_pullup(v->dropped, -1);
 	transcript_emit(&ev);

@@ -7,14 +7,14 @@
  * transcript_escape(). A TR_CONNECT or TR_CLOSE event carries only what
  * follows the word: "1.2.3.4:5 -> 6.7.8.9:25 profile=x", "fin (...)".
  * A line that did not cross (ev->lost) ends with "   [not delivered:
- * WHY]" and carries "delivered":false and "lost" in JSON. JSON objects are built with jansson; text that is not UTF-8, or holds
- * a NUL byte, is sent escaped with the raw bytes in "hex". One mutex per
- * process keeps lines whole when worker threads share the sinks. A readable
- * line is written and flushed at once (a trainer watches it live); JSON
- * lines are built outside the lock and go through a 64 KiB stdio buffer
- * that is emptied when a session ends (its close line), by
- * transcript_flush() (server.c: every 100 ms) and by transcript_close() --
- * one write per event cost a quarter of the throughput.
+ * WHY]" and carries "delivered":false and "lost" in JSON. JSON objects are
+ * built with jansson; text that is not UTF-8, or holds a NUL byte, is sent
+ * escaped with the raw bytes in "hex". One mutex per process keeps lines whole
+ * when worker threads share the sinks. A readable line is written and flushed
+ * at once (a trainer watches it live); JSON lines are built outside the lock
+ * and go through a 64 KiB stdio buffer that is emptied when a session ends (its
+ * close line), by transcript_flush() (server.c: every 100 ms) and by
+ * transcript_close() -- one write per event cost a quarter of the throughput.
  *
  * Not here: deciding what to record (session.c), log messages (log.c).
  */
@@ -232,8 +232,8 @@ json_reuse_fill(const struct tr_event *ev, const char *when)
 	struct json_reuse *r;
 
 	if (ev->rule != NULL || ev->why != NULL || ev->profile == NULL ||
-	    ev->lost != NULL ||
-	    !json_text_ok(text, len) || (r = json_reuse_get()) == NULL)
+	    ev->lost != NULL || !json_text_ok(text, len) ||
+	    (r = json_reuse_get()) == NULL)
 		return NULL;
 	if (json_string_set_nocheck(r->time, when) != 0 ||
 	    json_integer_set(r->session, (json_int_t)ev->session) != 0 ||

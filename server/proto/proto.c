@@ -198,7 +198,7 @@ const char *const close_how_names[CLOSE_HOW_COUNT] = {
     [CLOSE_FIN] = "fin",
     [CLOSE_SILENT] = "silent",
     [CLOSE_RST] = "rst",
-    [CLOSE_DROP] = "drop",
+    [CLOSE_DROP] = "drop", /* a middlebox's drop-connection */
 };
 
 const char *const hook_names[HOOK_COUNT] = {

@@ -150,9 +150,11 @@ rec_note(void *arg, const struct mbox_config *box, const struct mbox_note *nt)
 		/* no change: a client command line as the box saw it */
 		assert_int_equal(nt->dir, MBOX_TO_SERVER);
 		assert_null(nt->now);
+		/* "!" first: the box did not pass the line on */
 		if (r->nlines < NROWS(r->lines))
 			snprintf(r->lines[r->nlines++], sizeof(r->lines[0]),
-			         "%.*s", (int)nt->orig_len, nt->orig);
+			         "%s%.*s", nt->dropped ? "!" : "",
+			         (int)nt->orig_len, nt->orig);
 		return;
 	}
 	if (r->n == NROWS(r->full)) {
@@ -1039,6 +1041,92 @@ test_lines_seen(void **state)
 	evbuffer_free(out);
 }
 
+/* A conversation of 'S' and 'C' chunks (each whole), then the client
+ * lines the box reported, "!" first for those it did not pass on. */
+static void
+want_lines(const struct mbox_config *cfg, const char *const *conv, size_t n,
+           enum mbox_verdict last, const char *const *want, size_t nwant)
+{
+	struct evbuffer *out = evbuffer_new();
+	struct rec r = {0};
+	enum mbox_verdict v = MBOX_FORWARD;
+	struct mbox b;
+
+	mbox_init(&b, cfg);
+	for (size_t i = 0; i < n; i++) {
+		const char *c = conv[i] + 1;
+
+		if (conv[i][0] == 'S')
+			v = mbox_from_server(&b, c, strlen(c), out, rec_note,
+			                     &r);
+		else
+			v = mbox_from_client(&b, c, strlen(c), out, rec_note,
+			                     &r);
+	}
+	assert_int_equal(v, last);
+	assert_int_equal(r.nlines, nwant);
+	for (size_t i = 0; i < nwant; i++)
+		if (strcmp(r.lines[i], want[i]) != 0)
+			fail_msg("%s line %zu: got \"%s\", want \"%s\"",
+			         cfg->name, i, r.lines[i], want[i]);
+	rec_free(&r);
+	evbuffer_free(out);
+}
+
+/* The client line a box cuts at, or swallows, is reported as not passed
+ * (the transcript marks it not delivered). */
+static void
+test_lines_dropped(void **state)
+{
+	static struct mbox_limit rcpt2[] = {
+	    {MBOX_RCPT_COUNT, 2, MBOX_ACT_DROP}};
+	static struct mbox_config box_rcpt2 = {.name = "rcpt2",
+	                                       .allowed = asa_verbs,
+	                                       .nallowed = NROWS(asa_verbs),
+	                                       .limits = rcpt2,
+	                                       .nlimits = 1};
+	char *l513 = repeat("VRFY ", 'v', 508, "");
+	char *c513 = cat("C", l513);
+	char *in = cat(c513, "\r\nQUIT\r\n");
+	char *bang = cat("!", l513);
+	const char *const long_conv[] = {"S220 esa\r\n", "CNOOP\r\n", in};
+	const char *const long_want[] = {"NOOP", bang};
+	/* the rest of the cut packet (QUIT) is not reported: never read */
+	const char *const rcpt_conv[] = {
+	    "S220 mx\r\n",
+	    "CMAIL FROM:<a@b>\r\nRCPT TO:<1@d>\r\nRCPT TO:<2@d>\r\nRCPT "
+	    "TO:<3@d>\r\nRCPT TO:<4@d>\r\n"};
+	const char *const rcpt_want[] = {"MAIL FROM:<a@b>", "RCPT TO:<1@d>",
+	                                 "RCPT TO:<2@d>", "!RCPT TO:<3@d>"};
+	const char *const split_conv[] = {"S220 mx\r\n", "CHELO gw\r\n",
+	                                  "S250 mx\r\n", "CMAIL FROM:<a@b>\r\n",
+	                                  "S250 ok\r\n", "CRCPT TO:<c@d>\r\n",
+	                                  "S250 ok\r\n", "CDATA\r\n",
+	                                  "S354 go\r\n", "Chi\r\n",
+	                                  "C.\r\n"};
+	const char *const split_want[] = {"HELO gw", "MAIL FROM:<a@b>",
+	                                  "RCPT TO:<c@d>", "DATA", "!."};
+	const char *const piece_conv[] = {"S220 esa\r\n", c513};
+	char *bang512 = strndup(bang, 1 + 512); /* what the box keeps */
+	const char *const piece_want[] = {bang512};
+
+	(void)state;
+	want_lines(&asa, long_conv, NROWS(long_conv), MBOX_CUT_DROP, long_want,
+	           NROWS(long_want));
+	want_lines(&box_rcpt2, rcpt_conv, NROWS(rcpt_conv), MBOX_CUT_DROP,
+	           rcpt_want, NROWS(rcpt_want));
+	want_lines(&pix, split_conv, NROWS(split_conv), MBOX_FORWARD,
+	           split_want, NROWS(split_want));
+	/* a line too long before its end arrives: what came of it */
+	want_lines(&asa, piece_conv, NROWS(piece_conv), MBOX_CUT_DROP,
+	           piece_want, NROWS(piece_want));
+	free(l513);
+	free(c513);
+	free(in);
+	free(bang);
+	free(bang512);
+}
+
 static void
 test_strings(void **state)
 {
@@ -1111,6 +1199,7 @@ main(void)
 	    cmocka_unit_test(test_long_reply_lines),
 	    cmocka_unit_test(test_sequence_wraps),
 	    cmocka_unit_test(test_lines_seen),
+	    cmocka_unit_test(test_lines_dropped),
 	    cmocka_unit_test(test_strings),
 	    cmocka_unit_test(test_config_free),
 	};
