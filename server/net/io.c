@@ -7,7 +7,10 @@
  * has left (bounded), then either RST (SO_LINGER 0) or shutdown(SHUT_WR)
  * and keep reading until the peer's EOF on a dup of the socket, so that
  * the close() never turns our FIN into a RST. Closing a TLS connection
- * sends no close_notify unless asked (io_close_notify).
+ * sends no close_notify unless asked (io_close_notify). A middlebox's
+ * drop-connection (IO_CLOSE_HOLD) sends neither: the socket is held,
+ * what the client sends discarded, until it closes or the box's
+ * timeout_conn expires (then RST).
  *
  * Plaintext takes a shorter path than the bufferevent's own (which costs
  * an ioctl(FIONREAD) per read and two epoll_ctl per reply): one persistent

@@ -46,6 +46,7 @@ struct via {
 	struct evbuffer *dropped;
 	bool has_dropped;
 	unsigned long packets; /* client reads the boxes have seen */
+	size_t sent_ok; /* bytes in out written before a cut */
 };
 
 /* The outermost box's client line that did not pass, now with why. */
@@ -118,8 +119,12 @@ via_out_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
 {
 	struct via *v = arg;
 
-	if (info->n_added != 0 && !v->writing)
-		v->queued(v->arg);
+	if (info->n_added == 0 || v->writing)
+		return;
+	/* written before any cut: recorded as crossing (via_lost NULL) */
+	if (v->cut_box == NULL)
+		v->sent_ok += info->n_added;
+	v->queued(v->arg);
 }
 
 /* via_new - the boxes of one connection, client side first */
@@ -267,10 +272,21 @@ via_write(struct via *v, struct evbuffer *out)
 	v->writing = false;
 	if (verdict != MBOX_FORWARD) {
 		/* after a cut nothing reaches the client: the lines were
-		 * recorded as not delivered when written (via_lost) */
+		 * recorded as not delivered when written (via_lost), but for
+		 * any written before the cut and not yet flushed (a timer's
+		 * reply meeting a read that cut in the same loop turn) */
+		if (v->sent_ok != 0)
+			transcript_printf(
+			    v->session, TR_WARN, v->profile,
+			    "%s: %zu bytes of server output written before the "
+			    "cut were discarded with it (the S: lines above "
+			    "them did not reach the client)",
+			    v->cut_why, v->sent_ok);
+		v->sent_ok = 0;
 		evbuffer_drain(v->out, evbuffer_get_length(v->out));
 		return verdict;
 	}
+	v->sent_ok = 0;
 	evbuffer_add_buffer(out, v->out);
 	return verdict;
 }
