@@ -7,10 +7,7 @@
  * has left (bounded), then either RST (SO_LINGER 0) or shutdown(SHUT_WR)
  * and keep reading until the peer's EOF on a dup of the socket, so that
  * the close() never turns our FIN into a RST. Closing a TLS connection
- * sends no close_notify unless asked (io_close_notify). A middlebox's
- * drop-connection (IO_CLOSE_HOLD) sends neither: the socket is held,
- * what the client sends discarded, until it closes or the box's
- * timeout_conn expires (then RST).
+ * sends no close_notify unless asked (io_close_notify); IO_CLOSE_HOLD none.
  *
  * Plaintext takes a shorter path than the bufferevent's own (which costs
  * an ioctl(FIONREAD) per read and two epoll_ctl per reply): one persistent
@@ -30,7 +27,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -85,9 +81,6 @@ struct io {
 	struct via *via;
 	bool via_flush_queued;
 	enum io_close cut_how; /* the last IO_CUT's */
-	/* IO_CLOSE_HOLD: since when, and what the client sent meanwhile */
-	struct timespec hold_t0;
-	size_t hold_bytes;
 };
 
 static void io_eventcb(struct bufferevent *bev, short what, void *arg);
@@ -97,8 +90,10 @@ static void io_direct_stop(struct io *io);
 
 /* Deliver IO_CLOSED from the loop, never from inside a caller. */
 static void
-io_notify_closed(struct io *io)
+io_notify_closed(void *arg)
 {
+	struct io *io = arg;
+
 	io->closed_pending = true;
 	event_active(io->aux, EV_TIMEOUT, 0);
 }
@@ -138,39 +133,6 @@ io_drain_cb(evutil_socket_t fd, short what, void *arg)
 		io_drain_done(io);
 }
 
-/*
- * A dropped connection (IO_CLOSE_HOLD): nothing is sent, what the client
- * sends is read and discarded, until it closes (it gave up; our close()
- * then reaches a closed socket) or the box's timeout_conn expires (model
- * choice: the socket is reset then; the mock must let it go some time).
- */
-static void
-io_hold_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct io *io = arg;
-	struct linger lg = {1, 0};
-	struct timespec now;
-	unsigned long ms;
-	char buf[4096];
-	ssize_t n = -1;
-
-	if (!(what & EV_TIMEOUT)) {
-		while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
-			io->hold_bytes += (size_t)n;
-		if (n < 0 &&
-		    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-			return;
-	}
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (unsigned long)((now.tv_sec - io->hold_t0.tv_sec) * 1000 +
-	                     (now.tv_nsec - io->hold_t0.tv_nsec) / 1000000);
-	if (what & EV_TIMEOUT)
-		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-	if (io->via != NULL)
-		via_held(io->via, (what & EV_TIMEOUT) != 0, ms, io->hold_bytes);
-	io_drain_done(io);
-}
-
 /* Everything queued has left (or the wait is over): end the connection. */
 static void
 io_final(struct io *io)
@@ -206,20 +168,10 @@ io_final(struct io *io)
 		io_notify_closed(io);
 		return;
 	}
-	if (io->how == IO_CLOSE_HOLD) {
-		unsigned ms = io->via != NULL ? via_timeout_conn(io->via) : 0;
-
-		tv.tv_sec = ms / 1000;
-		tv.tv_usec = (ms % 1000) * 1000;
-		clock_gettime(CLOCK_MONOTONIC, &io->hold_t0);
-		io->drain_ev = event_new(io->base, io->drain_fd,
-		                         EV_READ | EV_PERSIST, io_hold_cb, io);
-		/* timeout_conn 0: no timeout (as on the ASA) */
-		if (io->drain_ev == NULL ||
-		    event_add(io->drain_ev, ms != 0 ? &tv : NULL) == -1)
-			io_drain_done(io);
-		return;
-	}
+	if (io->how == IO_CLOSE_HOLD &&
+	    via_hold(io->via, io->base, io->drain_fd, io_notify_closed, io) ==
+	        0)
+		return; /* the chain holds (and closes) the socket now */
 	io->drain_ev = event_new(io->base, io->drain_fd, EV_READ | EV_PERSIST,
 	                         io_drain_cb, io);
 	if (io->drain_ev == NULL || event_add(io->drain_ev, &tv) == -1)
@@ -672,16 +624,12 @@ io_close(struct io *io, enum io_close how)
 	/* What is still on its way through the boxes leaves first (the
 	 * caller has flushed: a cut found here only changes how). */
 	if (io->via != NULL) {
-		enum mbox_verdict v =
-		    via_write(io->via, bufferevent_get_output(io->bev));
-
-		if (v != MBOX_FORWARD)
-			io->cut_how =
-			    v == MBOX_CUT_RST ? IO_CLOSE_RST : IO_CLOSE_HOLD;
-		/* once a box has cut, the connection ends the cut's way
-		 * (a drop-connection sends no FIN, whatever the caller says) */
-		if (via_lost(io->via) != NULL)
-			how = io->cut_how;
+		via_write(io->via, bufferevent_get_output(io->bev));
+		/* after a cut the connection ends the cut's way (a
+		 * drop-connection sends no FIN, whatever the caller says) */
+		if (via_cut(io->via) != MBOX_FORWARD)
+			how = via_cut(io->via) == MBOX_CUT_RST ? IO_CLOSE_RST
+			                                       : IO_CLOSE_HOLD;
 	}
 	io->closing = true;
 	io->how = how;

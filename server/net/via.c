@@ -17,10 +17,15 @@
  * outermost box's view: a line an inner box swallows shows as that box's
  * "server got" note, not on the C: line.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/event.h>
 
 #include "transcript.h"
 #include "via.h"
@@ -40,13 +45,22 @@ struct via {
 	const char *profile;
 	const char *cut_box; /* the box that cut, or NULL */
 	const struct mbox_config *cut_cfg;
+	enum mbox_verdict cut_verdict; /* MBOX_FORWARD until a box cuts */
 	char cut_why[160];
 	/* a client line the outermost box did not pass, waiting for the
 	 * note that says why */
 	struct evbuffer *dropped;
 	bool has_dropped;
 	unsigned long packets; /* client reads the boxes have seen */
-	size_t sent_ok; /* bytes in out written before a cut */
+	size_t sent_ok;        /* bytes in out written before a cut */
+	/* via_hold: the held socket, its event, since when, what the client
+	 * sent meanwhile, and whom to tell when it is over */
+	evutil_socket_t hold_fd;
+	struct event *hold_ev;
+	struct timespec hold_t0;
+	size_t hold_bytes;
+	void (*hold_done)(void *arg);
+	void *hold_arg;
 };
 
 /* The outermost box's client line that did not pass, now with why. */
@@ -151,6 +165,7 @@ via_new(const struct mbox_config *const *boxes, size_t n, bool encrypted,
 	}
 	v->queued = queued;
 	v->arg = arg;
+	v->hold_fd = -1;
 	for (size_t i = 0; i < n; i++) {
 		mbox_init(&v->boxes[i], boxes[i]);
 		/* A box cannot read a connection that is TLS from the
@@ -170,6 +185,11 @@ via_free(struct via *v)
 {
 	if (v == NULL)
 		return;
+	/* the process is ending a held connection: let it go */
+	if (v->hold_ev != NULL)
+		event_free(v->hold_ev);
+	if (v->hold_fd >= 0)
+		close(v->hold_fd);
 	free(v->boxes);
 	if (v->out != NULL)
 		evbuffer_free(v->out); /* and its callback */
@@ -209,6 +229,7 @@ via_pass(struct via *v, struct evbuffer *chunk, bool to_server)
 			verdict = vi;
 			v->cut_box = v->boxes[i].cfg->name;
 			v->cut_cfg = v->boxes[i].cfg;
+			v->cut_verdict = vi;
 			snprintf(v->cut_why, sizeof(v->cut_why),
 			         "middlebox %s: %s", v->cut_box,
 			         vi == MBOX_CUT_RST ? "reset"
@@ -298,6 +319,13 @@ via_cut_reason(const struct via *v)
 	return v->cut_box != NULL ? v->cut_why : "middlebox";
 }
 
+/* via_cut - how a box cut the connection: MBOX_FORWARD if none did */
+enum mbox_verdict
+via_cut(const struct via *v)
+{
+	return v->cut_verdict;
+}
+
 /* via_lost - why what the server writes now never reaches the client
  * (a box cut), or NULL */
 const char *
@@ -314,8 +342,8 @@ via_timeout_conn(const struct via *v)
 	return v->cut_cfg != NULL ? v->cut_cfg->timeout_conn_ms : 0;
 }
 
-/* via_held - a dropped connection's hold is over: record how */
-void
+/* A dropped connection's hold is over: record how */
+static void
 via_held(struct via *v, bool timed_out, unsigned long ms, size_t discarded)
 {
 	const char *box = v->cut_box != NULL ? v->cut_box : "?";
@@ -336,6 +364,70 @@ via_held(struct via *v, bool timed_out, unsigned long ms, size_t discarded)
 		    "or RST); %zu bytes it sent after the drop were "
 		    "discarded",
 		    box, ms, discarded);
+}
+
+/*
+ * The held socket is readable, or timeout_conn expired: discard what the
+ * client sent; at its EOF (it gave up; our close() then reaches a closed
+ * socket) or at the timeout (model choice: then reset, the mock must let
+ * the socket go some time) the hold is over.
+ */
+static void
+via_hold_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct via *v = arg;
+	struct linger lg = {1, 0};
+	struct timespec now;
+	char buf[4096];
+	ssize_t n;
+
+	if (!(what & EV_TIMEOUT)) {
+		while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+			v->hold_bytes += (size_t)n;
+		if (n < 0 &&
+		    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+			return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (what & EV_TIMEOUT)
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	via_held(v, (what & EV_TIMEOUT) != 0,
+	         (unsigned long)((now.tv_sec - v->hold_t0.tv_sec) * 1000 +
+	                         (now.tv_nsec - v->hold_t0.tv_nsec) / 1000000),
+	         v->hold_bytes);
+	event_free(v->hold_ev);
+	v->hold_ev = NULL;
+	close(v->hold_fd);
+	v->hold_fd = -1;
+	v->hold_done(v->hold_arg);
+}
+
+/* via_hold - hold a dropped connection's socket until the client closes
+ * it or the box's timeout_conn expires */
+int
+via_hold(struct via *v, struct event_base *base, evutil_socket_t fd,
+         void (*done)(void *arg), void *arg)
+{
+	unsigned ms = v != NULL ? via_timeout_conn(v) : 0;
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+
+	if (v == NULL || fd < 0 || v->hold_fd >= 0)
+		return -1;
+	v->hold_ev = event_new(base, fd, EV_READ | EV_PERSIST, via_hold_cb, v);
+	/* timeout_conn 0: no timeout (as on the ASA) */
+	if (v->hold_ev == NULL ||
+	    event_add(v->hold_ev, ms != 0 ? &tv : NULL) == -1) {
+		if (v->hold_ev != NULL)
+			event_free(v->hold_ev);
+		v->hold_ev = NULL;
+		return -1;
+	}
+	v->hold_fd = fd;
+	v->hold_done = done;
+	v->hold_arg = arg;
+	v->hold_bytes = 0;
+	clock_gettime(CLOCK_MONOTONIC, &v->hold_t0);
+	return 0;
 }
 
 /* via_logs_lines - the outermost box logs the client's lines */
