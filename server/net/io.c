@@ -170,8 +170,10 @@ io_final(struct io *io)
 	}
 	if (io->how == IO_CLOSE_HOLD &&
 	    via_hold(io->via, io->base, io->drain_fd, io_notify_closed, io) ==
-	        0)
-		return; /* the chain holds (and closes) the socket now */
+	        0) {
+		io->drain_fd = -1; /* the chain's now: it closes it */
+		return;
+	}
 	io->drain_ev = event_new(io->base, io->drain_fd, EV_READ | EV_PERSIST,
 	                         io_drain_cb, io);
 	if (io->drain_ev == NULL || event_add(io->drain_ev, &tv) == -1)
