@@ -8,12 +8,14 @@
  * every change a box makes (the two-hop transcript), a line a box did not
  * pass marked as not delivered; say which box cut the connection and how
  * (after a cut nothing passes: what the server still writes is
- * discarded, and io records it as not delivered, via_lost); say how long
- * a dropped connection is held and record how the hold ended.
+ * discarded, and the session records it as not delivered, via_lost); log
+ * each packet (one read) so that tests can shape them; after a
+ * drop-connection hold the socket silently until the client closes it or
+ * the box's timeout_conn expires (via_hold), and record how that ended.
  *
- * Does not: rewrite anything itself (middlebox.c does), carry out a cut
- * (io reports it, the session closes, io holds or resets the socket), or
- * know which firewall it plays. In a chain, the client's lines are the
+ * Does not: rewrite anything itself (middlebox.c does), decide how the
+ * session ends (io reports the cut, the session closes, io resets the
+ * socket or hands it to via_hold), or know which firewall it plays. In a chain, the client's lines are the
  * outermost box's view: a line an inner box swallows shows as that box's
  * "server got" note, not on the C: line.
  */
