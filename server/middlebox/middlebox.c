@@ -248,10 +248,12 @@ mbox_from_client(struct mbox *b, const char *in, size_t len,
 			v = mbox_data_segment(&p, pos, end, lf != NULL);
 		pos = end;
 	}
-	if (v == MBOX_FORWARD)
+	if (v == MBOX_FORWARD) {
 		mbox_flush(&p, len);
-	else
+	} else {
 		b->cut = v;
+		b->cut_rest = len - pos; /* after the line it cut at */
+	}
 	return v;
 }
 

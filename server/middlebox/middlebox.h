@@ -180,6 +180,7 @@ struct mbox {
 	const struct mbox_config *cfg;
 	int mode;              /* private: command / data / blind */
 	enum mbox_verdict cut; /* not MBOX_FORWARD once cut: nothing passes */
+	size_t cut_rest;       /* bytes of the cut chunk after the cut line */
 	char why[128];         /* text of the last formatted note */
 	/* client side: the line in progress */
 	bool line_open;   /* it began in an earlier chunk */

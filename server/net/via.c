@@ -15,9 +15,9 @@
  *
  * Does not: rewrite anything itself (middlebox.c does), decide how the
  * session ends (io reports the cut, the session closes, io resets the
- * socket or hands it to via_hold), or know which firewall it plays. In a chain, the client's lines are the
- * outermost box's view: a line an inner box swallows shows as that box's
- * "server got" note, not on the C: line.
+ * socket or hands it to via_hold), or know which firewall it plays. In a chain,
+ * the client's lines are the outermost box's view: a line an inner box swallows
+ * shows as that box's "server got" note, not on the C: line.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -232,6 +232,9 @@ via_pass(struct via *v, struct evbuffer *chunk, bool to_server)
 			v->cut_box = v->boxes[i].cfg->name;
 			v->cut_cfg = v->boxes[i].cfg;
 			v->cut_verdict = vi;
+			/* never read by the box: discarded with the cut */
+			if (to_server)
+				v->hold_bytes = v->boxes[i].cut_rest;
 			snprintf(v->cut_why, sizeof(v->cut_why),
 			         "middlebox %s: %s", v->cut_box,
 			         vi == MBOX_CUT_RST ? "reset"
@@ -356,15 +359,15 @@ via_held(struct via *v, bool timed_out, unsigned long ms, size_t discarded)
 		    "middlebox %s: timeout_conn %u ms expired: the server "
 		    "side is closed; the client, told nothing until now, "
 		    "gets a RST (model choice); %zu bytes it sent after the "
-		    "drop were discarded",
+		    "line the box dropped at were discarded",
 		    box, via_timeout_conn(v), discarded);
 	else
 		transcript_printf(
 		    v->session, TR_WARN, v->profile,
 		    "middlebox %s: the client gave up on the dropped "
 		    "connection after %lu ms (it closed; it never saw a FIN "
-		    "or RST); %zu bytes it sent after the drop were "
-		    "discarded",
+		    "or RST); %zu bytes it sent after the line the box "
+		    "dropped at were discarded",
 		    box, ms, discarded);
 }
 
@@ -427,7 +430,6 @@ via_hold(struct via *v, struct event_base *base, evutil_socket_t fd,
 	v->hold_fd = fd;
 	v->hold_done = done;
 	v->hold_arg = arg;
-	v->hold_bytes = 0;
 	clock_gettime(CLOCK_MONOTONIC, &v->hold_t0);
 	return 0;
 }

@@ -67,13 +67,14 @@ class Inspect(ServerTest):
         return srv.wait_event(lambda e: e["session"] == session and
                               e["dir"] == "close")["text"]
 
-    def assert_dropped(self, srv, c, session, why):
+    def assert_dropped(self, srv, c, session, why, rest=0):
         """The box dropped the connection (FACTS.md 5, drop-connection):
         nothing more reaches the client and neither FIN nor RST: its read
         times out with the socket still connected, and what it sends now
         is discarded. The server meanwhile serves another session. Then
         the test gives up and closes, as a client would; the transcript
-        names the limit and how the hold ended."""
+        names the limit and how the hold ended: the bytes discarded are
+        the rest of the packet the box cut in (rest) and the QUIT."""
         self.assertEqual(c.ending(timeout=1.0), ("open", b""))
         c.sock.getpeername()  # still connected: no FIN, no RST
         self.assertEqual(self.close_event(srv, session),
@@ -88,8 +89,9 @@ class Inspect(ServerTest):
                               e["text"].startswith("middlebox"))["text"]
         self.assertRegex(held, r"^middlebox %s: the client gave up on the "
                          r"dropped connection after \d+ ms \(it closed; it "
-                         r"never saw a FIN or RST\); 6 bytes it sent after "
-                         r"the drop were discarded$" % BOX)
+                         r"never saw a FIN or RST\); %d bytes it sent after "
+                         r"the line the box dropped at were discarded$"
+                         % (BOX, rest + 6))
 
     def assert_new_session_served(self, srv):
         c = self.hello(srv)
@@ -292,7 +294,9 @@ class Inspect(ServerTest):
         srv = self.start_asa("esa", "--via", "asa-short-hold")
         c = srv.connect()
         self.assertEqual(c.line(), BANNER_MASKED)
-        c.send("VRFY " + "c" * 508 + "\r\n")
+        # the NOOP after the long line, in the same packet, is never
+        # read by the box: it is discarded with the cut
+        c.send("VRFY " + "c" * 508 + "\r\nNOOP\r\n")
         self.assertEqual(c.ending(timeout=10), ("rst", b""))
         self.assertEqual(self.close_event(srv, 1),
                          "drop (middlebox asa-short-hold: drop-connection)")
@@ -301,8 +305,9 @@ class Inspect(ServerTest):
         self.assertEqual(
             held, "middlebox asa-short-hold: timeout_conn 1000 ms expired: "
             "the server side is closed; the client, told nothing until "
-            "now, gets a RST (model choice); 0 bytes it sent after the "
-            "drop were discarded")
+            "now, gets a RST (model choice); 6 bytes it sent after the "
+            "line the box dropped at were discarded")
+        self.assertNotIn(("C", "NOOP"), srv.session_events(1))
 
     def test_rcpt_count_is_per_transaction(self):
         srv = self.start_asa()
@@ -347,8 +352,10 @@ class Inspect(ServerTest):
         self.assertRegex(c.reply()[0], r"^250 ok: Message \S+ accepted$")
         self.start_data(c)
         c.send("Subject: long\r\n%s\r\n\r\nbody\r\n.\r\n" % (h998 + "h"))
+        # the rest of that packet, "\r\nbody\r\n.\r\n", goes with the cut
         self.assert_dropped(srv, c, 1,
-                            "header_line_length 999 > 998: drop-connection")
+                            "header_line_length 999 > 998: drop-connection",
+                            rest=11)
         self.assertEqual(len(srv.new_files()), 1)
         self.assertEqual(srv.tmp_files(), [])
 
@@ -380,8 +387,10 @@ class Inspect(ServerTest):
             if ok:
                 self.assertRegex(c.reply()[0],
                                  r"^250 ok: Message \S+ accepted$")
+        # the rest of that packet, "\r\nx\r\n--b--\r\n.\r\n", goes too
         self.assert_dropped(
-            srv, c, 1, "mime_filename_length 256 > 255: drop-connection")
+            srv, c, 1, "mime_filename_length 256 > 255: drop-connection",
+            rest=15)
         self.assertEqual(len(srv.new_files()), 1)
         self.assertEqual(srv.tmp_files(), [])
 
