@@ -74,44 +74,56 @@ command_denied(struct mbox_pass *p, const char *line, size_t c, const char *end,
 	mbox_put(p, end, end_len);
 }
 
+/* A limit row that cuts (not just logs). */
+static bool
+cuts(const struct mbox_limit *l)
+{
+	return l != NULL && l->action != MBOX_ACT_LOG;
+}
+
 /* A command line that arrived whole in this chunk. */
 static enum mbox_verdict
 command_whole(struct mbox_pass *p, const char *line, size_t c, size_t n)
 {
 	struct mbox *b = p->b;
-	const struct mbox_limit *l;
+	const struct mbox_limit *len_l, *arg_l = NULL;
 	enum mbox_verdict v;
 	size_t vl = mbox_first_word(line, c), a = vl;
+	bool allowed = verb_allowed(b->cfg, line, vl);
+	bool mail = allowed && mbox_word_eq(line, vl, "MAIL");
+	bool rcpt = allowed && mbox_word_eq(line, vl, "RCPT");
+	uint64_t arg_v = 0;
 	int ans = ANS_OTHER;
 
-	/* the line as the client sent it, for the two-hop transcript */
-	mbox_emit_note(p, MBOX_TO_SERVER, line, c, NULL, 0, NULL);
-	if ((l = mbox_over_limit(b->cfg, MBOX_CMD_LINE, c)) != NULL &&
-	    (v = mbox_limit_note(p, l, c, line, c)) != MBOX_FORWARD)
+	while (a < c && (line[a] == ' ' || line[a] == '\t'))
+		a++;
+	/* the limits first: the line is reported as the client sent it,
+	 * and whether it passed (a cut at it: it did not) */
+	len_l = mbox_over_limit(b->cfg, MBOX_CMD_LINE, c);
+	if (mail) {
+		arg_v = sender_len(line + a, c - a);
+		arg_l = mbox_over_limit(b->cfg, MBOX_SENDER_LEN, arg_v);
+	} else if (rcpt) {
+		arg_v = b->rcpts + 1;
+		arg_l = mbox_over_limit(b->cfg, MBOX_RCPT_COUNT, arg_v);
+	}
+	mbox_emit_line(p, line, c, cuts(len_l) || cuts(arg_l));
+	if (len_l != NULL &&
+	    (v = mbox_limit_note(p, len_l, c, line, c)) != MBOX_FORWARD)
 		return v;
-	if (!verb_allowed(b->cfg, line, vl)) {
+	if (!allowed) {
 		command_denied(p, line, c, line + c, n - c);
 		mbox_fifo_push(b, ANS_OTHER);
 		return MBOX_FORWARD;
 	}
-	while (a < c && (line[a] == ' ' || line[a] == '\t'))
-		a++;
-	if (mbox_word_eq(line, vl, "MAIL")) {
-		size_t s = sender_len(line + a, c - a);
-
+	if (mail)
 		b->rcpts = 0;
-		if ((l = mbox_over_limit(b->cfg, MBOX_SENDER_LEN, s)) != NULL &&
-		    (v = mbox_limit_note(p, l, s, line, c)) != MBOX_FORWARD)
-			return v;
-	} else if (mbox_word_eq(line, vl, "RCPT")) {
+	else if (rcpt)
 		b->rcpts++;
-		if ((l = mbox_over_limit(b->cfg, MBOX_RCPT_COUNT, b->rcpts)) !=
-		        NULL &&
-		    (v = mbox_limit_note(p, l, b->rcpts, line, c)) !=
-		        MBOX_FORWARD)
-			return v;
-	} else if (mbox_word_eq(line, vl, "RSET") ||
-	           mbox_word_eq(line, vl, "HELO")) {
+	if (arg_l != NULL &&
+	    (v = mbox_limit_note(p, arg_l, arg_v, line, c)) != MBOX_FORWARD)
+		return v;
+	if (mbox_word_eq(line, vl, "RSET") || mbox_word_eq(line, vl, "HELO")) {
 		b->rcpts = 0;
 	} else if (mbox_word_eq(line, vl, "EHLO")) {
 		b->rcpts = 0;
@@ -147,9 +159,12 @@ command_piece(struct mbox_pass *p, const char *seg, size_t c, size_t n, bool lf)
 	memcpy(b->line + b->line_kept, seg, keep);
 	b->line_kept += keep;
 	l = mbox_over_limit(b->cfg, MBOX_CMD_LINE, b->line_len);
-	if (l != NULL && l->action != MBOX_ACT_LOG)
+	if (cuts(l)) {
+		/* what the client typed so far, not passed as a line */
+		mbox_emit_line(p, b->line, b->line_kept, true);
 		return mbox_limit_note(p, l, b->line_len, b->line,
 		                       b->line_kept);
+	}
 	if (c > 0) {
 		memset(mbox_reserve(p, c, &v), 'X', c);
 		mbox_commit(p, &v);
@@ -159,7 +174,7 @@ command_piece(struct mbox_pass *p, const char *seg, size_t c, size_t n, bool lf)
 		b->line_open = true;
 		return MBOX_FORWARD;
 	}
-	mbox_emit_note(p, MBOX_TO_SERVER, b->line, b->line_kept, NULL, 0, NULL);
+	mbox_emit_line(p, b->line, b->line_kept, false);
 	if (l != NULL)
 		mbox_limit_note(p, l, b->line_len, b->line, b->line_kept);
 	memset(xs, 'X', b->line_kept);

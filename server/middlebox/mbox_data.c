@@ -226,6 +226,7 @@ data_end(struct mbox_pass *p, size_t pos, size_t end)
 		 */
 		p->fwd = end;
 		b->eod_state = EOD_CRLF;
+		mbox_emit_line(p, ".", 1, true);
 		mbox_emit_note(p, MBOX_TO_SERVER, ".", 1, NULL, 0,
 		               "end of data split across packets: dropped");
 		return MBOX_FORWARD;
@@ -269,10 +270,13 @@ mbox_data_segment(struct mbox_pass *p, size_t pos, size_t end, bool lf)
 		if (fn > 0 &&
 		    (l = mbox_over_limit(b->cfg, MBOX_MIME_FILENAME, fn)) !=
 		        NULL &&
-		    (v = mbox_limit_note(p, l, fn, seg, c)) != MBOX_FORWARD) {
+		    l->action != MBOX_ACT_LOG) {
 			mbox_flush(p, pos);
-			return v;
+			mbox_emit_line(p, seg, c, true);
+			return mbox_limit_note(p, l, fn, seg, c);
 		}
+		if (fn > 0 && l != NULL)
+			mbox_limit_note(p, l, fn, seg, c);
 		eod = eod_byte(b, ch);
 	}
 	/* ... or, to cut, as soon as it is too long */
@@ -281,6 +285,7 @@ mbox_data_segment(struct mbox_pass *p, size_t pos, size_t end, bool lf)
 	        NULL &&
 	    l->action != MBOX_ACT_LOG) {
 		mbox_flush(p, pos);
+		mbox_emit_line(p, seg, c, true);
 		return mbox_limit_note(p, l, b->fn_len, seg, c);
 	}
 	/* line lengths: a cut as soon as the line is too long, a log entry
@@ -289,6 +294,7 @@ mbox_data_segment(struct mbox_pass *p, size_t pos, size_t end, bool lf)
 	l = mbox_over_limit(b->cfg, m, b->line_len);
 	if (l != NULL && l->action != MBOX_ACT_LOG) {
 		mbox_flush(p, pos);
+		mbox_emit_line(p, seg, c, true);
 		return mbox_limit_note(p, l, b->line_len, seg, c);
 	}
 	if (lf && l != NULL)

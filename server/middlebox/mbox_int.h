@@ -42,6 +42,7 @@ enum {
 	RW_BANNER, /* '*' but for the code, '2', '0' (FACTS.md 5) */
 	RW_STARS,  /* '*' for everything (PIX 4.4, FACTS.md 6) */
 	RW_X,      /* the text after the code: X's of the same length */
+	RW_SEQ,    /* ... the last X replaced by the sequence letter */
 	RW_REPLACE /* the text after the code: an exact replacement */
 };
 
@@ -122,6 +123,10 @@ void mbox_flush(struct mbox_pass *p, size_t upto);
 void mbox_emit_note(struct mbox_pass *p, enum mbox_dir dir, const char *orig,
                     size_t orig_len, const char *now, size_t now_len,
                     const char *why);
+/* mbox_emit_line - a client line as the box saw it (a note with why
+ * NULL); dropped: the box does not pass it on */
+void mbox_emit_line(struct mbox_pass *p, const char *line, size_t len,
+                    bool dropped);
 /* mbox_reserve / mbox_commit - n contiguous bytes at the end of the
  * output: filled (and maybe noted) by the caller, then committed */
 char *mbox_reserve(struct mbox_pass *p, size_t n, struct evbuffer_iovec *v);

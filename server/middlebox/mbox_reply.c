@@ -21,34 +21,54 @@ reply_code(const char *s, size_t n)
 	return (s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0');
 }
 
-/* An EHLO keyword line: exact masks, allowed keywords, the others. */
-static int
-ehlo_rewrite(const struct mbox_config *cfg, const char *s, size_t n,
-             const char **repl, const char **why)
+/* The sequence letter of the next masked keyword of this reply: 'A' for
+ * the first, 'B' for the second, ... (FACTS.md 5, the pgt replay: TURN ->
+ * XXXA ... OK -> XI). model choice: after 'Z' it starts again at 'A'
+ * (no capture shows 27 masked keywords). */
+static char
+next_letter(struct mbox *b)
 {
+	return (char)('A' + b->masked++ % 26);
+}
+
+/*
+ * An EHLO keyword line: exact masks, allowed keywords, the others. The
+ * keyword is the first word; a masked line is masked whole, parameters
+ * too (FACTS.md 5: "X-EXPS GSSAPI NTLM LOGIN" -> 23 X's + "D").
+ */
+static int
+ehlo_rewrite(struct mbox *b, const char *s, size_t n, const char **repl,
+             const char **why)
+{
+	const struct mbox_config *cfg = b->cfg;
 	const char *text = s + 4;
 	size_t i, kw = mbox_first_word(text, n - 4);
+	bool tls = mbox_word_eq(text, kw, "STARTTLS");
 
+	if (kw == 0 || (tls && cfg->allow_tls))
+		return RW_PASS;
 	for (i = 0; i < cfg->nehlo_masks; i++) {
 		const struct mbox_ehlo_mask *m = &cfg->ehlo_masks[i];
-		bool tls =
-		    mbox_word_eq(m->keyword, strlen(m->keyword), "STARTTLS");
 
-		if (tls && cfg->allow_tls)
-			continue;
 		if (mbox_word_eq(text, kw, m->keyword)) {
 			*repl = m->replacement;
 			/* FACTS.md 5, seed 001: "250 XXXXXXXA" */
 			*why = tls ? "no allow-tls" : "ehlo mask";
+			b->masked++; /* it takes its place in the sequence */
 			return RW_REPLACE;
 		}
 	}
-	if (mbox_word_in(text, kw, cfg->ehlo_allowed, cfg->nehlo_allowed) ||
-	    (cfg->allow_tls && mbox_word_eq(text, kw, "STARTTLS")) ||
-	    !cfg->ehlo_mask_others || kw == 0)
+	if (!tls &&
+	    (mbox_word_in(text, kw, cfg->ehlo_allowed, cfg->nehlo_allowed) ||
+	     cfg->ehlo_mask_others == MBOX_OTHERS_PASS))
 		return RW_PASS;
-	*why = "ehlo-reply-parameter others: mask";
-	return RW_X;
+	/* FACTS.md 5: "no allow-tls" removes STARTTLS from the reply,
+	 * whatever happens to the other keywords */
+	*why = tls ? "no allow-tls" : "ehlo-reply-parameter others: mask";
+	if (cfg->ehlo_mask_others != MBOX_OTHERS_MASK_SEQUENCE)
+		return RW_X;
+	b->cont_letter = next_letter(b);
+	return RW_SEQ;
 }
 
 /* How a reply line is rewritten (see RW_*), from its head s[0..n). */
@@ -68,7 +88,7 @@ reply_how(struct mbox *b, const char *s, size_t n, int code, const char **repl,
 	/* after EHLO: the keyword lines of a 250, not its first line */
 	if (mbox_fifo_peek(b) == ANS_EHLO && code == 250 && !b->reply_first &&
 	    n > 4)
-		return ehlo_rewrite(cfg, s, n, repl, why);
+		return ehlo_rewrite(b, s, n, repl, why);
 	return RW_PASS;
 }
 
@@ -92,6 +112,7 @@ rewrite_byte(int how, char ch, size_t i, bool coded)
 	case RW_STARS:
 		return '*';
 	case RW_X:
+	case RW_SEQ:
 		return i < 4 && coded ? ch : 'X';
 	default:
 		return ch;
@@ -108,6 +129,7 @@ reply_effects(struct mbox *b, int code, bool final)
 		return;
 	}
 	b->reply_first = true;
+	b->masked = 0; /* the sequence starts again with the next reply */
 	if (!b->greeted) {
 		b->greeted = true; /* the banner answers no command */
 		return;
@@ -139,19 +161,30 @@ reply_line(struct mbox_pass *p, const char *s, size_t n, size_t end_len,
 	int how = reply_how(b, s, n, coded ? code : -1, &repl, &why);
 	struct evbuffer_iovec v;
 	size_t i, m;
+	bool seq_head = false;
 	char *now;
 
 	if (how == RW_PASS) {
 		mbox_put(p, s, n + end_len);
 	} else {
 		m = how == RW_REPLACE ? 4 + strlen(repl) : n;
+		/* the head of a long masked line keeps its last byte back:
+		 * it becomes the letter if the line ends right after it */
+		seq_head = how == RW_SEQ && !whole;
+		if (seq_head && s[n - 1] != '\r')
+			m--;
 		now = mbox_reserve(p, m, &v);
 		if (how == RW_REPLACE) {
 			memcpy(now, s, 4);
 			memcpy(now + 4, repl, m - 4);
 		} else {
-			for (i = 0; i < n; i++)
+			for (i = 0; i < m; i++)
 				now[i] = rewrite_byte(how, s[i], i, coded);
+			if (how == RW_SEQ && (whole || m == n))
+				/* a head that ends with CR: its line ends
+				 * there (a bare CR in a reply is not seen) */
+				now[m - 1 - (m == n && !whole)] =
+				    b->cont_letter;
 		}
 		if (m != n || memcmp(s, now, n) != 0)
 			mbox_emit_note(p, MBOX_TO_CLIENT, s, n, now, m, why);
@@ -164,6 +197,7 @@ reply_line(struct mbox_pass *p, const char *s, size_t n, size_t end_len,
 		b->reply_cont = how;
 		b->cont_code = code;
 		b->cont_final = final;
+		b->cont_held = seq_head && s[n - 1] != '\r';
 	}
 }
 
@@ -176,8 +210,24 @@ reply_rest(struct mbox_pass *p, const char *s, size_t n, bool lf)
 	size_t i, k = 0;
 
 	for (i = 0; i < n; i++) {
-		if (b->reply_cont == RW_REPLACE && s[i] != '\r' && s[i] != '\n')
+		bool end = s[i] == '\r' || s[i] == '\n';
+
+		if (b->reply_cont == RW_REPLACE && !end)
 			continue; /* the replacement went out with the head */
+		if (b->reply_cont == RW_SEQ) {
+			/* one masked byte waits until the next tells whether
+			 * it was the last of the line (then: the letter) */
+			if (b->cont_held)
+				buf[k++] = end ? b->cont_letter : 'X';
+			b->cont_held = !end;
+			if (end)
+				buf[k++] = s[i];
+			if (k >= sizeof(buf) - 1) {
+				mbox_put(p, buf, k);
+				k = 0;
+			}
+			continue;
+		}
 		buf[k++] = rewrite_byte(b->reply_cont, s[i], 4, false);
 		if (k == sizeof(buf)) {
 			mbox_put(p, buf, k);

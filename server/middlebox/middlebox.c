@@ -54,7 +54,18 @@ mbox_emit_note(struct mbox_pass *p, enum mbox_dir dir, const char *orig,
                size_t orig_len, const char *now, size_t now_len,
                const char *why)
 {
-	struct mbox_note n = {dir, orig, orig_len, now, now_len, why};
+	struct mbox_note n = {dir, orig, orig_len, now, now_len, why, false};
+
+	if (p->note != NULL)
+		p->note(p->arg, p->b->cfg, &n);
+}
+
+/* mbox_emit_line - a client line as the box saw it */
+void
+mbox_emit_line(struct mbox_pass *p, const char *line, size_t len, bool dropped)
+{
+	struct mbox_note n = {MBOX_TO_SERVER, line,   len, NULL, 0,
+	                      NULL,           dropped};
 
 	if (p->note != NULL)
 		p->note(p->arg, p->b->cfg, &n);
@@ -89,7 +100,7 @@ mbox_action_verdict(enum mbox_action a)
 {
 	switch (a) {
 	case MBOX_ACT_DROP:
-		return MBOX_CUT_FIN;
+		return MBOX_CUT_DROP;
 	case MBOX_ACT_RESET:
 		return MBOX_CUT_RST;
 	case MBOX_ACT_LOG:
@@ -237,10 +248,12 @@ mbox_from_client(struct mbox *b, const char *in, size_t len,
 			v = mbox_data_segment(&p, pos, end, lf != NULL);
 		pos = end;
 	}
-	if (v == MBOX_FORWARD)
+	if (v == MBOX_FORWARD) {
 		mbox_flush(&p, len);
-	else
+	} else {
 		b->cut = v;
+		b->cut_rest = len - pos; /* after the line it cut at */
+	}
 	return v;
 }
 

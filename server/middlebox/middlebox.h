@@ -11,6 +11,26 @@
  * transcript). Once TLS is up it passes bytes untouched, as it can no
  * longer read them.
  *
+ * Packets. A real box inspects IP packets; this one inspects what the
+ * server reads, and "a packet" is defined as the bytes of one read of the
+ * client's socket (net/io.c, net/via.c), so that a test can control it:
+ *   - one read takes at most 16 KiB (io.c IO_READ_MAX, less when the
+ *     session's input is full): a longer write is several packets;
+ *   - TCP keeps no write boundaries: whatever the client has written by
+ *     the time the server reads is one packet; two writes are two
+ *     packets only when the server read the first before the second
+ *     arrived (on loopback a race, unless the client waits);
+ *   - every packet is in the transcript (an info event "packet N: M
+ *     bytes from the client"), so a test sends one piece, waits for its
+ *     packet event, then sends the next: the boundary is then certain;
+ *   - once TLS is up the boxes read nothing and packets do not matter.
+ * What a real client meets: a command or an end of data split over two
+ * writes (telnet's character mode; nodemailer writes ".\r\n" on its own
+ * after the message) is split for the box only when the server read in
+ * between; through a real firewall that depends on how the client's TCP
+ * stack cut the segments (Nagle, the peer's ACKs), so the same client can
+ * pass one day and time out the next (FACTS.md 6, kb 295725).
+ *
  * Not here: sockets, sessions, profiles on disk (profile.c loads "kind:
  * middlebox" files into struct mbox_config).
  */
@@ -26,7 +46,8 @@ struct evbuffer;
 /* What a box does about something it does not like. */
 enum mbox_action {
 	MBOX_ACT_LOG,  /* note it, pass it on */
-	MBOX_ACT_DROP, /* drop-connection: nothing more passes; FIN */
+	MBOX_ACT_DROP, /* drop-connection: nothing more passes either way,
+	                * and neither end is told (no FIN, no RST) */
 	MBOX_ACT_RESET /* reset: nothing more passes; RST to the client */
 };
 const char *mbox_action_str(enum mbox_action a);
@@ -40,6 +61,17 @@ enum mbox_banner {
 enum mbox_denied {
 	MBOX_DENIED_MASK, /* X's of the same length: the server answers 500 */
 	MBOX_DENIED_NOOP, /* rewritten to NOOP */
+};
+
+/* What the box does to an EHLO keyword line it does not allow. */
+enum mbox_others {
+	MBOX_OTHERS_PASS, /* passes as it is */
+	MBOX_OTHERS_MASK, /* X's of the same length */
+	/* X's of the same length, the last one replaced by a sequence
+	 * letter: 'A' for the first masked keyword of the reply, 'B' for the
+	 * second, ... (FACTS.md 5: STARTTLS -> XXXXXXXA as the first,
+	 * X-EXPS GSSAPI NTLM LOGIN -> 23 X's and D as the fourth) */
+	MBOX_OTHERS_MASK_SEQUENCE,
 };
 
 /* What a limit measures. */
@@ -61,7 +93,9 @@ struct mbox_limit {
 };
 
 /* An EHLO keyword the box rewrites to an exact string (STARTTLS ->
- * XXXXXXXA), whatever else it does to keywords. */
+ * XXXXXXXA), whatever else it does to keywords. It counts as a masked
+ * keyword: under MBOX_OTHERS_MASK_SEQUENCE the next masked keyword of the
+ * reply gets the letter after it. */
 struct mbox_ehlo_mask {
 	char *keyword;     /* upper case, first word of the EHLO line */
 	char *replacement; /* the whole line text after "250-"/"250 " */
@@ -75,12 +109,14 @@ struct mbox_config {
 	size_t nallowed;
 	enum mbox_denied denied;
 	/* EHLO reply: exact masks first, then the allowed keywords pass and
-	 * (mask_others) every other keyword line becomes X's of its length */
+	 * every other keyword line (the whole line, parameters too) goes as
+	 * ehlo_mask_others says; STARTTLS without allow_tls is never let
+	 * through (masked as the others are, X's if they pass) */
 	struct mbox_ehlo_mask *ehlo_masks;
 	size_t nehlo_masks;
 	char **ehlo_allowed;
 	size_t nehlo_allowed;
-	bool ehlo_mask_others;
+	enum mbox_others ehlo_mask_others;
 	bool allow_tls; /* STARTTLS passes; after its 220 the box is blind */
 	struct mbox_limit *limits;
 	size_t nlimits;
@@ -91,6 +127,9 @@ struct mbox_config {
 	char **cut_headers; /* case-insensitive names, e.g. DKIM-Signature */
 	size_t ncut_headers;
 	enum mbox_action cut_action;
+	/* drop-connection: how long the box keeps the dropped connection's
+	 * server side before it closes it (ASA "timeout conn") */
+	unsigned timeout_conn_ms;
 };
 
 enum mbox_dir {
@@ -113,18 +152,24 @@ struct mbox_note {
 	const char *now;
 	size_t now_len;
 	const char *why;
+	bool dropped; /* orig did not pass: the box swallowed it or cut */
 };
 /* A note with why NULL is no change: it reports each complete client
  * command line as the box saw it (orig), so the transcript can show what
- * the client sent before any box touched it. */
+ * the client sent before any box touched it. With dropped set it is a
+ * client line the box did not pass on (a cut at it, a split end of data
+ * dropped; also in DATA, where lines are not reported otherwise); the
+ * note that says why follows. */
 typedef void (*mbox_note_fn)(void *arg, const struct mbox_config *box,
                              const struct mbox_note *note);
 
 /* What the connection does after a chunk went through. */
 enum mbox_verdict {
-	MBOX_FORWARD, /* pass the output on */
-	MBOX_CUT_FIN, /* send the output, then close the client with FIN */
-	MBOX_CUT_RST, /* discard the output, reset the client */
+	MBOX_FORWARD,  /* pass the output on */
+	MBOX_CUT_DROP, /* drop-connection: discard the output and everything
+	                * after it; the client is told nothing (its read
+	                * stalls) until the box's timeout_conn */
+	MBOX_CUT_RST,  /* discard the output, reset the client */
 };
 
 /*
@@ -135,6 +180,7 @@ struct mbox {
 	const struct mbox_config *cfg;
 	int mode;              /* private: command / data / blind */
 	enum mbox_verdict cut; /* not MBOX_FORWARD once cut: nothing passes */
+	size_t cut_rest;       /* bytes of the cut chunk after the cut line */
 	char why[128];         /* text of the last formatted note */
 	/* client side: the line in progress */
 	bool line_open;   /* it began in an earlier chunk */
@@ -172,6 +218,9 @@ struct mbox {
 	int reply_cont;   /* private: how the rest of a long line goes */
 	int cont_code;
 	bool cont_final;
+	bool cont_held;   /* a masked byte waits: it may be the letter */
+	char cont_letter; /* the sequence letter of that long line */
+	unsigned masked;  /* keyword lines masked so far in this reply */
 	char reply[1024];
 	size_t reply_len;
 };

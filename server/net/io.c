@@ -7,7 +7,7 @@
  * has left (bounded), then either RST (SO_LINGER 0) or shutdown(SHUT_WR)
  * and keep reading until the peer's EOF on a dup of the socket, so that
  * the close() never turns our FIN into a RST. Closing a TLS connection
- * sends no close_notify unless asked (io_close_notify).
+ * sends no close_notify unless asked (io_close_notify); IO_CLOSE_HOLD none.
  *
  * Plaintext takes a shorter path than the bufferevent's own (which costs
  * an ioctl(FIONREAD) per read and two epoll_ctl per reply): one persistent
@@ -20,7 +20,8 @@
  * session sees it (io_input is then what they let through), and what the
  * session writes waits in io_output until a flush (io_flush, io_close,
  * io_starttls, or the loop turn after it was written) passes it through
- * them to the socket. A box's cut reaches the session as IO_CUT.
+ * them to the socket. A box's cut reaches the session as IO_CUT
+ * (io_via.c holds the chain's entry points).
  * Does not: parse anything, know about SMTP or profiles.
  */
 #include <errno.h>
@@ -35,56 +36,10 @@
 #include <openssl/err.h>
 
 #include "io.h"
+#include "io_int.h"
 #include "log.h"
 #include "tls_conn.h"
 #include "via.h"
-
-/* After our FIN, how long we keep draining the peer before close(). */
-#define IO_DRAIN_MS 3000
-/* Most bytes one plaintext read takes (libevent's default as well). */
-#define IO_READ_MAX 16384
-
-struct io {
-	struct event_base *base;
-	struct bufferevent *bev;   /* the socket's, or the TLS filter */
-	struct bufferevent *under; /* the socket's, once TLS filters it */
-	SSL *ssl;
-	bool close_notify; /* SSL_shutdown() before the FIN */
-	unsigned flush_waited;
-	evutil_socket_t drain_fd; /* after our FIN: read until EOF */
-	struct event *drain_ev;
-	unsigned drain_reads;
-	evutil_socket_t fd;
-	io_cb cb;
-	void *arg;
-	bool closing; /* io_close() called */
-	enum io_close how;
-	/* One event, three jobs (an event costs ~140 bytes a session):
-	 * activated to flush replies, a timer while a close waits for the
-	 * output to drain, activated to deliver IO_CLOSED. */
-	struct event *aux;
-	bool closed_pending; /* the next aux run delivers IO_CLOSED */
-	char error[160];     /* reason for IO_ERROR */
-	bool tls_failed;     /* error holds OpenSSL's reason */
-	bool broken; /* a socket or TLS error: nothing more will leave */
-	/* Plaintext ("direct"): our own read event and write flush. */
-	bool direct;
-	struct event *rd_ev; /* EV_READ | EV_PERSIST, idle timeout */
-	struct evbuffer_cb_entry *out_cb;
-	struct evbuffer_cb_entry *in_cb; /* enabled while the input is full */
-	bool flush_queued;
-	bool rd_paused; /* io_pause() */
-	bool rd_full;   /* input at read_max */
-	bool rd_done;   /* EOF or a read error: read no more */
-	size_t read_max;
-	struct timeval idle;      /* 0 = none */
-	struct evbuffer *wire;    /* where output goes past the boxes */
-	struct evbuffer *tls_out; /* TLS: output until io_tls_flush */
-	/* The middlebox chain, if any (io_via). */
-	struct via *via;
-	bool via_flush_queued;
-	enum io_close cut_how; /* the last IO_CUT's */
-};
 
 static void io_eventcb(struct bufferevent *bev, short what, void *arg);
 static void io_readcb(struct bufferevent *bev, void *arg);
@@ -93,8 +48,10 @@ static void io_direct_stop(struct io *io);
 
 /* Deliver IO_CLOSED from the loop, never from inside a caller. */
 static void
-io_notify_closed(struct io *io)
+io_notify_closed(void *arg)
 {
+	struct io *io = arg;
+
 	io->closed_pending = true;
 	event_active(io->aux, EV_TIMEOUT, 0);
 }
@@ -148,6 +105,8 @@ io_final(struct io *io)
 	if (io->how == IO_CLOSE_RST) {
 		setsockopt(io->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 		io->drain_fd = -1;
+	} else if (io->how == IO_CLOSE_HOLD) {
+		io->drain_fd = dup(io->fd); /* no FIN: the socket lives on */
 	} else if (shutdown(io->fd, SHUT_WR) == 0 && !io->rd_done)
 		io->drain_fd = dup(io->fd); /* the FIN is out: drain */
 	else
@@ -166,6 +125,12 @@ io_final(struct io *io)
 	io->ssl = NULL;
 	if (io->drain_fd < 0) {
 		io_notify_closed(io);
+		return;
+	}
+	if (io->how == IO_CLOSE_HOLD &&
+	    via_hold(io->via, io->base, io->drain_fd, io_notify_closed, io) ==
+	        0) {
+		io->drain_fd = -1; /* the chain's now: it closes it */
 		return;
 	}
 	io->drain_ev = event_new(io->base, io->drain_fd, EV_READ | EV_PERSIST,
@@ -196,7 +161,7 @@ io_close_step(struct io *io)
 static void
 io_cut(struct io *io, enum mbox_verdict v)
 {
-	io->cut_how = v == MBOX_CUT_RST ? IO_CLOSE_RST : IO_CLOSE_FIN;
+	io->cut_how = v == MBOX_CUT_RST ? IO_CLOSE_RST : IO_CLOSE_HOLD;
 	io->cb(io, IO_CUT, io->arg);
 }
 
@@ -633,8 +598,14 @@ io_close(struct io *io, enum io_close how)
 		return;
 	/* What is still on its way through the boxes leaves first (the
 	 * caller has flushed: a cut found here only changes how). */
-	if (io->via != NULL && via_write(io->via, io->wire) == MBOX_CUT_RST)
-		how = IO_CLOSE_RST;
+	if (io->via != NULL) {
+		via_write(io->via, io->wire);
+		/* after a cut the connection ends the cut's way (a
+		 * drop-connection sends no FIN, whatever the caller says) */
+		if (via_cut(io->via) != MBOX_FORWARD)
+			how = via_cut(io->via) == MBOX_CUT_RST ? IO_CLOSE_RST
+			                                       : IO_CLOSE_HOLD;
+	}
 	io_tls_flush(io); /* before a close_notify */
 	io->closing = true;
 	io->how = how;
@@ -751,50 +722,4 @@ io_flush(struct io *io)
 	v = via_write(io->via, io->wire); /* TLS: a record at the aux run */
 	if (v != MBOX_FORWARD)
 		io_cut(io, v);
-}
-
-/* Output was queued behind the boxes: flush after this callback (unless
- * the session does it first). */
-static void
-io_via_queued(void *arg)
-{
-	struct io *io = arg;
-
-	if (io->via_flush_queued)
-		return;
-	io->via_flush_queued = true;
-	event_active(io->aux, EV_WRITE, 0);
-}
-
-/* io_via - run this connection through a chain of middleboxes */
-int
-io_via(struct io *io, const struct mbox_config *const *boxes, size_t n,
-       bool encrypted, unsigned long session, const char *profile)
-{
-	if (n == 0)
-		return 0;
-	io->via =
-	    via_new(boxes, n, encrypted, session, profile, io_via_queued, io);
-	return io->via != NULL ? 0 : -1;
-}
-
-/* io_cut_how - how the last IO_CUT wants the connection ended */
-enum io_close
-io_cut_how(const struct io *io)
-{
-	return io->cut_how;
-}
-
-/* io_cut_reason - which box cut, and how */
-const char *
-io_cut_reason(const struct io *io)
-{
-	return io->via != NULL ? via_cut_reason(io->via) : "cut";
-}
-
-/* io_logs_lines - a box has put the client's lines in the transcript */
-bool
-io_logs_lines(const struct io *io)
-{
-	return io->via != NULL && via_logs_lines(io->via);
 }

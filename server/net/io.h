@@ -15,7 +15,8 @@
  * Ending a connection is explicit because profiles care how it ends:
  * IO_CLOSE_FIN flushes what is queued, sends FIN with shutdown(SHUT_WR)
  * and drains the peer until EOF (so close() never turns into a RST);
- * IO_CLOSE_RST flushes, then closes with SO_LINGER {1, 0}.
+ * IO_CLOSE_RST flushes, then closes with SO_LINGER {1, 0};
+ * IO_CLOSE_HOLD (a middlebox dropped the connection) sends nothing more.
  */
 #ifndef IO_H
 #define IO_H
@@ -44,6 +45,11 @@ enum io_event {
 enum io_close {
 	IO_CLOSE_FIN,
 	IO_CLOSE_RST,
+	/* a middlebox's drop-connection: nothing more is sent, neither FIN
+	 * nor RST; the socket is held (what the client sends is discarded)
+	 * until the client closes it or the box's timeout_conn expires, then
+	 * reset (io_via only) */
+	IO_CLOSE_HOLD,
 };
 
 typedef void (*io_cb)(struct io *io, enum io_event ev, void *arg);
@@ -86,6 +92,10 @@ void io_flush(struct io *io);
  * IO_CUT, and why ("middlebox asa: reset") */
 enum io_close io_cut_how(const struct io *io);
 const char *io_cut_reason(const struct io *io);
+
+/* io_lost - why what is written now never reaches the client (a
+ * middlebox cut the connection), or NULL */
+const char *io_lost(const struct io *io);
 
 /* io_logs_lines - a middlebox reading commands has put each client line
  * in the transcript as the client sent it */

@@ -16,6 +16,7 @@
 #include "middlebox.h"
 
 struct evbuffer;
+struct event_base;
 struct via;
 
 /*
@@ -50,13 +51,38 @@ enum mbox_verdict via_read(struct via *v, struct evbuffer *raw);
 /*
  * via_write - what waits in via_output(), as one chunk, through the
  * boxes outwards, appended to out (the socket's buffer). The verdict
- * says whether a box cut; a reset discards the chunk.
+ * says whether a box cut; after a cut (reset or drop-connection) the
+ * chunk is discarded.
  */
 enum mbox_verdict via_write(struct via *v, struct evbuffer *out);
 
 /* via_cut_reason - "middlebox NAME: reset" (or drop-connection) for the
  * last cut */
 const char *via_cut_reason(const struct via *v);
+
+/* via_cut - MBOX_CUT_DROP or MBOX_CUT_RST once a box has cut the
+ * connection (the first cut), MBOX_FORWARD before */
+enum mbox_verdict via_cut(const struct via *v);
+
+/* via_lost - "middlebox NAME: drop-connection" (or reset) once a box has
+ * cut: what the server writes from now on never reaches the client. NULL
+ * before a cut. */
+const char *via_lost(const struct via *v);
+
+/* via_timeout_conn - ms the box that dropped the connection (action
+ * drop-connection) keeps its server side: the box's timeout_conn */
+unsigned via_timeout_conn(const struct via *v);
+
+/*
+ * via_hold - after a drop-connection: hold the socket fd (a dup, now the
+ * chain's): send nothing, discard what the client sends, until it closes
+ * or the box's timeout_conn expires (then RST, a model choice); record
+ * how it ended in the transcript, close fd, call done(arg). via_free
+ * during the hold closes fd and calls nothing. -1 if it cannot (fd is
+ * still the caller's).
+ */
+int via_hold(struct via *v, struct event_base *base, int fd,
+             void (*done)(void *arg), void *arg);
 
 /* via_logs_lines - the outermost box reads commands, and so has put each
  * client line in the transcript as the client sent it */

@@ -6,14 +6,15 @@
  * "! rule NAME: WHY"/"*"/"* warning:" and the text escaped by
  * transcript_escape(). A TR_CONNECT or TR_CLOSE event carries only what
  * follows the word: "1.2.3.4:5 -> 6.7.8.9:25 profile=x", "fin (...)".
- * JSON objects are built with jansson; text that is not UTF-8, or holds
- * a NUL byte, is sent escaped with the raw bytes in "hex". One mutex per
- * process keeps lines whole when worker threads share the sinks. A readable
- * line is written and flushed at once (a trainer watches it live); JSON
- * lines are built outside the lock and go through a 64 KiB stdio buffer
- * that is emptied when a session ends (its close line), by
- * transcript_flush() (server.c: every 100 ms) and by transcript_close() --
- * one write per event cost a quarter of the throughput.
+ * A line that did not cross (ev->lost) ends with "   [not delivered:
+ * WHY]" and carries "delivered":false and "lost" in JSON. JSON objects are
+ * built with jansson; text that is not UTF-8, or holds a NUL byte, is sent
+ * escaped with the raw bytes in "hex". One mutex per process keeps lines whole
+ * when worker threads share the sinks. A readable line is written and flushed
+ * at once (a trainer watches it live); JSON lines are built outside the lock
+ * and go through a 64 KiB stdio buffer that is emptied when a session ends (its
+ * close line), by transcript_flush() (server.c: every 100 ms) and by
+ * transcript_close() -- one write per event cost a quarter of the throughput.
  *
  * Not here: deciding what to record (session.c), log messages (log.c).
  */
@@ -231,7 +232,8 @@ json_reuse_fill(const struct tr_event *ev, const char *when)
 	struct json_reuse *r;
 
 	if (ev->rule != NULL || ev->why != NULL || ev->profile == NULL ||
-	    !json_text_ok(text, len) || (r = json_reuse_get()) == NULL)
+	    ev->lost != NULL || !json_text_ok(text, len) ||
+	    (r = json_reuse_get()) == NULL)
 		return NULL;
 	if (json_string_set_nocheck(r->time, when) != 0 ||
 	    json_integer_set(r->session, (json_int_t)ev->session) != 0 ||
@@ -334,8 +336,10 @@ emit_readable(const struct tr_event *ev, const struct tm *tm, int ms)
 	const char *rule = ev->rule != NULL ? ev->rule : "?";
 	const char *why = ev->why != NULL ? ev->why : "";
 
-	/* rule and why, or " (rule NAME)": one of them, never both */
-	cap = esclen + strlen(rule) + strlen(why) + 64;
+	/* rule and why, or " (rule NAME)": one of them, never both; and
+	 * the not-delivered mark */
+	cap = esclen + strlen(rule) + strlen(why) + 64 +
+	      (ev->lost != NULL ? strlen(ev->lost) + 24 : 0);
 	if (cap > sizeof(stack) && (line = malloc(cap)) == NULL)
 		return;
 
@@ -390,6 +394,9 @@ emit_readable(const struct tr_event *ev, const struct tm *tm, int ms)
 	else if (ev->kind != TR_RULE && ev->rule != NULL)
 		o +=
 		    (size_t)snprintf(line + o, cap - o, " (rule %s)", ev->rule);
+	if (ev->lost != NULL)
+		o += (size_t)snprintf(line + o, cap - o,
+		                      "   [not delivered: %s]", ev->lost);
 	line[o++] = '\n';
 	fwrite(line, 1, o, stderr);
 	fflush(stderr);
@@ -436,6 +443,10 @@ event_json(const struct tr_event *ev, const char *when)
 	if (ev->profile != NULL)
 		bad |=
 		    json_object_set_new(o, "profile", json_string(ev->profile));
+	if (ev->lost != NULL) {
+		bad |= json_object_set_new(o, "delivered", json_false());
+		bad |= json_object_set_new(o, "lost", json_string(ev->lost));
+	}
 	if (bad) {
 		json_decref(o);
 		return NULL;

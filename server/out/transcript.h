@@ -6,8 +6,10 @@
  * Lines (--transcript FILE|-) built with jansson, one object per event:
  *   {"time":"2026-11-23T12:00:01.234Z","session":7,"dir":"C",
  *    "text":"EHLO gw.test","profile":"esa"}
- * plus "rule"/"why" when a rule fired, and "hex" with the raw bytes when
- * the text is not valid UTF-8 (text then shows \xNN escapes).
+ * plus "rule"/"why" when a rule fired, "hex" with the raw bytes when
+ * the text is not valid UTF-8 (text then shows \xNN escapes), and
+ * "delivered":false with "lost" when a C: or S: line never reached the
+ * other side (a middlebox swallowed it, or a cut discarded it).
  *
  * Not here: deciding what to log (the session does); it never blocks on
  * anything but the write to the sink.
@@ -45,6 +47,12 @@ struct tr_event {
 	                   * TR_CLIENT_SAW/TR_SERVER_GOT the middlebox */
 	const char *why;
 	const char *profile;
+	/* NULL: the line crossed (or the event is no line). Else the line
+	 * did not reach the other side, and this says why: a middlebox
+	 * swallowed it, or a cut discarded it before it was written to the
+	 * client's socket. JSON: "delivered":false and "lost":WHY; readable:
+	 * "   [not delivered: WHY]" after the line. */
+	const char *lost;
 };
 
 /*

@@ -446,6 +446,7 @@ summary_box(FILE *out, const struct profile *p)
 	    {NULL, "limits", 0},
 	    {"End of data", "split_end_of_data", 0},
 	    {"Duplicate headers", "duplicate_headers", 0},
+	    {"After a drop-connection", "timeout_conn", 0},
 	};
 
 	for (size_t i = 0; i < nitems(blocks); i++) {

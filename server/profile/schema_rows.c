@@ -74,7 +74,8 @@ static const char *const cut_action_names[] = {
 
 const char *const mbox_action_why[] = {
     [MBOX_ACT_LOG] = "log (noted, passed on)",
-    [MBOX_ACT_DROP] = "drop-connection (nothing more passes; FIN)",
+    [MBOX_ACT_DROP] = "drop-connection (nothing more passes either way; "
+                      "no FIN, no RST: the client's read stalls)",
     [MBOX_ACT_RESET] = "reset (nothing more passes; RST to the client)",
 };
 
@@ -87,7 +88,11 @@ const char *const measure_names[MBOX_MEASURE_COUNT] = {
     [MBOX_MIME_FILENAME] = "mime_filename_length",
 };
 
-static const char *const others_names[] = {"pass", "mask"};
+static const char *const others_names[] = {
+    [MBOX_OTHERS_PASS] = "pass",
+    [MBOX_OTHERS_MASK] = "mask",
+    [MBOX_OTHERS_MASK_SEQUENCE] = "mask-sequence",
+};
 static const char *const split_eod_names[] = {"pass", "drop"};
 static const char *const eol_names[] = {
     [EOL_STRICT] = "strict",
@@ -134,10 +139,16 @@ static const char *const denied_why[] = {
                          "answers its unknown-command reply)",
     [MBOX_DENIED_NOOP] = "noop (rewritten to NOOP)",
 };
-static const char *const others_why[] = {"pass",
-                                         "mask (X's of the same length)"};
+static const char *const others_why[] = {
+    [MBOX_OTHERS_PASS] = "pass",
+    [MBOX_OTHERS_MASK] = "mask (X's of the same length)",
+    [MBOX_OTHERS_MASK_SEQUENCE] =
+        "mask-sequence (X's of the same length, the last one a letter: A "
+        "for the reply's first masked keyword, B for the second, ...)",
+};
 static const char *const allow_tls_why[] = {
-    "no (STARTTLS is denied like any verb not allowed)",
+    "no (STARTTLS is denied like any verb not allowed, and masked in "
+    "the EHLO reply)",
     "yes (STARTTLS passes; after its 220 the box passes everything "
     "unread)"};
 static const char *const split_why[] = {
@@ -498,12 +509,15 @@ static const struct schema_row box_ehlo_rows[] = {
      .zero = "(none listed)",
      .doc = "EHLO keywords that pass"},
     {.name = "others",
-     .type = T_CHOICE_BOOL,
+     .type = T_CHOICE,
      .off = MF(ehlo_mask_others),
+     .def = MBOX_OTHERS_PASS,
      CH(others_names),
      .explain_choice = others_why,
-     .doc = "the other keyword lines: pass, or mask (X's of the same "
-            "length)"},
+     .doc = "the other keyword lines, parameters and all: pass, mask (X's "
+            "of the same length) or mask-sequence (the same, the last X "
+            "a letter: A for the reply's first masked keyword, B for the "
+            "second, ...; an exact mask takes its place in the sequence)"},
 };
 
 static const struct schema_row box_limit_rows[] = {
@@ -729,6 +743,17 @@ static const struct schema_row top_rows[] = {
      .sub = &schema_box_dup,
      .explain = explain_box_dup,
      .doc = "the pre-7.2(3) PIX duplicate-header cut"},
+    {.name = "timeout_conn",
+     .type = T_DURATION,
+     .kinds = KIND_MBOX,
+     .flags = SR_BOX,
+     .off = MF(timeout_conn_ms),
+     .def = 60 * 60 * 1000,
+     .zero = "none",
+     .doc = "after a drop-connection the client is told nothing; the "
+            "server side is closed when this expires (ASA \"timeout "
+            "conn\"), the client's socket then reset; 0 none (until the "
+            "client closes)"},
     {.name = "auth",
      .type = T_SECTION,
      .kinds = KIND_SERVER,

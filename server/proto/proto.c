@@ -222,6 +222,8 @@ const char *const close_how_names[CLOSE_HOW_COUNT] = {
     [CLOSE_FIN] = "fin",
     [CLOSE_SILENT] = "silent",
     [CLOSE_RST] = "rst",
+    /* a middlebox's drop-connection: nothing more, no FIN, no RST */
+    [CLOSE_DROP] = "drop",
 };
 
 const char *const hook_names[HOOK_COUNT] = {

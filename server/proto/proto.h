@@ -140,6 +140,7 @@ enum close_how {
 	CLOSE_FIN,    /* normal reply (or the rule's reply), then FIN */
 	CLOSE_SILENT, /* no reply at all, then FIN */
 	CLOSE_RST,    /* reply only if the rule gives one, then RST */
+	CLOSE_DROP,   /* a middlebox's drop-connection: nothing, no FIN/RST */
 	CLOSE_HOW_COUNT
 };
 extern const char *const close_how_names[CLOSE_HOW_COUNT];

@@ -63,7 +63,18 @@ reply_flush_line(struct session *s, const char *rule)
 	size_t len = evbuffer_get_length(s->scratch);
 	const char *text = (const char *)evbuffer_pullup(s->scratch, -1);
 
-	session_event(s, TR_SERVER, rule, NULL, text, len);
+	/* behind a box that has cut, the line never reaches the client */
+	struct tr_event ev = {
+	    .session = s->id,
+	    .kind = TR_SERVER,
+	    .text = text,
+	    .len = len,
+	    .rule = rule,
+	    .profile = s->profile->name,
+	    .lost = io_lost(s->io),
+	};
+
+	transcript_emit(&ev);
 	evbuffer_add_buffer(out, s->scratch);
 	evbuffer_add(out, "\r\n", 2);
 }

@@ -178,9 +178,14 @@ session_close(struct session *s, enum close_how how, const char *reason)
 	if (s->env->closing != NULL)
 		s->env->closing(s, s->env->owner);
 	session_eventf(s, TR_CLOSE, NULL, "%s (%s)",
-	               how == CLOSE_RST ? "rst" : "fin", reason);
+	               how == CLOSE_RST    ? "rst"
+	               : how == CLOSE_DROP ? "drop"
+	                                   : "fin",
+	               reason);
 	s->state = STATE_CLOSING;
-	io_close(s->io, how == CLOSE_RST ? IO_CLOSE_RST : IO_CLOSE_FIN);
+	io_close(s->io, how == CLOSE_RST    ? IO_CLOSE_RST
+	                : how == CLOSE_DROP ? IO_CLOSE_HOLD
+	                                    : IO_CLOSE_FIN);
 }
 
 static void
@@ -238,7 +243,9 @@ session_cut(struct session *s)
 {
 	s->cut_pending = false;
 	session_close(s,
-	              io_cut_how(s->io) == IO_CLOSE_RST ? CLOSE_RST : CLOSE_FIN,
+	              io_cut_how(s->io) == IO_CLOSE_RST    ? CLOSE_RST
+	              : io_cut_how(s->io) == IO_CLOSE_HOLD ? CLOSE_DROP
+	                                                   : CLOSE_FIN,
 	              io_cut_reason(s->io));
 }
 

@@ -30,16 +30,14 @@
 
 /* --- the boxes, as FACTS.md describes them --- */
 
-/* ASA _default_esmtp_map (FACTS.md 5); the EHLO keywords that pass are a
- * model choice */
+/* ASA _default_esmtp_map (FACTS.md 5): the EHLO keywords that pass are
+ * those of the pgt capture; the others are masked with sequence letters */
 static char *asa_verbs[] = {"HELO", "MAIL", "RCPT", "DATA", "RSET",
                             "NOOP", "QUIT", "AUTH", "EHLO", "ETRN",
                             "HELP", "SAML", "SEND", "SOML", "VRFY"};
-static struct mbox_ehlo_mask asa_masks[] = {{"STARTTLS", "XXXXXXXA"}};
 static char *asa_ehlo[] = {
-    "8BITMIME", "SIZE", "PIPELINING", "DSN",        "AUTH",
-    "ETRN",     "HELP", "CHUNKING",   "BINARYMIME", "ENHANCEDSTATUSCODES",
-    "DELIVERBY"};
+    "SIZE",     "ETRN",       "PIPELINING", "DSN", "ENHANCEDSTATUSCODES",
+    "8BITMIME", "BINARYMIME", "AUTH"};
 static struct mbox_limit asa_limits[] = {
     {MBOX_CMD_LINE, 512, MBOX_ACT_DROP},
     {MBOX_RCPT_COUNT, 100, MBOX_ACT_DROP},
@@ -52,12 +50,22 @@ static struct mbox_limit asa_limits[] = {
 #define ASA_MAP                                                                \
 	.banner = MBOX_BANNER_MASK, .allowed = asa_verbs,                      \
 	.nallowed = NROWS(asa_verbs), .denied = MBOX_DENIED_MASK,              \
-	.ehlo_masks = asa_masks, .nehlo_masks = NROWS(asa_masks),              \
 	.ehlo_allowed = asa_ehlo, .nehlo_allowed = NROWS(asa_ehlo),            \
-	.ehlo_mask_others = true, .limits = asa_limits,                        \
+	.ehlo_mask_others = MBOX_OTHERS_MASK_SEQUENCE, .limits = asa_limits,   \
 	.nlimits = NROWS(asa_limits)
 
 static struct mbox_config asa = {.name = "asa-esmtp-inspect", ASA_MAP};
+/* an exact mask takes its place in the sequence */
+static struct mbox_ehlo_mask chunking_mask[] = {{"CHUNKING", "CHUNKXXX"}};
+static struct mbox_config asa_exact = {.name = "asa-exact",
+                                       ASA_MAP,
+                                       .ehlo_masks = chunking_mask,
+                                       .nehlo_masks = NROWS(chunking_mask)};
+/* others pass: STARTTLS without allow-tls is still masked (plain X's) */
+static struct mbox_config box_pass = {.name = "pass-others",
+                                      .allowed = asa_verbs,
+                                      .nallowed = NROWS(asa_verbs),
+                                      .ehlo_mask_others = MBOX_OTHERS_PASS};
 static struct mbox_config asa_tls = {
     .name = "asa-allow-tls", ASA_MAP, .allow_tls = true};
 
@@ -112,7 +120,7 @@ struct step {
 };
 
 #define MAXSTEPS 16
-#define MAXNOTES 8
+#define MAXNOTES 12
 
 struct mb_case {
 	const char *label;
@@ -142,9 +150,11 @@ rec_note(void *arg, const struct mbox_config *box, const struct mbox_note *nt)
 		/* no change: a client command line as the box saw it */
 		assert_int_equal(nt->dir, MBOX_TO_SERVER);
 		assert_null(nt->now);
+		/* "!" first: the box did not pass the line on */
 		if (r->nlines < NROWS(r->lines))
 			snprintf(r->lines[r->nlines++], sizeof(r->lines[0]),
-			         "%.*s", (int)nt->orig_len, nt->orig);
+			         "%s%.*s", nt->dropped ? "!" : "",
+			         (int)nt->orig_len, nt->orig);
 		return;
 	}
 	if (r->n == NROWS(r->full)) {
@@ -423,7 +433,7 @@ static const struct mb_case cases[] = {
      {ESA_BANNER, OK('C', "HELO gw.test\r\n"), OK('S', "250 esa.lab.test\r\n")},
      {"mask-banner"}},
     /* the server's EHLO reply as Exchange 2013 lists it (DESIGN.md) */
-    {"EHLO keywords: allowed pass, others X's",
+    {"EHLO keywords: allowed pass, others X's and a sequence letter",
      &asa,
      {ESA_BANNER,
       OK('C', "EHLO gw.test\r\n"),
@@ -437,16 +447,75 @@ static const struct mb_case cases[] = {
        "250-ex.lab.test Hello [192.0.2.1]\r\n250-SIZE "
        "37748736\r\n250-PIPELINING\r\n250-DSN\r\n"
        "250-ENHANCEDSTATUSCODES\r\n250-XXXXXXXA\r\n"
-       "250-XXXXXXXXXXXXXX\r\n250-AUTH NTLM\r\n"
-       "250-XXXXXXXXXXXXXXXXXX\r\n250-8BITMIME\r\n250-BINARYMIME\r\n"
-       "250-CHUNKING\r\n250 XXXXX\r\n",
+       "250-XXXXXXXXXXXXXB\r\n250-AUTH NTLM\r\n"
+       "250-XXXXXXXXXXXXXXXXXC\r\n250-8BITMIME\r\n250-BINARYMIME\r\n"
+       "250-XXXXXXXD\r\n250 XXXXE\r\n",
        0}},
      {ESA_BANNER_NOTE, "S|250-STARTTLS|250-XXXXXXXA|no allow-tls",
-      "S|250-X-ANONYMOUSTLS|250-XXXXXXXXXXXXXX|ehlo-reply-parameter "
+      "S|250-X-ANONYMOUSTLS|250-XXXXXXXXXXXXXB|ehlo-reply-parameter "
       "others: mask",
-      "S|250-X-EXPS GSSAPI NTLM|250-XXXXXXXXXXXXXXXXXX|ehlo-reply-"
+      "S|250-X-EXPS GSSAPI NTLM|250-XXXXXXXXXXXXXXXXXC|ehlo-reply-"
       "parameter others: mask",
-      "S|250 XRDST|250 XXXXX|ehlo-reply-parameter others: mask"}},
+      "S|250-CHUNKING|250-XXXXXXXD|ehlo-reply-parameter others: mask",
+      "S|250 XRDST|250 XXXXE|ehlo-reply-parameter others: mask"}},
+    /* FACTS.md 5 "How masking works": the pgt replay of an Exchange 2003
+     * EHLO through Cisco inspection, letter by letter */
+    {"EHLO masks: the pgt capture's sequence letters",
+     &asa,
+     {ESA_BANNER,
+      OK('C', "EHLO gw.test\r\n"),
+      {'S',
+       "250-ex2003 Hello [192.0.2.1]\r\n250-TURN\r\n250-SIZE\r\n"
+       "250-ETRN\r\n250-PIPELINING\r\n250-DSN\r\n"
+       "250-ENHANCEDSTATUSCODES\r\n250-8bitmime\r\n250-BINARYMIME\r\n"
+       "250-CHUNKING\r\n250-VRFY\r\n250-X-EXPS GSSAPI NTLM LOGIN\r\n"
+       "250-X-EXPS=LOGIN\r\n250-AUTH GSSAPI NTLM LOGIN\r\n"
+       "250-AUTH=LOGIN\r\n250-X-LINK2STATE\r\n250-XEXCH50\r\n"
+       "250 OK\r\n",
+       "250-ex2003 Hello [192.0.2.1]\r\n250-XXXA\r\n250-SIZE\r\n"
+       "250-ETRN\r\n250-PIPELINING\r\n250-DSN\r\n"
+       "250-ENHANCEDSTATUSCODES\r\n250-8bitmime\r\n250-BINARYMIME\r\n"
+       "250-XXXXXXXB\r\n250-XXXC\r\n250-XXXXXXXXXXXXXXXXXXXXXXXD\r\n"
+       "250-XXXXXXXXXXXE\r\n250-AUTH GSSAPI NTLM LOGIN\r\n"
+       "250-XXXXXXXXXF\r\n250-XXXXXXXXXXXG\r\n250-XXXXXXH\r\n"
+       "250 XI\r\n",
+       0}},
+     {ESA_BANNER_NOTE, "S|250-TURN|250-XXXA|ehlo-reply-parameter others: mask",
+      "S|250-CHUNKING|250-XXXXXXXB|ehlo-reply-parameter others: mask",
+      "S|250-VRFY|250-XXXC|ehlo-reply-parameter others: mask",
+      "S|250-X-EXPS GSSAPI NTLM LOGIN|250-XXXXXXXXXXXXXXXXXXXXXXXD|"
+      "ehlo-reply-parameter others: mask",
+      "S|250-X-EXPS=LOGIN|250-XXXXXXXXXXXE|ehlo-reply-parameter others: "
+      "mask",
+      "S|250-AUTH=LOGIN|250-XXXXXXXXXF|ehlo-reply-parameter others: mask",
+      "S|250-X-LINK2STATE|250-XXXXXXXXXXXG|ehlo-reply-parameter others: "
+      "mask",
+      "S|250-XEXCH50|250-XXXXXXH|ehlo-reply-parameter others: mask",
+      "S|250 OK|250 XI|ehlo-reply-parameter others: mask"}},
+    {"EHLO masks: every reply starts again at A",
+     &asa,
+     {ESA_BANNER,
+      OK('C', "EHLO gw.test\r\n"),
+      {'S', "250-esa\r\n250-VRFY\r\n250 STARTTLS\r\n",
+       "250-esa\r\n250-XXXA\r\n250 XXXXXXXB\r\n", 0},
+      OK('C', "EHLO gw.test\r\n"),
+      {'S', "250-esa\r\n250 STARTTLS\r\n", "250-esa\r\n250 XXXXXXXA\r\n", 0}},
+     {ESA_BANNER_NOTE, "ehlo-reply-parameter others: mask", "no allow-tls",
+      "no allow-tls"}},
+    {"EHLO masks: an exact mask takes a letter's place",
+     &asa_exact,
+     {ESA_BANNER,
+      OK('C', "EHLO gw.test\r\n"),
+      {'S', "250-esa\r\n250-CHUNKING\r\n250-SIZE 1\r\n250 STARTTLS\r\n",
+       "250-esa\r\n250-CHUNKXXX\r\n250-SIZE 1\r\n250 XXXXXXXB\r\n", 0}},
+     {ESA_BANNER_NOTE, "ehlo mask", "no allow-tls"}},
+    {"EHLO masks: others pass, STARTTLS without allow-tls does not",
+     &box_pass,
+     {OK('S', "220 mx\r\n"),
+      OK('C', "EHLO gw.test\r\n"),
+      {'S', "250-mx\r\n250-CHUNKING\r\n250 STARTTLS\r\n",
+       "250-mx\r\n250-CHUNKING\r\n250 XXXXXXXX\r\n", 0}},
+     {"no allow-tls"}},
     {"EHLO keyword case-insensitive",
      &asa,
      {ESA_BANNER,
@@ -556,7 +625,7 @@ static const struct mb_case cases[] = {
        "t\r\n\r\nbody\r\n.\r\n",
        "Received: from a\r\n\tby b\r\nReceived: from c\r\nSubject: "
        "t\r\n\r\n",
-       MBOX_CUT_FIN}},
+       MBOX_CUT_DROP}},
      {"mask-banner", "duplicate header Received (PIX before 7.2(3))"}},
     {"pre-7.2(3): a folded line is not a new header",
      &pix_pre723,
@@ -706,7 +775,7 @@ test_cmd_line_length(void **state)
 	assert_int_equal(strlen(l513), 513);
 	assert_true(asprintf(&in, "NOOP\r\n%s\r\n%s\r\nQUIT\r\n", l512, l513) >
 	            0);
-	c.steps[1] = (struct step){'C', in, NULL, MBOX_CUT_FIN};
+	c.steps[1] = (struct step){'C', in, NULL, MBOX_CUT_DROP};
 	c.steps[1].want = cat("NOOP\r\n", ok512);
 	assert_true(run_variants(&c));
 	free((char *)c.steps[1].want);
@@ -715,7 +784,7 @@ test_cmd_line_length(void **state)
 	c.label = "cmd_line_length over split pieces";
 	c.steps[1] = (struct step){'C', l512, NULL, 0};
 	c.steps[1].want = repeat("", 'X', 512, "");
-	c.steps[2] = (struct step){'C', "x", "", MBOX_CUT_FIN};
+	c.steps[2] = (struct step){'C', "x", "", MBOX_CUT_DROP};
 	c.notes[1] = "cmd_line_length 513 > 512: drop-connection";
 	assert_true(run_variants(&c));
 	free((char *)c.steps[1].want);
@@ -736,7 +805,7 @@ test_sender_length(void **state)
 	    {ESA_BANNER,
 	     {'C', ok, NULL, 0},
 	     OK('S', "250 ok\r\n"),
-	     {'C', bad, "", MBOX_CUT_FIN}},
+	     {'C', bad, "", MBOX_CUT_DROP}},
 	    {ESA_BANNER_NOTE, "sender_length 321 > 320: drop-connection"}};
 
 	(void)state;
@@ -768,7 +837,7 @@ test_rcpt_count(void **state)
 	in = cat("MAIL FROM:<a@gw.test>\r\n", rcpts);
 	want = strdup(in);
 	*strstr(want, "RCPT TO:<u100@") = '\0';
-	c.steps[1] = (struct step){'C', in, want, MBOX_CUT_FIN};
+	c.steps[1] = (struct step){'C', in, want, MBOX_CUT_DROP};
 	assert_true(run_variants(&c));
 
 	/* RSET starts a new transaction: 100 + 100 pass */
@@ -823,8 +892,8 @@ test_data_line_lengths(void **state)
 
 	/* "X-Long: " + 991 = 999: the header line and all after it go */
 	c.label = "header line > 998 drops";
-	c.steps[3] = (struct step){'C', hdr, "Subject: t\r\n", MBOX_CUT_FIN};
-	c.steps[4] = (struct step){'S', "250 ok\r\n", "", MBOX_CUT_FIN};
+	c.steps[3] = (struct step){'C', hdr, "Subject: t\r\n", MBOX_CUT_DROP};
+	c.steps[4] = (struct step){'S', "250 ok\r\n", "", MBOX_CUT_DROP};
 	c.steps[5].dir = 0;
 	c.notes[1] = "header_line_length 999 > 998: drop-connection";
 	c.notes[2] = NULL;
@@ -868,7 +937,7 @@ test_mime_filename(void **state)
 
 	c.label = "filename of 256 drops";
 	c.steps[3] =
-	    (struct step){'C', bad, "Subject: t\r\n\r\n", MBOX_CUT_FIN};
+	    (struct step){'C', bad, "Subject: t\r\n\r\n", MBOX_CUT_DROP};
 	c.steps[4].dir = 0;
 	c.notes[1] = "mime_filename_length 256 > 255: drop-connection";
 	assert_true(run_variants(&c));
@@ -877,13 +946,47 @@ test_mime_filename(void **state)
 	free(bad);
 }
 
+/* model choice: after Z the sequence letters start again at A. */
+static void
+test_sequence_wraps(void **state)
+{
+	struct mbox b;
+	struct evbuffer *out = evbuffer_new();
+	char in[1024], want[1024];
+	size_t o = 0, w = 0;
+	const char *got;
+
+	(void)state;
+	assert_non_null(out);
+	mbox_init(&b, &asa);
+	mbox_from_server(&b, "220 esa\r\n", 9, out, NULL, NULL);
+	mbox_from_client(&b, "EHLO gw\r\n", 9, out, NULL, NULL);
+	evbuffer_drain(out, evbuffer_get_length(out));
+	o += (size_t)snprintf(in + o, sizeof(in) - o, "250-esa\r\n");
+	w += (size_t)snprintf(want + w, sizeof(want) - w, "250-esa\r\n");
+	for (int i = 1; i <= 28; i++) {
+		o += (size_t)snprintf(in + o, sizeof(in) - o, "250%cK%02d\r\n",
+		                      i == 28 ? ' ' : '-', i);
+		w += (size_t)snprintf(want + w, sizeof(want) - w,
+		                      "250%cXX%c\r\n", i == 28 ? ' ' : '-',
+		                      'A' + (i - 1) % 26);
+	}
+	mbox_from_server(&b, in, o, out, NULL, NULL);
+	got = (const char *)evbuffer_pullup(out, -1);
+	assert_int_equal(evbuffer_get_length(out), w);
+	assert_memory_equal(got, want, w);
+	assert_non_null(strstr(want, "250-XXZ\r\n250-XXA\r\n250 XXB\r\n"));
+	evbuffer_free(out);
+}
+
 /* A reply line longer than the box's line buffer. */
 static void
 test_long_reply_lines(void **state)
 {
 	char *kw = repeat("250 XLONG ", 'k', 1500, "\r\n");
-	char *kw_x = repeat("250 ", 'X', 1506, "\r\n");
+	char *kw_x = repeat("250 ", 'X', 1505, "A\r\n");
 	char *tls = repeat("250 STARTTLS ", 's', 1500, "\r\n");
+	char *tls_x = repeat("250 ", 'X', 1508, "A\r\n");
 	char *ban = repeat("220 ", 'a', 1500, " 2020\r\n");
 	char *ban_x = repeat("220 ", '*', 1501, "2020\r\n");
 	struct mb_case c = {"long banner line",
@@ -893,14 +996,17 @@ test_long_reply_lines(void **state)
 	                     OK('S', "250-esa\r\n"),
 	                     {'S', kw, kw_x, 0},
 	                     OK('C', "EHLO gw\r\n"),
-	                     {'S', tls, "250-esa\r\n250 XXXXXXXA\r\n", 0}},
+	                     {'S', tls, NULL, 0}},
 	                    {"mask-banner", "ehlo-reply-parameter others: mask",
 	                     "no allow-tls"}};
 
 	(void)state;
 	c.steps[5].in = cat("250-esa\r\n", tls);
+	c.steps[5].want = cat("250-esa\r\n", tls_x);
 	assert_true(run_variants(&c));
 	free((char *)c.steps[5].in);
+	free((char *)c.steps[5].want);
+	free(tls_x);
 	free(kw);
 	free(kw_x);
 	free(tls);
@@ -933,6 +1039,92 @@ test_lines_seen(void **state)
 			         r.lines[i], want[i]);
 	rec_free(&r);
 	evbuffer_free(out);
+}
+
+/* A conversation of 'S' and 'C' chunks (each whole), then the client
+ * lines the box reported, "!" first for those it did not pass on. */
+static void
+want_lines(const struct mbox_config *cfg, const char *const *conv, size_t n,
+           enum mbox_verdict last, const char *const *want, size_t nwant)
+{
+	struct evbuffer *out = evbuffer_new();
+	struct rec r = {0};
+	enum mbox_verdict v = MBOX_FORWARD;
+	struct mbox b;
+
+	mbox_init(&b, cfg);
+	for (size_t i = 0; i < n; i++) {
+		const char *c = conv[i] + 1;
+
+		if (conv[i][0] == 'S')
+			v = mbox_from_server(&b, c, strlen(c), out, rec_note,
+			                     &r);
+		else
+			v = mbox_from_client(&b, c, strlen(c), out, rec_note,
+			                     &r);
+	}
+	assert_int_equal(v, last);
+	assert_int_equal(r.nlines, nwant);
+	for (size_t i = 0; i < nwant; i++)
+		if (strcmp(r.lines[i], want[i]) != 0)
+			fail_msg("%s line %zu: got \"%s\", want \"%s\"",
+			         cfg->name, i, r.lines[i], want[i]);
+	rec_free(&r);
+	evbuffer_free(out);
+}
+
+/* The client line a box cuts at, or swallows, is reported as not passed
+ * (the transcript marks it not delivered). */
+static void
+test_lines_dropped(void **state)
+{
+	static struct mbox_limit rcpt2[] = {
+	    {MBOX_RCPT_COUNT, 2, MBOX_ACT_DROP}};
+	static struct mbox_config box_rcpt2 = {.name = "rcpt2",
+	                                       .allowed = asa_verbs,
+	                                       .nallowed = NROWS(asa_verbs),
+	                                       .limits = rcpt2,
+	                                       .nlimits = 1};
+	char *l513 = repeat("VRFY ", 'v', 508, "");
+	char *c513 = cat("C", l513);
+	char *in = cat(c513, "\r\nQUIT\r\n");
+	char *bang = cat("!", l513);
+	const char *const long_conv[] = {"S220 esa\r\n", "CNOOP\r\n", in};
+	const char *const long_want[] = {"NOOP", bang};
+	/* the rest of the cut packet (QUIT) is not reported: never read */
+	const char *const rcpt_conv[] = {
+	    "S220 mx\r\n",
+	    "CMAIL FROM:<a@b>\r\nRCPT TO:<1@d>\r\nRCPT TO:<2@d>\r\nRCPT "
+	    "TO:<3@d>\r\nRCPT TO:<4@d>\r\n"};
+	const char *const rcpt_want[] = {"MAIL FROM:<a@b>", "RCPT TO:<1@d>",
+	                                 "RCPT TO:<2@d>", "!RCPT TO:<3@d>"};
+	const char *const split_conv[] = {"S220 mx\r\n", "CHELO gw\r\n",
+	                                  "S250 mx\r\n", "CMAIL FROM:<a@b>\r\n",
+	                                  "S250 ok\r\n", "CRCPT TO:<c@d>\r\n",
+	                                  "S250 ok\r\n", "CDATA\r\n",
+	                                  "S354 go\r\n", "Chi\r\n",
+	                                  "C.\r\n"};
+	const char *const split_want[] = {"HELO gw", "MAIL FROM:<a@b>",
+	                                  "RCPT TO:<c@d>", "DATA", "!."};
+	const char *const piece_conv[] = {"S220 esa\r\n", c513};
+	char *bang512 = strndup(bang, 1 + 512); /* what the box keeps */
+	const char *const piece_want[] = {bang512};
+
+	(void)state;
+	want_lines(&asa, long_conv, NROWS(long_conv), MBOX_CUT_DROP, long_want,
+	           NROWS(long_want));
+	want_lines(&box_rcpt2, rcpt_conv, NROWS(rcpt_conv), MBOX_CUT_DROP,
+	           rcpt_want, NROWS(rcpt_want));
+	want_lines(&pix, split_conv, NROWS(split_conv), MBOX_FORWARD,
+	           split_want, NROWS(split_want));
+	/* a line too long before its end arrives: what came of it */
+	want_lines(&asa, piece_conv, NROWS(piece_conv), MBOX_CUT_DROP,
+	           piece_want, NROWS(piece_want));
+	free(l513);
+	free(c513);
+	free(in);
+	free(bang);
+	free(bang512);
 }
 
 static void
@@ -1005,7 +1197,9 @@ main(void)
 	    cmocka_unit_test(test_data_line_lengths),
 	    cmocka_unit_test(test_mime_filename),
 	    cmocka_unit_test(test_long_reply_lines),
+	    cmocka_unit_test(test_sequence_wraps),
 	    cmocka_unit_test(test_lines_seen),
+	    cmocka_unit_test(test_lines_dropped),
 	    cmocka_unit_test(test_strings),
 	    cmocka_unit_test(test_config_free),
 	};

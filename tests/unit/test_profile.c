@@ -667,6 +667,7 @@ check_box_full(const struct profile *p)
 	WANT_STRV(c->cut_headers, c->ncut_headers, 2, "DKIM-Signature",
 	          "DomainKey-Signature");
 	WANT_U64(c->cut_action, MBOX_ACT_DROP);
+	WANT_U64(c->timeout_conn_ms, 90000);
 }
 
 static void
@@ -721,6 +722,7 @@ check_box_min(const struct profile *p)
 	WANT_U64(c->cut_on_duplicate, false);
 	WANT_U64(c->ncut_headers, 0);
 	WANT_U64(c->cut_action, MBOX_ACT_RESET);
+	WANT_U64(c->timeout_conn_ms, 3600000); /* the ASA's timeout conn */
 }
 
 static void
@@ -1488,9 +1490,14 @@ check_asa(const struct profile *p)
 	          "RSET", "NOOP", "QUIT", "AUTH", "EHLO", "ETRN", "HELP",
 	          "SAML", "SEND", "SOML", "VRFY");
 	WANT_U64(c->denied, MBOX_DENIED_MASK);
-	WANT_U64(c->nehlo_masks, 1);
-	WANT_STR(ehlo_mask(c, "STARTTLS"), "XXXXXXXA");
-	WANT_U64(c->ehlo_mask_others, true);
+	/* FACTS.md 5: masks with sequence letters (STARTTLS masked first is
+	 * XXXXXXXA), the keywords that pass are the capture's */
+	WANT_U64(c->nehlo_masks, 0);
+	WANT_U64(c->ehlo_mask_others, MBOX_OTHERS_MASK_SEQUENCE);
+	WANT_U64(c->timeout_conn_ms, 3600000);
+	WANT_STRV(c->ehlo_allowed, c->nehlo_allowed, 8, "SIZE", "ETRN",
+	          "PIPELINING", "DSN", "ENHANCEDSTATUSCODES", "8BITMIME",
+	          "BINARYMIME", "AUTH");
 	WANT_U64(c->allow_tls, false);
 	WANT_U64(c->nlimits, 6);
 	want_limit(c, 0, MBOX_CMD_LINE, 512, MBOX_ACT_DROP);

@@ -203,37 +203,51 @@ struct json_case {
 
 static const struct json_case json_cases[] = {
     {{7, TR_CONNECT, T("127.0.0.1:53312 -> 127.0.0.1:2525 profile=esa"), NULL,
-      NULL, "esa"},
+      NULL, "esa", NULL},
      T("127.0.0.1:53312 -> 127.0.0.1:2525 profile=esa"),
      NULL},
     /* text is not NUL-terminated: only len counts */
-    {{7, TR_CLIENT, "EHLO gw.test\r\nMAIL", 12, NULL, NULL, "esa"},
+    {{7, TR_CLIENT, "EHLO gw.test\r\nMAIL", 12, NULL, NULL, "esa", NULL},
      T("EHLO gw.test"),
      NULL},
-    {{7, TR_SERVER, T("250-mx1.lab.test\r\n"), NULL, NULL, NULL},
+    {{7, TR_SERVER, T("250-mx1.lab.test\r\n"), NULL, NULL, NULL, NULL},
      T("250-mx1.lab.test\r\n"),
      NULL},
-    {{7, TR_RULE, T("close fin"), "CSCwh48138", "Schannel drops it", "esa"},
+    {{7, TR_RULE, T("close fin"), "CSCwh48138", "Schannel drops it", "esa",
+      NULL},
      T("close fin"),
      NULL},
-    {{7, TR_SERVER, T("421 4.3.2 bye"), "busy", NULL, "esa"},
+    {{7, TR_SERVER, T("421 4.3.2 bye"), "busy", NULL, "esa", NULL},
      T("421 4.3.2 bye"),
      NULL},
-    {{7, TR_INFO, T("queued as 4F2A"), NULL, NULL, NULL},
+    {{7, TR_INFO, T("queued as 4F2A"), NULL, NULL, NULL, NULL},
      T("queued as 4F2A"),
      NULL},
-    {{8, TR_WARN, T("line too long"), NULL, NULL, NULL},
+    {{8, TR_WARN, T("line too long"), NULL, NULL, NULL, NULL},
      T("line too long"),
      NULL},
-    {{8, TR_CLIENT, T("MAIL FROM:<\xff\xfe@x>\r\n"), NULL, NULL, NULL},
+    {{8, TR_CLIENT, T("MAIL FROM:<\xff\xfe@x>\r\n"), NULL, NULL, NULL, NULL},
      T("MAIL FROM:<\\xff\\xfe@x>\\r\\n"),
      "4d41494c2046524f4d3a3cfffe40783e0d0a"},
-    {{8, TR_CLIENT, T("RCPT TO:<jos\xc3\xa9@x>"), NULL, NULL, NULL},
+    {{8, TR_CLIENT, T("RCPT TO:<jos\xc3\xa9@x>"), NULL, NULL, NULL, NULL},
      T("RCPT TO:<jos\xc3\xa9@x>"),
      NULL},
     /* NUL: valid UTF-8, but \u0000 breaks strict parsers */
-    {{8, TR_CLIENT, T("a\0b"), NULL, NULL, NULL}, T("a\\x00b"), "610062"},
-    {{9, TR_CLOSE, NULL, 0, NULL, NULL, NULL}, T(""), NULL},
+    {{8, TR_CLIENT, T("a\0b"), NULL, NULL, NULL, NULL}, T("a\\x00b"), "610062"},
+    {{9, TR_CLOSE, NULL, 0, NULL, NULL, NULL, NULL}, T(""), NULL},
+    /* lines that never crossed: a cut discarded a reply, a box swallowed
+     * a client line */
+    {{9, TR_SERVER, T("250 2.1.5 Ok"), NULL, NULL, "esa",
+      "middlebox asa-esmtp-inspect: drop-connection"},
+     T("250 2.1.5 Ok"),
+     NULL},
+    {{9, TR_CLIENT, T("."), NULL, NULL, NULL,
+      "middlebox pix-fixup: end of data split across packets: dropped"},
+     T("."),
+     NULL},
+    {{9, TR_SERVER, T("250 ok"), "busy", NULL, "esa", "middlebox x: reset"},
+     T("250 ok"),
+     NULL},
 };
 
 static void
@@ -292,8 +306,15 @@ check_json_line(size_t i, const char *line, const struct json_case *c,
 	check_opt(&failed, i, o, "rule", c->ev.rule);
 	check_opt(&failed, i, o, "why", c->ev.why);
 	check_opt(&failed, i, o, "profile", c->ev.profile);
+	check_opt(&failed, i, o, "lost", c->ev.lost);
+	/* "delivered" is there only when the line did not cross: false */
+	v = json_object_get(o, "delivered");
+	if (c->ev.lost != NULL ? !json_is_false(v) : v != NULL) {
+		print_error("case %zu: delivered wrong in %s\n", i, line);
+		failed++;
+	}
 	keys += (c->hex != NULL) + (c->ev.rule != NULL) + (c->ev.why != NULL) +
-	        (c->ev.profile != NULL);
+	        (c->ev.profile != NULL) + 2 * (c->ev.lost != NULL);
 	if (json_object_size(o) != keys) {
 		print_error("case %zu: %zu keys, want %zu: %s\n", i,
 		            json_object_size(o), keys, line);
@@ -482,6 +503,11 @@ static const char *const readable_want[] = {
     "[s8] C: RCPT TO:<jos\xc3\xa9@x>",
     "[s8] C: a\\x00b",
     "[s9] close ",
+    "[s9] S: 250 2.1.5 Ok   [not delivered: middlebox asa-esmtp-inspect: "
+    "drop-connection]",
+    "[s9] C: .   [not delivered: middlebox pix-fixup: end of data split "
+    "across packets: dropped]",
+    "[s9] S: 250 ok (rule busy)   [not delivered: middlebox x: reset]",
     "[s9] * warning: spool: disk full",
     "[s9] * state MAIL -> RCPT",
 };

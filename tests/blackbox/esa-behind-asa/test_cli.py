@@ -40,8 +40,11 @@ class Check(unittest.TestCase):
         self.assertIn("  via:           client -> asa-esmtp-inspect -> server\n",
                       out)
         self.assertIn("via 1 of 1: Middlebox asa-esmtp-inspect\n", out)
-        # The box is explained: STARTTLS's mask and the six limits.
-        self.assertIn("  mask:     STARTTLS -> XXXXXXXA\n", out)
+        # The box is explained: the masks with sequence letters (STARTTLS
+        # is XXXXXXXA as the first masked keyword) and the six limits.
+        self.assertIn("  others:   mask-sequence (X's of the same length, "
+                      "the last one a letter: A for the reply's first "
+                      "masked keyword, B for the second, ...)\n", out)
         self.assertIn("  allow_tls: no", out)
         for limit in ("cmd_line_length      > 512",
                       "rcpt_count           > 100",

@@ -4,9 +4,12 @@ Per-packet inspection (a command typed in telnet's character mode reaches
 the ESA as X's) and the limits of the default map _default_esmtp_map
 (FACTS.md 5): command line > 512 -> drop connection, more than 100 RCPT ->
 drop, sender address > 320 -> drop, header line > 998 -> drop, MIME file
-name > 255 -> drop, body line > 998 -> log only. drop-connection is a FIN
-(smtp-mimic(1), middlebox limits); a fixture box with action reset shows
-the RST for contrast. After every cut the server serves a new session.
+name > 255 -> drop, body line > 998 -> log only. drop-connection is
+silent: neither FIN nor RST reaches the client, whose read stalls
+(smtp-mimic(1), middlebox limits); the server side closes when the box's
+timeout_conn expires (fixture asa-short-hold); a fixture box with action
+reset shows the RST for contrast. While a dropped client waits, and after
+every cut, the server serves a new session.
 """
 import os
 import signal
@@ -17,7 +20,9 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import PROFILES, ServerTest  # noqa: E402
+from packets import send_packet  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ARGS = ["--profile-path", os.path.join(HERE, "profiles"),
@@ -38,9 +43,8 @@ DATA_START = "354 go ahead"
 LINE_TOO_LONG = "500 5.5.2 Line too long"   # esa's line_too_long: built-in RFC 5321 4.5.3.1
 QUIT = "221 esa.lab.test"
 
-# Wait between sends so that each is its own TCP segment and its own read
-# on the server (this shapes packets; nothing asserts on time).
-GAP = 0.1
+# send_packet() sends a piece and waits until the server has read it as
+# one packet (the transcript's "packet N" events): no sleeps.
 
 
 class Inspect(ServerTest):
@@ -63,13 +67,31 @@ class Inspect(ServerTest):
         return srv.wait_event(lambda e: e["session"] == session and
                               e["dir"] == "close")["text"]
 
-    def assert_dropped(self, srv, c, session, why):
-        """The box dropped the connection (FIN, nothing more sent) and the
-        transcript names the limit."""
-        self.assertEqual(c.ending(), ("fin", b""))
+    def assert_dropped(self, srv, c, session, why, rest=0):
+        """The box dropped the connection (FACTS.md 5, drop-connection):
+        nothing more reaches the client and neither FIN nor RST: its read
+        times out with the socket still connected, and what it sends now
+        is discarded. The server meanwhile serves another session. Then
+        the test gives up and closes, as a client would; the transcript
+        names the limit and how the hold ended: the bytes discarded are
+        the rest of the packet the box cut in (rest) and the QUIT."""
+        self.assertEqual(c.ending(timeout=1.0), ("open", b""))
+        c.sock.getpeername()  # still connected: no FIN, no RST
         self.assertEqual(self.close_event(srv, session),
-                         "fin (middlebox %s: drop-connection)" % BOX)
+                         "drop (middlebox %s: drop-connection)" % BOX)
         self.assertIn(("", BOX, why), self.notes(srv, session))
+        c.send("QUIT\r\n")  # the box forwards nothing more
+        self.assertEqual(c.ending(timeout=0.5), ("open", b""))
+        self.assert_new_session_served(srv)
+        c.close()
+        held = srv.wait_event(lambda e: e["session"] == session and
+                              e["dir"] == "warn" and
+                              e["text"].startswith("middlebox"))["text"]
+        self.assertRegex(held, r"^middlebox %s: the client gave up on the "
+                         r"dropped connection after \d+ ms \(it closed; it "
+                         r"never saw a FIN or RST\); %d bytes it sent after "
+                         r"the line the box dropped at were discarded$"
+                         % (BOX, rest + 6))
 
     def assert_new_session_served(self, srv):
         c = self.hello(srv)
@@ -83,8 +105,7 @@ class Inspect(ServerTest):
         srv = self.start_asa()
         c = self.hello(srv)
         for piece in ("N", "O", "O", "P", "\r\n"):
-            c.send(piece)
-            time.sleep(GAP)
+            send_packet(self, srv, c, piece)  # one packet each, certain
         self.assertEqual(c.reply(), [UNKNOWN])
         # The same command in one packet: the ESA's NOOP reply.
         self.assertEqual(c.cmd("NOOP"), [NOOP_OK])
@@ -125,24 +146,25 @@ class Inspect(ServerTest):
 
     def test_other_ehlo_keywords_masked_in_place(self):
         """match ehlo-reply-parameter others -> mask (FACTS.md 5): behind
-        the ASA, standard's SMTPUTF8 and CHUNKING (not in the box's
-        allowed list, a model choice) become X's of their length; the
-        allowed ones pass; STARTTLS is XXXXXXXA."""
+        the ASA, standard's SMTPUTF8 and CHUNKING (not in the capture's
+        list of keywords that pass) become X's of their length ending in
+        a sequence letter, in the reply's order: SMTPUTF8 A, CHUNKING B,
+        STARTTLS C; the allowed ones pass."""
         srv = self.start("standard", args=ARGS + ["--via", BOX])
         c = srv.connect()
         self.assertEqual(c.line(), "220 ****************************")
         self.assertEqual(c.cmd("EHLO client.example.test"), [
             "250-mx.lab.test", "250-PIPELINING", "250-SIZE 10485760",
-            "250-ENHANCEDSTATUSCODES", "250-8BITMIME", "250-XXXXXXXX",
-            "250-DSN", "250-XXXXXXXX", "250-AUTH PLAIN LOGIN",
-            "250 XXXXXXXA"])
+            "250-ENHANCEDSTATUSCODES", "250-8BITMIME", "250-XXXXXXXA",
+            "250-DSN", "250-XXXXXXXB", "250-AUTH PLAIN LOGIN",
+            "250 XXXXXXXC"])
         srv.wait_event(lambda e: e["dir"] == "client_saw" and
-                       e["text"] == "250 XXXXXXXA")
+                       e["text"] == "250 XXXXXXXC")
         self.assertEqual(
             [(t, w) for t, r, w in self.notes(srv, 1, "client_saw")][1:],
-            [("250-XXXXXXXX", "ehlo-reply-parameter others: mask"),
-             ("250-XXXXXXXX", "ehlo-reply-parameter others: mask"),
-             ("250 XXXXXXXA", "no allow-tls")])
+            [("250-XXXXXXXA", "ehlo-reply-parameter others: mask"),
+             ("250-XXXXXXXB", "ehlo-reply-parameter others: mask"),
+             ("250 XXXXXXXC", "no allow-tls")])
 
     def test_reload_keeps_the_box_of_a_running_session(self):
         """SIGHUP reloads the profile (and its via) for new sessions; a
@@ -187,10 +209,10 @@ class Inspect(ServerTest):
         c.send(line513 + "\r\n")
         self.assert_dropped(srv, c, 1,
                             "cmd_line_length 513 > 512: drop-connection")
-        self.assert_new_session_served(srv)
 
     def test_command_line_limit_with_reset_action_is_rst(self):
-        """Contrast (fixture asa-reset): action reset -> RST, not FIN."""
+        """Contrast (fixture asa-reset): action reset -> RST at once
+        (SO_LINGER 0): the client's read fails with ECONNRESET."""
         srv = self.start_asa("esa", "--via", "asa-reset")
         c = srv.connect()
         self.assertEqual(c.line(), BANNER_MASKED)
@@ -220,7 +242,72 @@ class Inspect(ServerTest):
                    if t.startswith("250 recipient")]
         self.assertEqual(len(replies), 100)
         self.assertEqual(srv.new_files(), [])
-        self.assert_new_session_served(srv)
+        # The 101st line is the client's, marked as not passed.
+        last = [e for e in srv.events() if e["session"] == 1 and
+                e["dir"] == "C"][-1]
+        self.assertEqual((last["text"], last["delivered"], last["lost"]),
+                         ("RCPT TO:<r100@esa.lab.test>", False,
+                          "middlebox %s: rcpt_count 101 > 100: "
+                          "drop-connection" % BOX))
+
+    def test_pipelined_replies_the_drop_discarded_are_not_delivered(self):
+        """MAIL and 101 RCPTs in one packet (PIPELINING): the box passes
+        MAIL and 100 RCPTs and drops the connection at the 101st; the ESA
+        answers all 101 it got, and the client gets none of those 250s.
+        Both transcripts show each of them as not delivered."""
+        srv = self.start_asa()
+        c = self.hello(srv)
+        lost = "middlebox %s: drop-connection" % BOX
+        send_packet(self, srv, c, "MAIL FROM:<a@example.test>\r\n" +
+                    "".join("RCPT TO:<r%d@esa.lab.test>\r\n" % i
+                            for i in range(101)))
+        self.assertEqual(c.ending(timeout=1.0), ("open", b""))
+        self.assertEqual(self.close_event(srv, 1),
+                         "drop (middlebox %s: drop-connection)" % BOX)
+        ev = [e for e in srv.events() if e["session"] == 1]
+        sent = [e for e in ev if e["dir"] == "S"]
+        # the banner and the EHLO reply crossed: no "delivered" field
+        self.assertEqual([e["text"] for e in sent[:5]],
+                         ["220 esa.lab.test ESMTP"] + EHLO_MASKED[:3] +
+                         ["250 STARTTLS"])
+        self.assertTrue(all("delivered" not in e for e in sent[:5]))
+        want = ["250 sender <a@example.test> ok"] + [
+            RCPT_OK % ("r%d@esa.lab.test" % i) for i in range(100)]
+        self.assertEqual([(e["text"], e["delivered"], e["lost"])
+                          for e in sent[5:]],
+                         [(t, False, lost) for t in want])
+        # the readable transcript marks each of them
+        log = srv.log()
+        for t in (want[0], want[1], want[-1]):
+            self.assertIn("S: %s   [not delivered: %s]\n" % (t, lost), log)
+        self.assertIn("C: RCPT TO:<r100@esa.lab.test>   [not delivered: "
+                      "middlebox %s: rcpt_count 101 > 100: "
+                      "drop-connection]\n" % BOX, log)
+        self.assertIn("C: RCPT TO:<r99@esa.lab.test>\n", log)
+        c.close()
+
+    def test_drop_hold_ends_when_the_box_times_out(self):
+        """Fixture asa-short-hold (timeout_conn 1s): the client, told
+        nothing, keeps waiting; when the box's timeout expires the server
+        side is closed (the transcript says so) and the mock resets the
+        client's socket (model choice)."""
+        srv = self.start_asa("esa", "--via", "asa-short-hold")
+        c = srv.connect()
+        self.assertEqual(c.line(), BANNER_MASKED)
+        # the NOOP after the long line, in the same packet, is never
+        # read by the box: it is discarded with the cut
+        c.send("VRFY " + "c" * 508 + "\r\nNOOP\r\n")
+        self.assertEqual(c.ending(timeout=10), ("rst", b""))
+        self.assertEqual(self.close_event(srv, 1),
+                         "drop (middlebox asa-short-hold: drop-connection)")
+        held = srv.wait_event(lambda e: e["dir"] == "warn" and
+                              e["text"].startswith("middlebox"))["text"]
+        self.assertEqual(
+            held, "middlebox asa-short-hold: timeout_conn 1000 ms expired: "
+            "the server side is closed; the client, told nothing until "
+            "now, gets a RST (model choice); 6 bytes it sent after the "
+            "line the box dropped at were discarded")
+        self.assertNotIn(("C", "NOOP"), srv.session_events(1))
 
     def test_rcpt_count_is_per_transaction(self):
         srv = self.start_asa()
@@ -247,7 +334,6 @@ class Inspect(ServerTest):
         c.send("MAIL FROM:<%s>\r\n" % a321)
         self.assert_dropped(srv, c, 1,
                             "sender_length 321 > 320: drop-connection")
-        self.assert_new_session_served(srv)
 
     def start_data(self, c):
         self.assertEqual(c.cmd("MAIL FROM:<a@example.test>"),
@@ -266,11 +352,12 @@ class Inspect(ServerTest):
         self.assertRegex(c.reply()[0], r"^250 ok: Message \S+ accepted$")
         self.start_data(c)
         c.send("Subject: long\r\n%s\r\n\r\nbody\r\n.\r\n" % (h998 + "h"))
+        # the rest of that packet, "\r\nbody\r\n.\r\n", goes with the cut
         self.assert_dropped(srv, c, 1,
-                            "header_line_length 999 > 998: drop-connection")
+                            "header_line_length 999 > 998: drop-connection",
+                            rest=11)
         self.assertEqual(len(srv.new_files()), 1)
         self.assertEqual(srv.tmp_files(), [])
-        self.assert_new_session_served(srv)
 
     def test_body_line_999_is_only_logged(self):
         srv = self.start_asa()
@@ -300,11 +387,12 @@ class Inspect(ServerTest):
             if ok:
                 self.assertRegex(c.reply()[0],
                                  r"^250 ok: Message \S+ accepted$")
+        # the rest of that packet, "\r\nx\r\n--b--\r\n.\r\n", goes too
         self.assert_dropped(
-            srv, c, 1, "mime_filename_length 256 > 255: drop-connection")
+            srv, c, 1, "mime_filename_length 256 > 255: drop-connection",
+            rest=15)
         self.assertEqual(len(srv.new_files()), 1)
         self.assertEqual(srv.tmp_files(), [])
-        self.assert_new_session_served(srv)
 
     # what the box leaves alone -----------------------------------------
 

@@ -16,11 +16,12 @@ import smtplib
 import socket
 import subprocess
 import sys
-import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import PROFILES, ServerTest, have  # noqa: E402
+from packets import send_packet  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ARGS = ["--profile-path", os.path.join(HERE, "profiles"),
@@ -43,7 +44,9 @@ DKIM = ("DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=b.test;\r\n"
         " s=sel; h=from:to:subject; bh=AAAA; b=BBBB\r\n")
 HEADERS = "From: a@b.test\r\nTo: u@d.test\r\nSubject: pix\r\n"
 BODY = "\r\nhello through the PIX\r\n"
-GAP = 0.1  # between sends, so each is its own packet (not asserted on)
+# Packets: send_packet() sends a piece and waits until the server has read
+# it as one packet (the transcript's "packet N" events), so a split is
+# certain, not a matter of timing.
 
 
 class Pix(ServerTest):
@@ -138,14 +141,20 @@ class Pix(ServerTest):
     def test_split_end_of_data_is_dropped(self):
         srv = self.start_pix()
         c = self.helo_data(srv)
-        c.send(HEADERS + BODY)          # the body ends with CRLF here
-        time.sleep(GAP)
-        c.send(".\r\n")                 # and the dot line comes alone
+        send_packet(self, srv, c, HEADERS + BODY)  # ends with CRLF here
+        send_packet(self, srv, c, ".\r\n")        # the dot line alone
         # Mailguard dropped the end of data: no reply, connection open.
         self.assertEqual(c.ending(timeout=1.0), ("open", b""))
-        self.assertIn(("", "pix-fixup",
-                       "end of data split across packets: dropped"),
-                      self.notes(srv, 1))
+        why = "end of data split across packets: dropped"
+        self.assertIn(("", "pix-fixup", why), self.notes(srv, 1))
+        # The dot line is the client's, marked as not passed, in both
+        # transcripts.
+        dot = [e for e in srv.events() if e["dir"] == "C" and
+               e["text"] == "."]
+        self.assertEqual([(e["delivered"], e["lost"]) for e in dot],
+                         [(False, "middlebox pix-fixup: " + why)])
+        self.assertIn("C: .   [not delivered: middlebox pix-fixup: %s]\n"
+                      % why, srv.log())
         self.assertEqual(srv.new_files(), [])
         c.close()
         self.assertEqual(self.close_event(srv, 1),
@@ -156,12 +165,11 @@ class Pix(ServerTest):
 
     def test_split_end_of_data_any_split_point(self):
         srv = self.start_pix()
-        for first, second in (("\r", "\n.\r\n"), ("\r\n.", "\r\n"),
-                              ("\r\n.\r", "\n")):
+        splits = (("\r", "\n.\r\n"), ("\r\n.", "\r\n"), ("\r\n.\r", "\n"))
+        for s, (first, second) in enumerate(splits, 1):
             c = self.helo_data(srv)
-            c.send(HEADERS + "\r\nbody" + first)
-            time.sleep(GAP)
-            c.send(second)
+            send_packet(self, srv, c, HEADERS + "\r\nbody" + first, s)
+            send_packet(self, srv, c, second, s)
             self.assertEqual(c.ending(timeout=1.0), ("open", b""),
                              repr((first, second)))
             c.close()
@@ -173,9 +181,8 @@ class Pix(ServerTest):
     def test_whole_end_of_data_in_one_packet_is_delivered(self):
         srv = self.start_pix()
         c = self.helo_data(srv)
-        c.send(HEADERS + "\r\nhello")
-        time.sleep(GAP)
-        c.send("\r\n.\r\n")             # CRLF.CRLF whole, in one packet
+        send_packet(self, srv, c, HEADERS + "\r\nhello")
+        send_packet(self, srv, c, "\r\n.\r\n")  # CRLF.CRLF whole in one
         self.assertRegex(c.line(), QUEUED)
         self.assertEqual(c.cmd("QUIT"), [QUIT])
         self.assertEqual(c.ending(), ("fin", b""))
@@ -188,7 +195,7 @@ class Pix(ServerTest):
     def test_dkim_signature_resets_after_header_section(self):
         srv = self.start_pix("pix-fixup-pre723")
         c = self.helo_data(srv)
-        c.send(DKIM + HEADERS)          # the header section, not yet ended
+        send_packet(self, srv, c, DKIM + HEADERS)  # the headers, not ended
         self.assertTrue(c.nothing_for(0.5))
         c.send(BODY + ".\r\n")          # blank line: the header section ends
         self.assertEqual(c.ending(), ("rst", b""))
