@@ -113,6 +113,8 @@ struct limits {
 	enum close_how bad_commands_close; /* after the 421 */
 	unsigned idle_timeout_ms; /* no input for this long: 421 + close */
 	unsigned connection_timeout_ms; /* whole session; 0 = none */
+	unsigned command_timeout_ms;    /* a command line from its first byte */
+	unsigned data_timeout_ms;       /* DATA from 354 to the dot; 0 = none */
 	unsigned hang_timeout_ms; /* how long "hang" lasts before closing */
 	unsigned max_sessions;    /* 0 = unlimited */
 	unsigned max_sessions_per_client; /* 0 = unlimited */

@@ -297,6 +297,27 @@ static const struct schema_row limits_rows[] = {
      .off = LF(connection_timeout_ms),
      .zero = "none",
      .doc = "a session this old gets connection_timeout and FIN, 0 none"},
+    /* A deadline, not an idle timer: a byte every few seconds does not
+     * restart it. 5m is RFC 5321 4.5.3.2.7's server timeout (and the
+     * per-command default of Postfix's smtpd_timeout and Exim's
+     * smtp_receive_timeout): an honest client sends a line in far less. */
+    {.name = "command_timeout",
+     .type = T_DURATION,
+     .off = LF(command_timeout_ms),
+     .def = 5 * 60 * 1000,
+     .zero = "none",
+     .doc = "a command line not ended this long after its first byte gets "
+            "command_timeout and FIN, 0 none"},
+    /* None by default: how long an honest body takes grows with its size
+     * and the link, and no RFC bounds it (4.5.3.2.5 bounds each block,
+     * which idle_timeout does). */
+    {.name = "data_timeout",
+     .type = T_DURATION,
+     .off = LF(data_timeout_ms),
+     .zero = "none",
+     .doc = "DATA not ended by its dot this long after the 354 (or a BDAT "
+            "chunk not read this long after its command) gets data_timeout "
+            "and FIN, 0 none"},
     {.name = "hang_timeout",
      .type = T_DURATION,
      .off = LF(hang_timeout_ms),

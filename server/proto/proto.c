@@ -45,6 +45,8 @@ const char *const reply_id_names[REPLY_COUNT] = {
     [REPLY_BARE_LF] = "bare_lf",
     [REPLY_IDLE_TIMEOUT] = "idle_timeout",
     [REPLY_CONNECTION_TIMEOUT] = "connection_timeout",
+    [REPLY_COMMAND_TIMEOUT] = "command_timeout",
+    [REPLY_DATA_TIMEOUT] = "data_timeout",
     [REPLY_BAD_COMMAND_LIMIT] = "bad_command_limit",
     [REPLY_TOO_MANY_SESSIONS] = "too_many_sessions",
     [REPLY_TOO_MANY_FROM_CLIENT] = "too_many_from_client",
@@ -155,6 +157,13 @@ const char *const reply_id_defaults[REPLY_COUNT] = {
     [REPLY_CONNECTION_TIMEOUT] = "421 4.4.2 {hostname} Service not "
                                  "available, closing transmission "
                                  "channel",
+    /* 3.8, 4.5.3.2.7, 4.2.2's 421 text; X.4.2 RFC 3463 3.5; the same
+     * words as idle_timeout is a model choice */
+    [REPLY_COMMAND_TIMEOUT] = "421 4.4.2 {hostname} Service not available, "
+                              "closing transmission channel",
+    /* 3.8, 4.2.2's 421 text; X.4.2 RFC 3463 3.5; model choice as above */
+    [REPLY_DATA_TIMEOUT] = "421 4.4.2 {hostname} Service not available, "
+                           "closing transmission channel",
     /* 4.2.2's 421 text; X.7.0 RFC 3463 3.8 */
     [REPLY_BAD_COMMAND_LIMIT] = "421 4.7.0 {hostname} Service not "
                                 "available, closing transmission channel",

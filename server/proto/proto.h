@@ -59,6 +59,8 @@ enum reply_id {
 	REPLY_BARE_LF,              /* strict line endings, bare LF seen */
 	REPLY_IDLE_TIMEOUT,         /* 421: limits.idle_timeout */
 	REPLY_CONNECTION_TIMEOUT,   /* 421: limits.connection_timeout */
+	REPLY_COMMAND_TIMEOUT,      /* 421: limits.command_timeout */
+	REPLY_DATA_TIMEOUT,         /* 421: limits.data_timeout */
 	REPLY_BAD_COMMAND_LIMIT,    /* 421: limits.bad_commands reached */
 	REPLY_TOO_MANY_SESSIONS,    /* 421: limits.max_sessions */
 	REPLY_TOO_MANY_FROM_CLIENT, /* 421: limits.max_sessions_per_client */

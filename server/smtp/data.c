@@ -103,6 +103,9 @@ data_start(struct session *s)
 		return false;
 	}
 	data_decoder_init(&s->dec, s->profile->eol == EOL_LENIENT);
+	/* limits.data_timeout: from the 354 (sent next) to the dot */
+	session_deadline_arm(s, REPLY_DATA_TIMEOUT,
+	                     s->profile->limits.data_timeout_ms);
 	return true;
 }
 
@@ -117,6 +120,10 @@ data_start_bdat(struct session *s, uint64_t size, bool last, bool discard,
 	s->bdat_refusal = refusal;
 	s->bdat_chunk = size;
 	s->bdat_prev = s->state;
+	/* limits.data_timeout: the chunk's bytes, from its command on */
+	if (size > 0)
+		session_deadline_arm(s, REPLY_DATA_TIMEOUT,
+		                     s->profile->limits.data_timeout_ms);
 	if (!discard && !s->bdat_used) {
 		if (!data_begin_message(s)) {
 			/* 451 is sent once the chunk has been read past. */
@@ -212,8 +219,10 @@ data_in(struct session *s, struct evbuffer *in)
 	len = v.iov_len < DATA_CHUNK ? v.iov_len : DATA_CHUNK;
 	used = data_decode(&s->dec, v.iov_base, len, out, &outlen, &done);
 	evbuffer_drain(in, used);
-	if (done)
+	if (done) {
 		s->data_done = true;
+		session_deadline_off(s); /* the dot came in time */
+	}
 	data_body(s, out, outlen);
 	if (done) {
 		session_eventf(
@@ -258,6 +267,8 @@ data_bdat_in(struct session *s, struct evbuffer *in)
 			data_body(s, v.iov_base, len);
 		evbuffer_drain(in, len);
 		s->bdat_left -= len;
+		if (s->bdat_left == 0)
+			session_deadline_off(s); /* the chunk came in time */
 		if (s->state == STATE_CLOSING || s->paused)
 			return false;
 		if (s->bdat_left > 0)

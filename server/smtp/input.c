@@ -4,7 +4,8 @@
  * Does: assemble a line from the connection's input with the profile's
  * line limit checked on what is buffered, before the line ends (RFC 4954's
  * 12288 for AUTH), strict or lenient line endings, the command hook's
- * rules, then the command table or the AUTH exchange.
+ * rules, then the command table or the AUTH exchange; the deadline of
+ * limits.command_timeout from a line's first byte to its LF.
  * Does not: read message bodies (data.c) or judge a command (commands.c).
  */
 #include <stdlib.h>
@@ -77,6 +78,10 @@ input_line(struct session *s, struct evbuffer *in)
 		return false;
 	p = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_LF);
 	if (p.pos < 0) {
+		/* limits.command_timeout runs from the line's first byte; a
+		 * line that arrives whole never arms it */
+		session_deadline_arm(s, REPLY_COMMAND_TIMEOUT,
+		                     l->command_timeout_ms);
 		if (!s->skipping && n < limit)
 			return false; /* wait for the rest of the line */
 		if (!s->skipping)
@@ -91,6 +96,7 @@ input_line(struct session *s, struct evbuffer *in)
 	}
 	len = (size_t)p.pos;
 	total = len + 1;
+	session_deadline_off(s); /* the line ended in time */
 	if (s->skipping || total > limit) {
 		evbuffer_drain(in, total);
 		session_eventf(s, TR_WARN, NULL,

@@ -155,6 +155,54 @@ session_timers_off(struct session *s)
 		evtimer_del(s->timer);
 	if (s->life_timer)
 		evtimer_del(s->life_timer);
+	session_deadline_off(s);
+}
+
+/* The command line or the DATA phase outlived its deadline. */
+static void
+session_deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+	bool data = s->deadline_why == REPLY_DATA_TIMEOUT;
+	unsigned ms = data ? s->profile->limits.data_timeout_ms
+	                   : s->profile->limits.command_timeout_ms;
+
+	(void)fd;
+	(void)what;
+	s->deadline_on = false;
+	if (s->state == STATE_CLOSING)
+		return;
+	session_eventf(s, TR_WARN, NULL, "%s not ended within %u ms",
+	               data ? "message data" : "command line", ms);
+	reply_send(s, s->deadline_why);
+	session_close(s, CLOSE_FIN, data ? "data timeout" : "command timeout");
+	io_flush(s->io);
+}
+
+/* session_deadline_arm - start the deadline unless one runs already */
+void
+session_deadline_arm(struct session *s, enum reply_id why, unsigned ms)
+{
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+
+	if (ms == 0 || s->deadline_on || s->state == STATE_CLOSING)
+		return;
+	if (s->deadline == NULL &&
+	    (s->deadline = evtimer_new(s->env->base, session_deadline_cb, s)) ==
+	        NULL)
+		return; /* no memory: the idle timeout still applies */
+	s->deadline_why = why;
+	s->deadline_on = evtimer_add(s->deadline, &tv) == 0;
+}
+
+/* session_deadline_off - the line or the message ended in time */
+void
+session_deadline_off(struct session *s)
+{
+	if (!s->deadline_on)
+		return;
+	evtimer_del(s->deadline);
+	s->deadline_on = false;
 }
 
 /* session_close - end the session; reason goes to the transcript */
@@ -197,6 +245,8 @@ session_release(struct session *s)
 		event_free(s->timer);
 	if (s->life_timer)
 		event_free(s->life_timer);
+	if (s->deadline)
+		event_free(s->deadline);
 	if (s->scratch)
 		evbuffer_free(s->scratch);
 	profile_unref(s->profile);

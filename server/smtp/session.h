@@ -200,6 +200,11 @@ struct session {
 	enum hook pending_hook;
 	bool hanging;
 	struct event *life_timer; /* limits.connection_timeout */
+	/* limits.command_timeout or data_timeout: made on first use, armed
+	 * at a line's first byte (or the 354) and cleared at its end */
+	struct event *deadline;
+	bool deadline_on;
+	enum reply_id deadline_why; /* REPLY_COMMAND_ or REPLY_DATA_TIMEOUT */
 	bool shutting_down;
 	bool peer_gone;
 
@@ -247,6 +252,14 @@ struct session_txn *session_txn(struct session *s);
 
 /* session_txn_peek - the same for reading: all empty before first use */
 const struct session_txn *session_txn_peek(const struct session *s);
+
+/* session_deadline_arm - unless one is armed, start the deadline that
+ * answers with why (REPLY_COMMAND_TIMEOUT or REPLY_DATA_TIMEOUT) after ms,
+ * then closes; ms 0 arms nothing. No allocation after the first. */
+void session_deadline_arm(struct session *s, enum reply_id why, unsigned ms);
+
+/* session_deadline_off - what the deadline guarded has ended in time */
+void session_deadline_off(struct session *s);
 
 /* session_bad_command - count a bad command answered with reply why, if
  * the profile's limits.bad_commands_count counts it; may close the session */

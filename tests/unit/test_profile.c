@@ -966,8 +966,8 @@ static const struct bad_case bad_cases[] = {
      "\"limits\" (known: line_length, text_line_length, recipients, "
      "message_size, header_size, bad_commands, bad_commands_count, "
      "bad_commands_close, "
-     "idle_timeout, connection_timeout, hang_timeout, max_sessions, "
-     "max_sessions_per_client)"},
+     "idle_timeout, connection_timeout, command_timeout, data_timeout, "
+     "hang_timeout, max_sessions, max_sessions_per_client)"},
     {"wrong type: list where string", "bad_type",
      "profiles/bad_type.yaml:2:11: wrong type for \"hostname\": a list "
      "(expected a string)"},
