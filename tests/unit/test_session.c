@@ -13,7 +13,8 @@
  * they are sent. Also here: the maildir spool after DATA (exact bytes and
  * envelope), a session refused at a limit, the scenarios again with a
  * JSON transcript (every event parses back), and back-pressure (a client
- * that pipelines 40000 commands without reading).
+ * that pipelines 40000 commands without reading), and the command and
+ * DATA deadlines against a client that trickles a byte every 100 ms.
  *
  * Fixtures: profiles/engine/session_*.yaml (a subdirectory: test_profile.c
  * counts the lines profile_list prints for profiles/).
@@ -53,7 +54,7 @@
 /* The scenario tables                                                */
 /* ------------------------------------------------------------------ */
 
-enum which { P_BASIC, P_LIMITS, P_ASA };
+enum which { P_BASIC, P_LIMITS, P_ASA, P_DEADLINE };
 enum mode { BOTH, WHOLE_ONLY, TRICKLE_ONLY };
 
 struct step {
@@ -537,7 +538,7 @@ struct fx {
 	struct session_list sessions;
 	atomic_uint nsessions;
 	struct spool *sink;
-	struct profile *profiles[3]; /* enum which */
+	struct profile *profiles[4]; /* enum which */
 	struct profile *box;
 	unsigned long next_id;
 };
@@ -593,6 +594,8 @@ setup(void **state)
 	fx->profiles[P_BASIC] = load("profiles/engine/session_basic.yaml");
 	fx->profiles[P_LIMITS] = load("profiles/engine/session_limits.yaml");
 	fx->profiles[P_ASA] = load("profiles/engine/session_asa.yaml");
+	fx->profiles[P_DEADLINE] =
+	    load("profiles/engine/session_deadline.yaml");
 	fx->box = profile_load_middlebox(
 	    "../../profiles/middleboxes/asa-esmtp-inspect.yaml", NULL, 0, err,
 	    sizeof(err));
@@ -1104,6 +1107,157 @@ test_backpressure(void **state)
 	conn_finish(fx, &c);
 }
 
+/* ------------------------------------------------------------------ */
+/* limits.command_timeout and limits.data_timeout                     */
+/* ------------------------------------------------------------------ */
+
+/* Run the loop for ms, taking what the server sends. */
+static void
+pump_for(struct fx *fx, struct conn *c, struct evbuffer *got, long ms)
+{
+	long end = now_ms() + ms;
+
+	while (!c->eof && now_ms() < end) {
+		pump(fx, c, got);
+		usleep(1000);
+	}
+}
+
+/* Send p one byte every gap_ms until it is all sent or the server
+ * closes; true if the server closed first. */
+static bool
+trickle_slowly(struct fx *fx, struct conn *c, const char *p, long gap_ms,
+               struct evbuffer *got)
+{
+	for (size_t i = 0; p[i] != '\0'; i++) {
+		if (c->eof ||
+		    send(c->fd, p + i, 1, MSG_NOSIGNAL | MSG_DONTWAIT) != 1)
+			return true;
+		pump_for(fx, c, got, gap_ms);
+	}
+	return c->eof;
+}
+
+/* Exactly want, then (if eof) the close; got is emptied. */
+static void
+want_bytes(struct fx *fx, struct conn *c, struct evbuffer *got,
+           const char *label, const char *want, bool eof)
+{
+	char g[2048], w[2048];
+	size_t wlen = strlen(want);
+
+	await(fx, c, got, wlen, eof);
+	if (evbuffer_get_length(got) != wlen ||
+	    memcmp(evbuffer_pullup(got, -1), want, wlen) != 0)
+		fail_msg("%s: got \"%s\", want \"%s\"", label,
+		         esc(got, g, sizeof(g)),
+		         transcript_escape(want, wlen, w, sizeof(w)));
+	if (c->eof != eof)
+		fail_msg("%s: got %s, want %s", label,
+		         c->eof ? "EOF" : "no EOF",
+		         eof ? "EOF" : "the session open");
+	evbuffer_drain(got, wlen);
+}
+
+#define DL_G "220 mx.unit.test deadline\r\n"
+/* 60 bytes at a byte per 100 ms: far past the 600 ms deadline, and each
+ * gap far below the 5 s idle timeout that used to be the only bound */
+#define DL_SLOW X50 "xxxxxxxxx\r\n"
+
+static void
+test_command_deadline(void **state)
+{
+	struct fx *fx = *state;
+	struct evbuffer *got = evbuffer_new();
+	struct conn c;
+
+	fx->env.nvia = 0;
+	conn_open(fx, fx->profiles[P_DEADLINE], REPLY_COUNT, &c);
+	want_bytes(fx, &c, got, "greeting", DL_G, false);
+	/* Three lines, each in two pieces 250 ms apart: 750 ms in all, but
+	 * each line ends within its own 600 ms, so the deadline is per line
+	 * and cleared at its LF. */
+	for (int i = 0; i < 3; i++) {
+		client_send(fx, &c, "NO", 2, false, got);
+		pump_for(fx, &c, got, 250);
+		client_send(fx, &c, "OP\r\n", 4, false, got);
+		want_bytes(fx, &c, got, "NOOP in two pieces", NOOP_R, false);
+	}
+	/* Pipelined lines that arrive whole never arm it. */
+	client_send(fx, &c, "NOOP\r\nNOOP\r\n", 12, false, got);
+	want_bytes(fx, &c, got, "two pipelined NOOPs", NOOP_R NOOP_R, false);
+	/* A byte every 100 ms: the deadline, not the idle timeout, ends it. */
+	if (!trickle_slowly(fx, &c, "NOOP " DL_SLOW, 100, got))
+		fail_msg("a trickled line of %zu bytes was let through",
+		         strlen("NOOP " DL_SLOW));
+	want_bytes(fx, &c, got, "trickled command line",
+	           "421 command_timeout\r\n", true);
+	evbuffer_free(got);
+	conn_finish(fx, &c);
+}
+
+static void
+test_data_deadline(void **state)
+{
+	struct fx *fx = *state;
+	struct evbuffer *got = evbuffer_new();
+	struct conn c;
+	static const char txn[] = "HELO c.test\r\n" MAIL_C RCPT_C;
+
+	fx->env.nvia = 0;
+	/* DATA: a body sent at once is accepted; one trickled is not. */
+	conn_open(fx, fx->profiles[P_DEADLINE], REPLY_COUNT, &c);
+	want_bytes(fx, &c, got, "greeting", DL_G, false);
+	client_send(fx, &c, txn, strlen(txn), false, got);
+	want_bytes(fx, &c, got, "envelope",
+	           "250 helo_ok\r\n"
+	           "250 mail_ok\r\n"
+	           "250 rcpt_ok\r\n",
+	           false);
+	client_send(fx, &c, "DATA\r\n", 6, false, got);
+	want_bytes(fx, &c, got, "DATA", "354 data_start\r\n", false);
+	/* the body in two pieces 300 ms apart, well inside 600 ms */
+	client_send(fx, &c, "Subject: a\r\n", 12, false, got);
+	pump_for(fx, &c, got, 300);
+	client_send(fx, &c, "\r\nhi\r\n.\r\n", 9, false, got);
+	want_bytes(fx, &c, got, "body in time", "250 data_ok 18\r\n", false);
+	/* the next command line, in two pieces, is not under data_timeout */
+	client_send(fx, &c, MAIL_C, 5, false, got);
+	pump_for(fx, &c, got, 300);
+	client_send(fx, &c, MAIL_C + 5, strlen(MAIL_C) - 5, false, got);
+	want_bytes(fx, &c, got, "MAIL after the message", "250 mail_ok\r\n",
+	           false);
+	client_send(fx, &c, RCPT_C "DATA\r\n", strlen(RCPT_C) + 6, false, got);
+	want_bytes(fx, &c, got, "second DATA",
+	           "250 rcpt_ok\r\n"
+	           "354 data_start\r\n",
+	           false);
+	/* every line ends quickly: only the whole-DATA deadline catches it */
+	if (!trickle_slowly(fx, &c, "a\r\nb\r\nc\r\nd\r\ne\r\nf\r\n.\r\n", 100,
+	                    got))
+		fail_msg("a trickled message was let through");
+	want_bytes(fx, &c, got, "trickled body", "421 data_timeout\r\n", true);
+	conn_finish(fx, &c);
+
+	/* BDAT: a chunk is under the same deadline from its command. */
+	conn_open(fx, fx->profiles[P_DEADLINE], REPLY_COUNT, &c);
+	want_bytes(fx, &c, got, "greeting", DL_G, false);
+	client_send(fx, &c, txn, strlen(txn), false, got);
+	want_bytes(fx, &c, got, "envelope",
+	           "250 helo_ok\r\n"
+	           "250 mail_ok\r\n"
+	           "250 rcpt_ok\r\n",
+	           false);
+	client_send(fx, &c, "BDAT 4\r\nab\r\n", 12, false, got);
+	want_bytes(fx, &c, got, "BDAT at once", "250 bdat_ok 4\r\n", false);
+	client_send(fx, &c, "BDAT 40 LAST\r\n", 14, false, got);
+	if (!trickle_slowly(fx, &c, X10 X10 X10 X10, 100, got))
+		fail_msg("a trickled BDAT chunk was let through");
+	want_bytes(fx, &c, got, "trickled chunk", "421 data_timeout\r\n", true);
+	evbuffer_free(got);
+	conn_finish(fx, &c);
+}
+
 int
 main(void)
 {
@@ -1114,6 +1268,10 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_scenarios_logged, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_backpressure, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_command_deadline, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_data_deadline, setup,
+	                                    teardown),
 	};
 
 	/* as main.c: every event base may be poked from another thread */
