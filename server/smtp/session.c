@@ -172,11 +172,16 @@ session_deadline_cb(evutil_socket_t fd, short what, void *arg)
 	s->deadline_on = false;
 	if (s->state == STATE_CLOSING)
 		return;
+	if (s->paused) {
+		/* A rule's delay or hang is the server's own wait: it does
+		 * not count against the client (a hang ends by itself). */
+		session_deadline_arm(s, s->deadline_why, ms);
+		return;
+	}
 	session_eventf(s, TR_WARN, NULL, "%s not ended within %u ms",
 	               data ? "message data" : "command line", ms);
 	reply_send(s, s->deadline_why);
 	session_close(s, CLOSE_FIN, data ? "data timeout" : "command timeout");
-	io_flush(s->io);
 }
 
 /* session_deadline_arm - start the deadline unless one runs already */

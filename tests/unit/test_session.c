@@ -1232,6 +1232,17 @@ test_data_deadline(void **state)
 	           "250 rcpt_ok\r\n"
 	           "354 data_start\r\n",
 	           false);
+	/* a rule's delay (1500 ms) is not the client's: the message that
+	 * waits for it past data_timeout is still accepted */
+	client_send(fx, &c, "X-Slow: 1\r\n\r\nhi\r\n", 17, false, got);
+	pump_for(fx, &c, got, 100); /* the header rule's delay has begun */
+	client_send(fx, &c, ".\r\n", 3, false, got);
+	want_bytes(fx, &c, got, "body behind a rule's delay",
+	           "250 data_ok 17\r\n", false);
+	client_send(fx, &c, MAIL_C RCPT_C "DATA\r\n", strlen(MAIL_C RCPT_C) + 6,
+	            false, got);
+	want_bytes(fx, &c, got, "third DATA",
+	           "250 mail_ok\r\n250 rcpt_ok\r\n354 data_start\r\n", false);
 	/* every line ends quickly: only the whole-DATA deadline catches it */
 	if (!trickle_slowly(fx, &c, "a\r\nb\r\nc\r\nd\r\ne\r\nf\r\n.\r\n", 100,
 	                    got))
