@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -249,7 +250,7 @@ name_pid(const char *name)
 	if (*end != 'P')
 		return -1;
 	pid = strtol(end + 1, &end, 10);
-	return *end == 'Q' && pid > 0 ? pid : -1;
+	return *end == 'Q' && pid > 0 && pid <= INT_MAX ? pid : -1;
 }
 
 /* Left by a writer that is gone: its pid on this host is not alive (or
