@@ -26,7 +26,7 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 ".."))
-from harness import Server, ServerTest, profile_args, run_cli, BINARY  # noqa
+from harness import ServerTest, profile_args, run_cli  # noqa: E402
 
 
 def nobody():
