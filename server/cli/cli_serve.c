@@ -29,31 +29,36 @@
 #include "spool.h"
 #include "transcript.h"
 
-/* Give the spool to the user we drop to, then drop root for good. */
-static void
-drop_privileges(const char *user, const char *spool)
+/* Who --user names, looked up once (before spool_open_as gives it the
+ * directories it creates). */
+static struct spool_owner
+lookup_user(const char *user)
 {
-	static const char *sub[] = {"", "/tmp", "/new", "/cur", "/envelope"};
 	struct passwd *pw;
-	char path[PATH_MAX];
 
 	if ((pw = getpwnam(user)) == NULL)
 		log_fatal("--user %s: no such user", user);
-	if (spool != NULL && strcmp(spool, "none") != 0) {
-		for (size_t i = 0; i < sizeof(sub) / sizeof(sub[0]); i++) {
-			snprintf(path, sizeof(path), "%s%s", spool, sub[i]);
-			if (chown(path, pw->pw_uid, pw->pw_gid) == -1)
-				log_fatal("--user %s: cannot give %s to it: %s",
-				          user, path, strerror(errno));
-		}
-	}
-	if (initgroups(pw->pw_name, pw->pw_gid) == -1 ||
-	    setgid(pw->pw_gid) == -1 || setuid(pw->pw_uid) == -1)
-		log_fatal("--user %s: cannot drop privileges: %s", user,
+	return (struct spool_owner){pw->pw_uid, pw->pw_gid, user};
+}
+
+/* Drop root for good; the listeners are bound, no client byte read yet.
+ * The spool was made fit for the user by spool_open_as; nothing is
+ * chowned here. */
+static void
+drop_privileges(const struct spool_owner *own, const struct spool *spool,
+                const char *spool_flag)
+{
+	char err[512];
+
+	if (initgroups(own->name, own->gid) == -1 || setgid(own->gid) == -1 ||
+	    setuid(own->uid) == -1)
+		log_fatal("--user %s: cannot drop privileges: %s", own->name,
 		          strerror(errno));
-	if (setuid(0) != -1)
+	if (own->uid != 0 && setuid(0) != -1)
 		log_fatal("--user %s: could regain root; refusing to run",
-		          user);
+		          own->name);
+	if (spool_check_access(spool, err, sizeof(err)) == -1)
+		log_fatal("--spool %s: %s", spool_flag, err);
 }
 
 /* libevent's own messages: into our log. Suspending a handshake from the
@@ -89,6 +94,7 @@ cli_serve(const struct cli *c)
 	struct cli_profile lp;
 	struct server_config cfg;
 	struct spool *spool;
+	struct spool_owner own;
 	struct event_base *base;
 	struct server *srv;
 	char err[1024];
@@ -131,7 +137,10 @@ cli_serve(const struct cli *c)
 	    .nvia = lp.nboxes,
 	    .workers = workers,
 	};
-	if ((spool = spool_open(c->spool_dir, err, sizeof(err))) == NULL)
+	if (c->user != NULL)
+		own = lookup_user(c->user);
+	if ((spool = spool_open_as(c->spool_dir, c->user ? &own : NULL, err,
+	                           sizeof(err))) == NULL)
 		log_fatal("--spool %s: %s", c->spool_dir, err);
 	if (transcript_open(!c->quiet, c->verbose, c->transcript_path, err,
 	                    sizeof(err)) == -1)
@@ -146,8 +155,9 @@ cli_serve(const struct cli *c)
 			log_fatal("%s", err);
 		bound[i + 1] = server_bound(srv);
 	}
+	/* Before server_run: workers and the first accept come after. */
 	if (c->user != NULL)
-		drop_privileges(c->user, c->spool_dir);
+		drop_privileges(&own, spool, c->spool_dir);
 
 	log_info("%s: profile %s (%s), spool %s, seed %llu", SMTP_MIMIC_VERSION,
 	         srv->profile->name, srv->profile->path, c->spool_dir, seed);

@@ -9,11 +9,22 @@
  * begin/commit calls from several threads share nothing mutable but an
  * atomic counter. "none" is a sink: nothing is ever written.
  *
- * Not here: deciding what to accept, queue ids, delivery, cleaning up
- * tmp/ left over by a crash.
+ * Under --user (spool_open_as), only directories this process created are
+ * given to the user, with fchown() on descriptors opened O_NOFOLLOW; a
+ * pre-existing directory that user neither owns nor may write is refused.
+ * At open, tmp/ files left by a dead writer (its pid, on this host, is
+ * gone) or older than 36 hours (qmail's rule) are removed with their
+ * half-written envelope, and counted in the log.
+ *
+ * Not here: deciding what to accept, queue ids, delivery, setuid().
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +36,7 @@
 
 #include <jansson.h>
 
+#include "log.h"
 #include "spool.h"
 #include "transcript.h"
 
@@ -35,6 +47,8 @@
 #define SPOOL_QID_MAX     64
 #define SPOOL_HOST_MAX    128
 #define SPOOL_ENVTMP_SUFX ".json.tmp"
+/* A tmp/ file this old is abandoned whoever wrote it (qmail: 36 h). */
+#define SPOOL_STALE_SECS (36 * 3600)
 
 enum spool_dirs { SD_TMP, SD_NEW, SD_CUR, SD_ENV, SD_COUNT };
 
@@ -50,6 +64,7 @@ struct spool {
 	int sink;
 	int fd[SD_COUNT]; /* O_DIRECTORY descriptors, read-only after open */
 	char host[SPOOL_HOST_MAX];
+	unsigned long removed; /* partial messages removed from tmp/ */
 };
 
 struct spool_msg {
@@ -113,14 +128,17 @@ sanitize(char *dst, size_t dstlen, const char *src)
 	dst[i] = '\0';
 }
 
-/* mkdir -p with mode 0750; errors name the component that failed. */
+/* mkdir -p: parents 0755 (they stay root's; others only traverse them),
+ * the last component 0750; *created tells whether that one was made
+ * here. Errors name the component that failed. */
 static int
-mkdir_p(const char *path, char *err, size_t errlen)
+mkdir_p(const char *path, int *created, char *err, size_t errlen)
 {
 	char *buf = strdup(path);
 	struct stat st;
 	char *p;
 
+	*created = 0;
 	if (buf == NULL) {
 		snprintf(err, errlen, "spool: %s", strerror(errno));
 		return -1;
@@ -129,8 +147,11 @@ mkdir_p(const char *path, char *err, size_t errlen)
 		if (*p != '/' && *p != '\0')
 			continue;
 		char saved = *p;
+		int last = saved == '\0' || p[strspn(p, "/")] == '\0';
 		*p = '\0';
-		if (mkdir(buf, 0750) != 0) {
+		if (mkdir(buf, last ? 0750 : 0755) == 0) {
+			*created = last;
+		} else {
 			int e = errno;
 			if (e != EEXIST) {
 				snprintf(err, errlen,
@@ -148,24 +169,169 @@ mkdir_p(const char *path, char *err, size_t errlen)
 			}
 		}
 		*p = saved;
-		if (saved == '\0')
+		if (last)
 			break;
 		while (p[1] == '/')
 			p++;
-		if (p[1] == '\0')
-			break;
 	}
 	free(buf);
 	return 0;
+}
+
+/* Could own (not root) write into and search a directory with st? By the
+ * mode bits, as the kernel decides for a process of that user. */
+static int
+writable_by(const struct stat *st, const struct spool_owner *own)
+{
+	gid_t groups[256];
+	int n = (int)(sizeof(groups) / sizeof(groups[0]));
+
+	if (own->uid == 0 || st->st_uid == own->uid)
+		return own->uid == 0 || (st->st_mode & (S_IWUSR | S_IXUSR)) ==
+		                            (S_IWUSR | S_IXUSR);
+	if (getgrouplist(own->name, own->gid, groups, &n) < 0)
+		n = 0;
+	groups[n < 256 ? n++ : 0] = own->gid;
+	for (int i = 0; i < n; i++)
+		if (groups[i] == st->st_gid)
+			return (st->st_mode & (S_IWGRP | S_IXGRP)) ==
+			       (S_IWGRP | S_IXGRP);
+	return (st->st_mode & (S_IWOTH | S_IXOTH)) == (S_IWOTH | S_IXOTH);
+}
+
+/* Give fd (a directory made here) to own, or check that own may use a
+ * pre-existing one; 0, or -1 with the reason in err. */
+static int
+settle_owner(int fd, int created, const char *path,
+             const struct spool_owner *own, char *err, size_t errlen)
+{
+	struct stat st;
+	struct passwd *pw;
+	char uidbuf[32];
+
+	if (own == NULL)
+		return 0;
+	if (created > 0) {
+		if (fchown(fd, own->uid, own->gid) == 0)
+			return 0;
+		snprintf(err, errlen, "spool: cannot give %s to %s: %s", path,
+		         own->name, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0) {
+		snprintf(err, errlen, "spool: cannot stat %s: %s", path,
+		         strerror(errno));
+		return -1;
+	}
+	if (st.st_uid == own->uid || writable_by(&st, own))
+		return 0;
+	if ((pw = getpwuid(st.st_uid)) == NULL)
+		snprintf(uidbuf, sizeof(uidbuf), "uid %lu",
+		         (unsigned long)st.st_uid);
+	snprintf(err, errlen,
+	         "%s%sowned by %s, not writable by %s; chown it or pick "
+	         "another directory",
+	         created == -1 ? "" : path, created == -1 ? "" : ": ",
+	         pw != NULL ? pw->pw_name : uidbuf, own->name);
+	return -1;
+}
+
+/* "SEC.MUSECPPID..." -> PID, or -1 for a name not made by spool_begin */
+static long
+name_pid(const char *name)
+{
+	char *end;
+	long pid;
+
+	strtoll(name, &end, 10);
+	if (end == name || strncmp(end, ".M", 2) != 0)
+		return -1;
+	strtol(end + 2, &end, 10);
+	if (*end != 'P')
+		return -1;
+	pid = strtol(end + 1, &end, 10);
+	return *end == 'Q' && pid > 0 && pid <= INT_MAX ? pid : -1;
+}
+
+/* Left by a writer that is gone: its pid on this host is not alive (or
+ * is ours: we have written nothing yet), or it is older than 36 hours. */
+static int
+abandoned(const struct spool *sp, const char *name, size_t namelen,
+          const struct stat *st)
+{
+	size_t hl = strlen(sp->host);
+	long pid = name_pid(name);
+
+	if (pid > 0 && namelen > hl + 1 && name[namelen - hl - 1] == '.' &&
+	    strncmp(name + namelen - hl, sp->host, hl) == 0 &&
+	    (pid == (long)getpid() ||
+	     (kill((pid_t)pid, 0) == -1 && errno == ESRCH)))
+		return 1;
+	return time(NULL) - st->st_mtime > SPOOL_STALE_SECS;
+}
+
+/* Remove what dead writers left in dir (tmp/ or envelope/): regular
+ * files; in envelope/ only NAME.json.tmp. Removing tmp/NAME also removes
+ * envelope/NAME.json (written before a rename into new/ that never
+ * happened). Returns how many were removed. */
+static unsigned long
+sweep(struct spool *sp, int which)
+{
+	int dfd = dup(sp->fd[which]);
+	size_t sl = strlen(SPOOL_ENVTMP_SUFX);
+	unsigned long n = 0;
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+
+	if (dfd < 0 || (d = fdopendir(dfd)) == NULL) {
+		if (dfd >= 0)
+			close(dfd);
+		return 0;
+	}
+	while ((de = readdir(d)) != NULL) {
+		char name[SPOOL_NAME_MAX + sizeof(".json")];
+		size_t len = strlen(de->d_name);
+
+		if (de->d_name[0] == '.' || len > SPOOL_NAME_MAX ||
+		    fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		memcpy(name, de->d_name, len + 1);
+		if (which == SD_ENV) {
+			if (len <= sl ||
+			    strcmp(name + len - sl, SPOOL_ENVTMP_SUFX) != 0)
+				continue;
+			name[len -= sl] = '\0';
+		}
+		if (!abandoned(sp, name, len, &st) ||
+		    unlinkat(dfd, de->d_name, 0) != 0)
+			continue;
+		n++;
+		if (which == SD_TMP) {
+			memcpy(name + len, ".json", sizeof(".json"));
+			unlinkat(sp->fd[SD_ENV], name, 0);
+		}
+	}
+	closedir(d);
+	return n;
 }
 
 /* spool_open - create or open the maildir at dir, or a sink for "none" */
 struct spool *
 spool_open(const char *dir, char *err, size_t errlen)
 {
+	return spool_open_as(dir, NULL, err, errlen);
+}
+
+/* spool_open_as - spool_open, the directories fit for own (or NULL) */
+struct spool *
+spool_open_as(const char *dir, const struct spool_owner *own, char *err,
+              size_t errlen)
+{
 	struct spool *sp;
 	char path[4096];
-	int i;
+	int i, top = -1, created;
 
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
@@ -191,7 +357,18 @@ spool_open(const char *dir, char *err, size_t errlen)
 	path[sizeof(path) - 1] = '\0';
 	sanitize(sp->host, sizeof(sp->host), path);
 
-	if (mkdir_p(dir, err, errlen) != 0)
+	if (mkdir_p(dir, &created, err, errlen) != 0)
+		goto fail;
+	/* Made here: it must still be what we made, not a symlink since. */
+	top = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+	                    (created ? O_NOFOLLOW : 0));
+	if (top < 0) {
+		snprintf(err, errlen, "spool: cannot open %s: %s", dir,
+		         strerror(errno));
+		goto fail;
+	}
+	/* -1: the line names the directory through the --spool flag. */
+	if (settle_owner(top, created ? 1 : -1, dir, own, err, errlen) != 0)
 		goto fail;
 	for (i = 0; i < SD_COUNT; i++) {
 		int n = snprintf(path, sizeof(path), "%s/%s", dir,
@@ -201,29 +378,75 @@ spool_open(const char *dir, char *err, size_t errlen)
 			         dir, strerror(ENAMETOOLONG));
 			goto fail;
 		}
-		if (mkdir(path, 0750) != 0 && errno != EEXIST) {
+		created = mkdirat(top, spool_subdirs[i], 0750) == 0;
+		if (!created && errno != EEXIST) {
 			snprintf(err, errlen, "spool: cannot create %s: %s",
 			         path, strerror(errno));
 			goto fail;
 		}
-		sp->fd[i] = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		/* A symlinked subdirectory could point anywhere, and
+		 * rename() from tmp/ to new/ needs one file system. */
+		sp->fd[i] =
+		    openat(top, spool_subdirs[i],
+		           O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (sp->fd[i] < 0) {
+			struct stat ls;
+			int e = errno;
+
+			/* Linux says ENOTDIR for O_DIRECTORY|O_NOFOLLOW */
 			snprintf(err, errlen, "spool: cannot open %s: %s", path,
-			         strerror(errno));
+			         fstatat(top, spool_subdirs[i], &ls,
+			                 AT_SYMLINK_NOFOLLOW) == 0 &&
+			                 S_ISLNK(ls.st_mode)
+			             ? "it is a symbolic link"
+			             : strerror(e));
 			goto fail;
 		}
-		/* Root passes this check; then the first write tells. */
+		if (settle_owner(sp->fd[i], created, path, own, err, errlen))
+			goto fail;
+		/* Root passes this check; spool_check_access() after
+		 * dropping root, then the first write tells. */
 		if (i != SD_CUR &&
-		    faccessat(AT_FDCWD, path, W_OK | X_OK, AT_EACCESS) != 0) {
+		    faccessat(sp->fd[i], ".", W_OK | X_OK, AT_EACCESS) != 0) {
 			snprintf(err, errlen, "spool: cannot write %s: %s",
 			         path, strerror(errno));
 			goto fail;
 		}
 	}
+	close(top);
+	sp->removed = sweep(sp, SD_TMP);
+	sweep(sp, SD_ENV);
+	if (sp->removed > 0)
+		log_info("spool: removed %lu partial message(s) from %s/tmp "
+		         "left by an earlier run",
+		         sp->removed, dir);
 	return sp;
 fail:
+	if (top >= 0)
+		close(top);
 	spool_close(sp);
 	return NULL;
+}
+
+/* spool_check_access - after dropping root: may we write the maildir? */
+int
+spool_check_access(const struct spool *sp, char *err, size_t errlen)
+{
+	for (int i = 0; !sp->sink && i < SD_COUNT; i++)
+		if (i != SD_CUR &&
+		    faccessat(sp->fd[i], ".", W_OK | X_OK, AT_EACCESS) != 0) {
+			snprintf(err, errlen, "spool: cannot write %s/%s: %s",
+			         sp->dir, spool_subdirs[i], strerror(errno));
+			return -1;
+		}
+	return 0;
+}
+
+/* spool_removed - partial messages spool_open removed from tmp/ */
+unsigned long
+spool_removed(const struct spool *sp)
+{
+	return sp->removed;
 }
 
 /* spool_close - release the spool; messages in progress must be done */

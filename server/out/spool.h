@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct spool;
 struct spool_msg;
@@ -48,6 +49,30 @@ struct envelope {
  */
 struct spool *spool_open(const char *dir, char *err, size_t errlen);
 void spool_close(struct spool *sp);
+
+/* Who the spool is for after --user drops root. */
+struct spool_owner {
+	uid_t uid;
+	gid_t gid;
+	const char *name;
+};
+
+/*
+ * spool_open_as - spool_open for own (NULL: as spool_open): directories
+ * it creates are given to own (fchown on descriptors opened O_NOFOLLOW,
+ * never a path), nothing else is; a pre-existing one own neither owns nor
+ * may write is refused ("owned by root, not writable by nobody; ...").
+ * Both remove partial messages dead writers left in tmp/ and log how many.
+ */
+struct spool *spool_open_as(const char *dir, const struct spool_owner *own,
+                            char *err, size_t errlen);
+
+/* spool_check_access - 0 if this process may write the maildir, else -1
+ * and a reason in err (run it after dropping root) */
+int spool_check_access(const struct spool *sp, char *err, size_t errlen);
+
+/* spool_removed - how many partial messages spool_open removed */
+unsigned long spool_removed(const struct spool *sp);
 
 /* spool_is_sink - true in "none" mode */
 int spool_is_sink(const struct spool *sp);

@@ -2,12 +2,14 @@
  * test_spool.c - spool.c in a mkdtemp directory: the maildir layout, exact
  * bytes in new/ with an envelope that jansson parses back, abort, failed
  * commits leaving nothing, open errors, sink mode, unique names (also
- * from several threads).
+ * from several threads), the start-up sweep of tmp/ left by a dead
+ * writer, and (as root) which directories --user's owner gets.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <regex.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -537,6 +540,176 @@ test_unique_threads(void **state)
 	spool_close(sp);
 }
 
+/* Make an empty file dir/sub/name, mtime age seconds ago. */
+static void
+touch_old(const char *dir, const char *sub, const char *name, long age)
+{
+	char path[700];
+	struct timespec ts[2];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s/%s", dir, sub, name);
+	assert_true((fd = open(path, O_WRONLY | O_CREAT, 0640)) >= 0);
+	clock_gettime(CLOCK_REALTIME, &ts[0]);
+	ts[0].tv_sec -= age;
+	ts[1] = ts[0];
+	assert_int_equal(futimens(fd, ts), 0);
+	close(fd);
+}
+
+static int
+exists(const char *dir, const char *sub, const char *name)
+{
+	char path[700];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s/%s", dir, sub, name);
+	return lstat(path, &st) == 0;
+}
+
+/* A writer killed mid-DATA (a child that _exits with messages open, one
+ * of them with its envelope already renamed into envelope/) leaves tmp/
+ * files; the next open removes those, and those older than 36 hours from
+ * anyone, and keeps what a live writer or another host may still own. */
+static void
+test_recover_tmp(void **state)
+{
+	char dir[256], err[256], names[8][256], name[300], live[300];
+	struct spool *sp;
+	struct spool_msg *m;
+	pid_t pid;
+	int st;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/recover", base);
+	assert_non_null(sp = spool_open(dir, err, sizeof(err)));
+	spool_close(sp);
+	if ((pid = fork()) == 0) {
+		if ((sp = spool_open(dir, err, sizeof(err))) == NULL)
+			_exit(2);
+		for (int i = 0; i < 3; i++) {
+			m = spool_begin(sp, i == 0 ? "DONE" : "PART");
+			if (m == NULL || spool_write(m, "x\r\n", 3) != 0 ||
+			    (i == 0 && spool_commit(m, &test_env) != 0))
+				_exit(3);
+		}
+		_exit(0); /* as SIGKILL would: nothing closed or unlinked */
+	}
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_int_equal(list_dir(strcat(strcpy(name, dir), "/tmp"), names, 8),
+	                 2);
+	/* the crash came between the envelope's rename and new/'s */
+	snprintf(name, sizeof(name), "%s.json", names[0]);
+	touch_old(dir, "envelope", name, 0);
+	snprintf(name, sizeof(name), "%s.json.tmp", names[1]);
+	touch_old(dir, "envelope", name, 0);
+	/* a live writer (our parent) on this host: kept */
+	snprintf(live, sizeof(live), "%s", names[0]);
+	snprintf(strchr(live, 'P') + 1, 40, "%ldQ1_L.%s", (long)getppid(),
+	         strrchr(names[0], '.') + 1);
+	touch_old(dir, "tmp", live, 0);
+	/* another host's, fresh: kept; stale (40 h): removed */
+	touch_old(dir, "tmp", "1.M1P999999Q1_X.elsewhere", 0);
+	touch_old(dir, "tmp", "1.M1P999999Q2_X.elsewhere", 40 * 3600);
+	touch_old(dir, "tmp", "not-ours", 0);
+
+	assert_non_null(sp = spool_open(dir, err, sizeof(err)));
+	assert_int_equal(spool_removed(sp), 3);
+	spool_close(sp);
+	assert_false(exists(dir, "tmp", names[0]));
+	assert_false(exists(dir, "tmp", names[1]));
+	assert_true(exists(dir, "tmp", live));
+	assert_true(exists(dir, "tmp", "1.M1P999999Q1_X.elsewhere"));
+	assert_false(exists(dir, "tmp", "1.M1P999999Q2_X.elsewhere"));
+	assert_true(exists(dir, "tmp", "not-ours"));
+	assert_int_equal(count_dir(dir, "tmp"), 3);
+	/* the committed one and its envelope only */
+	assert_int_equal(count_dir(dir, "new"), 1);
+	assert_int_equal(list_dir(strcat(strcpy(name, dir), "/new"), names, 8),
+	                 1);
+	snprintf(name, sizeof(name), "%s.json", names[0]);
+	assert_true(exists(dir, "envelope", name));
+	assert_int_equal(count_dir(dir, "envelope"), 1);
+	assert_non_null(strstr(names[0], "_DONE."));
+}
+
+static void
+stat_owner(const char *path, uid_t *uid)
+{
+	struct stat st;
+
+	assert_int_equal(lstat(path, &st), 0);
+	*uid = st.st_uid;
+}
+
+/* As root: directories made here go to the owner, pre-existing ones and
+ * symlinks' targets keep theirs; one the owner cannot use is refused. */
+static void
+test_owner(void **state)
+{
+	static const char *const subs[] = {"", "/tmp", "/new", "/cur",
+	                                   "/envelope"};
+	char dir[256], path[300], err[512], want[512];
+	struct spool_owner own;
+	struct passwd *pw;
+	struct spool *sp;
+	uid_t u;
+
+	(void)state;
+	if (geteuid() != 0 || (pw = getpwnam("nobody")) == NULL) {
+		print_message("skipped: needs root and a user nobody\n");
+		skip();
+	}
+	own = (struct spool_owner){pw->pw_uid, pw->pw_gid, "nobody"};
+	snprintf(dir, sizeof(dir), "%s/own/made", base);
+	assert_non_null(sp = spool_open_as(dir, &own, err, sizeof(err)));
+	spool_close(sp);
+	for (size_t i = 0; i < NELEM(subs); i++) {
+		snprintf(path, sizeof(path), "%s%s", dir, subs[i]);
+		stat_owner(path, &u);
+		assert_int_equal(u, pw->pw_uid);
+	}
+	snprintf(path, sizeof(path), "%s/own", base); /* a parent: root's */
+	stat_owner(path, &u);
+	assert_int_equal(u, 0);
+
+	/* root's 0755: refused, nothing created in it */
+	snprintf(dir, sizeof(dir), "%s/own/rootdir", base);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	assert_null(spool_open_as(dir, &own, err, sizeof(err)));
+	assert_string_equal(err, "owned by root, not writable by nobody; "
+	                         "chown it or pick another directory");
+	assert_int_equal(count_dir(dir, "."), 0);
+
+	/* root's 1777: used, keeps its owner; subdirectories are nobody's */
+	snprintf(dir, sizeof(dir), "%s/own/shared", base);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	assert_int_equal(chmod(dir, 01777), 0);
+	assert_non_null(sp = spool_open_as(dir, &own, err, sizeof(err)));
+	spool_close(sp);
+	stat_owner(dir, &u);
+	assert_int_equal(u, 0);
+	snprintf(path, sizeof(path), "%s/tmp", dir);
+	stat_owner(path, &u);
+	assert_int_equal(u, pw->pw_uid);
+
+	/* a symlinked tmp/ into root's directory: refused, target kept */
+	snprintf(dir, sizeof(dir), "%s/own/link", base);
+	assert_int_equal(mkdir(dir, 01777), 0);
+	assert_int_equal(chmod(dir, 01777), 0);
+	snprintf(path, sizeof(path), "%s/tmp", dir);
+	assert_int_equal(symlink("../rootdir", path), 0);
+	assert_null(spool_open_as(dir, &own, err, sizeof(err)));
+	snprintf(want, sizeof(want),
+	         "spool: cannot open %s/tmp: it is a symbolic link", dir);
+	assert_string_equal(err, want);
+	snprintf(path, sizeof(path), "%s/own/rootdir", base);
+	stat_owner(path, &u);
+	assert_int_equal(u, 0);
+}
+
 int
 main(void)
 {
@@ -550,6 +723,8 @@ main(void)
 	    cmocka_unit_test(test_sink),
 	    cmocka_unit_test(test_unique_names),
 	    cmocka_unit_test(test_unique_threads),
+	    cmocka_unit_test(test_recover_tmp),
+	    cmocka_unit_test(test_owner),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
