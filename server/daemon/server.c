@@ -32,7 +32,6 @@
 #include "profile.h"
 #include "server.h"
 #include "session.h"
-#include "tls_policy.h"
 #include "transcript.h"
 
 #define CLIENT_BUCKETS 4096
@@ -405,58 +404,6 @@ server_bound_name(const struct server *srv, size_t i, char *buf, size_t len)
 
 	listen_addr_format(&lst->local, true, addr, sizeof(addr));
 	snprintf(buf, len, "%s%s", addr, lst->tls ? "/tls" : "");
-}
-
-struct tls_notes {
-	const struct profile *p;
-	unsigned never_chosen;
-};
-
-/* What OpenSSL cannot offer is a warning; a suite that is offered but can
- * never be chosen (wrong key type or version) is detail for -v / --check. */
-static void
-tls_warn(void *arg, const char *msg)
-{
-	struct tls_notes *n = arg;
-
-	if (strstr(msg, "never be chosen") != NULL) {
-		n->never_chosen++;
-		log_debug("profile %s: %s", n->p->name, msg);
-		return;
-	}
-	log_warnx("profile %s: %s", n->p->name, msg);
-}
-
-/* server_prepare_tls - build a profile's SSL_CTX (the tls layer puts its
- * own callbacks on it; sessions attach their hooks per connection) */
-int
-server_prepare_tls(struct profile *p, const char *cert_file,
-                   const char *key_file, char *err, size_t errlen)
-{
-	char why[512];
-
-	if (!p->tls.enabled || p->tls_policy != NULL)
-		return 0;
-	struct tls_notes notes = {.p = p};
-
-	p->tls_policy =
-	    tls_policy_new(&p->tls, p->hostname, cert_file, key_file, tls_warn,
-	                   &notes, why, sizeof(why));
-	if (notes.never_chosen != 0)
-		log_info("profile %s: %u listed suite(s) can never be chosen "
-		         "with this certificate and these versions (-v or "
-		         "--check lists them)",
-		         p->name, notes.never_chosen);
-	if (p->tls_policy == NULL) {
-		/* A bad --cert/--key is the flag's fault, not the profile's. */
-		if (cert_file != NULL && (strncmp(why, "cert_file", 9) == 0 ||
-		                          strncmp(why, "key_file", 8) == 0))
-			snprintf(err, errlen, "--cert/--key: %s", why);
-		else
-			snprintf(err, errlen, "%s: tls: %s", p->path, why);
-		return -1;
-	}
-	return 0;
 }
 
 static void
