@@ -30,6 +30,7 @@
 #include "listen_addr.h"
 #include "log.h"
 #include "profile.h"
+#include "reply.h"
 #include "server.h"
 #include "session.h"
 #include "transcript.h"
@@ -412,8 +413,14 @@ worker_grace_over(evutil_socket_t fd, short what, void *arg)
 	struct worker *w = arg;
 	struct session *s, *next;
 
-	TAILQ_FOREACH_SAFE(s, &w->sessions, entry, next)
+	/* Those still in DATA hear why before the FIN (RFC 5321 3.8: a
+	 * server that must close sends 421 first), like the ones that had
+	 * finished in time; the message is not accepted. */
+	TAILQ_FOREACH_SAFE(s, &w->sessions, entry, next) {
+		if (s->shutting_down && s->state != STATE_CLOSING)
+			reply_send(s, REPLY_SHUTDOWN);
 		session_close(s, CLOSE_FIN, "shutdown grace period over");
+	}
 	/* Closing sessions drain for a moment; do not wait for them. */
 	struct timeval tv = {1, 0};
 	event_base_loopexit(w->base, &tv);
