@@ -46,6 +46,7 @@ struct server_config {
 };
 
 struct listener; /* one bound address, plain or implicit TLS */
+struct accept_guard;
 struct client_count;
 
 /* One event loop on its own thread, with its own sessions. */
@@ -63,6 +64,7 @@ struct worker {
 	struct session_env env; /* what this worker's sessions get */
 	struct event *wake;     /* the main thread asks us to stop */
 	struct event *grace_timer;
+	struct accept_guard *guard; /* accept errors: reserve fd, pause */
 };
 
 struct server {

@@ -89,5 +89,95 @@ class Drain(ServerTest):
         self.assertEqual(a.ending(), ("fin", b""))
 
 
+class OutOfDescriptors(ServerTest):
+    SPARE = 8      # descriptors above the idle count the limit leaves
+    CLIENTS = 40   # more connections than that
+
+    def limit_fds(self, srv):
+        """Lower the server's open-files soft limit to SPARE above what it
+        has open while idle; returns that idle count."""
+        idle = fd_count(srv.pid)
+        _, hard = resource.prlimit(srv.pid, resource.RLIMIT_NOFILE)
+        resource.prlimit(srv.pid, resource.RLIMIT_NOFILE,
+                         (idle + self.SPARE, hard))
+        return idle
+
+    def outcome(self, sock):
+        """What one flood client got: 'banner' (a session, still open) or
+        'refused' (exactly the 421, then the FIN); anything else fails."""
+        sock.settimeout(15)
+        data = b""
+        while b"\r\n" not in data:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        if data == (BANNER + "\r\n").encode():
+            return "banner"
+        how, rest = ending(sock, 10, data)
+        self.assertEqual((how, rest), ("fin", (TOO_MANY + "\r\n").encode()))
+        return "refused"
+
+    def deliver(self, srv, n):
+        """n messages from a well-behaved client at 127.0.0.2; returns the
+        latency of each (seconds)."""
+        took = []
+        for i in range(n):
+            t0 = time.monotonic()
+            with smtplib.SMTP("127.0.0.1", srv.port, timeout=10,
+                              source_address=("127.0.0.2", 0)) as smtp:
+                refused = smtp.sendmail(
+                    "good@client.test", ["rcpt@lab.test"],
+                    "Subject: good %d\r\n\r\nstill served\r\n" % i)
+                self.assertEqual(refused, {})
+            took.append(time.monotonic() - t0)
+        return took
+
+    def test_limit_reached_no_spin_then_service_back(self):
+        srv = self.start("standard")
+        idle = self.limit_fds(srv)
+        clients = []
+        self.addCleanup(lambda: [c.close() for c in clients])
+        for _ in range(self.CLIENTS):
+            clients.append(socket.create_connection(
+                ("127.0.0.1", srv.port), timeout=10))
+        # Give the server time to run into the limit, then measure a 2 s
+        # window: a loop on the readable listener burns a whole CPU (2 s
+        # of CPU in 2 s); pausing it costs next to nothing.
+        srv.wait_log("accept: Too many open files")
+        t0 = time.monotonic()
+        cpu0 = cpu_seconds(srv.pid)
+        time.sleep(2)
+        cpu = cpu_seconds(srv.pid) - cpu0
+        self.assertLess(cpu, 0.5, "%.2f s of CPU in 2 s" % cpu)
+        # Every client got a session or the profile's 421 and a FIN.
+        got = [self.outcome(c) for c in clients]
+        banners, refused = got.count("banner"), got.count("refused")
+        self.assertGreater(banners, 0, got)
+        self.assertLessEqual(banners, self.SPARE, got)
+        self.assertGreater(refused, 0, got)
+        # At most one warning a second (plus the first), however many
+        # accept() calls failed.
+        elapsed = time.monotonic() - t0
+        warnings = len(re.findall(r"(?m)accept: Too many open files",
+                                  srv.log()))
+        self.assertLessEqual(warnings, elapsed + 3,
+                             "%d warnings in %.1f s" % (warnings, elapsed))
+        # The flood goes away: descriptors come back to the idle level
+        # and a well-behaved client is served again.
+        for c in clients:
+            c.close()
+        self.assertTrue(wait_for(lambda: fd_count(srv.pid) <= idle, 10),
+                        "descriptors: %d, %d when idle"
+                        % (fd_count(srv.pid), idle))
+        took = self.deliver(srv, 5)
+        self.assertEqual(len(srv.messages()), 5)
+        print("\nEMFILE: %.2f s CPU in the 2 s window, %d sessions, %d "
+              "refused with 421, %d warnings in %.1f s; afterwards good "
+              "client max latency %.3f s over %d messages"
+              % (cpu, banners, refused, warnings, elapsed, max(took),
+                 len(took)), file=sys.stderr)
+
+
 if __name__ == "__main__":
     unittest.main()
