@@ -10,8 +10,8 @@ EMFILE: with the open-files limit reached, the server does not spin on a
 listener it cannot accept from: its CPU time and its accept warnings stay
 bounded, a connection it cannot serve is refused with the profile's
 too_many_sessions 421 (through one reserve descriptor) or waits in the
-backlog, and once descriptors are free again a well-behaved client (from
-127.0.0.2) delivers.
+backlog; a well-behaved client (from 127.0.0.2) arriving meanwhile hears
+that 421 at once, and once descriptors are free again it delivers.
 
 CPU time from /proc/PID/stat is a resource bound (a spinning loop burns a
 whole CPU), not a timing assertion; every wait is bounded.
@@ -163,6 +163,13 @@ class OutOfDescriptors(ServerTest):
                                   srv.log()))
         self.assertLessEqual(warnings, elapsed + 3,
                              "%d warnings in %.1f s" % (warnings, elapsed))
+        # A well-behaved client arriving while the table is still full
+        # hears the 421 at once (the reserve), rather than timing out.
+        with self.assertRaises(smtplib.SMTPConnectError) as cm:
+            smtplib.SMTP("127.0.0.1", srv.port, timeout=10,
+                         source_address=("127.0.0.2", 0))
+        self.assertEqual((cm.exception.smtp_code, cm.exception.smtp_error),
+                         (421, TOO_MANY[4:].encode()))
         # The flood goes away: descriptors come back to the idle level
         # and a well-behaved client is served again.
         for c in clients:
