@@ -59,6 +59,11 @@ static const char usage_text[] =
     "per\n"
     "                            CPU); a session stays on the loop that took "
     "it\n"
+    "      --grace SECONDS       after TERM/INT, how long a session in DATA "
+    "may\n"
+    "                            finish before it gets the profile's "
+    "shutdown\n"
+    "                            reply and is closed (default 10)\n"
     "  -u, --user NAME           drop root to NAME after binding (port 25)\n"
     "      PORT/tls              (as a --listen suffix) implicit TLS, port 465 "
     "style\n"
@@ -105,6 +110,7 @@ enum {
 	OPT_WRITE_CERT,
 	OPT_VIA,
 	OPT_WORKERS,
+	OPT_GRACE,
 };
 
 static const struct option long_options[] = {
@@ -125,6 +131,7 @@ static const struct option long_options[] = {
     {"write-cert", required_argument, NULL, OPT_WRITE_CERT},
     {"via", required_argument, NULL, OPT_VIA},
     {"workers", required_argument, NULL, OPT_WORKERS},
+    {"grace", required_argument, NULL, OPT_GRACE},
     {"version", no_argument, NULL, 'V'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -315,6 +322,11 @@ cli_flag(struct cli *c, int ch, const char *arg)
 			return usage_error("--workers %s: at least 1", arg);
 		c->workers = (unsigned)v;
 		return -1;
+	case OPT_GRACE:
+		if (parse_number("--grace", arg, 3600, &v) != 0)
+			return 2;
+		c->grace_s = (unsigned)v;
+		return -1;
 	case OPT_VIA:
 		if (strcmp(arg, "none") == 0) {
 			c->no_profile_via = true;
@@ -346,6 +358,7 @@ cli_parse(struct cli *c, int argc, char *argv[])
 	c->mode = CLI_SERVE;
 	c->profile_name = "standard";
 	c->spool_dir = "spool";
+	c->grace_s = 10;
 	while ((ch = getopt_long(argc, argv, "p:P:Lcl:u:s:t:vqVh", long_options,
 	                         NULL)) != -1) {
 		if ((status = cli_flag(c, ch, optarg)) != -1)

@@ -46,7 +46,8 @@ struct cli {
 	bool verbose, quiet, seed_given;
 	unsigned long long seed;
 	unsigned max_sessions, workers; /* 0: the profile's / one per CPU */
-	char share_dir[PATH_MAX + 64];  /* BIN/../share/smtp-mimic/profiles */
+	unsigned grace_s; /* --grace: DATA sessions may finish (seconds) */
+	char share_dir[PATH_MAX + 64]; /* BIN/../share/smtp-mimic/profiles */
 };
 
 /* The default when no --listen is given. */

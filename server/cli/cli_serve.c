@@ -129,7 +129,7 @@ cli_serve(const struct cli *c)
 	    .ndirs = c->ndirs,
 	    .max_sessions = c->max_sessions,
 	    .seed = seed,
-	    .grace_ms = 10000,
+	    .grace_ms = c->grace_s * 1000,
 	    .cert_file = c->cert,
 	    .key_file = c->key,
 	    .no_profile_via = c->no_profile_via,

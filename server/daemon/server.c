@@ -6,7 +6,8 @@
  * socket per worker and address, so the kernel spreads connections over
  * the workers; port 0 is the kernel's pick, shared by all), accept
  * (refusing over the profile's total and per-client limits with the
- * profile's 421), SIGTERM / SIGINT graceful stop (sessions in DATA may
+ * profile's 421; out of descriptors, accept_guard.c pauses accepting
+ * rather than spin), SIGTERM / SIGINT graceful stop (sessions in DATA may
  * finish within a grace period), SIGHUP profile reload for new sessions.
  * The main thread only handles signals; each worker thread runs its own
  * event base and owns its sessions outright.
@@ -27,12 +28,13 @@
 #include <event2/listener.h>
 #include <event2/util.h>
 
+#include "accept_guard.h"
 #include "listen_addr.h"
 #include "log.h"
 #include "profile.h"
+#include "reply.h"
 #include "server.h"
 #include "session.h"
-#include "tls_policy.h"
 #include "transcript.h"
 
 #define CLIENT_BUCKETS 4096
@@ -151,6 +153,7 @@ server_session_gone(struct session *s, void *owner)
 
 	server_session_closing(s, w);
 	TAILQ_REMOVE(&w->sessions, s, entry);
+	accept_guard_kick(w->guard); /* its descriptor is free now */
 	worker_maybe_done(w);
 }
 
@@ -186,17 +189,17 @@ listen_known_local(const struct sockaddr_storage *ss)
 	return false;
 }
 
+/* A new connection on lst: a session, or a refusal with the profile's 421
+ * (over the limits, or refuse given: no descriptor to spare). */
 static void
-server_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
-              int salen, void *arg)
+server_take(struct listener *lst, evutil_socket_t fd, struct sockaddr *sa,
+            enum reply_id refuse)
 {
-	struct listener *lst = arg;
 	struct worker *w = lst->w;
 	struct server *srv = w->srv;
 	struct profile *p = worker_profile(w);
 	struct sockaddr_storage local;
 	socklen_t llen = sizeof(local);
-	enum reply_id refuse = REPLY_COUNT;
 	unsigned max = srv->cfg.max_sessions ? srv->cfg.max_sessions
 	                                     : p->limits.max_sessions;
 	unsigned per = p->limits.max_sessions_per_client;
@@ -219,7 +222,8 @@ server_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 		inet_ntop(AF_INET, &((struct sockaddr_in *)sa)->sin_addr, ip,
 		          sizeof(ip));
 	/* Counted before session_new: the session may end inside it. */
-	if (atomic_fetch_add(&srv->nsessions, 1) >= max && max != 0)
+	if (atomic_fetch_add(&srv->nsessions, 1) >= max && max != 0 &&
+	    refuse == REPLY_COUNT)
 		refuse = REPLY_TOO_MANY_SESSIONS;
 	if (per != 0) {
 		pthread_mutex_lock(&srv->lock);
@@ -245,12 +249,42 @@ server_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 }
 
 static void
+server_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+              int salen, void *arg)
+{
+	server_take(arg, fd, sa, REPLY_COUNT);
+}
+
+/* EMFILE and friends: keep serving the sessions we have, without retrying
+ * at once on a listener that stays readable (accept_guard.c). */
+static void
 server_accept_error(struct evconnlistener *l, void *arg)
 {
-	int e = EVUTIL_SOCKET_ERROR();
+	struct listener *lst = arg;
 
-	/* EMFILE and friends: keep serving the sessions we have. */
-	log_warnx("accept: %s", evutil_socket_error_to_string(e));
+	accept_guard_error(lst->w->guard, evconnlistener_get_fd(l),
+	                   EVUTIL_SOCKET_ERROR(), lst);
+}
+
+/* The one connection the guard's reserve descriptor made room for. */
+static void
+server_accept_refuse(void *larg, evutil_socket_t fd, struct sockaddr *sa,
+                     int salen)
+{
+	server_take(larg, fd, sa, REPLY_TOO_MANY_SESSIONS);
+}
+
+/* The guard pauses and resumes all of a worker's listeners. */
+static void
+worker_listen(void *owner, bool on)
+{
+	struct worker *w = owner;
+
+	for (size_t i = 0; i < w->nlisteners; i++)
+		if (on)
+			evconnlistener_enable(w->listeners[i]->l);
+		else
+			evconnlistener_disable(w->listeners[i]->l);
 }
 
 static void
@@ -407,66 +441,20 @@ server_bound_name(const struct server *srv, size_t i, char *buf, size_t len)
 	snprintf(buf, len, "%s%s", addr, lst->tls ? "/tls" : "");
 }
 
-struct tls_notes {
-	const struct profile *p;
-	unsigned never_chosen;
-};
-
-/* What OpenSSL cannot offer is a warning; a suite that is offered but can
- * never be chosen (wrong key type or version) is detail for -v / --check. */
-static void
-tls_warn(void *arg, const char *msg)
-{
-	struct tls_notes *n = arg;
-
-	if (strstr(msg, "never be chosen") != NULL) {
-		n->never_chosen++;
-		log_debug("profile %s: %s", n->p->name, msg);
-		return;
-	}
-	log_warnx("profile %s: %s", n->p->name, msg);
-}
-
-/* server_prepare_tls - build a profile's SSL_CTX (the tls layer puts its
- * own callbacks on it; sessions attach their hooks per connection) */
-int
-server_prepare_tls(struct profile *p, const char *cert_file,
-                   const char *key_file, char *err, size_t errlen)
-{
-	char why[512];
-
-	if (!p->tls.enabled || p->tls_policy != NULL)
-		return 0;
-	struct tls_notes notes = {.p = p};
-
-	p->tls_policy =
-	    tls_policy_new(&p->tls, p->hostname, cert_file, key_file, tls_warn,
-	                   &notes, why, sizeof(why));
-	if (notes.never_chosen != 0)
-		log_info("profile %s: %u listed suite(s) can never be chosen "
-		         "with this certificate and these versions (-v or "
-		         "--check lists them)",
-		         p->name, notes.never_chosen);
-	if (p->tls_policy == NULL) {
-		/* A bad --cert/--key is the flag's fault, not the profile's. */
-		if (cert_file != NULL && (strncmp(why, "cert_file", 9) == 0 ||
-		                          strncmp(why, "key_file", 8) == 0))
-			snprintf(err, errlen, "--cert/--key: %s", why);
-		else
-			snprintf(err, errlen, "%s: tls: %s", p->path, why);
-		return -1;
-	}
-	return 0;
-}
-
 static void
 worker_grace_over(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker *w = arg;
 	struct session *s, *next;
 
-	TAILQ_FOREACH_SAFE(s, &w->sessions, entry, next)
+	/* Those still in DATA hear why before the FIN (RFC 5321 3.8: a
+	 * server that must close sends 421 first), like the ones that had
+	 * finished in time; the message is not accepted. */
+	TAILQ_FOREACH_SAFE(s, &w->sessions, entry, next) {
+		if (s->shutting_down && s->state != STATE_CLOSING)
+			reply_send(s, REPLY_SHUTDOWN);
 		session_close(s, CLOSE_FIN, "shutdown grace period over");
+	}
 	/* Closing sessions drain for a moment; do not wait for them. */
 	struct timeval tv = {1, 0};
 	event_base_loopexit(w->base, &tv);
@@ -485,6 +473,7 @@ worker_wake(evutil_socket_t fd, short what, void *arg)
 	if (w->stopping || !atomic_load(&srv->stopping))
 		return;
 	w->stopping = true;
+	accept_guard_stop(w->guard);
 	for (size_t i = 0; i < w->nlisteners; i++)
 		listener_free(w->listeners[i]);
 	w->nlisteners = 0;
@@ -622,6 +611,8 @@ worker_new(struct server *srv, unsigned index)
 	if (w->base != NULL) {
 		w->wake = event_new(w->base, -1, 0, worker_wake, w);
 		w->grace_timer = evtimer_new(w->base, worker_grace_over, w);
+		w->guard = accept_guard_new(w->base, worker_listen,
+		                            server_accept_refuse, w);
 	}
 	return w;
 }
@@ -640,6 +631,7 @@ worker_free(struct worker *w)
 		event_free(w->wake);
 	if (w->grace_timer)
 		event_free(w->grace_timer);
+	accept_guard_free(w->guard);
 	if (w->base)
 		event_base_free(w->base);
 	profile_unref(w->profile);
@@ -687,7 +679,7 @@ server_new(struct event_base *base, const struct server_config *cfg,
 	for (unsigned i = 0; i < n; i++) {
 		struct worker *w = worker_new(srv, i);
 		if (w == NULL || w->base == NULL || w->wake == NULL ||
-		    w->grace_timer == NULL) {
+		    w->grace_timer == NULL || w->guard == NULL) {
 			worker_free(w);
 			server_free(srv);
 			return NULL;

@@ -46,6 +46,7 @@ struct server_config {
 };
 
 struct listener; /* one bound address, plain or implicit TLS */
+struct accept_guard;
 struct client_count;
 
 /* One event loop on its own thread, with its own sessions. */
@@ -63,6 +64,7 @@ struct worker {
 	struct session_env env; /* what this worker's sessions get */
 	struct event *wake;     /* the main thread asks us to stop */
 	struct event *grace_timer;
+	struct accept_guard *guard; /* accept errors: reserve fd, pause */
 };
 
 struct server {
@@ -128,7 +130,9 @@ void server_free(struct server *srv);
  * server_prepare_tls - build the SSL_CTX of a profile with a tls: section
  * (no-op without one), with the session callbacks installed. Problems
  * OpenSSL cannot provide for are logged as warnings naming the profile.
- * Returns 0, or -1 with one line in err.
+ * Returns 0, or -1 with one line in err: a cert_file or key_file given to
+ * a profile without tls:, or one that does not load (worded as the
+ * --cert/--key flags that named them). server_tls.c.
  */
 int server_prepare_tls(struct profile *p, const char *cert_file,
                        const char *key_file, char *err, size_t errlen);

@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -70,6 +71,32 @@ io_drain_done(struct io *io)
 	io_notify_closed(io);
 }
 
+/* The drain's clock: monotonic, so a clock step cannot stretch it. */
+static void
+io_drain_now(struct timeval *now)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now->tv_sec = ts.tv_sec;
+	now->tv_usec = ts.tv_nsec / 1000;
+}
+
+/* Wait for the peer's next bytes, but only until IO_DRAIN_MS after our
+ * FIN: a deadline, not an idle timer, so a client that trickles bytes
+ * cannot hold the descriptor past max_sessions for long. -1: time is up. */
+static int
+io_drain_rearm(struct io *io)
+{
+	struct timeval now, left;
+
+	io_drain_now(&now);
+	if (!timercmp(&now, &io->drain_until, <))
+		return -1;
+	timersub(&io->drain_until, &now, &left);
+	return event_add(io->drain_ev, &left);
+}
+
 /* After our FIN: discard what the peer still sends until its EOF. */
 static void
 io_drain_cb(evutil_socket_t fd, short what, void *arg)
@@ -87,7 +114,8 @@ io_drain_cb(evutil_socket_t fd, short what, void *arg)
 			break;
 	if (n == 0 || io->drain_reads > 256 ||
 	    (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
-	     errno != EINTR))
+	     errno != EINTR) ||
+	    io_drain_rearm(io) == -1)
 		io_drain_done(io);
 }
 
@@ -133,8 +161,12 @@ io_final(struct io *io)
 		io->drain_fd = -1; /* the chain's now: it closes it */
 		return;
 	}
-	io->drain_ev = event_new(io->base, io->drain_fd, EV_READ | EV_PERSIST,
-	                         io_drain_cb, io);
+	/* Not EV_PERSIST: a persistent event restarts its timeout on every
+	 * read; io_drain_cb re-adds it with what is left until drain_until. */
+	io->drain_ev =
+	    event_new(io->base, io->drain_fd, EV_READ, io_drain_cb, io);
+	io_drain_now(&io->drain_until);
+	timeradd(&io->drain_until, &tv, &io->drain_until);
 	if (io->drain_ev == NULL || event_add(io->drain_ev, &tv) == -1)
 		io_drain_done(io);
 }

@@ -15,7 +15,8 @@
 
 #include "io.h"
 
-/* After our FIN, how long we keep draining the peer before close(). */
+/* After our FIN, how long we keep draining the peer before close(), in
+ * all (a deadline from the FIN, however often the peer sends). */
 #define IO_DRAIN_MS 3000
 /* Most bytes one plaintext read takes (libevent's default as well). */
 #define IO_READ_MAX 16384
@@ -30,6 +31,7 @@ struct io {
 	evutil_socket_t drain_fd; /* after our FIN: read until EOF */
 	struct event *drain_ev;
 	unsigned drain_reads;
+	struct timeval drain_until; /* FIN + IO_DRAIN_MS (monotonic) */
 	evutil_socket_t fd;
 	io_cb cb;
 	void *arg;

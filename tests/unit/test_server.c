@@ -453,6 +453,15 @@ test_prepare_tls(void **state)
 	                 0);
 	assert_null(p->tls_policy);
 	assert_string_equal(err, "untouched");
+	/* ... unless --cert/--key were given: nothing would serve them */
+	assert_int_equal(server_prepare_tls(p, "/some/cert.pem",
+	                                    "/some/key.pem", err, sizeof(err)),
+	                 -1);
+	assert_null(p->tls_policy);
+	snprintf(spec, sizeof(spec), "profile %s has no tls: section", p->name);
+	if (strncmp(err, "--cert/--key given, but ", 24) != 0 ||
+	    strstr(err, spec) == NULL)
+		fail_msg("cert without tls: got \"%s\"", err);
 	profile_unref(p);
 
 	/* a tls: section: an SSL_CTX, once */
@@ -472,8 +481,7 @@ test_prepare_tls(void **state)
 	                                    sizeof(err)),
 	                 -1);
 	{
-		static const char want[] =
-		    "--cert/--key: cert_file /nonexistent/cert.pem: ";
+		static const char want[] = "--cert /nonexistent/cert.pem: ";
 		if (strncmp(err, want, sizeof(want) - 1) != 0)
 			fail_msg("bad cert: got \"%s\", want \"%s...\"", err,
 			         want);

@@ -288,5 +288,82 @@ class Listen(ServerTest):
                           "TLS\n"))
 
 
+class CertFlags(unittest.TestCase):
+    """--cert/--key (issue 11, item 5): given to a profile that has no
+    tls: section they are an error naming the flags, not silently ignored;
+    a file that does not load is named by its flag, never by an internal
+    variable (cert_file, key_file). Serving and --check say the same."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="mimic-certflags-")
+        cls.cert = os.path.join(cls.dir, "cert.pem")
+        cls.key = os.path.join(cls.dir, "key.pem")
+        cls.other = os.path.join(cls.dir, "other-key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+                        "-nodes", "-subj", "/CN=flags.test", "-days", "2",
+                        "-keyout", cls.key, "-out", cls.cert],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       check=True, timeout=60)
+        subprocess.run(["openssl", "genpkey", "-algorithm", "RSA",
+                        "-pkeyopt", "rsa_keygen_bits:2048", "-out",
+                        cls.other], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, check=True, timeout=60)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.dir, True)
+
+    def both_modes(self, profile, cert, key):
+        """(serve, --check) runs with these flags."""
+        flags = ["--profile", profile, "--cert", cert, "--key", key]
+        serve = run_cli(flags + ["--listen", "127.0.0.1:%d" % free_port(),
+                                 "--spool", "none"] + profile_args(),
+                        timeout=10)
+        check = run_cli(flags + ["--check"] + profile_args(), timeout=10)
+        return serve, check
+
+    def assert_one_line(self, profile, cert, key, line):
+        for mode, cp in zip(("serve", "--check"),
+                            self.both_modes(profile, cert, key)):
+            with self.subTest(mode=mode):
+                self.assertEqual((cp.returncode, cp.stdout, cp.stderr),
+                                 (1, "", "smtp-mimic: " + line + "\n"))
+
+    def test_profile_without_tls_refuses_the_flags(self):
+        self.assert_one_line(
+            "esa", self.cert, self.key,
+            "--cert/--key given, but profile esa has no tls: section "
+            "(TLS disabled); add one or drop the flags")
+
+    def test_missing_cert_names_the_flag(self):
+        missing = os.path.join(self.dir, "missing-cert.pem")
+        self.assert_one_line("standard", missing, self.key,
+                             "--cert %s: No such file or directory"
+                             % missing)
+
+    def test_missing_key_names_the_flag(self):
+        missing = os.path.join(self.dir, "missing-key.pem")
+        self.assert_one_line("standard", self.cert, missing,
+                             "--key %s: No such file or directory" % missing)
+
+    def test_cert_that_is_no_pem_names_the_flag(self):
+        junk = os.path.join(self.dir, "junk.pem")
+        with open(junk, "w") as f:
+            f.write("not a certificate\n")
+        self.assert_one_line("standard", junk, self.key,
+                             "--cert %s: no start line" % junk)
+
+    def test_key_of_another_cert_names_the_flag(self):
+        for mode, cp in zip(("serve", "--check"),
+                            self.both_modes("standard", self.cert,
+                                            self.other)):
+            with self.subTest(mode=mode):
+                self.assertEqual((cp.returncode, cp.stdout), (1, ""))
+                self.assertRegex(cp.stderr, r"^smtp-mimic: --key %s: "
+                                 r"[^\n]+\n$" % re.escape(self.other))
+                self.assertNotIn("_file", cp.stderr)
+
+
 if __name__ == "__main__":
     unittest.main()
