@@ -33,6 +33,8 @@ fi
 test_pkgs+=(nmap)
 # testssl.sh: exchange2013's TLS surface as a scanner reports it.
 test_pkgs+=(testssl.sh)
+# clang: the libFuzzer targets (tests/fuzz/, scripts/fuzz.sh) need it.
+test_pkgs+=(clang)
 
 TOOLS=${SMTP_MIMIC_TOOLS:-/opt/smtp-mimic-tools}
 EXIM_PKG=exim4-daemon-light
