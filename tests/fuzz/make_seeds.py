@@ -5,7 +5,9 @@ Each seed is a real input: command lines and messages as the black-box
 tests send them, NTLM messages as nmap and Windows send them, the shipped
 profiles and their reply templates, conversations through the shipped
 boxes, ClientHellos from Python's ssl (OpenSSL) with several settings.
-Run it again after changing it; the files are committed. The fuzzers add
+Run it again after changing it (usage: make_seeds.py [TARGET...], default
+all; the ClientHellos carry random bytes, so they change on every run);
+the files are committed. The fuzzers add
 what they find to a scratch copy (scripts/fuzz.sh), never to these.
 """
 import base64
@@ -15,6 +17,7 @@ import os
 import re
 import ssl
 import struct
+import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.normpath(os.path.join(HERE, "..", ".."))
@@ -74,7 +77,9 @@ def ntlm():
     msgs = [neg, auth(1, "LAB", "tester"), auth(2, "", "oem", uni=False),
             auth(1, "CONTOSO", "Administrator"), b"NTLMSSP\0\2\0\0\0"]
     # first byte: the output buffer size selector
-    return [bytes([i % 5]) + m for i, m in enumerate(msgs)] + [b"\x046.3.9600"]
+    # the last: exchange2013's names for ntlm_challenge (cut at '\n')
+    return [bytes([i % 5]) + m for i, m in enumerate(msgs)] + [
+        b"\x046.3.9600", b"\x04LAB\nEX2013\nlab.test\nex2013.lab.test"]
 
 
 def template():
@@ -177,8 +182,10 @@ def tls_hello():
     return out
 
 
+only = sys.argv[1:]
 for name, fn in [("smtp_parse", smtp_parse), ("ntlm", ntlm),
                  ("template", template), ("message", message),
                  ("middlebox", middlebox), ("profile", profile),
                  ("tls_hello", tls_hello)]:
-    write(name, fn())
+    if not only or name in only:
+        write(name, fn())
