@@ -65,6 +65,7 @@ for t in "${targets[@]}"; do
 		else
 			echo "== $t: a regression input fails (log: $log)" >&2
 			tail -30 "$log" >&2
+			summary+=("$(printf '%-11s REGRESSION INPUT FAILS' "$t")")
 			status=1
 			continue
 		fi
