@@ -33,6 +33,10 @@ fi
 test_pkgs+=(nmap)
 # testssl.sh: exchange2013's TLS surface as a scanner reports it.
 test_pkgs+=(testssl.sh)
+# clang: the libFuzzer targets (tests/fuzz/, scripts/fuzz.sh) need it, and
+# libFuzzer and the sanitizer runtimes, which Debian 12's clang (14) only
+# recommends (and we install without recommends).
+test_pkgs+=(clang libclang-rt-14-dev)
 
 TOOLS=${SMTP_MIMIC_TOOLS:-/opt/smtp-mimic-tools}
 EXIM_PKG=exim4-daemon-light

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # test.sh - install what is missing, build, and run every test twice:
-# once on a normal build, once on an AddressSanitizer + UBSan build.
+# once on a normal build, once on an AddressSanitizer + UBSan build; then
+# replay the fuzz regression inputs and run every fuzz target for a few
+# seconds (scripts/fuzz.sh, a clang build in build-fuzz/).
 #
 # Unit tests (cmocka) and black-box tests (the real binary over real
 # sockets with swaks, curl, Python smtplib, smtp-source and raw sockets)
@@ -27,4 +29,8 @@ for variant in build build-asan; do
 		ctest --test-dir "$dir" --output-on-failure -j"$jobs" ||
 		status=1
 done
+# Fuzz targets (tests/fuzz/): a clang build in build-fuzz/, every
+# committed crash input replayed, then a few seconds of each target.
+echo "== build-fuzz: building, replaying tests/fuzz/regress/, fuzzing" >&2
+"$top/scripts/fuzz.sh" --seconds 3 || status=1
 exit $status
