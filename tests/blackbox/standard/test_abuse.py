@@ -13,8 +13,10 @@ keyword, bad_commands 0: never closes for errors):
   3. 100,000 RCPTs pipelined in one write: exactly 100 rcpt_ok then
      too_many_rcpts for each of the rest, counted;
   4. 64 KB of seeded random bytes (NULs included) before and after a valid
-     EHLO: every line gets the reply input.c gives it (line_too_long over
-     512 bytes, bare_lf without CR, else unknown_command), the EHLO its
+     EHLO (after it, those 64 KB again with every LF made CRLF, so that
+     the lines reach the command parser): every line gets the reply input.c gives it (line_too_long over
+     512 bytes, bare_lf without CR, syntax_error for a NUL (commands.c),
+     else unknown_command), the EHLO its
      normal reply, and the session goes on.
 Every case ends with QUIT: 221 and the server's FIN (asserted). Meanwhile a
 well-behaved smtplib client from 127.0.0.2 delivers messages (asserted:
@@ -59,6 +61,7 @@ QUIT = b"221 2.0.0 Bye\r\n"
 LINE_TOO_LONG = b"500 5.5.2 Error: line too long\r\n"
 BARE_LF = b"500 5.5.2 Error: bare <LF> received\r\n"
 UNKNOWN = b"500 5.5.2 Error: command not recognized\r\n"
+SYNTAX = b"501 5.5.4 Syntax error in parameters or arguments\r\n"
 TOO_MANY_RCPTS = b"452 4.5.3 Error: too many recipients\r\n"
 TOO_BIG = b"552 5.3.4 Error: message file too big\r\n"
 LINE_LIMIT = 512
@@ -246,13 +249,17 @@ class Abuse(ServerTest):
     @staticmethod
     def expected(noise):
         """The replies input.c gives to noise's LF-ended lines (standard:
-        line_length 512, strict line endings, no rules, random verbs)."""
+        line_length 512, strict line endings, no rules, random verbs):
+        line_too_long over 512 bytes, bare_lf without CR, syntax_error
+        for a NUL (commands.c), else unknown_command."""
         out = []
         for seg in noise.split(b"\n")[:-1]:
             if len(seg) + 1 > LINE_LIMIT:
                 out.append(LINE_TOO_LONG)
             elif not seg.endswith(b"\r"):
                 out.append(BARE_LF)
+            elif b"\0" in seg:
+                out.append(SYNTAX)  # commands.c: a NUL in a command line
             else:
                 out.append(UNKNOWN)
         return b"".join(out)
@@ -261,6 +268,9 @@ class Abuse(ServerTest):
         rng = random.Random(1)
         before = bytes(rng.getrandbits(8) for _ in range(65536)) + b"\r\n"
         after = bytes(rng.getrandbits(8) for _ in range(65536)) + b"\r\n"
+        # most random lines lack the CR: the same bytes with every LF made
+        # CRLF reach the command parser (syntax_error / unknown_command)
+        after += after.replace(b"\n", b"\r\n")
         self.assertIn(b"\0", before)
         self.assertIn(b"\0", after)
         for noise in (before, after):
@@ -277,10 +287,11 @@ class Abuse(ServerTest):
         self.sock.sendall(after)
         self.assertEqual(self.read(len(want2)), want2)
         print("\nrandom bytes: %d replies before EHLO, %d after (%d "
-              "line_too_long, %d bare_lf, %d unknown_command)"
+              "line_too_long, %d bare_lf, %d syntax_error, %d unknown_command)"
               % (want.count(b"\r\n"), want2.count(b"\r\n"),
                  (want + want2).count(LINE_TOO_LONG),
                  (want + want2).count(BARE_LF),
+                 (want + want2).count(SYNTAX),
                  (want + want2).count(UNKNOWN)))
         self.cmd(b"NOOP\r\n", OK)
         self.finish("random bytes", len(before) + len(after))
