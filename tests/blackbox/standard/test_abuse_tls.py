@@ -24,6 +24,7 @@ It does not check which alert a mutant gets (OpenSSL chooses), nor
 anything about the handshakes that still succeed beyond the first record.
 """
 import os
+import queue
 import random
 import smtplib
 import socket
@@ -37,10 +38,10 @@ from concurrent.futures import ThreadPoolExecutor
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from harness import ServerTest  # noqa: E402
 from mimic import fd_count, proc_status  # noqa: E402
-from tls_wire import client_ctx, starttls  # noqa: E402
+from tls_wire import client_ctx  # noqa: E402
 
 MUTANTS = 2000
-THREADS = 32        # concurrent abusive connections
+THREADS = 48        # concurrent abusive connections
 READ_FOR = 1.0      # seconds to wait for the server's answer to a mutant
 REC_ALERT, REC_HANDSHAKE = 21, 22
 
@@ -99,10 +100,32 @@ def mutate(rng, hello, lengths):
     return bytes(b) or hello[:1]
 
 
-def abuse(port, mutant):
-    """Send one mutant after STARTTLS: its outcome (see the module doc) and
-    what the server sent."""
-    sock = starttls(port, ehlo="x")
+def starttls_from(port, src):
+    """Connect from src, read the greeting, EHLO x, STARTTLS, read the 220:
+    the plain socket. Raises if a reply is not 2xx."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10,
+                                    source_address=(src, 0))
+    buf = b""
+    for cmd in (None, b"EHLO x\r\n", b"STARTTLS\r\n"):
+        if cmd is not None:
+            sock.sendall(cmd)
+        while not any(len(ln) >= 4 and ln[3:4] == b" "
+                      for ln in buf.split(b"\r\n")[:-1]):
+            chunk = sock.recv(65536)
+            if not chunk:
+                raise EOFError("closed after %r: %r" % (cmd, buf))
+            buf += chunk
+        if not buf.startswith(b"2"):
+            sock.close()
+            raise AssertionError("%r answered %r" % (cmd, buf))
+        buf = b""
+    return sock
+
+
+def abuse(port, mutant, src):
+    """Send one mutant after STARTTLS from src: its outcome (see the module
+    doc) and what the server sent."""
+    sock = starttls_from(port, src)
     try:
         try:
             sock.sendall(mutant)
@@ -199,9 +222,23 @@ class MutatedClientHellos(ServerTest):
         rss.start()
         t0 = time.monotonic()
         try:
+            # Each mutant borrows a source address 127.0.1.N from a pool
+            # of THREADS: one abusive session per address at a time, so a
+            # profile's per-client limit (exchange2013: 20) is not what
+            # answers them.
+            sources = queue.Queue()
+            for k in range(THREADS):
+                sources.put("127.0.1.%d" % (k + 1))
+
+            def one(m):
+                src = sources.get()
+                try:
+                    return abuse(srv.port, m, src)
+                finally:
+                    sources.put(src)
+
             with ThreadPoolExecutor(THREADS) as pool:
-                results = list(pool.map(lambda m: abuse(srv.port, m),
-                                        mutants))
+                results = list(pool.map(one, mutants))
         finally:
             elapsed = time.monotonic() - t0
             good.stop.set()
@@ -238,6 +275,11 @@ class MutatedClientHellos(ServerTest):
 
     def test_standard(self):
         self.run_abuse("standard")
+
+    def test_exchange2013(self):
+        # Schannel 2012 R2's versions and suites (FACTS.md 2): a different
+        # OpenSSL configuration meeting the same mutants.
+        self.run_abuse("exchange2013")
 
 
 if __name__ == "__main__":
