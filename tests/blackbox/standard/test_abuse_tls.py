@@ -8,9 +8,12 @@ EHLO / STARTTLS / 220 on its own connection, and what came back within 1 s
 is classified:
   alert         - the server answered with a TLS alert record (type 21),
   server_hello  - the mutant still parsed: a handshake record (type 22),
-  closed        - FIN or RST with nothing sent,
-  waiting       - nothing yet (a truncated hello, a length that promises
-                  more bytes); the test closes the connection.
+  fin, rst      - the server closed (FIN) or reset (RST) with nothing
+                  sent,
+  waiting       - nothing yet, allowed only for a mutant whose own
+                  framing promises more bytes (a truncated hello, a length
+                  that promises more, an SSLv2-style header); the test
+                  closes the connection.
 Anything else (plain SMTP text, a record of another type) fails.
 
 Meanwhile a well-behaved client from 127.0.0.2 delivers a message over
@@ -100,6 +103,23 @@ def mutate(rng, hello, lengths):
     return bytes(b) or hello[:1]
 
 
+def incomplete(m):
+    """True if m promises bytes it does not hold, by its own framing: an
+    SSLv2-style header (top bit set: a 15-bit length), a TLS record
+    header or body cut short, or a handshake message longer than its
+    record. A server may rightly wait for more of such a hello; for any
+    other mutant, silence would be a hang."""
+    if m[0] & 0x80:
+        return len(m) < 2 or len(m) - 2 < (((m[0] & 0x7F) << 8) | m[1])
+    if len(m) < 5:
+        return True
+    n = int.from_bytes(m[3:5], "big")
+    if len(m) - 5 < n:
+        return True
+    return m[0] == REC_HANDSHAKE and (
+        n < 4 or int.from_bytes(m[6:9], "big") > n - 4)
+
+
 def starttls_from(port, src):
     """Connect from src, read the greeting, EHLO x, STARTTLS, read the 220:
     the plain socket. Raises if a reply is not 2xx."""
@@ -130,9 +150,9 @@ def abuse(port, mutant, src):
         try:
             sock.sendall(mutant)
         except (BrokenPipeError, ConnectionResetError):
-            return "closed", b""
+            return "rst", b""
         sock.settimeout(READ_FOR)
-        data = b""
+        data, end = b"", "fin"
         try:
             while True:
                 chunk = sock.recv(65536)
@@ -140,12 +160,12 @@ def abuse(port, mutant, src):
                     break
                 data += chunk
         except ConnectionResetError:
-            pass
+            end = "rst"
         except socket.timeout:
             if not data:
                 return "waiting", data
         if not data:
-            return "closed", data
+            return end, data
         if data[0] == REC_ALERT:
             return "alert", data
         if data[0] == REC_HANDSHAKE:
@@ -250,6 +270,9 @@ class MutatedClientHellos(ServerTest):
         for (how, data), m in zip(results, mutants):
             self.assertNotEqual(how, "other",
                                 "mutant %r got %r" % (m[:16], data[:64]))
+            if how == "waiting":
+                self.assertTrue(incomplete(m), "no answer to a whole "
+                                "hello: %s" % m.hex())
             counts[how] = counts.get(how, 0) + 1
         self.assertEqual(sum(counts.values()), MUTANTS)
         self.assertGreater(counts.get("alert", 0), 0, counts)
