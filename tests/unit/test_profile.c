@@ -1605,10 +1605,9 @@ static void
 test_shipped(void **state)
 {
 	static const char *const dirs[] = {"../../profiles"};
-	static const char *const names[] = {"standard", "exchange2013", "esa",
-	                                    "exchange2013-tls10",
-	                                    "esa-behind-asa",
-	                                    "exchange2013-cscwh48138"};
+	static const char *const names[] = {
+	    "standard",           "exchange2013",   "esa",
+	    "exchange2013-tls10", "esa-behind-asa", "exchange2013-cscwh48138"};
 	int loaded = 0;
 
 	(void)state;
@@ -1639,12 +1638,14 @@ test_shipped(void **state)
 			          "NTLM", "LOGIN");
 			WANT_U64(p->ext_tls & EXT_STARTTLS, 0);
 		}
-		/* the healthy server has no CSCwh48138 rule; the scenario has */
+		/* the healthy server has no CSCwh48138 rule; the scenario has
+		 */
 		{
 			bool has = false;
 
 			for (size_t j = 0; j < p->nrules; j++)
-				has |= strcmp(p->rules[j].name, "CSCwh48138") == 0;
+				has |=
+				    strcmp(p->rules[j].name, "CSCwh48138") == 0;
 			WANT_U64(has, strcmp(names[i],
 			                     "exchange2013-cscwh48138") == 0);
 		}
