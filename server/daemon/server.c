@@ -234,7 +234,7 @@ server_take(struct listener *lst, evutil_socket_t fd, struct sockaddr *sa,
 	}
 	s = session_new(&w->env, p, fd, sa, (struct sockaddr *)&local,
 	                atomic_fetch_add(&srv->next_id, 1) + 1, refuse,
-	                lst->tls && refuse == REPLY_COUNT, counted_client);
+	                lst->tls, counted_client);
 	if (s == NULL) {
 		atomic_fetch_sub(&srv->nsessions, 1);
 		if (counted_client) {

@@ -492,14 +492,20 @@ session_new(const struct session_env *env, struct profile *p, int fd,
 		               s->client_port, v6 ? "[" : "", s->server_ip,
 		               v6 ? "]" : "", s->server_port, p->name);
 	}
-	if (refuse != REPLY_COUNT) {
+	s->refuse = refuse;
+	if (refuse != REPLY_COUNT && !implicit_tls) {
 		/* Over a session limit: say so and hang up (RFC 5321 3.1). */
 		reply_send(s, refuse);
 		session_close(s, CLOSE_FIN, reply_id_str(refuse));
 		return s;
 	}
-	actions_life_start(s);
 	s->implicit_tls = implicit_tls;
+	if (refuse != REPLY_COUNT) {
+		session_tls_begin(s); /* the refusal comes after the handshake */
+		io_flush(s->io);
+		return s;
+	}
+	actions_life_start(s);
 	if (session_via(s) == -1) {
 		session_close(s, CLOSE_FIN, "out of memory");
 		return s;

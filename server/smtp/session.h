@@ -159,6 +159,9 @@ struct session {
 	char *helo; /* EHLO/HELO argument, at most HELO_MAX; NULL before */
 	bool tls;   /* the handshake completed */
 	bool implicit_tls;       /* TLS from the first byte (port 465 style) */
+	/* REPLY_COUNT, or a session-limit refusal an implicit-TLS session
+	 * sends once the handshake is done (in place of the greeting). */
+	enum reply_id refuse;
 	struct rule *tls_rule;   /* a ClientHello rule for handshake_done */
 	enum close_how tls_drop; /* drop at ClientHello: FIN or RST */
 	/* made by session_tls_begin(), kept */
@@ -215,7 +218,9 @@ struct session {
 
 /*
  * session_new - take over an accepted socket and greet. With refuse other
- * than REPLY_COUNT (a session limit), send that reply and close instead.
+ * than REPLY_COUNT (a session limit), send that reply and close instead:
+ * at once, or on an implicit-TLS listener after the handshake (a client
+ * there reads TLS records first; plaintext would be garbage to it).
  * NULL when out of memory (the fd is closed).
  */
 struct session *session_new(const struct session_env *env, struct profile *p,

@@ -445,6 +445,32 @@ class ImplicitTLS(TLSTest):
             sock.close()
         self.assertEqual(len(srv.messages()), 1)
 
+    def test_refusal_on_tls_listener_is_said_inside_tls(self):
+        # Over max_sessions, a /tls client still gets the handshake it
+        # reads first, then the 421 inside TLS (the way Postfix's smtpd in
+        # wrapper mode refuses after its handshake), then FIN: plaintext
+        # 421 bytes would only be a "wrong version number" to it.
+        tport = free_port()
+        srv = self.start("standard", listen=["127.0.0.1:{port}",
+                                             "127.0.0.1:%d/tls" % tport],
+                         args=["--max-sessions", "1"])
+        srv.wait_log("listening on 127.0.0.1:%d/tls" % tport)
+        held = srv.connect()
+        self.assertEqual(held.reply(), BANNER)
+        sock = socket.create_connection(("127.0.0.1", tport), timeout=10)
+        try:
+            t = TLSConn(sock)
+            t.handshake()
+            self.assertEqual(records(t.raw)[0][0], REC_HANDSHAKE)
+            self.assertEqual(t.reply(), ["421 4.3.2 mx.lab.test Error: "
+                                         "too many connections"])
+            with self.assertRaises(ssl.SSLEOFError):
+                t.recv()
+            self.assertEqual(t.tcp, "fin")
+        finally:
+            sock.close()
+        self.assertEqual(held.cmd("QUIT"), QUIT)
+
     def test_plain_listener_still_plain(self):
         srv, _ = self.start_both()
         c = srv.connect()
