@@ -19,6 +19,7 @@
  * Not here: deciding what to record (session.c), log messages (log.c).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -26,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -271,6 +273,35 @@ tr_close_locked(void)
 	tr.verbose = false;
 }
 
+/* The JSON file, for appending. Opened before root is dropped (--user),
+ * so as root a symbolic link is not followed: a link planted in a shared
+ * directory would otherwise have root append to whatever it names. */
+static FILE *
+transcript_fopen(const char *path, char *err, size_t errlen)
+{
+	int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC;
+	int fd;
+	FILE *fp;
+
+	if (geteuid() == 0)
+		flags |= O_NOFOLLOW;
+	if ((fd = open(path, flags, 0644)) == -1) {
+		if (errno == ELOOP && (flags & O_NOFOLLOW))
+			snprintf(err, errlen,
+			         "it is a symbolic link, which smtp-mimic does "
+			         "not follow as root; name the file itself");
+		else
+			snprintf(err, errlen, "cannot open it: %s",
+			         strerror(errno));
+		return NULL;
+	}
+	if ((fp = fdopen(fd, "a")) == NULL) {
+		snprintf(err, errlen, "cannot open it: %s", strerror(errno));
+		close(fd);
+	}
+	return fp;
+}
+
 /* transcript_open - set the sinks: stderr if readable, JSON to json_path */
 int
 transcript_open(bool readable, bool verbose, const char *json_path, char *err,
@@ -284,15 +315,13 @@ transcript_open(bool readable, bool verbose, const char *json_path, char *err,
 	if (json_path != NULL) {
 		if (strcmp(json_path, "-") == 0)
 			fp = stdout;
-		else if ((fp = fopen(json_path, "ae")) == NULL) {
-			snprintf(err, errlen, "transcript: cannot open %s: %s",
-			         json_path, strerror(errno));
+		else if ((fp = transcript_fopen(json_path, err, errlen)) ==
+		         NULL)
 			return -1;
-		}
 		if (fp != stdout)
 			setvbuf(fp, NULL, _IOFBF, 65536);
 		if ((path = strdup(json_path)) == NULL) {
-			snprintf(err, errlen, "transcript: %s",
+			snprintf(err, errlen, "%s",
 			         strerror(errno));
 			if (fp != stdout)
 				fclose(fp);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -467,8 +468,39 @@ test_open_fail(void **state)
 	assert_int_equal(transcript_open(true, false, "/nonexistent.d/t.jsonl",
 	                                 err, sizeof(err)),
 	                 -1);
-	assert_string_equal(err, "transcript: cannot open /nonexistent.d/"
-	                         "t.jsonl: No such file or directory");
+	assert_string_equal(err, "cannot open it: No such file or directory");
+}
+
+/* As root, a symbolic link is refused (its target is left alone); as
+ * anyone else it is followed, as any program would. */
+static void
+test_open_symlink(void **state)
+{
+	char dir[] = "/tmp/tr-link-XXXXXX", target[64], link[64], err[256];
+	struct stat st;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(target, sizeof(target), "%s/target", dir);
+	snprintf(link, sizeof(link), "%s/link", dir);
+	close(open(target, O_WRONLY | O_CREAT, 0600));
+	assert_int_equal(symlink(target, link), 0);
+	if (geteuid() == 0) {
+		assert_int_equal(
+		    transcript_open(false, false, link, err, sizeof(err)), -1);
+		assert_string_equal(err, "it is a symbolic link, which "
+		                         "smtp-mimic does not follow as root; "
+		                         "name the file itself");
+	} else {
+		assert_int_equal(
+		    transcript_open(false, false, link, err, sizeof(err)), 0);
+		transcript_close();
+	}
+	assert_int_equal(stat(target, &st), 0);
+	assert_int_equal(st.st_size, 0);
+	unlink(link);
+	unlink(target);
+	rmdir(dir);
 }
 
 static void
@@ -623,6 +655,7 @@ main(void)
 	    cmocka_unit_test(test_json_stdout),
 	    cmocka_unit_test(test_json_buffer_and_state),
 	    cmocka_unit_test(test_open_fail),
+	    cmocka_unit_test(test_open_symlink),
 	    cmocka_unit_test(test_readable),
 	    cmocka_unit_test(test_threads),
 	};

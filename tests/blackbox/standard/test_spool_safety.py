@@ -118,6 +118,31 @@ class UserSpool(ServerTest):
         self.send_one(srv)
         self.assertEqual(len(os.listdir(os.path.join(shared, "new"))), 1)
 
+    def test_transcript_symlink_is_not_followed_as_root(self):
+        # --transcript is opened as root, before --user drops it: a link
+        # planted in a shared directory must not make root append to
+        # what it names.
+        shared = os.path.join(self.top, "shared")
+        os.mkdir(shared)
+        os.chmod(shared, 0o1777)
+        victim = os.path.join(self.top, "victim")
+        with open(victim, "w") as f:
+            f.write("root's\n")
+        link = os.path.join(shared, "t.jsonl")
+        os.symlink(victim, link)
+        spool = os.path.join(self.top, "spool")
+        cp = run_cli(["--profile", "standard"] + profile_args() +
+                     ["--listen", "127.0.0.1:0", "--spool", spool,
+                      "--user", "nobody", "--transcript", link], timeout=20)
+        self.assertEqual(cp.returncode, 1, cp.stderr)
+        self.assertEqual(cp.stderr,
+                         "smtp-mimic: fatal: --transcript %s: it is a "
+                         "symbolic link, which smtp-mimic does not follow "
+                         "as root; name the file itself\n" % link)
+        with open(victim) as f:
+            self.assertEqual(f.read(), "root's\n")
+        self.assertEqual(owner(victim), 0)
+
     def test_symlink_inside_is_refused_and_target_kept(self):
         spool = os.path.join(self.top, "spool")
         os.mkdir(spool)
