@@ -321,8 +321,7 @@ transcript_open(bool readable, bool verbose, const char *json_path, char *err,
 		if (fp != stdout)
 			setvbuf(fp, NULL, _IOFBF, 65536);
 		if ((path = strdup(json_path)) == NULL) {
-			snprintf(err, errlen, "%s",
-			         strerror(errno));
+			snprintf(err, errlen, "%s", strerror(errno));
 			if (fp != stdout)
 				fclose(fp);
 			return -1;

@@ -501,7 +501,8 @@ session_new(const struct session_env *env, struct profile *p, int fd,
 	}
 	s->implicit_tls = implicit_tls;
 	if (refuse != REPLY_COUNT) {
-		session_tls_begin(s); /* the refusal comes after the handshake */
+		session_tls_begin(
+		    s); /* the refusal comes after the handshake */
 		io_flush(s->io);
 		return s;
 	}
