@@ -9,7 +9,9 @@ is classified:
   alert         - the server answered with a TLS alert record (type 21),
   server_hello  - the mutant still parsed: a handshake record (type 22),
   fin, rst      - the server closed (FIN) or reset (RST) with nothing
-                  sent,
+                  sent; a FIN is allowed only for a first record that is
+                  not TLS (version major other than 3: OpenSSL's "wrong
+                  version number" sends no alert),
   waiting       - nothing yet, allowed only for a mutant whose own
                   framing promises more bytes (a truncated hello, a length
                   that promises more, an SSLv2-style header); the test
@@ -118,6 +120,18 @@ def incomplete(m):
         return True
     return m[0] == REC_HANDSHAKE and (
         n < 4 or int.from_bytes(m[6:9], "big") > n - 4)
+
+
+def not_tls_record(m):
+    """True if m's first record is not TLS as OpenSSL reads it: an
+    SSLv2-style ClientHello is top bit set and message type 1 in byte 2;
+    anything else is read as a TLS record header, whose version major
+    (byte 1) must be 3."""
+    if len(m) < 3:
+        return True
+    if m[0] & 0x80 and m[2] == 1:
+        return False
+    return m[1] != 3
 
 
 def starttls_from(port, src):
@@ -273,6 +287,13 @@ class MutatedClientHellos(ServerTest):
             if how == "waiting":
                 self.assertTrue(incomplete(m), "no answer to a whole "
                                 "hello: %s" % m.hex())
+            if how == "fin":
+                # OpenSSL closes without an alert only when the first
+                # record is not TLS at all (its version major is not 3:
+                # "wrong version number", SSL_AD_NO_ALERT, since the peer
+                # may not speak TLS); any other bad hello gets an alert.
+                self.assertTrue(not_tls_record(m), "FIN without an "
+                                "alert for a TLS record: %s" % m.hex())
             counts[how] = counts.get(how, 0) + 1
         self.assertEqual(sum(counts.values()), MUTANTS)
         self.assertGreater(counts.get("alert", 0), 0, counts)
