@@ -30,7 +30,7 @@ from clients import CLEARTEXT, DELIVERED, REFUSED  # noqa: E402
 
 PROFILE = "exchange2013-cscwh48138"
 ARGS = ["--profile-path", PROFILES]
-STARTTLS_READY = "220 2.0.0 SMTP server ready"   # FACTS.md 1, model choice
+from exchange2013 import STARTTLS_READY  # noqa: E402
 DATA_OK = r"250 2\.6\.0 <[0-9a-f-]{36}@ex2013\.lab\.test> \[InternalId=" \
           r"[0-9]+, Hostname=ex2013\.lab\.test\] Queued mail for delivery"
 VERDICT = {"FAILS": REFUSED, "DELIVERS": DELIVERED}

@@ -37,27 +37,7 @@ from clients import (BASE, PROMPT, WORKAROUND, Piped, need,  # noqa: E402
 PROFILE = "exchange2013-cscwh48138"
 ARGS = ["--profile-path", PROFILES]
 
-BANNER_RE = re.compile(  # FACTS.md 1, banner template
-    r"220 ex2013\.lab\.test Microsoft ESMTP MAIL Service ready at "
-    r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (?:[1-9]|[12][0-9]|3[01]) "
-    r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [0-9]{4} "
-    r"(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9] [+-][0-9]{4}\Z")
-EHLO_REPLY = [  # FACTS.md 1
-    "250-ex2013.lab.test Hello [127.0.0.1]",
-    "250-SIZE 37748736",
-    "250-PIPELINING",
-    "250-DSN",
-    "250-ENHANCEDSTATUSCODES",
-    "250-STARTTLS",
-    "250-X-ANONYMOUSTLS",
-    "250-AUTH NTLM",
-    "250-X-EXPS GSSAPI NTLM",
-    "250-8BITMIME",
-    "250-BINARYMIME",
-    "250-CHUNKING",
-    "250 XRDST",
-]
-STARTTLS_READY = "220 2.0.0 SMTP server ready"   # FACTS.md 1, model choice
+from exchange2013 import BANNER_RE, EHLO_REPLY, STARTTLS_READY  # noqa: E402
 MAIL_OK = "250 2.1.0 Sender OK"                              # FACTS.md 1
 RCPT_OK = "250 2.1.5 Recipient OK"                           # FACTS.md 1
 DATA_START = "354 Start mail input; end with <CRLF>.<CRLF>"  # FACTS.md 1

@@ -53,38 +53,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ARGS = ["--profile-path", os.path.join(HERE, "profiles"),
         "--profile-path", PROFILES]
 
-EHLO_REPLY = [  # FACTS.md 1
-    "250-ex2013.lab.test Hello [127.0.0.1]",
-    "250-SIZE 37748736",
-    "250-PIPELINING",
-    "250-DSN",
-    "250-ENHANCEDSTATUSCODES",
-    "250-STARTTLS",
-    "250-X-ANONYMOUSTLS",
-    "250-AUTH NTLM",
-    "250-X-EXPS GSSAPI NTLM",
-    "250-8BITMIME",
-    "250-BINARYMIME",
-    "250-CHUNKING",
-    "250 XRDST",
-]
-EHLO_REPLY_TLS = [  # FACTS.md 1, the 2017 s_client transcript
-    "250-ex2013.lab.test Hello [127.0.0.1]",
-    "250-SIZE 37748736",
-    "250-PIPELINING",
-    "250-DSN",
-    "250-ENHANCEDSTATUSCODES",
-    "250-AUTH NTLM LOGIN",
-    "250-X-EXPS GSSAPI NTLM",
-    "250-8BITMIME",
-    "250-BINARYMIME",
-    "250-CHUNKING",
-    "250 XRDST",
-]
+from exchange2013 import EHLO_REPLY, EHLO_REPLY_TLS, STARTTLS_READY  # noqa: E402
 HELP = ["214-This server supports the following commands:",   # FACTS.md 1
         "214 HELO EHLO STARTTLS RCPT DATA RSET MAIL QUIT HELP AUTH BDAT"]
 HELO = "250 ex2013.lab.test Hello [127.0.0.1]"   # FACTS.md 1 (model choice)
-STARTTLS_READY = "220 2.0.0 SMTP server ready"   # FACTS.md 1
 MAIL_OK = "250 2.1.0 Sender OK"                  # FACTS.md 1
 QUIT = "221 2.0.0 Service closing transmission channel"  # FACTS.md 1
 NTLM_SUPPORTED = "334 ntlm supported"            # MS-SMTPNTLM 4.2

@@ -30,27 +30,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ARGS = ["--profile-path", os.path.join(HERE, "profiles"),
         "--profile-path", PROFILES]
 
-# FACTS.md 1: banner template, EHLO reply, MAIL/RCPT/DATA/end/QUIT replies.
-BANNER_RE = re.compile(
-    r"220 ex2013\.lab\.test Microsoft ESMTP MAIL Service ready at "
-    r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (?:[1-9]|[12][0-9]|3[01]) "
-    r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [0-9]{4} "
-    r"(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9] [+-][0-9]{4}\Z")
-EHLO_REPLY = [
-    "250-ex2013.lab.test Hello [127.0.0.1]",
-    "250-SIZE 37748736",
-    "250-PIPELINING",
-    "250-DSN",
-    "250-ENHANCEDSTATUSCODES",
-    "250-STARTTLS",
-    "250-X-ANONYMOUSTLS",
-    "250-AUTH NTLM",
-    "250-X-EXPS GSSAPI NTLM",
-    "250-8BITMIME",
-    "250-BINARYMIME",
-    "250-CHUNKING",
-    "250 XRDST",
-]
+from exchange2013 import BANNER_RE, EHLO_REPLY  # noqa: E402
 MAIL_OK = "250 2.1.0 Sender OK"
 RCPT_OK = "250 2.1.5 Recipient OK"
 DATA_START = "354 Start mail input; end with <CRLF>.<CRLF>"

@@ -1,23 +1,20 @@
 """exchange2013: MaxInboundConnectionPerSource and ConnectionTimeout
 (FACTS.md section 1), with their exact 421 replies and a FIN."""
 import os
-import re
 import sys
 import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                                "lib"))
 from harness import PROFILES, ServerTest  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ARGS = ["--profile-path", os.path.join(HERE, "profiles"),
         "--profile-path", PROFILES]
 
-BANNER_RE = re.compile(  # FACTS.md 1, banner template
-    r"220 ex2013\.lab\.test Microsoft ESMTP MAIL Service ready at "
-    r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (?:[1-9]|[12][0-9]|3[01]) "
-    r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [0-9]{4} "
-    r"(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9] [+-][0-9]{4}\Z")
+from exchange2013 import BANNER_RE  # noqa: E402
 # FACTS.md 1: per-source limit 20 connections, then this reply.
 TOO_MANY = ("421 4.3.2 The maximum number of concurrent connections has "
             "exceeded a limit, closing transmission channel")

@@ -13,6 +13,8 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                                "lib"))
 from harness import PROFILES, ServerTest  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -32,22 +34,7 @@ BANNER_RE = re.compile(
     r"(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9] "
     r"[+-](?:[01][0-9]|2[0-3])[0-5][0-9])\Z")
 
-# FACTS.md 1: the EHLO reply, these 13 lines in this order.
-EHLO_REPLY = [
-    "250-ex2013.lab.test Hello [127.0.0.1]",
-    "250-SIZE 37748736",
-    "250-PIPELINING",
-    "250-DSN",
-    "250-ENHANCEDSTATUSCODES",
-    "250-STARTTLS",
-    "250-X-ANONYMOUSTLS",
-    "250-AUTH NTLM",
-    "250-X-EXPS GSSAPI NTLM",
-    "250-8BITMIME",
-    "250-BINARYMIME",
-    "250-CHUNKING",
-    "250 XRDST",
-]
+from exchange2013 import EHLO_REPLY, STARTTLS_READY  # noqa: E402
 MAIL_OK = "250 2.1.0 Sender OK"                                   # FACTS.md 1
 RCPT_OK = "250 2.1.5 Recipient OK"                                # FACTS.md 1
 USER_UNKNOWN = "550 5.1.1 User unknown"                           # FACTS.md 1
@@ -61,9 +48,6 @@ QUIT = "221 2.0.0 Service closing transmission channel"           # FACTS.md 1
 BAD_EHLO = "501 5.5.4 Invalid domain name"                        # FACTS.md 1
 UNKNOWN = "500 5.3.3 Unrecognized command"                        # FACTS.md 1
 NO_HELO = "503 5.5.2 Send hello first"                            # FACTS.md 1
-# FACTS.md 1 (model choice): exchange2013 has TLS (Schannel, see
-# test_tls.py), so STARTTLS gets this, not the 454.
-STARTTLS_READY = "220 2.0.0 SMTP server ready"
 # Not in FACTS.md: profiles/exchange2013.yaml leaves auth_mechanism to
 # the built-in RFC 5321 text (LOGIN is offered only inside TLS).
 AUTH_MECHANISM = "504 5.5.4 Command parameter not implemented"   # built-in RFC 5321 4.2.2
