@@ -158,7 +158,7 @@ struct session {
 	bool esmtp;
 	char *helo; /* EHLO/HELO argument, at most HELO_MAX; NULL before */
 	bool tls;   /* the handshake completed */
-	bool implicit_tls;       /* TLS from the first byte (port 465 style) */
+	bool implicit_tls; /* TLS from the first byte (port 465 style) */
 	/* REPLY_COUNT, or a session-limit refusal an implicit-TLS session
 	 * sends once the handshake is done (in place of the greeting). */
 	enum reply_id refuse;
