@@ -493,16 +493,14 @@ session_new(const struct session_env *env, struct profile *p, int fd,
 		               v6 ? "]" : "", s->server_port, p->name);
 	}
 	s->refuse = refuse;
-	if (refuse != REPLY_COUNT && !implicit_tls) {
-		/* Over a session limit: say so and hang up (RFC 5321 3.1). */
-		reply_send(s, refuse);
-		session_close(s, CLOSE_FIN, reply_id_str(refuse));
-		return s;
-	}
 	s->implicit_tls = implicit_tls;
 	if (refuse != REPLY_COUNT) {
-		session_tls_begin(
-		    s); /* the refusal comes after the handshake */
+		if (!implicit_tls) {
+			session_refuse(s);
+			return s;
+		}
+		/* The refusal comes after the handshake. */
+		session_tls_begin(s);
 		io_flush(s->io);
 		return s;
 	}
@@ -518,6 +516,15 @@ session_new(const struct session_env *env, struct profile *p, int fd,
 		session_greet(s);
 	io_flush(s->io);
 	return s;
+}
+
+/* session_refuse - over a session limit: say so and hang up (RFC 5321
+ * 3.1) */
+void
+session_refuse(struct session *s)
+{
+	reply_send(s, s->refuse);
+	session_close(s, CLOSE_FIN, reply_id_str(s->refuse));
 }
 
 /* session_greet - run the connect rules, then greet (or what they say) */

@@ -229,6 +229,9 @@ struct session *session_new(const struct session_env *env, struct profile *p,
                             enum reply_id refuse, bool implicit_tls,
                             bool counted_client);
 
+/* session_refuse - send s->refuse (a session-limit reply), then FIN */
+void session_refuse(struct session *s);
+
 /* session_greet - run the connect rules, then greet (or what they say) */
 void session_greet(struct session *s);
 

@@ -281,13 +281,11 @@ session_tls_ready(struct session *s)
 	s->helo = NULL;
 	s->esmtp = false;
 	s->authenticated = false;
-	if (s->implicit_tls && s->refuse != REPLY_COUNT) {
-		reply_send(s, s->refuse);
-		session_close(s, CLOSE_FIN, reply_id_str(s->refuse));
-		return;
-	}
 	if (s->implicit_tls) {
-		session_greet(s);
+		if (s->refuse != REPLY_COUNT)
+			session_refuse(s);
+		else
+			session_greet(s);
 		return;
 	}
 	session_enter(s, STATE_INIT);
