@@ -46,6 +46,11 @@ static struct {
 	char *json_path;     /* for the one warning when writing fails */
 	bool json_write_err; /* that warning was given */
 	bool json_dirty;     /* buffered lines not flushed yet */
+	struct {
+		tr_tap_fn fn;
+		void *arg;
+	} taps[TR_TAPS_MAX];
+	size_t ntaps; /* set before the workers start: read without lock */
 } tr = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
 };
@@ -506,6 +511,8 @@ json_line(const struct tr_event *ev, const char *when, char *stack, size_t cap,
 		}
 		*len = json_dumpb(o, line, *len, flags);
 	}
+	for (size_t i = 0; *len != 0 && i < tr.ntaps; i++)
+		tr.taps[i].fn(o, line, *len, tr.taps[i].arg);
 	json_decref(o);
 	if (*len != 0)
 		line[(*len)++] = '\n';
@@ -574,7 +581,8 @@ transcript_emit(const struct tr_event *ev)
 	when[wlen + 3] = (char)('0' + ms % 10);
 	when[wlen + 4] = 'Z';
 	when[wlen + 5] = '\0';
-	if (tr.json != NULL && (ev->kind != TR_DETAIL || tr.verbose))
+	if ((tr.json != NULL || tr.ntaps != 0) &&
+	    (ev->kind != TR_DETAIL || tr.verbose))
 		line = json_line(ev, when, stack, sizeof(stack), &len);
 	pthread_mutex_lock(&tr.lock);
 	if (tr.readable &&
@@ -591,6 +599,18 @@ transcript_emit(const struct tr_event *ev)
 		free(line);
 }
 
+/* transcript_add_tap - one more consumer of every event as JSON */
+int
+transcript_add_tap(tr_tap_fn fn, void *arg)
+{
+	if (tr.ntaps == TR_TAPS_MAX)
+		return -1;
+	tr.taps[tr.ntaps].fn = fn;
+	tr.taps[tr.ntaps].arg = arg;
+	tr.ntaps++;
+	return 0;
+}
+
 /* transcript_flush - write out buffered JSON lines */
 void
 transcript_flush(void)
@@ -604,10 +624,11 @@ transcript_flush(void)
 bool
 transcript_wants(enum tr_kind kind)
 {
+	bool json = tr.json != NULL || tr.ntaps != 0;
+
 	if (kind == TR_DETAIL)
-		return tr.verbose && (tr.json != NULL || tr.readable);
-	return tr.json != NULL ||
-	       (tr.readable && (kind != TR_INFO || tr.verbose));
+		return tr.verbose && (json || tr.readable);
+	return json || (tr.readable && (kind != TR_INFO || tr.verbose));
 }
 
 /* transcript_printf - record an event whose text is formatted */

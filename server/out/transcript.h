@@ -74,6 +74,22 @@ bool transcript_wants(enum tr_kind kind);
 /* transcript_emit - record one event */
 void transcript_emit(const struct tr_event *ev);
 
+/*
+ * transcript_add_tap - also hand every event, as the JSON object the JSON
+ * sink would write and that object serialized (no newline), to fn: the
+ * HTTP API's session index and live stream, and the counters behind
+ * /metrics, --summary and --expect. fn runs on the emitting (worker)
+ * thread, outside the sink's lock, and must not keep o or line (copy, or
+ * json_incref o). TR_DETAIL reaches a tap only with verbose. Add taps
+ * before any worker starts; at most TR_TAPS_MAX. Returns 0, or -1 when
+ * full.
+ */
+#define TR_TAPS_MAX 4
+struct json_t;
+typedef void (*tr_tap_fn)(const struct json_t *o, const char *line, size_t len,
+                          void *arg);
+int transcript_add_tap(tr_tap_fn fn, void *arg);
+
 /* transcript_flush - write out buffered JSON lines (call now and then) */
 void transcript_flush(void);
 

@@ -645,6 +645,55 @@ test_threads(void **state)
 	assert_int_equal(bad, 0);
 }
 
+struct tap_seen {
+	int n;
+	char dir[16];
+	char line[256];
+	json_int_t session;
+};
+
+static void
+tap_record(const struct json_t *o, const char *line, size_t len, void *arg)
+{
+	struct tap_seen *seen = arg;
+	const char *dir = json_string_value(json_object_get(o, "dir"));
+
+	seen->n++;
+	snprintf(seen->dir, sizeof(seen->dir), "%s", dir != NULL ? dir : "");
+	snprintf(seen->line, sizeof(seen->line), "%.*s", (int)len, line);
+	seen->session = json_integer_value(json_object_get(o, "session"));
+}
+
+/* A tap sees every event as JSON even with no sink open; last, since a
+ * tap stays for the life of the process. */
+static void
+test_tap(void **state)
+{
+	struct tap_seen seen = {0};
+	char err[256];
+
+	(void)state;
+	assert_int_equal(transcript_open(false, false, NULL, err, sizeof(err)),
+	                 0);
+	assert_false(transcript_wants(TR_SERVER));
+	assert_int_equal(transcript_add_tap(tap_record, &seen), 0);
+	assert_true(transcript_wants(TR_SERVER));
+	assert_true(transcript_wants(TR_INFO));
+	assert_false(transcript_wants(TR_DETAIL)); /* only with verbose */
+	transcript_printf(9, TR_SERVER, "std", "250 %s", "OK");
+	assert_int_equal(seen.n, 1);
+	assert_string_equal(seen.dir, "S");
+	assert_int_equal(seen.session, 9);
+	assert_non_null(strstr(seen.line, "\"text\":\"250 OK\""));
+	assert_null(strchr(seen.line, '\n'));
+	transcript_printf(9, TR_DETAIL, "std", "state %s", "mail");
+	assert_int_equal(seen.n, 1);
+	for (int i = 1; i < TR_TAPS_MAX; i++)
+		assert_int_equal(transcript_add_tap(tap_record, &seen), 0);
+	assert_int_equal(transcript_add_tap(tap_record, &seen), -1);
+	transcript_close();
+}
+
 int
 main(void)
 {
@@ -658,6 +707,7 @@ main(void)
 	    cmocka_unit_test(test_open_symlink),
 	    cmocka_unit_test(test_readable),
 	    cmocka_unit_test(test_threads),
+	    cmocka_unit_test(test_tap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
