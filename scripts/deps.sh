@@ -37,6 +37,10 @@ test_pkgs+=(testssl.sh)
 # libFuzzer and the sanitizer runtimes, which Debian 12's clang (14) only
 # recommends (and we install without recommends).
 test_pkgs+=(clang libclang-rt-14-dev)
+# The web view in a real browser (standard/test_web.py), and the JSON
+# Schema every transcript line is checked against (test_schema.py); both
+# Python packages are Debian's, for /usr/bin/python3 (harness.with_modules).
+test_pkgs+=(chromium chromium-driver python3-selenium python3-jsonschema)
 
 TOOLS=${SMTP_MIMIC_TOOLS:-/opt/smtp-mimic-tools}
 EXIM_PKG=exim4-daemon-light
