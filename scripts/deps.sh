@@ -41,6 +41,9 @@ test_pkgs+=(clang libclang-rt-14-dev)
 # Schema every transcript line is checked against (test_schema.py); both
 # Python packages are Debian's, for /usr/bin/python3 (harness.with_modules).
 test_pkgs+=(chromium chromium-driver python3-selenium python3-jsonschema)
+# pytest: the README's test-suite example is run as written
+# (standard/test_readme_example.py).
+test_pkgs+=(python3-pytest)
 
 TOOLS=${SMTP_MIMIC_TOOLS:-/opt/smtp-mimic-tools}
 EXIM_PKG=exim4-daemon-light
