@@ -8,7 +8,8 @@
  * subscriber whose unsent output passes HTTP_SSE_MAX_BACKLOG (a reader
  * too slow for the traffic), with a log line; a comment line every 15 s
  * so a dead client is noticed; re-check every waiter when lines arrive.
- * The counts are the hub's (since start or the last reset). Does not:
+ * The counts are stats.c's window (since start or the last POST
+ * /api/v1/reset), or the hub's without stats. Does not:
  * block: every write goes to the connection's output buffer.
  */
 #include <errno.h>
@@ -23,6 +24,7 @@
 #include "http_int.h"
 #include "hub.h"
 #include "log.h"
+#include "stats.h"
 
 struct http_sub {
 	TAILQ_ENTRY(http_sub) link;
@@ -173,7 +175,9 @@ rule_count(const json_t *rules, const char *name)
 static json_t *
 wait_body(struct http_api *api, const struct http_wait *w, bool *ok)
 {
-	json_t *win = hub_window(api->hub), *o = json_object();
+	json_t *win = api->stats != NULL ? stats_window_json(api->stats)
+	                                 : hub_window(api->hub);
+	json_t *o = json_object();
 	json_t *rules = json_object_get(win, "rules");
 
 	*ok = (w->messages < 0 || json_integer_value(json_object_get(

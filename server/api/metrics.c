@@ -1,6 +1,7 @@
 /*
  * metrics.c - GET /metrics in Prometheus text format and GET /healthz
- * (see metrics.h).
+ * (see metrics.h). The counts are stats.c's when the command line
+ * passed its counters to http_api_start, else the hub's.
  *
  * Families: smtp_mimic_sessions_open{profile}, _sessions_total{profile},
  * _messages_accepted_total{profile}, _rule_firings_total{profile,rule},
@@ -18,6 +19,7 @@
 #include "http_int.h"
 #include "hub.h"
 #include "metrics.h"
+#include "stats.h"
 
 /* metrics_escape - \\, \" and \n, as the text format wants */
 char *
@@ -137,9 +139,86 @@ metrics_format(const json_t *t, struct evbuffer *out)
 }
 
 static void
+count_set(json_t *obj, const char *key, uint64_t v)
+{
+	json_object_set_new(obj, key, json_integer((json_int_t)v));
+}
+
+static json_t *
+inner(json_t *obj, const char *key)
+{
+	json_t *o = json_object_get(obj, key);
+
+	if (o == NULL)
+		json_object_set_new(obj, key, o = json_object());
+	return o;
+}
+
+/* One stats row into the totals shape metrics_format reads. */
+static void
+stats_row_cb(const struct stats_row *r, void *arg)
+{
+	json_t *t = arg;
+	const char *p = r->profile != NULL ? r->profile : "";
+	const char *n = r->name != NULL ? r->name : "";
+
+	switch (r->kind) {
+	case STATS_SESSIONS_TOTAL:
+		count_set(inner(t, "sessions_total"), p, r->value);
+		break;
+	case STATS_SESSIONS_OPEN:
+		count_set(inner(t, "sessions_open"), p, r->value);
+		break;
+	case STATS_MESSAGES:
+		count_set(inner(t, "messages"), p, r->value);
+		break;
+	case STATS_RULE:
+		count_set(inner(inner(t, "rules"), p), n, r->value);
+		break;
+	case STATS_TLS:
+		count_set(inner(inner(t, "tls"), n),
+		          r->suite != NULL ? r->suite : "", r->value);
+		break;
+	case STATS_CLOSE:
+		count_set(inner(t, "closes"), n, r->value);
+		break;
+	case STATS_BYTES_IN:
+		count_set(t, "bytes_in", r->value);
+		break;
+	case STATS_BYTES_OUT:
+		count_set(t, "bytes_out", r->value);
+		break;
+	}
+}
+
+/* The counts: the stats' when the command line keeps them (the same
+ * numbers --summary writes), else the hub's own. */
+static json_t *
+totals(struct http_api *api)
+{
+	json_t *t = hub_totals(api->hub), *s;
+	static const char *const keys[] = {
+	    "sessions_total", "sessions_open", "messages",
+	    "rules",          "tls",           "closes"};
+
+	if (t == NULL || api->stats == NULL)
+		return t;
+	if ((s = json_object()) == NULL) {
+		json_decref(t);
+		return NULL;
+	}
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		json_object_set_new(s, keys[i], json_object());
+	stats_each(api->stats, stats_row_cb, s);
+	json_object_update(t, s);
+	json_decref(s);
+	return t;
+}
+
+static void
 metrics_get(struct http_api *api, struct evhttp_request *req, const char *rest)
 {
-	json_t *t = hub_totals(api->hub);
+	json_t *t = totals(api);
 	struct evbuffer *b = evbuffer_new();
 
 	if (t == NULL || b == NULL) {

@@ -5,6 +5,7 @@
  * Does: read argv into struct cli, reject usage errors (exit 2, "Try
  * 'smtp-mimic --help'") and a --profile-path that is not a directory
  * (exit 1), and append the built-in search directories after the flags'.
+ * The CI flags' values are read by cli_ci.c.
  * Does not: load a profile or open anything (cli_profile.c, cli_serve.c).
  */
 #include <errno.h>
@@ -52,8 +53,9 @@ static const char usage_text[] =
     "                            default 127.0.0.1:2525, loopback only)\n"
     "                            ADDR: an IPv4 address, [IPv6] or localhost\n"
     "                            (every loopback address it resolves to);\n"
-    "                            PORT 0: the kernel picks one, shown in the\n"
-    "                            \"listening on\" line\n"
+    "                            PORT 0 (or :0): the kernel picks one, shown\n"
+    "                            in the \"listening on\" line and the "
+    "ready file\n"
     "      --max-sessions N      override the profile's limits.max_sessions\n"
     "      --workers N           event loops, one thread each (default: one "
     "per\n"
@@ -96,6 +98,25 @@ static const char usage_text[] =
     "      --seed N              seed for rule probabilities (printed at "
     "start)\n"
     "\n"
+    "For CI (exit status 3: an --expect was not met; 1: an error; 2: a bad\n"
+    "flag):\n"
+    "      --ready-file FILE     once listening, write FILE (atomically) "
+    "with\n"
+    "                            the bound addresses as JSON, also with -q:\n"
+    "                            --listen 127.0.0.1:0 --ready-file "
+    "ready.json\n"
+    "      --exit-after N        stop gracefully after N messages accepted,\n"
+    "                            exit 0: --exit-after 2\n"
+    "      --expect NAME[=N]     at exit, rule NAME must have fired (exactly "
+    "N\n"
+    "                            times); '!NAME': never (repeatable):\n"
+    "                            --expect CSCwh48138 --expect '!other'\n"
+    "      --summary FILE        at exit, write the counters as JSON "
+    "(sessions,\n"
+    "                            messages, rule firings, closes, TLS, "
+    "bytes,\n"
+    "                            expectations): --summary summary.json\n"
+    "\n"
     "  -V, --version             print the version\n"
     "  -h, --help                this text\n"
     "\n"
@@ -107,6 +128,8 @@ static const char usage_text[] =
     "  smtp-mimic -q --spool none -t events.jsonl  # sink for load tests\n"
     "  smtp-mimic --listen localhost:0          # any free port on "
     "loopback\n"
+    "  smtp-mimic -q -p exchange2013 --listen :0 --ready-file r.json \\\n"
+    "      --exit-after 1 --expect '!tarpit-unknown-recipient'  # in CI\n"
     "\n"
     "Signals: TERM/INT stop (sessions in DATA may finish); HUP reloads the\n"
     "profile for new sessions. See smtp-mimic(1) for the profile schema.\n";
@@ -147,6 +170,10 @@ static const struct option long_options[] = {
     {"http", required_argument, NULL, OPT_HTTP},
     {"http-token", required_argument, NULL, OPT_HTTP_TOKEN},
     {"web-root", required_argument, NULL, OPT_WEB_ROOT},
+    {"ready-file", required_argument, NULL, CLI_OPT_READY_FILE},
+    {"exit-after", required_argument, NULL, CLI_OPT_EXIT_AFTER},
+    {"expect", required_argument, NULL, CLI_OPT_EXPECT},
+    {"summary", required_argument, NULL, CLI_OPT_SUMMARY},
     {"version", no_argument, NULL, 'V'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -360,6 +387,11 @@ cli_flag(struct cli *c, int ch, const char *arg)
 			return usage_error("too many --via (max %s)", "8");
 		c->via[c->nvia++] = arg;
 		return -1;
+	case CLI_OPT_READY_FILE:
+	case CLI_OPT_EXIT_AFTER:
+	case CLI_OPT_EXPECT:
+	case CLI_OPT_SUMMARY:
+		return cli_ci_flag(c, ch, arg);
 	case 'V':
 		printf("smtp-mimic %s\n", SMTP_MIMIC_VERSION);
 		return 0;
