@@ -23,6 +23,7 @@
 #include <openssl/rand.h>
 
 #include "cli.h"
+#include "http.h"
 #include "listen_addr.h"
 #include "log.h"
 #include "profile.h"
@@ -99,8 +100,9 @@ cli_serve(const struct cli *c)
 	struct spool_owner own;
 	struct event_base *base;
 	struct server *srv;
+	struct http_api *api = NULL;
 	struct stats *stats = NULL; /* --summary, --expect (and --http) */
-	char err[1024];
+	char err[1024], http_name[96];
 	int status;
 
 	if ((status = cli_profile_load(c, &lp)) != 0)
@@ -154,7 +156,7 @@ cli_serve(const struct cli *c)
 	                    sizeof(err)) == -1)
 		log_fatal("--transcript %s: %s", c->transcript_path, err);
 	/* A tap makes every event a JSON object: only when counted. */
-	if (cli_ci_wants_stats(c) &&
+	if ((cli_ci_wants_stats(c) || c->http != NULL) &&
 	    ((stats = stats_new()) == NULL ||
 	     transcript_add_tap(stats_tap, stats) == -1))
 		log_fatal("cannot set up the counters");
@@ -168,6 +170,21 @@ cli_serve(const struct cli *c)
 		if (server_listen(srv, listen[i], err, sizeof(err)) == -1)
 			log_fatal("%s", err);
 		bound[i + 1] = server_bound(srv);
+	}
+	/* --http: bound as root too, before any worker emits an event */
+	if (c->http != NULL) {
+		struct http_config hc = {
+		    .addr_port = c->http,
+		    .token_file = c->http_token,
+		    .web_root = c->web_root,
+		    .spool_dir = spool_is_sink(spool) ? NULL : c->spool_dir,
+		    .profile_dirs = c->dirs,
+		    .nprofile_dirs = c->ndirs,
+		};
+
+		if ((api = http_api_start(&hc, srv, stats, err, sizeof(err))) ==
+		    NULL)
+			log_fatal("%s", err);
 	}
 	/* Before server_run: workers and the first accept come after. */
 	if (c->user != NULL)
@@ -192,10 +209,21 @@ cli_serve(const struct cli *c)
 				         workers == 1 ? "" : "s");
 		}
 	}
-	cli_ci_ready(c, srv, NULL);
+	http_name[0] = '\0';
+	if (api != NULL) {
+		http_api_bound(api, http_name, sizeof(http_name));
+		if (strcmp(http_name, c->http) == 0)
+			log_info("listening on http://%s (HTTP API)",
+			         http_name);
+		else
+			log_info("listening on http://%s (HTTP API, --http %s)",
+			         http_name, c->http);
+	}
+	cli_ci_ready(c, srv, api != NULL ? http_name : NULL);
 	status = server_run(srv);
 
 	server_free(srv);
+	http_api_stop(api);
 	/* Sessions abandoned by server_free have closed: count them too. */
 	status = cli_ci_finish(c, stats, status);
 	cli_profile_free(&lp);
