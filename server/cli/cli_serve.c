@@ -107,8 +107,8 @@ cli_serve(const struct cli *c)
 
 	if ((status = cli_profile_load(c, &lp)) != 0)
 		return status;
-	/* No rule can be added later without --http. */
-	if ((status = cli_ci_start(c, &lp, false)) != 0) {
+	/* Rules may be added later over --http (POST /api/v1/rules). */
+	if ((status = cli_ci_start(c, &lp, c->http != NULL)) != 0) {
 		cli_profile_free(&lp);
 		return status;
 	}

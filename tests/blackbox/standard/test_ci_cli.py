@@ -218,6 +218,28 @@ class Ready(CiTest):
         # Left in place at exit.
         self.assertTrue(os.path.exists(m.ready_path))
 
+    def test_http_in_ready_file(self):
+        m = self.mimic(["-q", "--listen", ":0", "--http", "127.0.0.1:0"])
+        ready = m.wait_ready()
+        self.assertEqual(sorted(ready), sorted(READY_KEYS))
+        hm = ADDR.match(ready["http"] or "")
+        self.assertIsNotNone(hm, ready)
+        self.assertIsNone(hm.group(2))
+        with socket.create_connection(("127.0.0.1", int(hm.group(1))),
+                                      timeout=10) as s:
+            s.sendall(b"GET /healthz HTTP/1.0\r\n\r\n")
+            got = b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                got += chunk
+        self.assertTrue(got.startswith(b"HTTP/1.0 200") or
+                        got.startswith(b"HTTP/1.1 200"), got)
+        self.assertTrue(got.endswith(b"\r\n\r\nok\n"), got)
+        self.assertEqual(self.banner_at(m.port(ready)), BANNER)
+        self.assertEqual(m.stop(), 0)
+
     def test_quiet(self):
         m = self.mimic(["-q", "--listen", ":0"])
         ready = m.wait_ready()
@@ -328,8 +350,8 @@ class ExitAfter(CiTest):
 
 
 class Expect(CiTest):
-    def run_fired(self, expects, times, profile="std-rules"):
-        args = ["-q", "--listen", ":0"]
+    def run_fired(self, expects, times, profile="std-rules", extra=()):
+        args = ["-q", "--listen", ":0"] + list(extra)
         for e in expects:
             args += ["--expect", e]
         m = self.mimic(args, profile=profile)
@@ -373,6 +395,19 @@ class Expect(CiTest):
         self.assertEqual(cp.stderr,
                          "smtp-mimic: --expect !no-such-rule: profile "
                          "std-rules has no rule named no-such-rule\n")
+
+    def test_unknown_rule_with_http_warns(self):
+        # A rule may still come over HTTP: a warning, then unmet at exit.
+        m, status = self.run_fired(["late-rule"], 0,
+                                   extra=["--http", "127.0.0.1:0"])
+        self.assertEqual(status, 3)
+        self.assertEqual(m.stderr(),
+                         "smtp-mimic: warning: --expect late-rule: profile "
+                         "std-rules "
+                         "has no rule named late-rule (yet: one may be "
+                         "added over --http)\n"
+                         "smtp-mimic: expectation failed: rule late-rule "
+                         "fired 0 times, expected at least 1\n")
 
     def test_shipped_profile_rule(self):
         m, status = self.run_fired(["!CSCwh48138"], 0,
