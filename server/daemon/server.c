@@ -115,8 +115,12 @@ static void
 server_accepted(void *owner)
 {
 	struct worker *w = owner;
+	unsigned long long n = atomic_fetch_add(&w->srv->messages, 1) + 1;
 
-	atomic_fetch_add(&w->srv->messages, 1);
+	/* The 250 is queued right after this; the stop reaches the session
+	 * later, on this thread, and ends it with the shutdown reply. */
+	if (w->srv->stop_after != 0 && n == w->srv->stop_after)
+		server_request_stop(w->srv);
 }
 
 static void
@@ -441,6 +445,14 @@ server_bound_name(const struct server *srv, size_t i, char *buf, size_t len)
 	snprintf(buf, len, "%s%s", addr, lst->tls ? "/tls" : "");
 }
 
+/* Stopping because stop_after messages came (not for a signal)? */
+static bool
+after_enough(struct server *srv)
+{
+	return srv->stop_after != 0 &&
+	       atomic_load(&srv->messages) >= srv->stop_after;
+}
+
 static void
 worker_grace_over(evutil_socket_t fd, short what, void *arg)
 {
@@ -451,7 +463,8 @@ worker_grace_over(evutil_socket_t fd, short what, void *arg)
 	 * server that must close sends 421 first), like the ones that had
 	 * finished in time; the message is not accepted. */
 	TAILQ_FOREACH_SAFE(s, &w->sessions, entry, next) {
-		if (s->shutting_down && s->state != STATE_CLOSING)
+		if ((s->shutting_down || after_enough(w->srv)) &&
+		    s->state != STATE_CLOSING)
 			reply_send(s, REPLY_SHUTDOWN);
 		session_close(s, CLOSE_FIN, "shutdown grace period over");
 	}
@@ -480,8 +493,11 @@ worker_wake(evutil_socket_t fd, short what, void *arg)
 	/* Nobody hears "shutting down" while another worker still accepts:
 	 * wait until every worker has closed its listening sockets. */
 	pthread_barrier_wait(&srv->stop_barrier);
-	TAILQ_FOREACH_SAFE(s, &w->sessions, entry, next)
-		session_shutdown(s);
+	/* After stop_after messages, sessions may end by themselves (the
+	 * client's QUIT) within the grace period. */
+	if (!after_enough(srv))
+		TAILQ_FOREACH_SAFE(s, &w->sessions, entry, next)
+			session_shutdown(s);
 	evtimer_add(w->grace_timer, &tv);
 	worker_maybe_done(w);
 }
@@ -520,22 +536,6 @@ server_worker_done(evutil_socket_t fd, short what, void *arg)
 
 	if (atomic_load(&srv->running) == 0)
 		event_base_loopexit(srv->base, NULL);
-}
-
-static void
-server_stop(struct server *srv)
-{
-	if (atomic_load(&srv->stopping)) {
-		log_info("second signal: exiting now");
-		for (size_t i = 0; i < srv->nworkers; i++)
-			event_base_loopbreak(srv->workers[i]->base);
-		return;
-	}
-	atomic_store(&srv->stopping, true);
-	log_info("stopping: no new connections; %u session(s) to finish",
-	         atomic_load(&srv->nsessions));
-	for (size_t i = 0; i < srv->nworkers; i++)
-		event_active(srv->workers[i]->wake, EV_TIMEOUT, 0);
 }
 
 static void
