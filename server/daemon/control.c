@@ -280,6 +280,16 @@ int
 server_add_rule(struct server *srv, const char *yaml, size_t len, long sessions,
                 char *id_out, size_t idlen, char *err, size_t errlen)
 {
+	return server_inject_rule(srv, yaml, len, sessions, id_out, idlen, NULL,
+	                          0, err, errlen);
+}
+
+/* server_inject_rule - server_add_rule, telling the rule's name too */
+int
+server_inject_rule(struct server *srv, const char *yaml, size_t len,
+                   long sessions, char *id_out, size_t idlen, char *name_out,
+                   size_t namelen, char *err, size_t errlen)
+{
 	struct control *c = srv->ctl;
 	struct injected *r, **rules;
 	struct profile *old;
@@ -309,6 +319,8 @@ server_add_rule(struct server *srv, const char *yaml, size_t len, long sessions,
 	}
 	/* Once listed, r is the lock's: a session may use it up. */
 	snprintf(name, sizeof(name), "%s", r->name);
+	if (name_out != NULL)
+		snprintf(name_out, namelen, "%s", r->name);
 	pthread_mutex_lock(&srv->lock);
 	rules = realloc(c->rules, (c->nrules + 1) * sizeof(*rules));
 	if (rules == NULL) {

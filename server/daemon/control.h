@@ -48,6 +48,13 @@ int server_add_rule(struct server *srv, const char *yaml, size_t len,
                     long sessions, char *id_out, size_t idlen, char *err,
                     size_t errlen);
 
+/* server_inject_rule - server_add_rule, with the rule's name in name_out
+ * (a rule for 1 session may be used up before the caller could look) */
+int server_inject_rule(struct server *srv, const char *yaml, size_t len,
+                       long sessions, char *id_out, size_t idlen,
+                       char *name_out, size_t namelen, char *err,
+                       size_t errlen);
+
 /* server_del_rule - remove an injected rule: 0, or -1 if not found */
 int server_del_rule(struct server *srv, const char *id);
 
