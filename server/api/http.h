@@ -49,7 +49,8 @@ struct http_api *http_api_start(const struct http_config *cfg,
                                 struct server *srv, struct stats *stats,
                                 char *err, size_t errlen);
 
-/* http_api_stop - stop the thread, close every client, free; NULL ok */
+/* http_api_stop - stop the thread, close every client, free; NULL ok.
+ * Call once no worker runs (after server_free): the hub is a tap. */
 void http_api_stop(struct http_api *api);
 
 /* http_api_bound - the bound address, "127.0.0.1:8025"; 0 or -1 */

@@ -68,6 +68,15 @@ static const char usage_text[] =
     "      PORT/tls              (as a --listen suffix) implicit TLS, port 465 "
     "style\n"
     "\n"
+    "HTTP API (off by default; see smtp-mimic(1)):\n"
+    "      --http [ADDR:]PORT    serve the HTTP API and web view (ADDR "
+    "default\n"
+    "                            127.0.0.1; PORT 0: the kernel picks one)\n"
+    "      --http-token FILE     every request needs Authorization: Bearer\n"
+    "                            TOKEN (FILE's first line); needed for a\n"
+    "                            non-loopback ADDR\n"
+    "      --web-root DIR        serve the web view from DIR\n"
+    "\n"
     "TLS (for profiles with a tls: section):\n"
     "      --cert FILE           PEM certificate (chain allowed) instead of "
     "the\n"
@@ -111,6 +120,9 @@ enum {
 	OPT_VIA,
 	OPT_WORKERS,
 	OPT_GRACE,
+	OPT_HTTP,
+	OPT_HTTP_TOKEN,
+	OPT_WEB_ROOT,
 };
 
 static const struct option long_options[] = {
@@ -132,6 +144,9 @@ static const struct option long_options[] = {
     {"via", required_argument, NULL, OPT_VIA},
     {"workers", required_argument, NULL, OPT_WORKERS},
     {"grace", required_argument, NULL, OPT_GRACE},
+    {"http", required_argument, NULL, OPT_HTTP},
+    {"http-token", required_argument, NULL, OPT_HTTP_TOKEN},
+    {"web-root", required_argument, NULL, OPT_WEB_ROOT},
     {"version", no_argument, NULL, 'V'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -326,6 +341,15 @@ cli_flag(struct cli *c, int ch, const char *arg)
 		if (parse_number("--grace", arg, 3600, &v) != 0)
 			return 2;
 		c->grace_s = (unsigned)v;
+		return -1;
+	case OPT_HTTP:
+		c->http = arg;
+		return -1;
+	case OPT_HTTP_TOKEN:
+		c->http_token = arg;
+		return -1;
+	case OPT_WEB_ROOT:
+		c->web_root = arg;
 		return -1;
 	case OPT_VIA:
 		if (strcmp(arg, "none") == 0) {

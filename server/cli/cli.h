@@ -42,6 +42,7 @@ struct cli {
 	size_t nvia;
 	bool no_profile_via; /* --via none */
 	const char *spool_dir, *transcript_path, *user;
+	const char *http, *http_token, *web_root; /* --http, NULL: off */
 	const char *cert, *key, *write_cert;
 	bool verbose, quiet, seed_given;
 	unsigned long long seed;

@@ -22,6 +22,7 @@
 #include <openssl/rand.h>
 
 #include "cli.h"
+#include "http.h"
 #include "listen_addr.h"
 #include "log.h"
 #include "profile.h"
@@ -97,6 +98,7 @@ cli_serve(const struct cli *c)
 	struct spool_owner own;
 	struct event_base *base;
 	struct server *srv;
+	struct http_api *api = NULL;
 	char err[1024];
 	int status;
 
@@ -155,6 +157,21 @@ cli_serve(const struct cli *c)
 			log_fatal("%s", err);
 		bound[i + 1] = server_bound(srv);
 	}
+	/* --http: bound as root too, before any worker emits an event */
+	if (c->http != NULL) {
+		struct http_config hc = {
+		    .addr_port = c->http,
+		    .token_file = c->http_token,
+		    .web_root = c->web_root,
+		    .spool_dir = spool_is_sink(spool) ? NULL : c->spool_dir,
+		    .profile_dirs = c->dirs,
+		    .nprofile_dirs = c->ndirs,
+		};
+
+		if ((api = http_api_start(&hc, srv, NULL, err, sizeof(err))) ==
+		    NULL)
+			log_fatal("%s", err);
+	}
 	/* Before server_run: workers and the first accept come after. */
 	if (c->user != NULL)
 		drop_privileges(&own, spool, c->spool_dir);
@@ -178,9 +195,20 @@ cli_serve(const struct cli *c)
 				         workers == 1 ? "" : "s");
 		}
 	}
+	if (api != NULL) {
+		char name[96];
+
+		http_api_bound(api, name, sizeof(name));
+		if (strcmp(name, c->http) == 0)
+			log_info("listening on http://%s (HTTP API)", name);
+		else
+			log_info("listening on http://%s (HTTP API, --http %s)",
+			         name, c->http);
+	}
 	status = server_run(srv);
 
 	server_free(srv);
+	http_api_stop(api);
 	cli_profile_free(&lp);
 	spool_close(spool);
 	transcript_close();
