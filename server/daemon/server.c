@@ -8,7 +8,8 @@
  * (refusing over the profile's total and per-client limits with the
  * profile's 421; out of descriptors, accept_guard.c pauses accepting
  * rather than spin), SIGTERM / SIGINT graceful stop (sessions in DATA may
- * finish within a grace period), SIGHUP profile reload for new sessions.
+ * finish within a grace period), SIGHUP profile reload for new sessions
+ * (control.c, which also makes the profile workers take at accept).
  * The main thread only handles signals; each worker thread runs its own
  * event base and owns its sessions outright.
  * Does not: speak SMTP, or touch a session's socket.
