@@ -8,7 +8,8 @@
  * (refusing over the profile's total and per-client limits with the
  * profile's 421; out of descriptors, accept_guard.c pauses accepting
  * rather than spin), SIGTERM / SIGINT graceful stop (sessions in DATA may
- * finish within a grace period), SIGHUP profile reload for new sessions.
+ * finish within a grace period), SIGHUP profile reload for new sessions
+ * (control.c, which also makes the profile workers take at accept).
  * The main thread only handles signals; each worker thread runs its own
  * event base and owns its sessions outright.
  * Does not: speak SMTP, or touch a session's socket.
@@ -29,6 +30,7 @@
 #include <event2/util.h>
 
 #include "accept_guard.h"
+#include "control.h"
 #include "listen_addr.h"
 #include "log.h"
 #include "profile.h"
@@ -161,7 +163,8 @@ server_session_gone(struct session *s, void *owner)
 	worker_maybe_done(w);
 }
 
-/* The profile new sessions get: the server's latest (after SIGHUP). */
+/* The profile a new session gets: the server's latest (after SIGHUP or a
+ * control change), counted against injected rules in the same lock. */
 static struct profile *
 worker_profile(struct worker *w)
 {
@@ -173,6 +176,7 @@ worker_profile(struct worker *w)
 		w->profile = profile_ref(srv->profile);
 		w->profile_gen = srv->profile_gen;
 	}
+	control_session_start(srv);
 	pthread_mutex_unlock(&srv->lock);
 	return w->profile;
 }
@@ -201,12 +205,10 @@ server_take(struct listener *lst, evutil_socket_t fd, struct sockaddr *sa,
 {
 	struct worker *w = lst->w;
 	struct server *srv = w->srv;
-	struct profile *p = worker_profile(w);
+	struct profile *p;
 	struct sockaddr_storage local;
 	socklen_t llen = sizeof(local);
-	unsigned max = srv->cfg.max_sessions ? srv->cfg.max_sessions
-	                                     : p->limits.max_sessions;
-	unsigned per = p->limits.max_sessions_per_client;
+	unsigned max, per;
 	char ip[INET6_ADDRSTRLEN] = "";
 	struct session *s;
 	bool counted_client = false;
@@ -215,6 +217,10 @@ server_take(struct listener *lst, evutil_socket_t fd, struct sockaddr *sa,
 		evutil_closesocket(fd);
 		return;
 	}
+	p = worker_profile(w);
+	max = srv->cfg.max_sessions ? srv->cfg.max_sessions
+	                            : p->limits.max_sessions;
+	per = p->limits.max_sessions_per_client;
 	if (lst->known_local)
 		memcpy(&local, &lst->local, sizeof(local));
 	else if (getsockname(fd, (struct sockaddr *)&local, &llen) == -1)
@@ -413,8 +419,10 @@ server_listen(struct server *srv, const char *spec, char *err, size_t errlen)
 		listen_addr_bind_error(spec, e, err, errlen);
 		goto fail;
 	}
-	if (bound > 0)
+	if (bound > 0) {
+		srv->tls_listener |= la.tls;
 		return 0;
+	}
 	snprintf(err, errlen, "--listen %s: cannot bind any address it names",
 	         spec);
 fail:
@@ -539,46 +547,12 @@ server_worker_done(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
-server_reload(struct server *srv)
-{
-	char err[1024];
-	struct profile *p, *old;
-
-	p = profile_load(srv->cfg.profile_name, srv->cfg.dirs, srv->cfg.ndirs,
-	                 err, sizeof(err));
-	if (p != NULL && p->mbox != NULL) {
-		snprintf(err, sizeof(err), "%s is a middlebox, not a server",
-		         p->path);
-		profile_unref(p);
-		p = NULL;
-	}
-	if (p == NULL ||
-	    server_prepare_tls(p, srv->cfg.cert_file, srv->cfg.key_file, err,
-	                       sizeof(err)) == -1) {
-		log_warnx("reload failed, keeping profile %s: %s",
-		          srv->profile->name, err);
-		if (p != NULL)
-			profile_unref(p);
-		return;
-	}
-	/* Workers pick it up at their next accept (worker_profile). */
-	pthread_mutex_lock(&srv->lock);
-	old = srv->profile;
-	srv->profile = p;
-	srv->profile_gen++;
-	pthread_mutex_unlock(&srv->lock);
-	profile_unref(old);
-	log_info("reloaded profile %s from %s for new sessions", p->name,
-	         p->path);
-}
-
-static void
 server_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct server *srv = arg;
 
 	if (sig == SIGHUP)
-		server_reload(srv);
+		control_reload(srv);
 	else
 		server_stop(srv);
 }
@@ -659,6 +633,7 @@ server_new(struct event_base *base, const struct server_config *cfg,
 	srv->base = base;
 	srv->cfg = *cfg;
 	srv->profile = profile;
+	srv->ctl = control_new(profile);
 	srv->spool = spool;
 	pthread_mutex_init(&srv->lock, NULL);
 	pthread_barrier_init(&srv->stop_barrier, NULL, n);
@@ -669,7 +644,7 @@ server_new(struct event_base *base, const struct server_config *cfg,
 	srv->sig_hup = evsignal_new(base, SIGHUP, server_signal, srv);
 	srv->worker_done = event_new(base, -1, 0, server_worker_done, srv);
 	srv->tr_flush = event_new(base, -1, EV_PERSIST, server_tr_flush, srv);
-	if (srv->clients == NULL || srv->workers == NULL ||
+	if (srv->ctl == NULL || srv->clients == NULL || srv->workers == NULL ||
 	    srv->sig_term == NULL || srv->sig_int == NULL ||
 	    srv->sig_hup == NULL || srv->worker_done == NULL ||
 	    srv->tr_flush == NULL) {
@@ -754,6 +729,7 @@ server_free(struct server *srv)
 		event_free(srv->tr_flush);
 	if (srv->profile)
 		profile_unref(srv->profile);
+	control_free(srv->ctl);
 	pthread_mutex_destroy(&srv->lock);
 	pthread_barrier_destroy(&srv->stop_barrier);
 	free(srv);

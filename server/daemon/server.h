@@ -46,6 +46,7 @@ struct server_config {
 };
 
 struct listener; /* one bound address, plain or implicit TLS */
+struct control;
 struct accept_guard;
 struct client_count;
 
@@ -77,6 +78,8 @@ struct server {
 	pthread_barrier_t stop_barrier; /* all listeners closed before 421s */
 	struct profile *profile;        /* current; workers take it at accept */
 	unsigned long profile_gen;
+	struct control *ctl;           /* what makes srv->profile (control.c) */
+	bool tls_listener;             /* some listener serves implicit TLS */
 	struct client_count **clients; /* per-address session counts */
 	atomic_uint nsessions;
 	atomic_ulong next_id;

@@ -1,8 +1,9 @@
 /*
  * load.c - finding and loading a profile file: lookup by name or path,
  * "extends" (parent first, then this file on top, cycles and depth
- * checked), "via", the top-level keys, profile_load and
- * profile_load_middlebox.
+ * checked), "via", the top-level keys, profile_load,
+ * profile_load_middlebox and profile_load_text (the outermost file given
+ * as text, e.g. an HTTP request body).
  *
  * Does not: read a section's values (server_load.c, mbox_load.c,
  * rules_load.c) or read YAML by hand (yaml_read.c).
@@ -97,9 +98,13 @@ load_parent(struct layer *l, const yaml_node_t *v)
 		    l, v,
 		    "empty \"extends\" (name a profile, or leave it out)");
 	if (is_profile_name(sval(v))) {
-		parent =
-		    find_profile(ld, slash ? l->path : "", dirlen, sval(v),
-		                 l->kind == KIND_MBOX, looked, sizeof(looked));
+		/* a text has no directory of its own: the search dirs */
+		parent = find_profile(ld,
+		                      l->mem != NULL ? NULL
+		                      : slash        ? l->path
+		                                     : "",
+		                      dirlen, sval(v), l->kind == KIND_MBOX,
+		                      looked, sizeof(looked));
 		if (parent == NULL)
 			return err_node(
 			    l, v,
@@ -197,9 +202,12 @@ load_via(struct layer *l, const struct schema_row *r, const yaml_node_t *n,
 			goto fail;
 		}
 		if (is_profile_name(sval(v))) {
-			path =
-			    find_profile(ld, slash ? l->path : "", dirlen,
-			                 sval(v), true, looked, sizeof(looked));
+			path = find_profile(ld,
+			                    l->mem != NULL ? NULL
+			                    : slash        ? l->path
+			                                   : "",
+			                    dirlen, sval(v), true, looked,
+			                    sizeof(looked));
 			if (path == NULL) {
 				err_node(
 				    l, v,
@@ -319,7 +327,7 @@ layer_apply(struct layer *l, yaml_node_t *root)
 
 	/* Record this file in the chain, for cycles and the summary. */
 	ld->names[ld->depth] = sval(nm);
-	ld->real[ld->depth] = realpath(l->path, NULL);
+	ld->real[ld->depth] = l->mem != NULL ? NULL : realpath(l->path, NULL);
 	if (ld->real[ld->depth] == NULL)
 		ld->real[ld->depth] = xstrdup(l->path);
 	pi->chain_names =
@@ -381,6 +389,11 @@ load_file(struct loader *ld, const char *path)
 	struct layer l = {.ld = ld, .p = &ld->pi->pub, .path = path};
 	int rc = -1;
 
+	if (ld->depth == 0 && ld->mem != NULL) {
+		l.mem = ld->mem;
+		l.memlen = ld->memlen;
+	}
+
 	if (layer_read(&l) == 0)
 		rc = layer_apply(&l, yaml_document_get_root_node(&l.doc));
 	free(ld->real[ld->depth]);
@@ -399,7 +412,8 @@ load_file(struct loader *ld, const char *path)
  */
 static struct profile *
 load_kind(const char *name_or_path, const char *const *dirs, size_t ndirs,
-          char *err, size_t errlen, bool want_box)
+          char *err, size_t errlen, bool want_box, const char *mem,
+          size_t memlen)
 {
 	const char *what = want_box ? "middlebox" : "profile";
 	char dummy[1], looked[MSG_MAX / 2];
@@ -414,12 +428,15 @@ load_kind(const char *name_or_path, const char *const *dirs, size_t ndirs,
 	err[0] = '\0';
 	ld.err = err;
 	ld.errlen = errlen;
-	if (name_or_path == NULL || *name_or_path == '\0') {
+	ld.mem = mem;
+	ld.memlen = memlen;
+	if (mem != NULL) {
+		path = xstrdup(name_or_path);
+	} else if (name_or_path == NULL || *name_or_path == '\0') {
 		err_plain(&ld, "no %s given (name one, e.g. %s)", what,
 		          want_box ? "asa-esmtp-inspect" : "standard");
 		return NULL;
-	}
-	if (is_profile_name(name_or_path)) {
+	} else if (is_profile_name(name_or_path)) {
 		path = find_profile(&ld, NULL, 0, name_or_path, want_box,
 		                    looked, sizeof(looked));
 		if (path == NULL) {
@@ -478,7 +495,8 @@ struct profile *
 profile_load(const char *name_or_path, const char *const *dirs, size_t ndirs,
              char *err, size_t errlen)
 {
-	return load_kind(name_or_path, dirs, ndirs, err, errlen, false);
+	return load_kind(name_or_path, dirs, ndirs, err, errlen, false, NULL,
+	                 0);
 }
 
 /* profile_load_middlebox - load a "kind: middlebox" file by NAME or path */
@@ -486,7 +504,16 @@ struct profile *
 profile_load_middlebox(const char *name_or_path, const char *const *dirs,
                        size_t ndirs, char *err, size_t errlen)
 {
-	return load_kind(name_or_path, dirs, ndirs, err, errlen, true);
+	return load_kind(name_or_path, dirs, ndirs, err, errlen, true, NULL, 0);
+}
+
+/* profile_load_text - load and validate a profile from its text */
+struct profile *
+profile_load_text(const char *label, const char *text, size_t len,
+                  const char *const *dirs, size_t ndirs, char *err,
+                  size_t errlen)
+{
+	return load_kind(label, dirs, ndirs, err, errlen, false, text, len);
 }
 
 /* free_via - the middleboxes in front */

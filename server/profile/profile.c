@@ -151,6 +151,10 @@ profile_unref(struct profile *p)
 	if (p == NULL)
 		return;
 	if (atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) == 1) {
+		if (impl_of(p)->parts != NULL) {
+			composite_free(impl_of(p)); /* shares the rest */
+			return;
+		}
 		tls_policy_free(p->tls_policy); /* built by server.c */
 		profile_free(impl_of(p));
 	}

@@ -94,8 +94,11 @@ struct rule {
 	double probability; /* 1.0 = always; drawn from the seeded generator */
 	unsigned times; /* fires at most this often per process; 0 = no cap */
 	bool enabled;
-	int line;          /* where it was defined, for messages */
-	atomic_uint fired; /* how often it fired (for "times") */
+	int line; /* where it was defined, for messages */
+	/* A composite's copy of a rule (profile_compose) counts its firings
+	 * in the original's counter; NULL: in fired below. */
+	atomic_uint *fired_in;
+	atomic_uint fired; /* how often it fired (for "times"); last field */
 };
 
 /* limits.bad_commands_count holds one bit per reply id */
@@ -229,6 +232,38 @@ struct profile *profile_load(const char *name_or_path, const char *const *dirs,
 struct profile *profile_load_middlebox(const char *name_or_path,
                                        const char *const *dirs, size_t ndirs,
                                        char *err, size_t errlen);
+
+/*
+ * profile_load_text - load and validate a server or middlebox profile
+ * whose outermost file is text (len bytes, e.g. an HTTP request body)
+ * rather than a file; errors say "label:line:column: ..." for it.
+ * "extends:" and "via:" names are looked up in the search dirs.
+ */
+struct profile *profile_load_text(const char *label, const char *text,
+                                  size_t len, const char *const *dirs,
+                                  size_t ndirs, char *err, size_t errlen);
+
+/*
+ * profile_rule_text - one rule, as an item of a profile's "rules:" list
+ * (a YAML mapping with name, when, do, ...), validated as in a file:
+ * returns a rule holder (a server profile whose only content is that
+ * rule, for profile_compose), or NULL with "label:line:column: ..." in
+ * err. compose.c.
+ */
+struct profile *profile_rule_text(const char *label, const char *text,
+                                  size_t len, char *err, size_t errlen);
+
+/*
+ * profile_compose - base with the rules of the holders in front of its
+ * own (holders[0]'s first): a profile that is base in every other respect
+ * and shares base's memory, TLS context included; it holds a reference on
+ * base and on each holder. A rule counts its "times" in the original, so
+ * a cap is shared by every composite made from it. nholders 0: base with
+ * one more reference. compose.c.
+ */
+struct profile *profile_compose(struct profile *base,
+                                struct profile *const *holders,
+                                size_t nholders);
 
 /* profile_ehlo - the EHLO list a session gets: inside TLS or not */
 struct ehlo_list profile_ehlo(const struct profile *p, bool tls);

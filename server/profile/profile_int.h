@@ -52,6 +52,10 @@ struct profile_impl {
 	char *reply_source[REPLY_COUNT];
 	struct faith_item *faith;
 	size_t nfaith;
+	/* a composite (compose.c): base first, then the rule holders; it
+	 * owns only pub.rules and these references. NULL otherwise. */
+	struct profile **parts;
+	size_t nparts;
 };
 
 /* What ehlo.keywords give (server_load.c). */
@@ -90,5 +94,8 @@ void do_free(struct rule_do *d);
 void creds_free(struct auth_policy *a);
 void profile_free(struct profile_impl *pi);
 struct profile_impl *profile_new(void);
+
+/* compose.c */
+void composite_free(struct profile_impl *ci);
 
 #endif

@@ -115,12 +115,13 @@ rule_conditions(const struct rule *r, const struct rule_ctx *c)
 static bool
 rule_take(struct rule *r)
 {
-	unsigned n = atomic_load(&r->fired);
+	atomic_uint *fired = r->fired_in != NULL ? r->fired_in : &r->fired;
+	unsigned n = atomic_load(fired);
 
 	do {
 		if (r->times != 0 && n >= r->times)
 			return false;
-	} while (!atomic_compare_exchange_weak(&r->fired, &n, n + 1));
+	} while (!atomic_compare_exchange_weak(fired, &n, n + 1));
 	return true;
 }
 

@@ -283,10 +283,14 @@ check_rule(struct layer *l, const struct rule *r, const yaml_node_t *n)
 	return 0;
 }
 
-static int
-load_rule(struct layer *l, const yaml_node_t *seq, size_t idx)
+/*
+ * load_rule - item idx of a rules: list (seq NULL: n alone, as rule 1 of
+ * a list of one): a new rule, or one overlaid on an inherited rule of the
+ * same name
+ */
+int
+load_rule(struct layer *l, const yaml_node_t *seq, yaml_node_t *n, size_t idx)
 {
-	yaml_node_t *n = node(l, seq->data.sequence.items.start[idx]);
 	yaml_node_t *nm;
 	struct profile *p = l->p;
 	struct rule *r = NULL;
@@ -310,7 +314,7 @@ load_rule(struct layer *l, const yaml_node_t *seq, size_t idx)
 		return -1;
 	if (sval(nm)[0] == '\0')
 		return err_node(l, nm, "empty rule name (name the rule)");
-	for (size_t i = 0; i < idx; i++) {
+	for (size_t i = 0; seq != NULL && i < idx; i++) {
 		yaml_node_t *o = node(l, seq->data.sequence.items.start[i]);
 		yaml_node_t *on = map_get(l, o, "name");
 
@@ -374,7 +378,8 @@ load_rules(struct layer *l, const struct schema_row *row, const yaml_node_t *n,
 	cnt =
 	    (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
 	for (size_t i = 0; i < cnt; i++)
-		if (load_rule(l, n, i) < 0)
+		if (load_rule(l, n, node(l, n->data.sequence.items.start[i]),
+		              i) < 0)
 			return -1;
 	return 0;
 }

@@ -451,7 +451,8 @@ check_tpl(struct layer *l, const yaml_node_t *n, const char *what)
 	    t + pos, what);
 }
 
-/* layer_read - read and parse l->path into l->doc (one document) */
+/* layer_read - read and parse l->path (or l->mem) into l->doc (one
+ * document) */
 int
 layer_read(struct layer *l)
 {
@@ -462,6 +463,18 @@ layer_read(struct layer *l)
 	size_t cap = 4096;
 	int rc = -1;
 
+	if (l->mem != NULL) {
+		if (l->memlen > PROFILE_MAX_BYTES)
+			return err_plain(
+			    ld,
+			    "%s: text is larger than %d bytes (a profile is "
+			    "a small text file)",
+			    l->path, PROFILE_MAX_BYTES);
+		l->src = xmalloc(l->memlen + 1);
+		memcpy(l->src, l->mem, l->memlen);
+		l->srclen = l->memlen;
+		goto parse;
+	}
 	if ((f = fopen(l->path, "rb")) == NULL)
 		return err_plain(ld, "%s: cannot open: %s (check the path)",
 		                 l->path, strerror(errno));
@@ -490,7 +503,7 @@ layer_read(struct layer *l)
 		l->src = xreallocarray(l->src, cap, 1);
 	}
 	fclose(f);
-
+parse:
 	if (!yaml_parser_initialize(&parser))
 		abort();
 	yaml_parser_set_input_string(&parser, (const unsigned char *)l->src,

@@ -31,6 +31,9 @@ struct loader {
 	bool size_explicit;    /* some file set limits.message_size */
 	bool size_is_max_size; /* current keywords say "SIZE {max_size}" */
 	unsigned kind;         /* KIND_x of the files loaded so far */
+	/* profile_load_text: the outermost file's text (path its label) */
+	const char *mem;
+	size_t memlen;
 	/* "file:line:column" of the tls.ciphers / tls.ciphersuites in force */
 	char ciphers_at[PATH_MAX + 48];
 	char ciphersuites_at[PATH_MAX + 48];
@@ -40,7 +43,9 @@ struct loader {
 struct layer {
 	struct loader *ld;
 	struct profile *p;
-	const char *path;
+	const char *path; /* a file, or a label ("<request>") for mem */
+	const char *mem;  /* the text itself (a request body), or NULL */
+	size_t memlen;
 	char *src;
 	size_t srclen;
 	yaml_document_t doc;

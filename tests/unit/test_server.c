@@ -155,8 +155,9 @@ test_new_and_free(void **state)
 	}
 	assert_ptr_not_equal(fx.srv->workers[0]->base,
 	                     fx.srv->workers[1]->base);
-	/* loaded (1) + one per worker; the server's own is the loaded one */
-	assert_int_equal(atomic_load(&fx.p->refs), 3);
+	/* loaded (1) + one per worker + control.c's start and base; the
+	 * server's own is the loaded one */
+	assert_int_equal(atomic_load(&fx.p->refs), 5);
 	profile_ref(fx.p);
 	fx_close(&fx);
 	assert_int_equal(atomic_load(&fx.p->refs), 1);
