@@ -21,7 +21,8 @@
  * session writes waits in io_output until a flush (io_flush, io_close,
  * io_starttls, or the loop turn after it was written) passes it through
  * them to the socket. A box's cut reaches the session as IO_CUT
- * (io_via.c holds the chain's entry points).
+ * (io_via.c holds the chain's entry points). It counts the socket's bytes
+ * both ways (io_bytes), for the transcript's close event.
  * Does not: parse anything, know about SMTP or profiles.
  */
 #include <errno.h>
@@ -324,6 +325,7 @@ io_direct_read(evutil_socket_t fd, short what, void *arg)
 	n = recv(fd, v.iov_base, room, 0);
 	e = errno;
 	if (n > 0) {
+		io->bytes_in += (uint64_t)n;
 		v.iov_len = (size_t)n;
 		evbuffer_commit_space(in, &v, 1);
 	}
@@ -367,8 +369,10 @@ io_direct_write(struct io *io)
 
 	evbuffer_unfreeze(out, 1);
 	while (evbuffer_get_length(out) != 0) {
-		if ((n = evbuffer_write(out, io->fd)) > 0)
+		if ((n = evbuffer_write(out, io->fd)) > 0) {
+			io->bytes_out += (uint64_t)n;
 			continue;
+		}
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
@@ -567,6 +571,30 @@ io_queued(const struct io *io)
 	return n;
 }
 
+/* TLS: the socket's bufferevent reads and writes by itself; its buffers
+ * tell what came in (added to input) and what left (drained from output). */
+static void
+io_count_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+            void *arg)
+{
+	struct io *io = arg;
+
+	if (io->under != NULL && buf == bufferevent_get_input(io->under))
+		io->bytes_in += info->n_added;
+	else
+		io->bytes_out += info->n_deleted;
+}
+
+/* io_bytes - socket bytes so far, in and out (written or queued) */
+void
+io_bytes(const struct io *io, uint64_t *in, uint64_t *out)
+{
+	if (in != NULL)
+		*in = io->bytes_in;
+	if (out != NULL)
+		*out = io->bytes_out + io_queued(io);
+}
+
 /* io_pause - stop reading */
 void
 io_pause(struct io *io)
@@ -712,6 +740,10 @@ io_starttls(struct io *io, SSL *ssl)
 	io->under = io->bev;
 	io->bev = f;
 	io->ssl = ssl;
+	/* Count the socket's bytes from now on (direct reads counted so far;
+	 * anything still queued leaves through the bufferevent: counted). */
+	evbuffer_add_cb(bufferevent_get_input(io->under), io_count_cb, io);
+	evbuffer_add_cb(bufferevent_get_output(io->under), io_count_cb, io);
 	if ((io->tls_out = evbuffer_new()) == NULL ||
 	    evbuffer_add_cb(io->tls_out, io_direct_outbuf, io) == NULL)
 		return -1; /* the caller closes; io_free frees tls_out */

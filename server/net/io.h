@@ -23,6 +23,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <event2/event.h>
 #include <openssl/ssl.h>
@@ -66,6 +67,13 @@ struct evbuffer *io_output(struct io *io);
 
 /* io_queued - bytes waiting to be sent */
 size_t io_queued(const struct io *io);
+
+/*
+ * io_bytes - this connection's socket bytes so far: *in received, *out
+ * written to the socket or queued for it (under TLS, bytes still waiting
+ * to be encrypted count as their plaintext size). Either may be NULL.
+ */
+void io_bytes(const struct io *io, uint64_t *in, uint64_t *out);
 
 /* io_pause / io_resume - stop and restart reading (back-pressure, hang) */
 void io_pause(struct io *io);

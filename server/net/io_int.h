@@ -6,6 +6,7 @@
 #define IO_INT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/time.h>
 
 #include <event2/buffer.h>
@@ -62,6 +63,8 @@ struct io {
 	struct via *via;
 	bool via_flush_queued;
 	enum io_close cut_how; /* the last IO_CUT's */
+	/* Socket bytes: received, and written to the socket (not queued). */
+	uint64_t bytes_in, bytes_out;
 };
 
 #endif

@@ -2,10 +2,10 @@
  * spool.c - accepted messages into a maildir, durably, before the 250.
  *
  * A message is streamed (through a 64 KiB buffer) into tmp/NAME. On
- * commit the message is fsynced, envelope/NAME.json is written with
- * jansson (NAME.json.tmp, fsync, rename, fsync envelope/), tmp/NAME is
- * renamed into new/NAME and new/ is fsynced. Every step works relative
- * to directory descriptors opened once by spool_open(), so concurrent
+ * commit the message is fsynced, envelope/NAME.json is written
+ * (spool_envelope.c builds it; NAME.json.tmp, fsync, rename, fsync envelope/),
+ * tmp/NAME is renamed into new/NAME and new/ is fsynced. Every step works
+ * relative to directory descriptors opened once by spool_open(), so concurrent
  * begin/commit calls from several threads share nothing mutable but an
  * atomic counter. "none" is a sink: nothing is ever written.
  *
@@ -38,7 +38,6 @@
 
 #include "log.h"
 #include "spool.h"
-#include "transcript.h"
 
 /* Gathers the small writes of a message (one per read); reads are at most
  * 16 KiB, so a larger buffer would only hold memory per message. */
@@ -559,107 +558,6 @@ spool_write(struct spool_msg *m, const void *buf, size_t len)
 	return 0;
 }
 
-/*
- * A JSON string, or null for NULL. Bytes that are not UTF-8 (8-bit junk
- * in MAIL FROM without SMTPUTF8, say) must not cost the message: they
- * are recorded escaped, as the transcript shows them.
- */
-static json_t *
-jstr(const char *s)
-{
-	json_t *j;
-	char *esc;
-	size_t len;
-
-	if (s == NULL)
-		return json_null();
-	if ((j = json_string(s)) != NULL)
-		return j;
-	len = strlen(s);
-	if ((esc = malloc(4 * len + 1)) == NULL)
-		return NULL;
-	j = json_string(transcript_escape(s, len, esc, 4 * len + 1));
-	free(esc);
-	return j;
-}
-
-/* Set key to a new value; a NULL value (out of memory) fails. */
-static int
-jset(json_t *o, const char *key, json_t *v)
-{
-	return v != NULL ? json_object_set_new(o, key, v) : -1;
-}
-
-static json_t *
-jaddr(const char *ip, unsigned port)
-{
-	json_t *o = json_object();
-
-	if (o != NULL && (jset(o, "ip", jstr(ip)) != 0 ||
-	                  jset(o, "port", json_integer(port)) != 0)) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
-}
-
-static json_t *
-envelope_json(const char *name, const struct envelope *env)
-{
-	struct timespec ts;
-	struct tm tm;
-	char when[64];
-	json_t *o, *rcpts, *tls;
-	size_t i, len;
-	int bad = 0;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	len = strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(when + len, sizeof(when) - len, ".%03dZ",
-	         (int)(ts.tv_nsec / 1000000));
-
-	if ((rcpts = json_array()) != NULL)
-		for (i = 0; i < env->nrcpts; i++)
-			bad |=
-			    json_array_append_new(rcpts, jstr(env->rcpts[i]));
-	tls = json_null();
-	if (env->tls_version != NULL && (tls = json_object()) != NULL) {
-		bad |= jset(tls, "version", jstr(env->tls_version));
-		bad |= jset(tls, "cipher", jstr(env->tls_cipher));
-	}
-
-	/* One statement per key: PRESERVE_ORDER keeps this order. */
-	if ((o = json_object()) == NULL) {
-		json_decref(rcpts);
-		json_decref(tls);
-		return NULL;
-	}
-	bad |= jset(o, "queue_id", jstr(env->queue_id));
-	bad |= jset(o, "file", jstr(name));
-	bad |= jset(o, "profile", jstr(env->profile));
-	bad |= jset(o, "session", json_integer((json_int_t)env->session));
-	bad |= jset(o, "received", json_string(when));
-	bad |= jset(o, "client", jaddr(env->client_ip, env->client_port));
-	bad |= jset(o, "server", jaddr(env->server_ip, env->server_port));
-	bad |= jset(o, "helo", jstr(env->helo));
-	bad |= jset(o, "mail_from", jstr(env->mail_from));
-	bad |= jset(o, "rcpt_to", json_incref(rcpts));
-	bad |= jset(o, "body", jstr(env->body));
-	bad |= jset(o, "smtputf8", json_boolean(env->smtputf8));
-	bad |= jset(o, "auth_user", jstr(env->auth_user));
-	bad |= jset(o, "tls", json_incref(tls));
-	bad |= jset(o, "size", json_integer((json_int_t)env->size));
-	bad |= jset(o, "mail_line", jstr(env->mail_line));
-	json_decref(rcpts);
-	json_decref(tls);
-	if (bad != 0) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
-}
-
 /* Write envelope/NAME.json via NAME.json.tmp; 0 or -1 with errno. */
 static int
 write_envelope(struct spool_msg *m, const char *envname,
@@ -673,7 +571,7 @@ write_envelope(struct spool_msg *m, const char *envname,
 	int fd, e;
 
 	snprintf(tmpname, sizeof(tmpname), "%s" SPOOL_ENVTMP_SUFX, m->name);
-	if ((o = envelope_json(m->name, env)) == NULL) {
+	if ((o = spool_envelope_json(m->name, env)) == NULL) {
 		errno = ENOMEM;
 		return -1;
 	}
@@ -756,6 +654,13 @@ fail:
 	free(m);
 	errno = e;
 	return -1;
+}
+
+/* spool_msg_name - the message's file name (tmp/, then new/), or NULL */
+const char *
+spool_msg_name(const struct spool_msg *m)
+{
+	return m == NULL || is_sink_msg(m) ? NULL : m->name;
 }
 
 /* spool_abort - forget a message in progress; frees m */

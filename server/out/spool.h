@@ -8,8 +8,8 @@
  * A message whose session dies mid-DATA is unlinked from tmp/ and never
  * appears in new/. Sink mode ("none") keeps nothing and costs nothing.
  *
- * Not here: deciding to accept (session.c); envelope JSON is built with
- * jansson from struct envelope.
+ * Not here: deciding to accept (session.c). The envelope JSON is built
+ * with jansson from struct envelope (spool_envelope.c).
  */
 #ifndef SPOOL_H
 #define SPOOL_H
@@ -20,6 +20,14 @@
 
 struct spool;
 struct spool_msg;
+
+/* One MAIL parameter as received: key upper-cased, value NULL when the
+ * parameter has no "=" (SMTPUTF8), else value_len bytes. */
+struct envelope_param {
+	const char *key;
+	const char *value;
+	size_t value_len;
+};
 
 /* What the server knew about a message when it accepted it. */
 struct envelope {
@@ -34,6 +42,12 @@ struct envelope {
 	const char *mail_from; /* "" for the null path */
 	const char *const *rcpts;
 	size_t nrcpts;
+	/* each recipient's NOTIFY and ORCPT as received, parallel to rcpts
+	 * ("" or NULL when absent); NULL arrays: none had any */
+	const char *const *rcpt_notify;
+	const char *const *rcpt_orcpt;
+	const struct envelope_param *mail_params; /* every MAIL parameter */
+	size_t nmail_params;
 	const char *body; /* "7BIT", "8BITMIME", "BINARYMIME" or NULL */
 	int smtputf8;
 	const char *auth_user;   /* NULL if not authenticated */
@@ -95,6 +109,21 @@ int spool_write(struct spool_msg *m, const void *buf, size_t len);
  * either way.
  */
 int spool_commit(struct spool_msg *m, const struct envelope *env);
+
+/* spool_msg_name - the message's file name in tmp/ (new/ once
+ * committed), or NULL in sink mode; valid until commit or abort */
+const char *spool_msg_name(const struct spool_msg *m);
+
+/*
+ * spool_envelope_json - the object envelope/NAME.json holds: "queue_id",
+ * "file", "profile", "session", "received", "client"/"server" {"ip",
+ * "port"}, "helo", "mail_from", "mail_params" {KEY: value or null},
+ * "rcpt_to" [addr, ...], "rcpts" [{"addr", "notify", "orcpt"}] (null when
+ * absent), "body", "smtputf8", "auth_user", "tls" {"version", "cipher"}
+ * or null, "size", "mail_line". NULL when out of memory.
+ */
+struct json_t *spool_envelope_json(const char *name,
+                                   const struct envelope *env);
 
 /* spool_abort - forget a message in progress; frees m */
 void spool_abort(struct spool_msg *m);

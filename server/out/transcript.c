@@ -9,7 +9,9 @@
  * A line that did not cross (ev->lost) ends with "   [not delivered:
  * WHY]" and carries "delivered":false and "lost" in JSON. JSON objects are
  * built with jansson; text that is not UTF-8, or holds a NUL byte, is sent
- * escaped with the raw bytes in "hex". One mutex per process keeps lines whole
+ * escaped with the raw bytes in "hex". Every JSON line starts with "schema"
+ * (TR_SCHEMA); an event's fields object (connect, close, tls, accepted) is
+ * merged after the common keys. One mutex per process keeps lines whole
  * when worker threads share the sinks. A readable line is written and flushed
  * at once (a trainer watches it live); JSON lines are built outside the lock
  * and go through a 64 KiB stdio buffer that is emptied when a session ends (its
@@ -169,7 +171,7 @@ hexify(const char *in, size_t len, char *out)
  * as event_json() gives.
  */
 struct json_reuse {
-	json_t *o, *time, *session, *dir, *text, *profile;
+	json_t *o, *schema, *time, *session, *dir, *text, *profile;
 	const char *last_dir, *last_profile;
 };
 
@@ -202,14 +204,17 @@ json_reuse_get(void)
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return NULL;
 	r->o = json_object();
+	r->schema = json_integer(TR_SCHEMA);
 	r->time = json_string_nocheck("");
 	r->session = json_integer(0);
 	r->dir = json_string_nocheck("");
 	r->text = json_string_nocheck("");
 	r->profile = json_string_nocheck("");
 	/* json_object_set (not _new): r keeps its own references. */
-	if (r->o == NULL || r->time == NULL || r->session == NULL ||
-	    r->dir == NULL || r->text == NULL || r->profile == NULL ||
+	if (r->o == NULL || r->schema == NULL || r->time == NULL ||
+	    r->session == NULL || r->dir == NULL || r->text == NULL ||
+	    r->profile == NULL ||
+	    json_object_set(r->o, "schema", r->schema) != 0 ||
 	    json_object_set(r->o, "time", r->time) != 0 ||
 	    json_object_set(r->o, "session", r->session) != 0 ||
 	    json_object_set(r->o, "dir", r->dir) != 0 ||
@@ -221,6 +226,7 @@ json_reuse_get(void)
 		return NULL;
 	}
 	/* The object holds the references from now on. */
+	json_decref(r->schema);
 	json_decref(r->time);
 	json_decref(r->session);
 	json_decref(r->dir);
@@ -239,8 +245,8 @@ json_reuse_fill(const struct tr_event *ev, const char *when)
 	struct json_reuse *r;
 
 	if (ev->rule != NULL || ev->why != NULL || ev->profile == NULL ||
-	    ev->lost != NULL || !json_text_ok(text, len) ||
-	    (r = json_reuse_get()) == NULL)
+	    ev->lost != NULL || ev->fields != NULL ||
+	    !json_text_ok(text, len) || (r = json_reuse_get()) == NULL)
 		return NULL;
 	if (json_string_set_nocheck(r->time, when) != 0 ||
 	    json_integer_set(r->session, (json_int_t)ev->session) != 0 ||
@@ -462,6 +468,7 @@ event_json(const struct tr_event *ev, const char *when)
 		if (h == NULL)
 			bad = 1;
 	}
+	bad |= json_object_set_new(o, "schema", json_integer(TR_SCHEMA));
 	bad |= json_object_set_new(o, "time", json_string(when));
 	bad |= json_object_set_new(o, "session", json_integer(ev->session));
 	bad |=
@@ -480,6 +487,9 @@ event_json(const struct tr_event *ev, const char *when)
 		bad |= json_object_set_new(o, "delivered", json_false());
 		bad |= json_object_set_new(o, "lost", json_string(ev->lost));
 	}
+	/* The facts: their values are shared (incref), not copied. */
+	if (ev->fields != NULL)
+		bad |= json_object_update(o, (json_t *)ev->fields);
 	if (bad) {
 		json_decref(o);
 		return NULL;

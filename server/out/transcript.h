@@ -4,12 +4,46 @@
  * Every event goes to up to two sinks: a readable live transcript on
  * stderr ("12:00:01.234 [s7] C: EHLO gw.test") unless quiet, and JSON
  * Lines (--transcript FILE|-) built with jansson, one object per event:
- *   {"time":"2026-11-23T12:00:01.234Z","session":7,"dir":"C",
+ *   {"schema":1,"time":"2026-11-23T12:00:01.234Z","session":7,"dir":"C",
  *    "text":"EHLO gw.test","profile":"esa"}
  * plus "rule"/"why" when a rule fired, "hex" with the raw bytes when
  * the text is not valid UTF-8 (text then shows \xNN escapes), and
  * "delivered":false with "lost" when a C: or S: line never reached the
  * other side (a middlebox swallowed it, or a cut discarded it).
+ *
+ * "schema" is TR_SCHEMA (1): the version of the field set below, raised
+ * when a field changes meaning or goes away (never for a new field).
+ * server/out/transcript.schema.json (installed as
+ * share/smtp-mimic/transcript.schema.json) is the JSON Schema of a line.
+ * Facts travel as fields (struct tr_event.fields), never only in "text";
+ * the text and the readable line stay what they always were:
+ *   connect  "client":{"addr","port"}, "server":{"addr","port"},
+ *            "tls_listener": bool (an implicit-TLS listener)
+ *   close    "how": "fin"|"rst"|"drop", "reason": the words in the
+ *            parentheses, "rule": NAME when a rule caused it (absent
+ *            otherwise), "bytes_in"/"bytes_out": this connection's socket
+ *            bytes (out counts what was written or queued for the socket
+ *            when it closed; TLS bytes still waiting to be encrypted count
+ *            as their plaintext size), "messages": accepted in the session
+ *   tls      "event", one of:
+ *            client_hello   "offered": {"legacy_version":"0x0303",
+ *                           "versions":["TLSv1.3",...] (newest first),
+ *                           "suites":[{"name","hex"}] in the client's order
+ *                           (name null when unknown: GREASE, private),
+ *                           "sni": host or null, "groups":[{"name","hex"}]}
+ *            handshake_done "version":"TLSv1.2", "suite":{"name","hex"}
+ *            alert          "alert":{"description":"handshake_failure",
+ *                           "level":"fatal"|"warning","sent":bool}
+ *            sending_alert  a rule's alert about to go: "alert" as above
+ *            handshake_failed "reason"
+ *            no_shared      "missing":"version"|"suite",
+ *                           "response":"alert"|"unanswered"
+ *            rule_offered   "rule", "suites" (the rule's that were offered)
+ *            rule_deferred  "rule" (carried out after the handshake)
+ *   info     an accepted message: "event":"accepted", "queue_id", "size",
+ *            "spool": the file name in spool/new/ (null with --spool none),
+ *            "mail_from", "rcpts":["a@b",...]
+ *   C, S and everything else: the common fields only.
  *
  * Not here: deciding what to log (the session does); it never blocks on
  * anything but the write to the sink.
@@ -19,6 +53,11 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+
+/* The "schema" field of every JSON line. */
+#define TR_SCHEMA 1
+
+struct json_t;
 
 enum tr_kind {
 	TR_CONNECT,    /* "connect 1.2.3.4:5 -> 6.7.8.9:25 profile=x" */
@@ -53,6 +92,11 @@ struct tr_event {
 	 * client's socket. JSON: "delivered":false and "lost":WHY; readable:
 	 * "   [not delivered: WHY]" after the line. */
 	const char *lost;
+	/* NULL, or a JSON object whose members join the JSON line after the
+	 * common ones (the facts of connect, close, tls and accepted events:
+	 * see above). Borrowed: the caller still owns it after the call. Never
+	 * shown in the readable line. Build it only when transcript_wants(). */
+	const struct json_t *fields;
 };
 
 /*
@@ -85,7 +129,6 @@ void transcript_emit(const struct tr_event *ev);
  * full.
  */
 #define TR_TAPS_MAX 4
-struct json_t;
 typedef void (*tr_tap_fn)(const struct json_t *o, const char *line, size_t len,
                           void *arg);
 int transcript_add_tap(tr_tap_fn fn, void *arg);

@@ -147,13 +147,13 @@ actions_fire(struct session *s, struct rule *r, enum hook h)
 		return;
 	}
 	if (a->close == CLOSE_SILENT) {
-		session_close(s, CLOSE_SILENT, r->name);
+		session_close_rule(s, CLOSE_SILENT, r->name, r->name);
 		return;
 	}
 	if (a->close == CLOSE_RST) {
 		if (a->has_reply && !mid)
 			reply_lines(s, &a->reply, r->name);
-		session_close(s, CLOSE_RST, r->name);
+		session_close_rule(s, CLOSE_RST, r->name, r->name);
 		return;
 	}
 	if (mid) {
@@ -162,7 +162,7 @@ actions_fire(struct session *s, struct rule *r, enum hook h)
 			s->verdict_rule = r;
 		}
 		if (a->close == CLOSE_FIN)
-			session_close(s, CLOSE_FIN, r->name);
+			session_close_rule(s, CLOSE_FIN, r->name, r->name);
 		return;
 	}
 	if (a->has_reply) {
@@ -177,7 +177,7 @@ actions_fire(struct session *s, struct rule *r, enum hook h)
 	} else
 		actions_normal(s, h);
 	if (a->close == CLOSE_FIN && s->state != STATE_CLOSING)
-		session_close(s, CLOSE_FIN, r->name);
+		session_close_rule(s, CLOSE_FIN, r->name, r->name);
 }
 
 /* actions_hook - carry out the first matching rule; false if none */

@@ -315,6 +315,40 @@ proceed_mail(struct session *s)
 
 /* --- RCPT (RFC 5321 4.1.1.3, RFC 3461) --- */
 
+/* A parameter's value as received, or NULL when absent. */
+static const struct smtp_param *
+path_param(const struct smtp_path *path, const char *key)
+{
+	for (size_t i = 0; i < path->nparams; i++)
+		if (strcmp(path->params[i].key, key) == 0)
+			return &path->params[i];
+	return NULL;
+}
+
+/* One recipient as session.h keeps it: "addr\0NOTIFY\0ORCPT\0", the
+ * DSN values as received ("" when absent: neither may be empty). */
+static char *
+rcpt_pack(const struct smtp_path *path)
+{
+	const struct smtp_param *n = path_param(path, "NOTIFY");
+	const struct smtp_param *o = path_param(path, "ORCPT");
+	size_t nl = n != NULL && n->value != NULL ? n->value_len : 0;
+	size_t ol = o != NULL && o->value != NULL ? o->value_len : 0;
+	char *p = malloc(path->addr_len + nl + ol + 3);
+
+	if (p == NULL)
+		return NULL;
+	memcpy(p, path->addr, path->addr_len);
+	p[path->addr_len] = '\0';
+	if (nl != 0)
+		memcpy(p + path->addr_len + 1, n->value, nl);
+	p[path->addr_len + 1 + nl] = '\0';
+	if (ol != 0)
+		memcpy(p + path->addr_len + 2 + nl, o->value, ol);
+	p[path->addr_len + 2 + nl + ol] = '\0';
+	return p;
+}
+
 static bool
 check_rcpt(struct session *s)
 {
@@ -344,8 +378,7 @@ check_rcpt(struct session *s)
 	    (s->rcpts = calloc(s->profile->limits.recipients + 1,
 	                       sizeof(*s->rcpts))) == NULL)
 		return local_error(s);
-	s->rcpts[s->nrcpts] = strndup(path.addr, path.addr_len);
-	if (s->rcpts[s->nrcpts] == NULL)
+	if ((s->rcpts[s->nrcpts] = rcpt_pack(&path)) == NULL)
 		return local_error(s);
 	return true;
 }

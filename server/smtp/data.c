@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include <event2/buffer.h>
+#include <jansson.h>
 #include <openssl/rand.h>
 
 #include "actions.h"
@@ -327,6 +328,121 @@ data_finish(struct session *s)
 }
 
 /* data_message_end - the verdict's reply, or spool then 250 */
+/* The MAIL parameters as received, parsed again from the MAIL line (it
+ * stays until the transaction is reset); *n 0 when there is none. */
+static void
+data_mail_params(const struct session *s, struct smtp_path *path,
+                 struct envelope_param *out, size_t *n)
+{
+	struct smtp_cmd cmd;
+	size_t bad;
+
+	*n = 0;
+	if (s->mail_line == NULL)
+		return;
+	smtp_parse_command(s->mail_line, strlen(s->mail_line), &cmd);
+	if (smtp_parse_path(cmd.args ? cmd.args : "", cmd.args_len,
+	                    "FROM:", true, path, &bad) != PATH_OK)
+		return;
+	for (size_t i = 0; i < path->nparams; i++) {
+		out[i].key = path->params[i].key;
+		out[i].value = path->params[i].value;
+		out[i].value_len = path->params[i].value_len;
+	}
+	*n = path->nparams;
+}
+
+/* A JSON string of s; bytes that are not UTF-8 escaped, as in "text". */
+static json_t *
+data_json_text(const char *s)
+{
+	char esc[4 * SMTP_PATH_MAX + 1];
+	json_t *j = json_string(s);
+
+	return j != NULL ? j
+	                 : json_string(transcript_escape(s, strlen(s), esc,
+	                                                 sizeof(esc)));
+}
+
+/* The accepted event's facts (transcript.h). */
+static json_t *
+data_accepted_fields(const struct session *s, const char *queue_id,
+                     const char *spool_name)
+{
+	const struct session_txn *t = session_txn_peek(s);
+	json_t *rcpts = json_array(), *o;
+
+	for (size_t i = 0; rcpts != NULL && i < s->nrcpts; i++)
+		if (json_array_append_new(rcpts, data_json_text(s->rcpts[i])) !=
+		    0) {
+			json_decref(rcpts);
+			return NULL;
+		}
+	o = json_pack("{s:s, s:s, s:I, s:s?, s:o, s:o}", "event", "accepted",
+	              "queue_id", queue_id, "size", (json_int_t)s->msg_size,
+	              "spool", spool_name, "mail_from",
+	              data_json_text(t->mail_from), "rcpts", rcpts);
+	return o;
+}
+
+/* Commit the message with its envelope; 0, or -1 with errno. The spool
+ * file's name goes to name (NUL: sink mode). */
+static int
+data_commit(struct session *s, char *name, size_t namelen)
+{
+	const struct session_txn *t = session_txn_peek(s);
+	struct smtp_path path;
+	struct envelope_param params[SMTP_PARAMS_MAX];
+	const char *dsn_stack[2 * 16], **dsn = dsn_stack;
+	struct envelope env = {
+	    .queue_id = t->queue_id,
+	    .profile = s->profile->name,
+	    .session = s->id,
+	    .client_ip = s->client_ip,
+	    .client_port = (unsigned)atoi(s->client_port),
+	    .server_ip = s->server_ip,
+	    .server_port = (unsigned)atoi(s->server_port),
+	    .helo = s->helo != NULL && s->helo[0] ? s->helo : NULL,
+	    .mail_from = t->mail_from,
+	    .rcpts = (const char *const *)s->rcpts,
+	    .nrcpts = s->nrcpts,
+	    .body = t->mail.body == BODY_8BITMIME     ? "8BITMIME"
+	            : t->mail.body == BODY_BINARYMIME ? "BINARYMIME"
+	            : t->mail.body == BODY_7BIT       ? "7BIT"
+	                                              : NULL,
+	    .smtputf8 = t->mail.smtputf8,
+	    .auth_user = s->authenticated ? s->auth->user : NULL,
+	    .tls_version = s->tls ? s->tls_strings->version : NULL,
+	    .tls_cipher = s->tls ? s->tls_strings->cipher : NULL,
+	    .size = s->msg_size,
+	    .mail_line = s->mail_line,
+	    .mail_params = params,
+	};
+	struct spool_msg *m = s->msg;
+	const char *mname = spool_msg_name(m);
+	int rc;
+
+	snprintf(name, namelen, "%s", mname != NULL ? mname : "");
+	data_mail_params(s, &path, params, &env.nmail_params);
+	/* Each recipient is "addr\0NOTIFY\0ORCPT\0" (session.h). */
+	if (s->nrcpts > sizeof(dsn_stack) / sizeof(dsn_stack[0]) / 2 &&
+	    (dsn = malloc(2 * s->nrcpts * sizeof(*dsn))) == NULL)
+		dsn = NULL; /* the envelope goes without them */
+	for (size_t i = 0; dsn != NULL && i < s->nrcpts; i++) {
+		dsn[i] = s->rcpts[i] + strlen(s->rcpts[i]) + 1;
+		dsn[s->nrcpts + i] = dsn[i] + strlen(dsn[i]) + 1;
+	}
+	if (dsn != NULL) {
+		env.rcpt_notify = dsn;
+		env.rcpt_orcpt = dsn + s->nrcpts;
+	}
+	s->msg = NULL;
+	rc = spool_commit(m, &env);
+	if (dsn != dsn_stack)
+		free(dsn);
+	return rc;
+}
+
 void
 data_message_end(struct session *s)
 {
@@ -352,43 +468,25 @@ data_message_end(struct session *s)
 		break;
 	case MSG_OK: {
 		const struct session_txn *t = session_txn_peek(s);
-		struct envelope env = {
-		    .queue_id = t->queue_id,
-		    .profile = s->profile->name,
-		    .session = s->id,
-		    .client_ip = s->client_ip,
-		    .client_port = (unsigned)atoi(s->client_port),
-		    .server_ip = s->server_ip,
-		    .server_port = (unsigned)atoi(s->server_port),
-		    .helo = s->helo != NULL && s->helo[0] ? s->helo : NULL,
-		    .mail_from = t->mail_from,
-		    .rcpts = (const char *const *)s->rcpts,
-		    .nrcpts = s->nrcpts,
-		    .body = t->mail.body == BODY_8BITMIME     ? "8BITMIME"
-		            : t->mail.body == BODY_BINARYMIME ? "BINARYMIME"
-		            : t->mail.body == BODY_7BIT       ? "7BIT"
-		                                              : NULL,
-		    .smtputf8 = t->mail.smtputf8,
-		    .auth_user = s->authenticated ? s->auth->user : NULL,
-		    .tls_version = s->tls ? s->tls_strings->version : NULL,
-		    .tls_cipher = s->tls ? s->tls_strings->cipher : NULL,
-		    .size = s->msg_size,
-		    .mail_line = s->mail_line,
-		};
-		struct spool_msg *m = s->msg;
+		char name[256];
 
-		s->msg = NULL;
-		if (spool_commit(m, &env) == -1) {
+		if (data_commit(s, name, sizeof(name)) == -1) {
 			session_eventf(s, TR_WARN, NULL,
 			               "spool: commit failed: %s",
 			               strerror(errno));
 			reply_send(s, REPLY_LOCAL_ERROR);
 			break;
 		}
+		s->messages++;
 		if (s->env->accepted != NULL)
 			s->env->accepted(s->env->owner);
-		session_eventf(s, TR_INFO, NULL, "accepted as %s (%llu bytes)",
-		               t->queue_id, (unsigned long long)s->msg_size);
+		if (transcript_wants(TR_INFO))
+			session_eventj(
+			    s, TR_INFO, NULL,
+			    data_accepted_fields(s, t->queue_id,
+			                         name[0] ? name : NULL),
+			    "accepted as %s (%llu bytes)", t->queue_id,
+			    (unsigned long long)s->msg_size);
 		data_set_size(s, s->msg_size);
 		reply_send(s, REPLY_DATA_OK);
 		break;
@@ -396,7 +494,7 @@ data_message_end(struct session *s)
 	}
 	session_reset_transaction(s);
 	if (vr != NULL && vr->act.close == CLOSE_FIN)
-		session_close(s, CLOSE_FIN, vr->name);
+		session_close_rule(s, CLOSE_FIN, vr->name, vr->name);
 	else if (s->shutting_down) {
 		reply_send(s, REPLY_SHUTDOWN);
 		session_close(s, CLOSE_FIN, "server shutting down");

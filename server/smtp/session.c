@@ -22,6 +22,7 @@
 
 #include <event2/buffer.h>
 #include <event2/event.h>
+#include <jansson.h>
 
 #include "actions.h"
 #include "data.h"
@@ -47,10 +48,12 @@ session_state_str(enum session_state st)
 	return state_names[st];
 }
 
-/* session_event - one transcript event about this session */
-void
-session_event(struct session *s, enum tr_kind kind, const char *rule,
-              const char *why, const char *text, size_t len)
+/* session_event_with - one transcript event about this session, with its
+ * facts as JSON fields (borrowed, may be NULL) */
+static void
+session_event_with(struct session *s, enum tr_kind kind, const char *rule,
+                   const char *why, const char *text, size_t len,
+                   const json_t *fields)
 {
 	struct tr_event ev = {
 	    .session = s->id,
@@ -60,9 +63,33 @@ session_event(struct session *s, enum tr_kind kind, const char *rule,
 	    .rule = rule,
 	    .why = why,
 	    .profile = s->profile->name,
+	    .fields = fields,
 	};
 
 	transcript_emit(&ev);
+}
+
+/* session_event - one transcript event about this session */
+void
+session_event(struct session *s, enum tr_kind kind, const char *rule,
+              const char *why, const char *text, size_t len)
+{
+	session_event_with(s, kind, rule, why, text, len, NULL);
+}
+
+static void
+session_veventf(struct session *s, enum tr_kind kind, const char *rule,
+                const json_t *fields, const char *fmt, va_list ap)
+{
+	char buf[4096]; /* a ClientHello's description fits */
+	int n;
+
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (n < 0)
+		return;
+	session_event_with(
+	    s, kind, rule, NULL, buf,
+	    (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1, fields);
 }
 
 /* session_eventf - the same, formatted; nothing formatted if unheard */
@@ -70,19 +97,28 @@ void
 session_eventf(struct session *s, enum tr_kind kind, const char *rule,
                const char *fmt, ...)
 {
-	char buf[4096]; /* a ClientHello's description fits */
 	va_list ap;
-	int n;
 
 	if (!transcript_wants(kind))
 		return;
 	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	session_veventf(s, kind, rule, NULL, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return;
-	session_event(s, kind, rule, NULL, buf,
-	              (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}
+
+/* session_eventj - session_eventf with facts as fields; takes fields */
+void
+session_eventj(struct session *s, enum tr_kind kind, const char *rule,
+               json_t *fields, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (transcript_wants(kind)) {
+		va_start(ap, fmt);
+		session_veventf(s, kind, rule, fields, fmt, ap);
+		va_end(ap);
+	}
+	json_decref(fields);
 }
 
 /* session_enter - every state change goes through here */
@@ -210,10 +246,39 @@ session_deadline_off(struct session *s)
 	s->deadline_on = false;
 }
 
+/* The close event's facts (transcript.h). */
+static json_t *
+close_fields(struct session *s, const char *how, const char *reason,
+             const char *rule)
+{
+	uint64_t in = 0, out = 0;
+	json_t *o;
+
+	io_bytes(s->io, &in, &out);
+	o = json_pack("{s:s, s:s?, s:I, s:I, s:I}", "how", how, "reason",
+	              reason, "bytes_in", (json_int_t)in, "bytes_out",
+	              (json_int_t)out, "messages", (json_int_t)s->messages);
+	if (o != NULL && rule != NULL)
+		json_object_set_new(o, "rule", json_string(rule));
+	return o;
+}
+
 /* session_close - end the session; reason goes to the transcript */
 void
 session_close(struct session *s, enum close_how how, const char *reason)
 {
+	session_close_rule(s, how, reason, NULL);
+}
+
+/* session_close_rule - the same, because rule (a name, or NULL) said so */
+void
+session_close_rule(struct session *s, enum close_how how, const char *reason,
+                   const char *rule)
+{
+	const char *word = how == CLOSE_RST    ? "rst"
+	                   : how == CLOSE_DROP ? "drop"
+	                                       : "fin";
+
 	if (s->state == STATE_CLOSING)
 		return;
 	/* What the server already said goes out first (through any
@@ -230,11 +295,10 @@ session_close(struct session *s, enum close_how how, const char *reason)
 	session_timers_off(s);
 	if (s->env->closing != NULL)
 		s->env->closing(s, s->env->owner);
-	session_eventf(s, TR_CLOSE, NULL, "%s (%s)",
-	               how == CLOSE_RST    ? "rst"
-	               : how == CLOSE_DROP ? "drop"
-	                                   : "fin",
-	               reason);
+	if (transcript_wants(TR_CLOSE))
+		session_eventj(s, TR_CLOSE, NULL,
+		               close_fields(s, word, reason, rule), "%s (%s)",
+		               word, reason);
 	s->state = STATE_CLOSING;
 	io_close(s->io, how == CLOSE_RST    ? IO_CLOSE_RST
 	                : how == CLOSE_DROP ? IO_CLOSE_HOLD
@@ -484,13 +548,18 @@ session_new(const struct session_env *env, struct profile *p, int fd,
 	}
 	io_set_read_max(s->io, AUTH_LINE_MAX + DATA_CHUNK);
 	io_set_timeout(s->io, p->limits.idle_timeout_ms);
-	{
+	if (transcript_wants(TR_CONNECT)) {
 		bool v6 = strchr(s->client_ip, ':') != NULL;
-		session_eventf(s, TR_CONNECT, NULL,
-		               "%s%s%s:%s -> %s%s%s:%s profile=%s",
-		               v6 ? "[" : "", s->client_ip, v6 ? "]" : "",
-		               s->client_port, v6 ? "[" : "", s->server_ip,
-		               v6 ? "]" : "", s->server_port, p->name);
+		session_eventj(
+		    s, TR_CONNECT, NULL,
+		    json_pack("{s:{s:s, s:i}, s:{s:s, s:i}, s:b}", "client",
+		              "addr", s->client_ip, "port",
+		              atoi(s->client_port), "server", "addr",
+		              s->server_ip, "port", atoi(s->server_port),
+		              "tls_listener", implicit_tls),
+		    "%s%s%s:%s -> %s%s%s:%s profile=%s", v6 ? "[" : "",
+		    s->client_ip, v6 ? "]" : "", s->client_port, v6 ? "[" : "",
+		    s->server_ip, v6 ? "]" : "", s->server_port, p->name);
 	}
 	s->refuse = refuse;
 	s->implicit_tls = implicit_tls;

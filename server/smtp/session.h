@@ -162,8 +162,9 @@ struct session {
 	/* REPLY_COUNT, or a session-limit refusal an implicit-TLS session
 	 * sends once the handshake is done (in place of the greeting). */
 	enum reply_id refuse;
-	struct rule *tls_rule;   /* a ClientHello rule for handshake_done */
-	enum close_how tls_drop; /* drop at ClientHello: FIN or RST */
+	struct rule *tls_rule;     /* a ClientHello rule for handshake_done */
+	const char *tls_drop_rule; /* the rule that chose tls_drop, or NULL */
+	enum close_how tls_drop;   /* drop at ClientHello: FIN or RST */
 	/* made by session_tls_begin(), kept */
 	struct session_tls_strings *tls_strings;
 	bool authenticated;
@@ -173,6 +174,8 @@ struct session {
 	/* transaction */
 	struct session_txn *txn; /* made by session_txn(), kept */
 	char *mail_line;
+	/* accepted recipients, each "addr\0NOTIFY\0ORCPT\0": the address,
+	 * then its DSN values as received ("" when absent) */
 	char **rcpts;
 	size_t nrcpts;
 
@@ -210,6 +213,7 @@ struct session {
 	enum reply_id deadline_why; /* REPLY_COMMAND_ or REPLY_DATA_TIMEOUT */
 	bool shutting_down;
 	bool peer_gone;
+	unsigned long messages; /* accepted in this session */
 
 	bool cut_pending; /* IO_CUT held back by a rule's pause */
 
@@ -243,6 +247,11 @@ void session_abandon(struct session *s);
 
 /* session_close - end the session, how the profile says; reason logged */
 void session_close(struct session *s, enum close_how how, const char *reason);
+
+/* session_close_rule - session_close because a rule said so: the close
+ * event names it in the JSON transcript ("rule"); NULL: none */
+void session_close_rule(struct session *s, enum close_how how,
+                        const char *reason, const char *rule);
 
 /* session_enter - every state change, logged as OLD -> NEW */
 void session_enter(struct session *s, enum session_state st);
@@ -286,5 +295,12 @@ void session_event(struct session *s, enum tr_kind kind, const char *rule,
  * someone listens; cut at 511 bytes) */
 void session_eventf(struct session *s, enum tr_kind kind, const char *rule,
                     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* session_eventj - session_eventf with the event's facts as JSON fields
+ * (transcript.h lists them); takes the reference to fields (NULL: none).
+ * Build fields only when transcript_wants(kind). */
+void session_eventj(struct session *s, enum tr_kind kind, const char *rule,
+                    struct json_t *fields, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
 #endif

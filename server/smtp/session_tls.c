@@ -18,14 +18,32 @@
 #include <string.h>
 
 #include <event2/buffer.h>
+#include <jansson.h>
 #include <openssl/ssl.h>
 
 #include "io.h"
 #include "reply.h"
 #include "session.h"
 #include "session_tls.h"
+#include "tls_json.h"
 #include "tls_policy.h"
 #include "transcript.h"
+
+/* {"event": name} plus, when given, key: v (v stolen; NULL: no key) */
+static json_t *
+tls_fields(const char *event, const char *key, json_t *v)
+{
+	json_t *o = json_pack("{s:s}", "event", event);
+
+	if (o != NULL && key != NULL &&
+	    (v == NULL || json_object_set_new(o, key, v) != 0)) {
+		json_decref(o);
+		return NULL;
+	}
+	if (o == NULL)
+		json_decref(v);
+	return o;
+}
 
 static void
 tls_rule_event(struct session *s, struct rule *r)
@@ -111,6 +129,24 @@ hello_shares_version(const struct session *s, const struct tls_hello *h)
 	return (ours & ((upto << 1) - 1)) != 0;
 }
 
+/* A no_shared event's facts: what is missing, and the answer. */
+static json_t *
+no_shared_fields(const char *what, const char *response)
+{
+	json_t *o = tls_fields("no_shared", NULL, NULL);
+
+	if (o != NULL &&
+	    (json_object_set_new(o, "missing",
+	                         json_string(strstr(what, "version") != NULL
+	                                         ? "version"
+	                                         : "suite")) != 0 ||
+	     json_object_set_new(o, "response", json_string(response)) != 0)) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 /* Apply a no-shared setting; returns the hello hook's verdict. */
 static enum tls_hello_verdict
 hello_no_shared(struct session *s, enum tls_no_shared how, const char *what,
@@ -118,15 +154,19 @@ hello_no_shared(struct session *s, enum tls_no_shared how, const char *what,
 {
 	switch (how) {
 	case TLS_NOSHARED_ALERT:
-		session_eventf(s, TR_TLS, NULL,
-		               "no shared %s: fatal handshake_failure", what);
+		if (transcript_wants(TR_TLS))
+			session_eventj(
+			    s, TR_TLS, NULL, no_shared_fields(what, "alert"),
+			    "no shared %s: fatal handshake_failure", what);
 		*al = SSL_AD_HANDSHAKE_FAILURE;
 		return TLS_HELLO_ALERT;
 	case TLS_NOSHARED_FIN:
 	case TLS_NOSHARED_RST:
-		session_eventf(s, TR_TLS, NULL,
-		               "no shared %s: ClientHello left unanswered",
-		               what);
+		if (transcript_wants(TR_TLS))
+			session_eventj(
+			    s, TR_TLS, NULL,
+			    no_shared_fields(what, "unanswered"),
+			    "no shared %s: ClientHello left unanswered", what);
 		s->tls_drop = how == TLS_NOSHARED_FIN ? CLOSE_FIN : CLOSE_RST;
 		snprintf(s->tls_strings->drop_why,
 		         sizeof(s->tls_strings->drop_why), "no shared %s",
@@ -146,6 +186,7 @@ tls_offered_from_rule(struct session *s, const struct rule *r,
 	const struct rule_when *w = &r->when;
 	char list[2048], name[64];
 	size_t o = 0;
+	json_t *suites = transcript_wants(TR_TLS) ? json_array() : NULL;
 
 	list[0] = '\0';
 	for (size_t k = 0; k < 2; k++) {
@@ -157,11 +198,17 @@ tls_offered_from_rule(struct session *s, const struct rule *r,
 			o += (size_t)snprintf(
 			    list + o, sizeof(list) - o, "%s%s", o ? ", " : "",
 			    tls_suite_name(ids[i], name, sizeof(name)));
+			if (suites != NULL)
+				json_array_append_new(suites,
+				                      tls_json_suite(ids[i]));
 		}
 	}
 	if (o != 0)
-		session_eventf(s, TR_TLS, r->name,
-		               "offered from the rule's list: %s", list);
+		session_eventj(
+		    s, TR_TLS, r->name,
+		    tls_fields("rule_offered", "suites", json_incref(suites)),
+		    "offered from the rule's list: %s", list);
+	json_decref(suites);
 }
 
 /*
@@ -178,8 +225,13 @@ tls_client_hello(void *arg, const struct tls_hello *h, int *al)
 	char desc[4096];
 	struct rule *r;
 
-	tls_hello_describe(h, desc, sizeof(desc));
-	session_eventf(s, TR_TLS, NULL, "ClientHello %s", desc);
+	if (transcript_wants(TR_TLS)) {
+		tls_hello_describe(h, desc, sizeof(desc));
+		session_eventj(
+		    s, TR_TLS, NULL,
+		    tls_fields("client_hello", "offered", tls_json_hello(h)),
+		    "ClientHello %s", desc);
+	}
 	if (s->profile->nrules != 0 &&
 	    (r = rules_match(s->profile, &ctx, &s->rng)) != NULL) {
 		tls_rule_event(s, r);
@@ -188,14 +240,20 @@ tls_client_hello(void *arg, const struct tls_hello *h, int *al)
 			s->tls_rule =
 			    r; /* carried out once the handshake ends */
 		} else if (r->act.alert >= 0) {
-			session_eventf(
-			    s, TR_TLS, r->name, "sending fatal alert %s",
-			    SSL_alert_desc_string_long(r->act.alert));
+			if (transcript_wants(TR_TLS))
+				session_eventj(
+				    s, TR_TLS, r->name,
+				    tls_fields(
+				        "sending_alert", "alert",
+				        tls_json_alert(r->act.alert, 2, true)),
+				    "sending fatal alert %s",
+				    SSL_alert_desc_string_long(r->act.alert));
 			*al = r->act.alert;
 			return TLS_HELLO_ALERT;
 		} else if (r->act.close != CLOSE_NONE || r->act.hang) {
 			s->tls_drop =
 			    r->act.close == CLOSE_RST ? CLOSE_RST : CLOSE_FIN;
+			s->tls_drop_rule = r->name;
 			snprintf(s->tls_strings->drop_why,
 			         sizeof(s->tls_strings->drop_why),
 			         "rule %s at ClientHello", r->name);
@@ -217,10 +275,14 @@ tls_info(void *arg, int where, int ret)
 {
 	struct session *s = arg;
 
-	if (!(where & SSL_CB_ALERT))
+	bool sent = (where & SSL_CB_WRITE) != 0;
+
+	if (!(where & SSL_CB_ALERT) || !transcript_wants(TR_TLS))
 		return;
-	session_eventf(s, TR_TLS, NULL, "alert %s: %s %s",
-	               (where & SSL_CB_WRITE) ? "sent" : "received",
+	session_eventj(s, TR_TLS, NULL,
+	               tls_fields("alert", "alert",
+	                          tls_json_alert(ret & 0xff, ret >> 8, sent)),
+	               "alert %s: %s %s", sent ? "sent" : "received",
 	               SSL_alert_type_string_long(ret),
 	               SSL_alert_desc_string_long(ret));
 }
@@ -232,12 +294,12 @@ tls_act(struct session *s, struct rule *r)
 	if (r->act.alert == SSL_AD_CLOSE_NOTIFY)
 		io_close_notify(s->io);
 	if (r->act.close == CLOSE_RST) {
-		session_close(s, CLOSE_RST, r->name);
+		session_close_rule(s, CLOSE_RST, r->name, r->name);
 		return;
 	}
 	/* fin, silent, or an alert: end now; FIN carries no close_notify
 	 * unless the rule asked for one. */
-	session_close(s, CLOSE_FIN, r->name);
+	session_close_rule(s, CLOSE_FIN, r->name, r->name);
 }
 
 /* session_tls_ready - the handshake completed */
@@ -254,11 +316,23 @@ session_tls_ready(struct session *s)
 	snprintf(ts->version, sizeof(ts->version), "%s", SSL_get_version(ssl));
 	snprintf(ts->cipher, sizeof(ts->cipher), "%s",
 	         c ? SSL_CIPHER_standard_name(c) : "?");
-	session_eventf(s, TR_TLS, NULL, "handshake done: %s %s", ts->version,
-	               ts->cipher);
+	if (transcript_wants(TR_TLS)) {
+		json_t *f = tls_fields(
+		    "handshake_done", "suite",
+		    c != NULL ? tls_json_suite(SSL_CIPHER_get_protocol_id(c))
+		              : json_null());
+		if (f != NULL)
+			json_object_set_new(f, "version",
+			                    json_string(ts->version));
+		session_eventj(s, TR_TLS, NULL, f, "handshake done: %s %s",
+		               ts->version, ts->cipher);
+	}
 	if (r != NULL) {
 		s->tls_rule = NULL;
-		session_eventf(s, TR_TLS, r->name,
+		session_eventj(s, TR_TLS, r->name,
+		               transcript_wants(TR_TLS)
+		                   ? tls_fields("rule_deferred", NULL, NULL)
+		                   : NULL,
 		               "carrying out rule %s after the handshake",
 		               r->name);
 		tls_act(s, r);
@@ -299,11 +373,18 @@ session_tls_failed(struct session *s, const char *reason)
 	struct rule *r;
 
 	if (s->tls_drop != CLOSE_NONE) {
-		session_close(s, s->tls_drop, s->tls_strings->drop_why);
+		session_close_rule(s, s->tls_drop, s->tls_strings->drop_why,
+		                   s->tls_drop_rule);
 		return;
 	}
-	session_eventf(s, TR_TLS, NULL, "handshake failed: %s",
-	               reason ? reason : "connection closed");
+	if (transcript_wants(TR_TLS))
+		session_eventj(
+		    s, TR_TLS, NULL,
+		    tls_fields(
+		        "handshake_failed", "reason",
+		        json_string(reason ? reason : "connection closed")),
+		    "handshake failed: %s",
+		    reason ? reason : "connection closed");
 	ctx.tls_reason = reason ? reason : "";
 	if (s->profile->nrules != 0 &&
 	    (r = rules_match(s->profile, &ctx, &s->rng)) != NULL) {

@@ -1,7 +1,8 @@
 /*
  * tls_hello.c - a bounded parse of the ClientHello inside OpenSSL's
  * client hello callback: suites (SSLv2-format hellos too), versions from
- * supported_versions or the legacy version, extension types, SNI; and a
+ * supported_versions or the legacy version, extension types, SNI,
+ * supported_groups; and a
  * one-line description for logs and transcripts.
  *
  * Does not: install callbacks (tls_conn.c), judge the hello (rules.c,
@@ -68,6 +69,23 @@ parse_sni(const unsigned char *p, size_t len, char *out, size_t outlen)
 	}
 }
 
+/* supported_groups (RFC 8446 4.2.7): a 2-byte length, then 2-byte ids. */
+static void
+parse_groups(const unsigned char *p, size_t len, struct tls_hello *h)
+{
+	size_t n;
+
+	if (len < 2)
+		return;
+	n = ((size_t)p[0] << 8) | p[1];
+	if (n + 2 > len || n % 2 != 0)
+		return;
+	h->has_groups = true;
+	for (size_t i = 2; i + 1 < n + 2 && h->ngroups < TLS_HELLO_MAX_GROUPS;
+	     i += 2)
+		h->groups[h->ngroups++] = (uint16_t)((p[i] << 8) | p[i + 1]);
+}
+
 /* Does the client offer at least one suite the SSL has enabled? */
 static bool
 shares_suite(const SSL *ssl, const struct tls_hello *h)
@@ -130,6 +148,10 @@ tls_hello_capture(SSL *ssl, struct tls_hello *h)
 	        1 &&
 	    p != NULL)
 		parse_sni(p, len, h->sni, sizeof(h->sni));
+	if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_supported_groups, &p,
+	                              &len) == 1 &&
+	    p != NULL)
+		parse_groups(p, len, h);
 	if (SSL_client_hello_get1_extensions_present(ssl, &exts, &len) == 1) {
 		for (size_t i = 0; i < len && h->nexts < TLS_HELLO_MAX_EXTS;
 		     i++)

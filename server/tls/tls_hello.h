@@ -1,6 +1,6 @@
 /*
  * tls_hello.h - what a client's ClientHello offered: suites in its order
- * (unknown ones included), versions, extensions, SNI, read through
+ * (unknown ones included), versions, extensions, SNI, groups, read through
  * OpenSSL's client hello callback API.
  *
  * Not here: installing the callback or deciding anything about a hello
@@ -17,6 +17,7 @@
 
 #define TLS_HELLO_MAX_SUITES 256
 #define TLS_HELLO_MAX_EXTS   64
+#define TLS_HELLO_MAX_GROUPS 64
 
 /* What a ClientHello offered, captured during the hello callback. */
 struct tls_hello {
@@ -27,6 +28,11 @@ struct tls_hello {
 	char sni[256];                /* "" when absent */
 	int exts[TLS_HELLO_MAX_EXTS]; /* extension types present */
 	size_t nexts;
+	/* supported_groups (RFC 8446 4.2.7) in the client's order, when the
+	 * extension was sent (has_groups) */
+	uint16_t groups[TLS_HELLO_MAX_GROUPS];
+	size_t ngroups;
+	bool has_groups;
 	bool shares_suite; /* one of the suites is enabled on this SSL */
 };
 
