@@ -395,28 +395,33 @@
 			list.insertBefore(li, before);
 		}
 		li.dataset.state = s.state;
-		const btn = el("button", { type: "button", class: "session-button", "data-session-id": s.id },
-			el("span", { class: "session-label" }, sessionLabel(s)),
-			" ",
-			el("span", { class: "badge state-" + s.state, "data-field": "state" }, s.state));
-		if (s.close && s.close.how)
-			btn.append(" ", el("span", { class: "badge close", "data-field": "close" }, s.close.how));
-		if (s.tls)
-			btn.append(" ", el("span", { class: "badge tls", "data-field": "tls" }, "TLS " + (s.tls.version || "")));
-		if (s.messages)
-			btn.append(" ", el("span", { class: "badge msg", "data-field": "messages" }, s.messages + " msg"));
-		for (const r of s.rules || [])
-			btn.append(" ", el("span", { class: "badge rule", "data-rule": r }, r));
-		const current = state.view && state.view.id === s.id;
-		if (current)
-			btn.setAttribute("aria-current", "true");
-		/* rebuilt only when it changed: the list is aria-live */
-		const sig = btn.textContent + (current ? "*" : "");
-		if (li.dataset.sig !== sig) {
-			li.dataset.sig = sig;
+		let btn = li.querySelector("button");
+		if (!btn) {
+			/* one button per session, kept: focus stays on it */
+			btn = el("button", { type: "button", class: "session-button", "data-session-id": s.id });
 			btn.addEventListener("click", () => select(s.id));
-			clear(li);
 			li.append(btn);
+		}
+		const parts = [el("span", { class: "session-label" }, sessionLabel(s)), " ",
+			el("span", { class: "badge state-" + s.state, "data-field": "state" }, s.state)];
+		if (s.close && s.close.how)
+			parts.push(" ", el("span", { class: "badge close", "data-field": "close" }, s.close.how));
+		if (s.tls)
+			parts.push(" ", el("span", { class: "badge tls", "data-field": "tls" }, "TLS " + (s.tls.version || "")));
+		if (s.messages)
+			parts.push(" ", el("span", { class: "badge msg", "data-field": "messages" }, s.messages + " msg"));
+		for (const r of s.rules || [])
+			parts.push(" ", el("span", { class: "badge rule", "data-rule": r }, r));
+		if (state.view && state.view.id === s.id)
+			btn.setAttribute("aria-current", "true");
+		else
+			btn.removeAttribute("aria-current");
+		/* redrawn only when it changed: the list is aria-live */
+		const sig = parts.map((p) => (typeof p === "string" ? p : p.textContent)).join("");
+		if (btn.dataset.sig !== sig) {
+			btn.dataset.sig = sig;
+			clear(btn);
+			btn.append(...parts);
 		}
 		$("session-count").textContent = String(state.sessions.size);
 		$("session-empty").hidden = state.sessions.size > 0;
@@ -585,6 +590,12 @@
 				far.append(el("span", { class: "note" }, wireText(e.lost)));
 				row.dataset.lost = "1";
 			}
+			if (e.rule) {
+				/* a line a rule made (or answered) */
+				row.dataset.rule = e.rule;
+				for (const cell of row.querySelectorAll(".hop"))
+					cell.append(el("span", { class: "rule-tag" }, "rule ", wireText(e.rule)));
+			}
 			if (e.dir === "C")
 				v.rows.lastC = row;
 			else
@@ -693,7 +704,7 @@
 		set("tls-versions", (h.versions || []).join(", "));
 		set("tls-legacy", h.legacy_version);
 		set("tls-sni", h.sni === null ? "(none)" : h.sni);
-		set("tls-groups", (h.groups || []).join(", "));
+		set("tls-groups", (h.groups || []).map((g) => (typeof g === "string" ? g : [g.name, g.hex ? "(" + g.hex + ")" : ""].filter(Boolean).join(" "))).join(", "));
 		set("tls-negotiated", t.done ? [t.done.version, t.done.suite && t.done.suite.name,
 			t.done.suite && t.done.suite.hex ? "(" + t.done.suite.hex + ")" : ""].filter(Boolean).join(" ") : "");
 		set("tls-alerts", t.alerts.join("; "));
@@ -724,23 +735,31 @@
 		}
 		state.messages = j.messages || [];
 		const tb = $("message-list").tBodies[0];
-		clear(tb);
+		const keep = new Set(state.messages.map((m) => String(m.id)));
+		for (const tr of [...tb.rows])
+			if (!keep.has(tr.dataset.messageId))
+				tr.remove(); /* deleted (DELETE /api/v1/messages) */
+		/* newest first; rows already shown are kept (focus stays) */
+		let after = null;
 		for (const m of state.messages.slice().reverse()) {
-			const to = (m.rcpts || m.rcpt_to || []).map((r) => (typeof r === "string" ? r : r.addr)).join(", ");
-			const tr = el("tr", { "data-message-id": m.id, tabindex: "0", class: m.id === state.messageId ? "current" : null },
-				el("td", null, clock(m.received)),
-				el("td", { "data-field": "mail_from" }, wireText(m.mail_from || "<>")),
-				el("td", { "data-field": "rcpts" }, wireText(to)),
-				el("td", { "data-field": "subject" }, wireText(m.subject || "")),
-				el("td", { "data-field": "size" }, String(m.size === undefined ? "" : m.size)));
-			tr.addEventListener("click", () => showMessage(m.id));
-			tr.addEventListener("keydown", (ev) => {
-				if (ev.key === "Enter" || ev.key === " ") {
-					ev.preventDefault();
-					showMessage(m.id);
-				}
-			});
-			tb.append(tr);
+			let tr = [...tb.rows].find((r) => r.dataset.messageId === String(m.id));
+			if (!tr) {
+				const to = (m.rcpts || m.rcpt_to || []).map((r) => (typeof r === "string" ? r : r.addr)).join(", ");
+				const open = el("button", { type: "button", class: "message-open", "data-message-id": m.id },
+					wireText(m.subject || "(no subject)"));
+				tr = el("tr", { "data-message-id": m.id },
+					el("td", null, clock(m.received)),
+					el("td", { "data-field": "mail_from" }, wireText(m.mail_from || "<>")),
+					el("td", { "data-field": "rcpts" }, wireText(to)),
+					el("td", { "data-field": "subject" }, open),
+					el("td", { "data-field": "size" }, String(m.size === undefined ? "" : m.size)));
+				tr.addEventListener("click", () => showMessage(m.id));
+			}
+			tr.classList.toggle("current", m.id === state.messageId);
+			const at = after ? after.nextSibling : tb.firstChild;
+			if (tr !== at)
+				tb.insertBefore(tr, at);
+			after = tr;
 		}
 		$("message-count").textContent = String(state.messages.length);
 		$("message-empty").hidden = state.messages.length > 0;
@@ -790,6 +809,8 @@
 			add("Client", "client", addr({ addr: m.client.addr || m.client.ip, port: m.client.port }));
 		if (m.auth_user)
 			add("AUTH user", "auth_user", m.auth_user);
+		if (m.tls && typeof m.tls === "object")
+			add("TLS", "tls", [m.tls.version, m.tls.cipher || (m.tls.suite && m.tls.suite.name)].filter(Boolean).join(" "));
 		add("Size", "size", m.size);
 		if (m.spool !== undefined)
 			add("Spool file", "spool", m.spool === null ? "(none)" : m.spool);

@@ -44,7 +44,9 @@ from harness import TOP, ServerTest, have, run_cli  # noqa: E402
 HAVE_SELENIUM = harness.with_modules("selenium")
 if HAVE_SELENIUM:
     from selenium import webdriver  # noqa: E402
-    from selenium.common.exceptions import TimeoutException  # noqa: E402
+    from selenium.common.exceptions import (  # noqa: E402
+        NoSuchElementException, StaleElementReferenceException,
+        TimeoutException)
     from selenium.webdriver.chrome.options import Options  # noqa: E402
     from selenium.webdriver.chrome.service import Service  # noqa: E402
     from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
@@ -235,10 +237,19 @@ class WebView(ServerTest):
                       "session %d%s in the list" % (
                           sid, "" if state is None else " " + state))
 
+    def click(self, selector):
+        """Click what selector finds, as a user would (found afresh if the
+        page redrew it in between)."""
+        def attempt():
+            try:
+                self.driver.find_element("css selector", selector).click()
+                return True
+            except (NoSuchElementException, StaleElementReferenceException):
+                return False
+        self.wait_for(attempt, "something to click at " + selector)
+
     def show_session(self, sid):
-        self.driver.find_element(
-            "css selector",
-            '#session-list button[data-session-id="%d"]' % sid).click()
+        self.click('#session-list button[data-session-id="%d"]' % sid)
         self.wait_for(lambda: self.text("#session-title").startswith(
             "Session #%d " % sid), "session %d selected" % sid)
 
@@ -323,8 +334,7 @@ class WebView(ServerTest):
             ".length") == 1, "the accepted message in the list")
         self.assertEqual(self.text(
             '#message-list tbody tr [data-field="subject"]'), SUBJECT)
-        self.driver.find_element(
-            "css selector", "#message-list tbody tr").click()
+        self.click("#message-list tbody tr button.message-open")
         self.wait_for(lambda: self.text("#message-subject") == SUBJECT,
                       "the message's Subject")
         self.assertEqual(self.text(
