@@ -16,8 +16,9 @@
 #   net        io: sockets, TLS filter, the middlebox chain as a filter
 #   smtp       the session: state machine, commands, replies
 #   daemon     listeners, workers, signals, session slots
+#   api        the HTTP API (--http): session index, routes, metrics
 #   cli        the command line: flags, then check / list / serve
-set(MIMIC_LAYERS util proto out tls middlebox profile net smtp daemon cli)
+set(MIMIC_LAYERS util proto out tls middlebox profile net smtp daemon api cli)
 
 # mimic_check_layering(ROOT LAYERS) - FATAL_ERROR on an upward #include
 function(mimic_check_layering root layers)

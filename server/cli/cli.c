@@ -5,6 +5,7 @@
  * Does: read argv into struct cli, reject usage errors (exit 2, "Try
  * 'smtp-mimic --help'") and a --profile-path that is not a directory
  * (exit 1), and append the built-in search directories after the flags'.
+ * The CI flags' values are read by cli_ci.c.
  * Does not: load a profile or open anything (cli_profile.c, cli_serve.c).
  */
 #include <errno.h>
@@ -52,8 +53,9 @@ static const char usage_text[] =
     "                            default 127.0.0.1:2525, loopback only)\n"
     "                            ADDR: an IPv4 address, [IPv6] or localhost\n"
     "                            (every loopback address it resolves to);\n"
-    "                            PORT 0: the kernel picks one, shown in the\n"
-    "                            \"listening on\" line\n"
+    "                            PORT 0 (or :0): the kernel picks one, shown\n"
+    "                            in the \"listening on\" line and the "
+    "ready file\n"
     "      --max-sessions N      override the profile's limits.max_sessions\n"
     "      --workers N           event loops, one thread each (default: one "
     "per\n"
@@ -67,6 +69,15 @@ static const char usage_text[] =
     "  -u, --user NAME           drop root to NAME after binding (port 25)\n"
     "      PORT/tls              (as a --listen suffix) implicit TLS, port 465 "
     "style\n"
+    "\n"
+    "HTTP API (off by default; see smtp-mimic(1)):\n"
+    "      --http [ADDR:]PORT    serve the HTTP API and web view (ADDR "
+    "default\n"
+    "                            127.0.0.1; PORT 0: the kernel picks one)\n"
+    "      --http-token FILE     every request needs Authorization: Bearer\n"
+    "                            TOKEN (FILE's first line); needed for a\n"
+    "                            non-loopback ADDR\n"
+    "      --web-root DIR        serve the web view from DIR\n"
     "\n"
     "TLS (for profiles with a tls: section):\n"
     "      --cert FILE           PEM certificate (chain allowed) instead of "
@@ -87,6 +98,25 @@ static const char usage_text[] =
     "      --seed N              seed for rule probabilities (printed at "
     "start)\n"
     "\n"
+    "For CI (exit status 3: an --expect was not met; 1: an error; 2: a bad\n"
+    "flag):\n"
+    "      --ready-file FILE     once listening, write FILE (atomically) "
+    "with\n"
+    "                            the bound addresses as JSON, also with -q:\n"
+    "                            --listen 127.0.0.1:0 --ready-file "
+    "ready.json\n"
+    "      --exit-after N        stop gracefully after N messages accepted,\n"
+    "                            exit 0: --exit-after 2\n"
+    "      --expect NAME[=N]     at exit, rule NAME must have fired (exactly "
+    "N\n"
+    "                            times); '!NAME': never (repeatable):\n"
+    "                            --expect CSCwh48138 --expect '!other'\n"
+    "      --summary FILE        at exit, write the counters as JSON "
+    "(sessions,\n"
+    "                            messages, rule firings, closes, TLS, "
+    "bytes,\n"
+    "                            expectations): --summary summary.json\n"
+    "\n"
     "  -V, --version             print the version\n"
     "  -h, --help                this text\n"
     "\n"
@@ -98,6 +128,8 @@ static const char usage_text[] =
     "  smtp-mimic -q --spool none -t events.jsonl  # sink for load tests\n"
     "  smtp-mimic --listen localhost:0          # any free port on "
     "loopback\n"
+    "  smtp-mimic -q -p exchange2013 --listen :0 --ready-file r.json \\\n"
+    "      --exit-after 1 --expect '!tarpit-unknown-recipient'  # in CI\n"
     "\n"
     "Signals: TERM/INT stop (sessions in DATA may finish); HUP reloads the\n"
     "profile for new sessions. See smtp-mimic(1) for the profile schema.\n";
@@ -111,6 +143,9 @@ enum {
 	OPT_VIA,
 	OPT_WORKERS,
 	OPT_GRACE,
+	OPT_HTTP,
+	OPT_HTTP_TOKEN,
+	OPT_WEB_ROOT,
 };
 
 static const struct option long_options[] = {
@@ -132,6 +167,13 @@ static const struct option long_options[] = {
     {"via", required_argument, NULL, OPT_VIA},
     {"workers", required_argument, NULL, OPT_WORKERS},
     {"grace", required_argument, NULL, OPT_GRACE},
+    {"http", required_argument, NULL, OPT_HTTP},
+    {"http-token", required_argument, NULL, OPT_HTTP_TOKEN},
+    {"web-root", required_argument, NULL, OPT_WEB_ROOT},
+    {"ready-file", required_argument, NULL, CLI_OPT_READY_FILE},
+    {"exit-after", required_argument, NULL, CLI_OPT_EXIT_AFTER},
+    {"expect", required_argument, NULL, CLI_OPT_EXPECT},
+    {"summary", required_argument, NULL, CLI_OPT_SUMMARY},
     {"version", no_argument, NULL, 'V'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -327,6 +369,15 @@ cli_flag(struct cli *c, int ch, const char *arg)
 			return 2;
 		c->grace_s = (unsigned)v;
 		return -1;
+	case OPT_HTTP:
+		c->http = arg;
+		return -1;
+	case OPT_HTTP_TOKEN:
+		c->http_token = arg;
+		return -1;
+	case OPT_WEB_ROOT:
+		c->web_root = arg;
+		return -1;
 	case OPT_VIA:
 		if (strcmp(arg, "none") == 0) {
 			c->no_profile_via = true;
@@ -336,6 +387,11 @@ cli_flag(struct cli *c, int ch, const char *arg)
 			return usage_error("too many --via (max %s)", "8");
 		c->via[c->nvia++] = arg;
 		return -1;
+	case CLI_OPT_READY_FILE:
+	case CLI_OPT_EXIT_AFTER:
+	case CLI_OPT_EXPECT:
+	case CLI_OPT_SUMMARY:
+		return cli_ci_flag(c, ch, arg);
 	case 'V':
 		printf("smtp-mimic %s\n", SMTP_MIMIC_VERSION);
 		return 0;

@@ -5,8 +5,10 @@
  * Does: parse and check the flags into struct cli (cli.c), build the
  * profile search path, load the profile and its --via boxes (cli_profile.c),
  * and run one mode: --check (cli_check.c), --list-profiles (cli_list.c) or
- * serve (cli_serve.c). Every start-up problem ends in one line on stderr
- * and exit status 1 (2 for a usage error). Does not: load or explain a
+ * serve (cli_serve.c), with the CI extras: ready file, --exit-after,
+ * --expect, --summary (cli_ci.c). Every start-up problem ends in one line
+ * on stderr and exit status 1 (2 for a usage error); an unmet --expect
+ * is exit status 3. Does not: load or explain a
  * profile itself (profile/), or serve a connection (daemon/, smtp/).
  */
 #ifndef CLI_H
@@ -20,6 +22,35 @@
 #define CLI_MAX_FLAG_DIRS 12 /* --profile-path */
 #define CLI_MAX_DIRS      (CLI_MAX_FLAG_DIRS + 3)
 #define CLI_MAX_VIA       8
+#define CLI_MAX_EXPECT    32
+#define CLI_RULE_NAME_MAX 256
+
+/* Exit statuses: 0 fine, 1 a start-up or serving error, 2 a usage error,
+ * 3 an --expect not met (the server itself ran fine). */
+#define CLI_EXIT_EXPECT 3
+
+/* The CI flags' getopt values (cli_ci.c), apart from cli.c's own. */
+enum cli_ci_opt {
+	CLI_OPT_READY_FILE = 512,
+	CLI_OPT_EXIT_AFTER,
+	CLI_OPT_EXPECT,
+	CLI_OPT_SUMMARY,
+};
+
+/* One --expect: the rule NAME fired at least once, exactly COUNT times
+ * (NAME=COUNT), or never (!NAME). */
+enum cli_expect_kind {
+	EXPECT_AT_LEAST,
+	EXPECT_EXACTLY,
+	EXPECT_NEVER,
+};
+
+struct cli_expect {
+	const char *arg; /* as given */
+	char name[CLI_RULE_NAME_MAX];
+	enum cli_expect_kind kind;
+	unsigned long long count; /* AT_LEAST: 1; EXACTLY: COUNT; NEVER: 0 */
+};
 
 enum cli_mode {
 	CLI_SERVE,
@@ -42,12 +73,19 @@ struct cli {
 	size_t nvia;
 	bool no_profile_via; /* --via none */
 	const char *spool_dir, *transcript_path, *user;
+	const char *http, *http_token, *web_root; /* --http, NULL: off */
 	const char *cert, *key, *write_cert;
 	bool verbose, quiet, seed_given;
 	unsigned long long seed;
 	unsigned max_sessions, workers; /* 0: the profile's / one per CPU */
 	unsigned grace_s; /* --grace: DATA sessions may finish (seconds) */
 	char share_dir[PATH_MAX + 64]; /* BIN/../share/smtp-mimic/profiles */
+	/* For CI (cli_ci.c): --ready-file, --summary, --exit-after N
+	 * (0: never), --expect. */
+	const char *ready_file, *summary_file;
+	unsigned long long exit_after;
+	struct cli_expect expect[CLI_MAX_EXPECT];
+	size_t nexpect;
 };
 
 /* The default when no --listen is given. */
@@ -88,5 +126,42 @@ int cli_list(const struct cli *c);
 
 /* cli_serve - serve until stopped; returns the exit status */
 int cli_serve(const struct cli *c);
+
+/* cli_ci_flag - one CI flag (enum cli_ci_opt) into c: -1 to go on, or 2
+ * after one line naming the flag. cli_ci.c. */
+int cli_ci_flag(struct cli *c, int opt, const char *arg);
+
+struct server;
+struct stats;
+
+/* cli_ci_wants_stats - do the CI flags need the counters (a tap)? */
+bool cli_ci_wants_stats(const struct cli *c);
+
+/*
+ * cli_ci_start - before anything is bound: each --expect NAME must name a
+ * rule of the loaded profile or its boxes (an error, 1; only a warning
+ * when rules_later, rules may then be added over HTTP), the directories of
+ * --ready-file and --summary must be writable, and an old ready file is
+ * removed so that nobody mistakes it for this run's. 0, or 1 after one line.
+ */
+int cli_ci_start(const struct cli *c, const struct cli_profile *lp,
+                 bool rules_later);
+
+/*
+ * cli_ci_ready - every listener is listening: write --ready-file (if
+ * given), {"pid", "smtp": [bound addresses], "http": http_addr or null,
+ * "profile"}, atomically (a temporary file in the same directory, then
+ * rename). Ends the program (status 1) when it cannot.
+ */
+void cli_ci_ready(const struct cli *c, const struct server *srv,
+                  const char *http_addr);
+
+/*
+ * cli_ci_finish - at exit, after the server is gone: check each --expect
+ * against st (one line on stderr per unmet one), write --summary. Returns
+ * the exit status: status when it is not 0, else CLI_EXIT_EXPECT when an
+ * expectation failed, 1 when the summary could not be written, else 0.
+ */
+int cli_ci_finish(const struct cli *c, const struct stats *st, int status);
 
 #endif

@@ -5,8 +5,9 @@
  * Does: load (cli_profile.c), check every --listen before anything is
  * created, then the seed, the event loops, spool, transcript, server and
  * its listeners, dropping root (--user), the start-up lines ("listening
- * on" with the address and port really bound), and tear-down after the
- * last signal. Does not: accept or speak SMTP (daemon/, smtp/).
+ * on" with the address and port really bound), the ready file, and
+ * tear-down after the last signal (or --exit-after), with --expect and
+ * --summary last (cli_ci.c). Does not: accept or speak SMTP (daemon/, smtp/).
  */
 #include <errno.h>
 #include <grp.h>
@@ -22,11 +23,13 @@
 #include <openssl/rand.h>
 
 #include "cli.h"
+#include "http.h"
 #include "listen_addr.h"
 #include "log.h"
 #include "profile.h"
 #include "server.h"
 #include "spool.h"
+#include "stats.h"
 #include "transcript.h"
 
 /* Who --user names, looked up once (before spool_open_as gives it the
@@ -97,11 +100,18 @@ cli_serve(const struct cli *c)
 	struct spool_owner own;
 	struct event_base *base;
 	struct server *srv;
-	char err[1024];
+	struct http_api *api = NULL;
+	struct stats *stats = NULL; /* --summary, --expect (and --http) */
+	char err[1024], http_name[96];
 	int status;
 
 	if ((status = cli_profile_load(c, &lp)) != 0)
 		return status;
+	/* No rule can be added later without --http. */
+	if ((status = cli_ci_start(c, &lp, false)) != 0) {
+		cli_profile_free(&lp);
+		return status;
+	}
 	for (size_t i = 0; i < nlisten; i++)
 		listen[i] = c->listen[i];
 	if (nlisten == 0)
@@ -145,15 +155,36 @@ cli_serve(const struct cli *c)
 	if (transcript_open(!c->quiet, c->verbose, c->transcript_path, err,
 	                    sizeof(err)) == -1)
 		log_fatal("--transcript %s: %s", c->transcript_path, err);
+	/* A tap makes every event a JSON object: only when counted. */
+	if ((cli_ci_wants_stats(c) || c->http != NULL) &&
+	    ((stats = stats_new()) == NULL ||
+	     transcript_add_tap(stats_tap, stats) == -1))
+		log_fatal("cannot set up the counters");
 	/* The server owns the profile from here on. */
 	if ((srv = server_new(base, &cfg, lp.profile, spool)) == NULL)
 		log_fatal("out of memory");
 	lp.profile = NULL;
+	srv->stop_after = c->exit_after;
 	bound[0] = 0;
 	for (size_t i = 0; i < nlisten; i++) {
 		if (server_listen(srv, listen[i], err, sizeof(err)) == -1)
 			log_fatal("%s", err);
 		bound[i + 1] = server_bound(srv);
+	}
+	/* --http: bound as root too, before any worker emits an event */
+	if (c->http != NULL) {
+		struct http_config hc = {
+		    .addr_port = c->http,
+		    .token_file = c->http_token,
+		    .web_root = c->web_root,
+		    .spool_dir = spool_is_sink(spool) ? NULL : c->spool_dir,
+		    .profile_dirs = c->dirs,
+		    .nprofile_dirs = c->ndirs,
+		};
+
+		if ((api = http_api_start(&hc, srv, stats, err, sizeof(err))) ==
+		    NULL)
+			log_fatal("%s", err);
 	}
 	/* Before server_run: workers and the first accept come after. */
 	if (c->user != NULL)
@@ -178,12 +209,27 @@ cli_serve(const struct cli *c)
 				         workers == 1 ? "" : "s");
 		}
 	}
+	http_name[0] = '\0';
+	if (api != NULL) {
+		http_api_bound(api, http_name, sizeof(http_name));
+		if (strcmp(http_name, c->http) == 0)
+			log_info("listening on http://%s (HTTP API)",
+			         http_name);
+		else
+			log_info("listening on http://%s (HTTP API, --http %s)",
+			         http_name, c->http);
+	}
+	cli_ci_ready(c, srv, api != NULL ? http_name : NULL);
 	status = server_run(srv);
 
 	server_free(srv);
+	http_api_stop(api);
+	/* Sessions abandoned by server_free have closed: count them too. */
+	status = cli_ci_finish(c, stats, status);
 	cli_profile_free(&lp);
 	spool_close(spool);
 	transcript_close();
+	stats_free(stats);
 	event_base_free(base);
 	return status;
 }

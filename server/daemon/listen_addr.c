@@ -7,7 +7,8 @@
  * IPv6 or "localhost" (getaddrinfo(), keeping the loopback addresses it
  * gives, RFC 6761 section 6.3: usually 127.0.0.1 and, where the hosts file
  * lists it, ::1), and say exactly what is wrong otherwise. A bare PORT
- * means 127.0.0.1:PORT (loopback only, as the man page promises).
+ * or ":PORT" means 127.0.0.1:PORT (loopback only, as the man page
+ * promises).
  * Also: the probe that tells another server's port from our own shared
  * ones, and the one line for a failed bind.
  * Does not: listen, or look up any other name (no DNS at start-up).
@@ -197,6 +198,9 @@ listen_addr_parse(const char *spec, struct listen_addr *la, char *err,
 	    strchr(buf, '.') == NULL) {
 		host = NULL; /* a bare PORT: loopback */
 		port = buf;
+	} else if (buf[0] == ':' && buf[1] != ':') {
+		host = NULL; /* ":PORT", as in ":0": loopback too */
+		port = buf + 1;
 	} else if (buf[0] == '[') {
 		char *close = strstr(buf, "]:");
 		if (close == NULL) {

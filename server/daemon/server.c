@@ -115,8 +115,12 @@ static void
 server_accepted(void *owner)
 {
 	struct worker *w = owner;
+	unsigned long long n = atomic_fetch_add(&w->srv->messages, 1) + 1;
 
-	atomic_fetch_add(&w->srv->messages, 1);
+	/* The 250 is queued right after this; the stop reaches the session
+	 * later, on this thread, and ends it with the shutdown reply. */
+	if (w->srv->stop_after != 0 && n == w->srv->stop_after)
+		server_request_stop(w->srv);
 }
 
 static void
@@ -536,6 +540,27 @@ server_stop(struct server *srv)
 	         atomic_load(&srv->nsessions));
 	for (size_t i = 0; i < srv->nworkers; i++)
 		event_active(srv->workers[i]->wake, EV_TIMEOUT, 0);
+}
+
+/* On the main thread, once: a stop asked for by server_request_stop. */
+static void
+server_stop_requested(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+
+	if (!atomic_load(&srv->stopping))
+		server_stop(srv);
+}
+
+/* server_request_stop - a graceful stop, from any thread */
+void
+server_request_stop(struct server *srv)
+{
+	if (atomic_exchange(&srv->stop_requested, true))
+		return;
+	if (event_base_once(srv->base, -1, EV_TIMEOUT, server_stop_requested,
+	                    srv, NULL) == -1)
+		log_warnx("cannot ask the main loop to stop");
 }
 
 static void

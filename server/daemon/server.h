@@ -83,6 +83,10 @@ struct server {
 	atomic_ullong messages;
 	atomic_uint running; /* workers still in their loop */
 	atomic_bool stopping;
+	atomic_bool stop_requested; /* server_request_stop was called */
+	/* server_request_stop once this many messages are accepted (0:
+	 * never); set before server_run (--exit-after) */
+	unsigned long long stop_after;
 	struct event *sig_term, *sig_int, *sig_hup, *worker_done;
 	struct event *tr_flush; /* JSON transcript lines out, every 100 ms */
 };
@@ -120,6 +124,13 @@ size_t server_bound(const struct server *srv);
  * "ADDR:PORT[/tls]", with the port the kernel gave for port 0 */
 void server_bound_name(const struct server *srv, size_t i, char *buf,
                        size_t len);
+
+/*
+ * server_request_stop - the graceful stop of SIGTERM (no new connections,
+ * sessions in DATA finish within the grace period), from any thread; a
+ * second call, or one after a signal, does nothing more.
+ */
+void server_request_stop(struct server *srv);
 
 /* server_run - serve until stopped; returns the exit status */
 int server_run(struct server *srv);

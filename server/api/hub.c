@@ -1,0 +1,706 @@
+/*
+ * hub.c - the session and message index behind the HTTP API, fed by the
+ * transcript tap on worker threads (see hub.h).
+ *
+ * Does: per event, under the lock: append the line to its session, update
+ * the session's summary from the event's fields (connect, close, rule,
+ * tls handshake_done, info accepted), count, queue the SSE message, and
+ * enforce the bounds. Does not: allocate with x* (a failed malloc drops
+ * the event from the index, never the session), call the HTTP thread
+ * under the lock, or look into "text".
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <pthread.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+
+#include "hub.h"
+
+struct hub_sess {
+	TAILQ_ENTRY(hub_sess) link;
+	unsigned long id;
+	json_t *summary;
+	char *lines; /* the event lines, each ending in '\n' */
+	size_t len, cap;
+	size_t nevents;
+	bool closed;
+	bool open_counted; /* in sessions_open until it closes */
+	long long started_ms;
+};
+
+struct hub_msg {
+	TAILQ_ENTRY(hub_msg) link;
+	json_t *o; /* the stub of hub_messages_json */
+};
+
+TAILQ_HEAD(hub_sess_list, hub_sess);
+TAILQ_HEAD(hub_msg_list, hub_msg);
+
+struct hub {
+	pthread_mutex_t lock;
+	struct hub_limits lim;
+	struct hub_sess_list sessions;
+	size_t nsessions, bytes;
+	struct hub_msg_list messages;
+	size_t nmessages;
+	/* since start or reset */
+	uint64_t w_messages, w_closed;
+	json_t *w_rules;
+	/* monotonic */
+	json_t *totals;
+	uint64_t seq;
+	/* the stream */
+	bool stream, wake, notified;
+	struct evbuffer *pending;
+	uint64_t dropped, dropped_total;
+	void (*notify)(void *);
+	void *notify_arg;
+};
+
+static const struct hub_limits default_limits = {
+    HUB_MAX_SESSIONS, HUB_MAX_BYTES,        HUB_MAX_SESSION_BYTES,
+    HUB_MAX_MESSAGES, HUB_MAX_STREAM_BYTES,
+};
+
+/* What a session costs besides its lines (the summary), for the bound. */
+#define SESS_OVERHEAD 512
+
+static json_t *
+new_totals(void)
+{
+	json_t *t = json_object();
+
+	json_object_set_new(t, "sessions_total", json_object());
+	json_object_set_new(t, "sessions_open", json_object());
+	json_object_set_new(t, "messages", json_object());
+	json_object_set_new(t, "rules", json_object());
+	json_object_set_new(t, "tls", json_object());
+	json_object_set_new(t, "closes", json_object());
+	json_object_set_new(t, "bytes_in", json_integer(0));
+	json_object_set_new(t, "bytes_out", json_integer(0));
+	json_object_set_new(t, "lines", json_integer(0));
+	json_object_set_new(t, "stream_dropped", json_integer(0));
+	return t;
+}
+
+/* hub_new - an empty index */
+struct hub *
+hub_new(const struct hub_limits *lim)
+{
+	struct hub *hub = calloc(1, sizeof(*hub));
+
+	if (hub == NULL)
+		return NULL;
+	pthread_mutex_init(&hub->lock, NULL);
+	hub->lim = lim != NULL ? *lim : default_limits;
+	TAILQ_INIT(&hub->sessions);
+	TAILQ_INIT(&hub->messages);
+	hub->w_rules = json_object();
+	hub->totals = new_totals();
+	hub->pending = evbuffer_new();
+	if (hub->w_rules == NULL || hub->totals == NULL ||
+	    hub->pending == NULL) {
+		hub_free(hub);
+		return NULL;
+	}
+	return hub;
+}
+
+static void
+sess_free(struct hub_sess *s)
+{
+	json_decref(s->summary);
+	free(s->lines);
+	free(s);
+}
+
+static void
+drop_session(struct hub *hub, struct hub_sess *s)
+{
+	TAILQ_REMOVE(&hub->sessions, s, link);
+	hub->nsessions--;
+	hub->bytes -= s->cap + SESS_OVERHEAD;
+	sess_free(s);
+}
+
+static void
+drop_messages(struct hub *hub, json_t *names)
+{
+	struct hub_msg *m;
+
+	while ((m = TAILQ_FIRST(&hub->messages)) != NULL) {
+		TAILQ_REMOVE(&hub->messages, m, link);
+		if (names != NULL)
+			json_array_append(names,
+			                  json_object_get(m->o, "spool"));
+		json_decref(m->o);
+		free(m);
+	}
+	hub->nmessages = 0;
+}
+
+/* hub_free - free the index; NULL ok */
+void
+hub_free(struct hub *hub)
+{
+	struct hub_sess *s;
+
+	if (hub == NULL)
+		return;
+	while ((s = TAILQ_FIRST(&hub->sessions)) != NULL)
+		drop_session(hub, s);
+	drop_messages(hub, NULL);
+	json_decref(hub->w_rules);
+	json_decref(hub->totals);
+	if (hub->pending != NULL)
+		evbuffer_free(hub->pending);
+	pthread_mutex_destroy(&hub->lock);
+	free(hub);
+}
+
+/* hub_set_notify - the wake-up of the HTTP thread */
+void
+hub_set_notify(struct hub *hub, void (*fn)(void *), void *arg)
+{
+	pthread_mutex_lock(&hub->lock);
+	hub->notify = fn;
+	hub->notify_arg = arg;
+	pthread_mutex_unlock(&hub->lock);
+}
+
+/* hub_listen - whether lines are kept for the stream, and wake-ups */
+void
+hub_listen(struct hub *hub, bool stream, bool wake)
+{
+	pthread_mutex_lock(&hub->lock);
+	hub->stream = stream;
+	hub->wake = wake || stream;
+	if (!stream)
+		evbuffer_drain(hub->pending, evbuffer_get_length(hub->pending));
+	pthread_mutex_unlock(&hub->lock);
+}
+
+/* hub_take_stream - the queued SSE messages into out */
+uint64_t
+hub_take_stream(struct hub *hub, struct evbuffer *out)
+{
+	uint64_t dropped;
+
+	pthread_mutex_lock(&hub->lock);
+	evbuffer_add_buffer(out, hub->pending);
+	dropped = hub->dropped;
+	hub->dropped = 0;
+	hub->notified = false;
+	pthread_mutex_unlock(&hub->lock);
+	return dropped;
+}
+
+/* --- counting --- */
+
+static void
+count_add(json_t *obj, const char *key, json_int_t n)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (v != NULL)
+		json_integer_set(v, json_integer_value(v) + n);
+	else
+		json_object_set_new(obj, key, json_integer(n));
+}
+
+/* obj[k1][k2] += 1 */
+static void
+count_add2(json_t *obj, const char *k1, const char *k2)
+{
+	json_t *inner = json_object_get(obj, k1);
+
+	if (inner == NULL) {
+		inner = json_object();
+		if (json_object_set_new(obj, k1, inner) != 0)
+			return;
+	}
+	count_add(inner, k2, 1);
+}
+
+static const char *
+str_field(const json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+static const char *
+or_unknown(const char *s)
+{
+	return s != NULL ? s : "";
+}
+
+/* --- the index --- */
+
+static struct hub_sess *
+find_session(struct hub *hub, unsigned long id)
+{
+	struct hub_sess *s;
+
+	/* newest first: an event is almost always for a recent session */
+	TAILQ_FOREACH_REVERSE(s, &hub->sessions, hub_sess_list, link)
+		if (s->id == id)
+			return s;
+	return NULL;
+}
+
+static struct hub_sess *
+new_session(struct hub *hub, unsigned long id, const json_t *o)
+{
+	struct hub_sess *s = calloc(1, sizeof(*s));
+	const char *time = str_field(o, "time");
+	json_t *j;
+
+	if (s == NULL || (j = json_object()) == NULL) {
+		free(s);
+		return NULL;
+	}
+	s->id = id;
+	s->summary = j;
+	json_object_set_new(j, "id", json_integer((json_int_t)id));
+	json_object_set(j, "profile", json_object_get(o, "profile"));
+	json_object_set_new(j, "client", json_null());
+	json_object_set_new(j, "server", json_null());
+	json_object_set_new(j, "started", json_string(or_unknown(time)));
+	json_object_set_new(j, "ended", json_null());
+	json_object_set_new(j, "state", json_string("open"));
+	json_object_set_new(j, "close", json_null());
+	json_object_set_new(j, "rules", json_array());
+	json_object_set_new(j, "messages", json_integer(0));
+	json_object_set_new(j, "tls", json_null());
+	json_object_set_new(j, "events", json_integer(0));
+	if (time == NULL || hub_time_ms(time, &s->started_ms) != 0)
+		s->started_ms = 0;
+	TAILQ_INSERT_TAIL(&hub->sessions, s, link);
+	hub->nsessions++;
+	hub->bytes += SESS_OVERHEAD;
+	if (json_object_get(o, "profile") == NULL)
+		json_object_set_new(j, "profile", json_null());
+	return s;
+}
+
+/* Keep the line; past the session's own bound it is only counted. */
+static void
+keep_line(struct hub *hub, struct hub_sess *s, const char *line, size_t len)
+{
+	size_t need = s->len + len + 1, cap = s->cap;
+	char *p;
+
+	if (need > hub->lim.max_session_bytes)
+		return;
+	if (need > cap) {
+		cap = cap ? cap : 1024;
+		while (cap < need)
+			cap *= 2;
+		if (cap > hub->lim.max_session_bytes)
+			cap = hub->lim.max_session_bytes;
+		if ((p = realloc(s->lines, cap)) == NULL)
+			return;
+		hub->bytes += cap - s->cap;
+		s->lines = p;
+		s->cap = cap;
+	}
+	memcpy(s->lines + s->len, line, len);
+	s->lines[s->len + len] = '\n';
+	s->len += len + 1;
+	s->nevents++;
+	json_object_set_new(s->summary, "events",
+	                    json_integer((json_int_t)s->nevents));
+}
+
+static void
+on_connect(struct hub *hub, struct hub_sess *s, const json_t *o)
+{
+	const char *profile = str_field(o, "profile");
+
+	json_object_set(s->summary, "client", json_object_get(o, "client"));
+	json_object_set(s->summary, "server", json_object_get(o, "server"));
+	if (profile != NULL) {
+		json_object_set_new(s->summary, "profile",
+		                    json_string(profile));
+		count_add(json_object_get(hub->totals, "sessions_total"),
+		          profile, 1);
+		count_add(json_object_get(hub->totals, "sessions_open"),
+		          profile, 1);
+		s->open_counted = true;
+	}
+}
+
+static void
+on_close(struct hub *hub, struct hub_sess *s, const json_t *o)
+{
+	json_t *c = json_object(), *t = hub->totals;
+	const char *profile = str_field(s->summary, "profile");
+	const char *how = str_field(o, "how");
+	json_int_t in = json_integer_value(json_object_get(o, "bytes_in"));
+	json_int_t out = json_integer_value(json_object_get(o, "bytes_out"));
+
+	if (s->closed)
+		return;
+	s->closed = true;
+	json_object_set(s->summary, "ended", json_object_get(o, "time"));
+	json_object_set_new(s->summary, "state", json_string("closed"));
+	json_object_set(c, "how", json_object_get(o, "how"));
+	json_object_set(c, "reason", json_object_get(o, "reason"));
+	if (json_object_get(o, "rule") != NULL)
+		json_object_set(c, "rule", json_object_get(o, "rule"));
+	json_object_set_new(s->summary, "close", c);
+	hub->w_closed++;
+	count_add(json_object_get(t, "closes"), or_unknown(how), 1);
+	if (s->open_counted && profile != NULL)
+		count_add(json_object_get(t, "sessions_open"), profile, -1);
+	count_add(t, "bytes_in", in);
+	count_add(t, "bytes_out", out);
+}
+
+static void
+on_rule(struct hub *hub, struct hub_sess *s, const json_t *o)
+{
+	const char *rule = str_field(o, "rule");
+	const char *profile = str_field(o, "profile");
+	json_t *rules = json_object_get(s->summary, "rules"), *v;
+	size_t i;
+	bool seen = false;
+
+	if (rule == NULL)
+		return;
+	json_array_foreach(rules, i, v)
+		if (strcmp(json_string_value(v), rule) == 0)
+			seen = true;
+	if (!seen)
+		json_array_append_new(rules, json_string(rule));
+	count_add(hub->w_rules, rule, 1);
+	count_add2(json_object_get(hub->totals, "rules"), or_unknown(profile),
+	           rule);
+}
+
+static void
+on_accepted(struct hub *hub, struct hub_sess *s, const json_t *o)
+{
+	struct hub_msg *m;
+	json_t *j;
+	const char *qid = str_field(o, "queue_id");
+	const char *profile = str_field(o, "profile");
+
+	hub->w_messages++;
+	count_add(json_object_get(hub->totals, "messages"), or_unknown(profile),
+	          1);
+	if (s != NULL)
+		count_add(s->summary, "messages", 1);
+	if (qid == NULL || (m = calloc(1, sizeof(*m))) == NULL ||
+	    (j = json_object()) == NULL) {
+		free(qid != NULL ? m : NULL);
+		return;
+	}
+	m->o = j;
+	json_object_set_new(j, "id", json_string(qid));
+	json_object_set_new(j, "queue_id", json_string(qid));
+	json_object_set(j, "session", json_object_get(o, "session"));
+	json_object_set(j, "profile", json_object_get(o, "profile"));
+	json_object_set(j, "received", json_object_get(o, "time"));
+	json_object_set(j, "mail_from", json_object_get(o, "mail_from"));
+	json_object_set(j, "rcpts", json_object_get(o, "rcpts"));
+	json_object_set(j, "size", json_object_get(o, "size"));
+	json_object_set(j, "spool", json_object_get(o, "spool"));
+	if (json_object_get(o, "spool") == NULL)
+		json_object_set_new(j, "spool", json_null());
+	TAILQ_INSERT_TAIL(&hub->messages, m, link);
+	if (++hub->nmessages > hub->lim.max_messages) {
+		m = TAILQ_FIRST(&hub->messages);
+		TAILQ_REMOVE(&hub->messages, m, link);
+		json_decref(m->o);
+		free(m);
+		hub->nmessages--;
+	}
+}
+
+static void
+on_tls(struct hub *hub, struct hub_sess *s, const json_t *o)
+{
+	const char *event = str_field(o, "event");
+	const char *version = str_field(o, "version");
+	const char *suite = str_field(json_object_get(o, "suite"), "name");
+	json_t *t;
+
+	if (event == NULL || strcmp(event, "handshake_done") != 0)
+		return;
+	count_add2(json_object_get(hub->totals, "tls"), or_unknown(version),
+	           or_unknown(suite));
+	if (s == NULL || (t = json_object()) == NULL)
+		return;
+	json_object_set_new(t, "version", json_string(or_unknown(version)));
+	json_object_set_new(t, "suite", json_string(or_unknown(suite)));
+	json_object_set_new(s->summary, "tls", t);
+}
+
+/* Oldest closed sessions go first; open ones stay (the server bounds how
+ * many there are, and keep_line how much each keeps). */
+static void
+enforce_bounds(struct hub *hub)
+{
+	struct hub_sess *s, *next;
+
+	for (s = TAILQ_FIRST(&hub->sessions);
+	     s != NULL && (hub->nsessions > hub->lim.max_sessions ||
+	                   hub->bytes > hub->lim.max_bytes);
+	     s = next) {
+		next = TAILQ_NEXT(s, link);
+		if (s->closed)
+			drop_session(hub, s);
+	}
+}
+
+static void
+queue_stream(struct hub *hub, const char *line, size_t len)
+{
+	char id[32];
+	int n = snprintf(id, sizeof(id),
+	                 "id: %llu\ndata: ", (unsigned long long)hub->seq);
+
+	if (evbuffer_get_length(hub->pending) + len + 64 >
+	    hub->lim.max_stream_bytes) {
+		hub->dropped++;
+		hub->dropped_total++;
+		return;
+	}
+	evbuffer_add(hub->pending, id, (size_t)n);
+	evbuffer_add(hub->pending, line, len);
+	evbuffer_add(hub->pending, "\n\n", 2);
+}
+
+/* hub_tap - one event from a worker thread */
+void
+hub_tap(const json_t *o, const char *line, size_t len, void *arg)
+{
+	struct hub *hub = arg;
+	const char *dir = str_field(o, "dir");
+	json_t *sid = json_object_get(o, "session");
+	struct hub_sess *s = NULL;
+	void (*notify)(void *) = NULL;
+	void *notify_arg = NULL;
+
+	if (dir == NULL)
+		return;
+	pthread_mutex_lock(&hub->lock);
+	hub->seq++;
+	count_add(hub->totals, "lines", 1);
+	if (json_is_integer(sid) && json_integer_value(sid) > 0) {
+		unsigned long id = (unsigned long)json_integer_value(sid);
+
+		if ((s = find_session(hub, id)) == NULL)
+			s = new_session(hub, id, o);
+	}
+	if (s != NULL) {
+		keep_line(hub, s, line, len);
+		if (strcmp(dir, "connect") == 0)
+			on_connect(hub, s, o);
+		else if (strcmp(dir, "close") == 0)
+			on_close(hub, s, o);
+	}
+	if (strcmp(dir, "rule") == 0 && s != NULL)
+		on_rule(hub, s, o);
+	else if (strcmp(dir, "tls") == 0)
+		on_tls(hub, s, o);
+	else if (strcmp(dir, "info") == 0 &&
+	         strcmp(or_unknown(str_field(o, "event")), "accepted") == 0)
+		on_accepted(hub, s, o);
+	if (hub->stream)
+		queue_stream(hub, line, len);
+	enforce_bounds(hub);
+	if (hub->wake && !hub->notified && hub->notify != NULL) {
+		hub->notified = true;
+		notify = hub->notify;
+		notify_arg = hub->notify_arg;
+	}
+	pthread_mutex_unlock(&hub->lock);
+	if (notify != NULL)
+		notify(notify_arg);
+}
+
+/* hub_reset - closed sessions, messages and the wait counts go */
+void
+hub_reset(struct hub *hub)
+{
+	struct hub_sess *s, *next;
+
+	pthread_mutex_lock(&hub->lock);
+	for (s = TAILQ_FIRST(&hub->sessions); s != NULL; s = next) {
+		next = TAILQ_NEXT(s, link);
+		if (s->closed)
+			drop_session(hub, s);
+	}
+	drop_messages(hub, NULL);
+	hub->w_messages = hub->w_closed = 0;
+	json_object_clear(hub->w_rules);
+	pthread_mutex_unlock(&hub->lock);
+}
+
+/* --- queries (HTTP thread) --- */
+
+static bool
+client_matches(const json_t *client, const char *want)
+{
+	const char *addr = str_field(client, "addr");
+	char both[128];
+
+	if (addr == NULL)
+		return false;
+	if (strcmp(addr, want) == 0)
+		return true;
+	snprintf(
+	    both, sizeof(both), "%s:%lld", addr,
+	    (long long)json_integer_value(json_object_get(client, "port")));
+	return strcmp(both, want) == 0;
+}
+
+static bool
+has_rule(const json_t *rules, const char *rule)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(rules, i, v)
+		if (strcmp(json_string_value(v), rule) == 0)
+			return true;
+	return false;
+}
+
+static bool
+sess_matches(const struct hub_sess *s, const struct hub_filter *f)
+{
+	const json_t *j = s->summary;
+
+	if (f == NULL)
+		return true;
+	if (f->profile != NULL &&
+	    strcmp(or_unknown(str_field(j, "profile")), f->profile) != 0)
+		return false;
+	if (f->client != NULL &&
+	    !client_matches(json_object_get(j, "client"), f->client))
+		return false;
+	if (f->state != NULL && strcmp(str_field(j, "state"), f->state) != 0)
+		return false;
+	if (f->rule != NULL && !has_rule(json_object_get(j, "rules"), f->rule))
+		return false;
+	if (f->has_since && s->started_ms < f->since_ms)
+		return false;
+	return true;
+}
+
+/* hub_sessions_json - the summaries that pass f, oldest first */
+json_t *
+hub_sessions_json(struct hub *hub, const struct hub_filter *f)
+{
+	json_t *list = json_array(), *out;
+	struct hub_sess *s;
+
+	pthread_mutex_lock(&hub->lock);
+	TAILQ_FOREACH(s, &hub->sessions, link)
+		if (sess_matches(s, f))
+			json_array_append_new(list, json_deep_copy(s->summary));
+	pthread_mutex_unlock(&hub->lock);
+	out = json_object();
+	json_object_set_new(out, "sessions", list);
+	return out;
+}
+
+/* hub_session_json - one session with its events, or NULL */
+json_t *
+hub_session_json(struct hub *hub, unsigned long id)
+{
+	struct hub_sess *s;
+	json_t *out = NULL, *events;
+	char *lines = NULL;
+	size_t len = 0;
+
+	pthread_mutex_lock(&hub->lock);
+	if ((s = find_session(hub, id)) != NULL) {
+		out = json_deep_copy(s->summary);
+		if ((lines = malloc(s->len + 1)) != NULL) {
+			memcpy(lines, s->lines, s->len);
+			len = s->len;
+		}
+	}
+	pthread_mutex_unlock(&hub->lock);
+	if (out == NULL) {
+		free(lines);
+		return NULL;
+	}
+	/* Parse outside the lock: the workers go on meanwhile. */
+	events = json_array();
+	for (size_t at = 0; lines != NULL && at < len;) {
+		char *nl = memchr(lines + at, '\n', len - at);
+		json_t *e;
+
+		*nl = '\0';
+		if ((e = json_loads(lines + at, JSON_DECODE_ANY, NULL)) != NULL)
+			json_array_append_new(events, e);
+		at = (size_t)(nl - lines) + 1;
+	}
+	free(lines);
+	json_object_set_new(out, "events", events);
+	return out;
+}
+
+/* hub_messages_json - copies of the message stubs, oldest first */
+json_t *
+hub_messages_json(struct hub *hub)
+{
+	json_t *list = json_array();
+	struct hub_msg *m;
+
+	pthread_mutex_lock(&hub->lock);
+	TAILQ_FOREACH(m, &hub->messages, link)
+		json_array_append_new(list, json_deep_copy(m->o));
+	pthread_mutex_unlock(&hub->lock);
+	return list;
+}
+
+/* hub_drop_messages - forget the messages, return their spool names */
+json_t *
+hub_drop_messages(struct hub *hub)
+{
+	json_t *names = json_array();
+
+	pthread_mutex_lock(&hub->lock);
+	drop_messages(hub, names);
+	pthread_mutex_unlock(&hub->lock);
+	return names;
+}
+
+/* hub_window - the counts since start or reset */
+json_t *
+hub_window(struct hub *hub)
+{
+	json_t *o = json_object();
+
+	pthread_mutex_lock(&hub->lock);
+	json_object_set_new(o, "messages",
+	                    json_integer((json_int_t)hub->w_messages));
+	json_object_set_new(o, "sessions_closed",
+	                    json_integer((json_int_t)hub->w_closed));
+	json_object_set_new(o, "rules", json_deep_copy(hub->w_rules));
+	pthread_mutex_unlock(&hub->lock);
+	return o;
+}
+
+/* hub_totals - the monotonic counts */
+json_t *
+hub_totals(struct hub *hub)
+{
+	json_t *o;
+
+	pthread_mutex_lock(&hub->lock);
+	json_object_set_new(hub->totals, "stream_dropped",
+	                    json_integer((json_int_t)hub->dropped_total));
+	o = json_deep_copy(hub->totals);
+	pthread_mutex_unlock(&hub->lock);
+	return o;
+}
