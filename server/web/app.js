@@ -512,6 +512,11 @@
 		return fetched.concat(streamed);
 	}
 
+	/* a suite: {name, hex} in transcript lines, a name in summaries */
+	function suiteName(suite) {
+		return suite && typeof suite === "object" ? suite.name : suite || "";
+	}
+
 	function renderSummary(s) {
 		$("session-title").textContent = "Session #" + s.id + (s.profile ? " (" + s.profile + ")" : "");
 		const dl = $("session-summary");
@@ -531,7 +536,7 @@
 				s.close.rule ? "rule " + s.close.rule : ""].filter(Boolean).join(" "));
 		add("Messages", "messages", s.messages);
 		if (s.tls)
-			add("TLS", "tls", [s.tls.version, s.tls.suite && s.tls.suite.name].filter(Boolean).join(" "));
+			add("TLS", "tls", [s.tls.version, suiteName(s.tls.suite)].filter(Boolean).join(" "));
 	}
 
 	function renderSession(v, s) {

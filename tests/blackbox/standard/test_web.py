@@ -21,11 +21,14 @@ what the page shows, with exact strings:
   mode, the two hops side by side, and it follows a session started after
   it was opened.
 
-Screenshots of the normal and the presenter view go to
+Screenshots of the normal view (web-normal.png: the middlebox session and
+its message), a TLS session (web-tls.png) and the presenter view
+(web-presenter.png) go to
 $SMTP_MIMIC_ARTEFACTS (default <repo>/build/artefacts); their paths are
 printed. No sleeps: every wait is a bounded WebDriverWait on what the page
 shows.
 """
+import base64
 import json
 import os
 import re
@@ -185,8 +188,9 @@ class WebView(ServerTest):
         """The HTTP API's address: from the ready file (JSON "http") or
         the server's start-up line on stderr, whichever exists."""
         deadline = time.monotonic() + WAIT
-        pattern = re.compile(r"^smtp-mimic: .*\bhttp\b.*?"
-                             r"(127\.0\.0\.1:(\d+))", re.M | re.I)
+        # "smtp-mimic: listening on http://127.0.0.1:37017 (HTTP API, ...)"
+        pattern = re.compile(r"^smtp-mimic: listening on "
+                             r"http://(127\.0\.0\.1:(\d+)) ", re.M)
         while time.monotonic() < deadline:
             if ready and os.path.exists(ready):
                 with open(ready, encoding="utf-8") as f:
@@ -264,9 +268,21 @@ class WebView(ServerTest):
         return self.wait_for(lambda: pred(self.rows()), what)
 
     def screenshot(self, name):
+        """The whole page (not only the window) as ARTEFACTS/name."""
         os.makedirs(ARTEFACTS, exist_ok=True)
         path = os.path.join(ARTEFACTS, name)
-        self.assertTrue(self.driver.save_screenshot(path), path)
+        # From the top: the sticky header is drawn where the page is.
+        self.js("window.scrollTo(0, 0);")
+        self.wait_for(lambda: self.js("return window.scrollY") == 0,
+                      "the page scrolled to the top")
+        w, h = self.js("return [document.documentElement.scrollWidth,"
+                       " document.documentElement.scrollHeight];")
+        shot = self.driver.execute_cdp_cmd("Page.captureScreenshot", {
+            "format": "png", "captureBeyondViewport": True,
+            "clip": {"x": 0, "y": 0, "width": w, "height": h, "scale": 1}})
+        with open(path, "wb") as f:
+            f.write(base64.b64decode(shot["data"]))
+        self.assertGreater(os.path.getsize(path), 0, path)
         print("\nscreenshot: %s" % path, flush=True)
         return path
 
@@ -393,6 +409,9 @@ class WebView(ServerTest):
         self.wait_for(lambda: self.text("#tls-negotiated") ==
                       "TLSv1.2 TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 "
                       "(0xC02F)", "the negotiated version and suite")
+        self.assertEqual(self.text('#session-summary [data-field="tls"]'),
+                         "TLSv1.2 TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")
+        self.screenshot("web-tls.png")
 
         self.show_session(2)
         self.wait_for(lambda: self.js(
