@@ -137,6 +137,12 @@ test_open_layout(void **state)
 }
 
 static const char *const rcpts[] = {"a@x.test", "b@y.test", "c@z.test"};
+static const char *const notify[] = {"SUCCESS,FAILURE", "", NULL};
+static const char *const orcpt[] = {"rfc822;a@x.test", NULL, "rfc822;c+2B@z"};
+static const struct envelope_param mparams[] = {
+    {"BODY", "8BITMIMExx", 8}, /* value_len counts, not the NUL */
+    {"SMTPUTF8", NULL, 0},
+};
 
 static const struct envelope test_env = {
     .queue_id = "4F2A9C",
@@ -157,6 +163,10 @@ static const struct envelope test_env = {
     .tls_cipher = NULL,
     .size = 123456,
     .mail_line = "MAIL FROM:<> BODY=8BITMIME SMTPUTF8",
+    .rcpt_notify = notify,
+    .rcpt_orcpt = orcpt,
+    .mail_params = mparams,
+    .nmail_params = 2,
 };
 
 /* Expected envelope fields: a path of keys and the JSON it must equal. */
@@ -177,6 +187,12 @@ static const struct field_case field_cases[] = {
     {"helo", NULL, "null"},
     {"mail_from", NULL, "\"\""},
     {"rcpt_to", NULL, "[\"a@x.test\", \"b@y.test\", \"c@z.test\"]"},
+    {"mail_params", NULL, "{\"BODY\": \"8BITMIME\", \"SMTPUTF8\": null}"},
+    {"rcpts", NULL,
+     "[{\"addr\": \"a@x.test\", \"notify\": \"SUCCESS,FAILURE\", "
+     "\"orcpt\": \"rfc822;a@x.test\"}, {\"addr\": \"b@y.test\", "
+     "\"notify\": null, \"orcpt\": null}, {\"addr\": \"c@z.test\", "
+     "\"notify\": null, \"orcpt\": \"rfc822;c+2B@z\"}]"},
     {"body", NULL, "\"8BITMIME\""},
     {"smtputf8", NULL, "true"},
     {"auth_user", NULL, "null"},
@@ -249,6 +265,8 @@ test_commit(void **state)
 		}
 	}
 	assert_int_equal(spool_write(m, "", 0), 0);
+	assert_non_null(spool_msg_name(m));
+	snprintf(names[1], sizeof(names[1]), "%s", spool_msg_name(m));
 	assert_int_equal(spool_commit(m, &test_env), 0);
 
 	/* exactly one file in new/, the exact bytes; tmp/ empty */
@@ -265,6 +283,8 @@ test_commit(void **state)
 		fail_msg("name %s: want <sec>.M<usec>P<pid>Q<n>_<qid>.<host>",
 		         names[0]);
 	regfree(&re);
+	/* spool_msg_name named the file that is now in new/ */
+	assert_string_equal(names[1], names[0]);
 	snprintf(path, sizeof(path), "%s/new/%s", dir, names[0]);
 	got = read_file(path, &glen);
 	assert_int_equal(glen, elen);
@@ -299,7 +319,7 @@ test_commit(void **state)
 		failed++;
 	}
 	regfree(&re);
-	assert_int_equal(json_object_size(env), 16); /* no more, no less */
+	assert_int_equal(json_object_size(env), 18); /* no more, no less */
 	json_decref(env);
 	free(expect);
 	free(big);
@@ -316,6 +336,8 @@ test_commit_tls_and_8bit(void **state)
 	    {"helo", NULL, "\"gw.test\""},
 	    {"auth_user", NULL, "\"alice\""},
 	    {"rcpt_to", NULL, "[]"},
+	    {"rcpts", NULL, "[]"},
+	    {"mail_params", NULL, "{}"},
 	    {"smtputf8", NULL, "false"},
 	    {"body", NULL, "null"},
 	    /* not UTF-8: escaped, the message is not lost over it */
@@ -334,6 +356,10 @@ test_commit_tls_and_8bit(void **state)
 	e.auth_user = "alice";
 	e.rcpts = NULL;
 	e.nrcpts = 0;
+	e.rcpt_notify = NULL;
+	e.rcpt_orcpt = NULL;
+	e.mail_params = NULL;
+	e.nmail_params = 0;
 	e.smtputf8 = 0;
 	e.body = NULL;
 	e.mail_from = "caf\xe9@x.test";
@@ -464,6 +490,7 @@ test_sink(void **state)
 	assert_string_equal(spool_dir(sp), "none");
 	assert_non_null(m = spool_begin(sp, "S1"));
 	assert_non_null(m2 = spool_begin(sp, "S2"));
+	assert_null(spool_msg_name(m)); /* nothing is written: no name */
 	assert_int_equal(spool_write(m, "data\r\n", 6), 0);
 	assert_int_equal(spool_commit(m, &test_env), 0);
 	spool_abort(m2);

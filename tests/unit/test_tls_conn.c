@@ -261,6 +261,11 @@ test_hello_retry(void **state)
 	assert_int_equal(SSL_get_negotiated_group(s), NID_secp384r1);
 	assert_int_equal(seen.hellos, 1);
 	assert_true(seen.h.versions & TLSV_1_3);
+	/* supported_groups as the client listed them: x25519, secp384r1 */
+	assert_true(seen.h.has_groups);
+	assert_int_equal(seen.h.ngroups, 2);
+	assert_int_equal(seen.h.groups[0], 0x001D);
+	assert_int_equal(seen.h.groups[1], 0x0018);
 	SSL_free(s);
 	SSL_CTX_free(cctx);
 	tls_policy_free(tp);

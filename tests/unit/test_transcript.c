@@ -1,7 +1,9 @@
 /*
  * test_transcript.c - transcript.c: the escaping table, JSON Lines parsed
- * back with jansson (fields, invalid UTF-8 as escaped text + hex, append,
- * stdout), the readable lines on stderr, and whole lines under threads.
+ * back with jansson (fields, the schema version, invalid UTF-8 as escaped
+ * text + hex, append, stdout), an event's facts merged as fields (and not
+ * in the readable line), the readable lines on stderr, whole lines under
+ * threads, taps.
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -204,49 +206,53 @@ struct json_case {
 
 static const struct json_case json_cases[] = {
     {{7, TR_CONNECT, T("127.0.0.1:53312 -> 127.0.0.1:2525 profile=esa"), NULL,
-      NULL, "esa", NULL},
+      NULL, "esa", NULL, NULL},
      T("127.0.0.1:53312 -> 127.0.0.1:2525 profile=esa"),
      NULL},
     /* text is not NUL-terminated: only len counts */
-    {{7, TR_CLIENT, "EHLO gw.test\r\nMAIL", 12, NULL, NULL, "esa", NULL},
+    {{7, TR_CLIENT, "EHLO gw.test\r\nMAIL", 12, NULL, NULL, "esa", NULL, NULL},
      T("EHLO gw.test"),
      NULL},
-    {{7, TR_SERVER, T("250-mx1.lab.test\r\n"), NULL, NULL, NULL, NULL},
+    {{7, TR_SERVER, T("250-mx1.lab.test\r\n"), NULL, NULL, NULL, NULL, NULL},
      T("250-mx1.lab.test\r\n"),
      NULL},
     {{7, TR_RULE, T("close fin"), "CSCwh48138", "Schannel drops it", "esa",
-      NULL},
+      NULL, NULL},
      T("close fin"),
      NULL},
-    {{7, TR_SERVER, T("421 4.3.2 bye"), "busy", NULL, "esa", NULL},
+    {{7, TR_SERVER, T("421 4.3.2 bye"), "busy", NULL, "esa", NULL, NULL},
      T("421 4.3.2 bye"),
      NULL},
-    {{7, TR_INFO, T("queued as 4F2A"), NULL, NULL, NULL, NULL},
+    {{7, TR_INFO, T("queued as 4F2A"), NULL, NULL, NULL, NULL, NULL},
      T("queued as 4F2A"),
      NULL},
-    {{8, TR_WARN, T("line too long"), NULL, NULL, NULL, NULL},
+    {{8, TR_WARN, T("line too long"), NULL, NULL, NULL, NULL, NULL},
      T("line too long"),
      NULL},
-    {{8, TR_CLIENT, T("MAIL FROM:<\xff\xfe@x>\r\n"), NULL, NULL, NULL, NULL},
+    {{8, TR_CLIENT, T("MAIL FROM:<\xff\xfe@x>\r\n"), NULL, NULL, NULL, NULL,
+      NULL},
      T("MAIL FROM:<\\xff\\xfe@x>\\r\\n"),
      "4d41494c2046524f4d3a3cfffe40783e0d0a"},
-    {{8, TR_CLIENT, T("RCPT TO:<jos\xc3\xa9@x>"), NULL, NULL, NULL, NULL},
+    {{8, TR_CLIENT, T("RCPT TO:<jos\xc3\xa9@x>"), NULL, NULL, NULL, NULL, NULL},
      T("RCPT TO:<jos\xc3\xa9@x>"),
      NULL},
     /* NUL: valid UTF-8, but \u0000 breaks strict parsers */
-    {{8, TR_CLIENT, T("a\0b"), NULL, NULL, NULL, NULL}, T("a\\x00b"), "610062"},
-    {{9, TR_CLOSE, NULL, 0, NULL, NULL, NULL, NULL}, T(""), NULL},
+    {{8, TR_CLIENT, T("a\0b"), NULL, NULL, NULL, NULL, NULL},
+     T("a\\x00b"),
+     "610062"},
+    {{9, TR_CLOSE, NULL, 0, NULL, NULL, NULL, NULL, NULL}, T(""), NULL},
     /* lines that never crossed: a cut discarded a reply, a box swallowed
      * a client line */
     {{9, TR_SERVER, T("250 2.1.5 Ok"), NULL, NULL, "esa",
-      "middlebox asa-esmtp-inspect: drop-connection"},
+      "middlebox asa-esmtp-inspect: drop-connection", NULL},
      T("250 2.1.5 Ok"),
      NULL},
     {{9, TR_CLIENT, T("."), NULL, NULL, NULL,
-      "middlebox pix-fixup: end of data split across packets: dropped"},
+      "middlebox pix-fixup: end of data split across packets: dropped", NULL},
      T("."),
      NULL},
-    {{9, TR_SERVER, T("250 ok"), "busy", NULL, "esa", "middlebox x: reset"},
+    {{9, TR_SERVER, T("250 ok"), "busy", NULL, "esa", "middlebox x: reset",
+      NULL},
      T("250 ok"),
      NULL},
 };
@@ -275,12 +281,17 @@ check_json_line(size_t i, const char *line, const struct json_case *c,
 	json_error_t jerr;
 	json_t *o = json_loads(line, 0, &jerr), *v;
 	int failed = 0;
-	size_t keys = 4;
+	size_t keys = 5;
 
 	if (o == NULL) {
 		print_error("case %zu: line does not parse: %s: %s\n", i,
 		            jerr.text, line);
 		return 1;
+	}
+	/* the version first, on both paths (reused object and fresh one) */
+	if (strncmp(line, "{\"schema\":1,", 12) != 0) {
+		print_error("case %zu: no leading schema 1: %s\n", i, line);
+		failed++;
 	}
 	v = json_object_get(o, "time");
 	if (!json_is_string(v) ||
@@ -645,6 +656,104 @@ test_threads(void **state)
 	assert_int_equal(bad, 0);
 }
 
+/* Emit ev as it is, then with fields: the readable line is the same. */
+static const struct tr_event fields_ev = {.session = 3,
+                                          .kind = TR_CONNECT,
+                                          .text = "1.2.3.4:5 -> 6.7.8.9:25 "
+                                                  "profile=esa",
+                                          .len = 35,
+                                          .profile = "esa"};
+static json_t *fields_obj;
+
+static void
+fields_events(void)
+{
+	struct tr_event ev = fields_ev;
+	struct tr_event c = {.session = 3,
+	                     .kind = TR_CLIENT,
+	                     .text = "EHLO x",
+	                     .len = 6,
+	                     .profile = "esa"};
+
+	transcript_emit(&c); /* the reused object */
+	transcript_emit(&ev);
+	ev.fields = fields_obj;
+	transcript_emit(&ev);
+	transcript_emit(&c); /* reused again: no trace of the fields */
+}
+
+/* Fields join the JSON line after the common keys, in their order; the
+ * caller keeps its object; the readable line never shows them; the
+ * reused object of plain lines is not touched. */
+static void
+test_fields(void **state)
+{
+	char path[256], err[256], *buf, *lines[8], *out;
+	const char *want[] = {
+	    "{\"schema\":1,\"time\":\"T\",\"session\":3,\"dir\":\"C\",\"text\":"
+	    "\"EHLO x\",\"profile\":\"esa\"}",
+	    "{\"schema\":1,\"time\":\"T\",\"session\":3,\"dir\":\"connect\","
+	    "\"text\":\"1.2.3.4:5 -> 6.7.8.9:25 profile=esa\",\"profile\":"
+	    "\"esa\"}",
+	    "{\"schema\":1,\"time\":\"T\",\"session\":3,\"dir\":\"connect\","
+	    "\"text\":\"1.2.3.4:5 -> 6.7.8.9:25 profile=esa\",\"profile\":"
+	    "\"esa\",\"client\":{\"addr\":\"1.2.3.4\",\"port\":5},"
+	    "\"tls_listener\":false}",
+	    "{\"schema\":1,\"time\":\"T\",\"session\":3,\"dir\":\"C\",\"text\":"
+	    "\"EHLO x\",\"profile\":\"esa\"}",
+	};
+	size_t n;
+	int fd, failed = 0;
+
+	(void)state;
+	fields_obj = json_pack("{s:{s:s, s:i}, s:b}", "client", "addr",
+	                       "1.2.3.4", "port", 5, "tls_listener", 0);
+	assert_non_null(fields_obj);
+	temp_path(path, sizeof(path));
+	assert_int_equal(transcript_open(false, false, path, err, sizeof(err)),
+	                 0);
+	fields_events();
+	transcript_close();
+	assert_int_equal(fields_obj->refcount, 1); /* still only ours */
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	buf = read_fd(fd);
+	close(fd);
+	n = split_lines(buf, lines, NELEM(lines));
+	assert_int_equal(n, NELEM(want));
+	for (size_t i = 0; i < n; i++) {
+		/* the time varies: "time":"..." becomes "time":"T" */
+		char *t = strstr(lines[i], "\"time\":\""), *end, cut[512];
+		assert_non_null(t);
+		end = strchr(t + 8, '"');
+		assert_non_null(end);
+		snprintf(cut, sizeof(cut), "%.*sT%s", (int)(t + 8 - lines[i]),
+		         lines[i], end);
+		lines[i] = strcpy(lines[i], cut); /* never longer */
+		if (strcmp(lines[i], want[i]) != 0) {
+			print_error("line %zu:\n got %s\nwant %s\n", i,
+			            lines[i], want[i]);
+			failed++;
+		}
+	}
+	free(buf);
+	remove_temp(path);
+
+	/* readable: the connect line is the same with and without fields */
+	assert_int_equal(transcript_open(true, false, NULL, err, sizeof(err)),
+	                 0);
+	out = capture(STDERR_FILENO, fields_events);
+	transcript_close();
+	n = split_lines(out, lines, NELEM(lines));
+	assert_int_equal(n, 4);
+	assert_string_equal(lines[1] + 13,
+	                    "[s3] connect 1.2.3.4:5 -> 6.7.8.9:25 profile=esa");
+	assert_string_equal(lines[2] + 13, lines[1] + 13);
+	free(out);
+	json_decref(fields_obj);
+	assert_int_equal(failed, 0);
+}
+
 struct tap_seen {
 	int n;
 	char dir[16];
@@ -688,6 +797,25 @@ test_tap(void **state)
 	assert_null(strchr(seen.line, '\n'));
 	transcript_printf(9, TR_DETAIL, "std", "state %s", "mail");
 	assert_int_equal(seen.n, 1);
+	{
+		/* a tap gets the fields too, in the object and the line */
+		json_t *f =
+		    json_pack("{s:s, s:i}", "how", "rst", "messages", 2);
+		struct tr_event ev = {.session = 9,
+		                      .kind = TR_CLOSE,
+		                      .text = "rst (x)",
+		                      .len = 7,
+		                      .profile = "std",
+		                      .fields = f};
+		assert_non_null(f);
+		transcript_emit(&ev);
+		assert_int_equal(seen.n, 2);
+		assert_string_equal(seen.dir, "close");
+		assert_non_null(
+		    strstr(seen.line, "\"how\":\"rst\",\"messages\":2}"));
+		assert_non_null(strstr(seen.line, "{\"schema\":1,"));
+		json_decref(f);
+	}
 	for (int i = 1; i < TR_TAPS_MAX; i++)
 		assert_int_equal(transcript_add_tap(tap_record, &seen), 0);
 	assert_int_equal(transcript_add_tap(tap_record, &seen), -1);
@@ -707,6 +835,7 @@ main(void)
 	    cmocka_unit_test(test_open_symlink),
 	    cmocka_unit_test(test_readable),
 	    cmocka_unit_test(test_threads),
+	    cmocka_unit_test(test_fields),
 	    cmocka_unit_test(test_tap),
 	};
 
