@@ -10,14 +10,17 @@
  * as sent); its rule firings with their why; its TLS ClientHello; the
  * message viewer (GET /api/v1/messages, /messages/{id}, /messages/{id}/raw);
  * presenter mode (?presenter=1 or the button: large type, follows the
- * newest session, the hops side by side).
+ * newest session, the hops side by side). Reads the facts from the
+ * transcript's schema-1 fields (server/out/transcript.schema.json), not
+ * from its text.
  *
  * Does not: use innerHTML or any HTML parsing for data (every byte from the
  * transcript is attacker-controlled: it goes in as text nodes, control and
  * bidi characters shown as visible escapes), talk to any other origin, or
- * keep more than the bounded lists below. With --http-token the server
- * needs "Authorization: Bearer", which EventSource cannot send: the page
- * then asks for the token and reads the stream with fetch().
+ * keep more than the bounded lists below. It sends no credentials: with
+ * --http-token every request (the page itself too) needs "Authorization:
+ * Bearer", which a browser's navigation and EventSource cannot send; a
+ * 401 is shown as such.
  */
 "use strict";
 
@@ -25,7 +28,6 @@
 	const API = "/api/v1";
 	const MAX_SESSIONS = 500; /* kept in the list (oldest dropped) */
 	const MAX_PENDING = 20000; /* lines buffered while a session loads */
-	const TOKEN_KEY = "smtp-mimic-token";
 
 	const $ = (id) => document.getElementById(id);
 
@@ -34,7 +36,6 @@
 		view: null, /* {id, events: null|[], pending: [], rows} */
 		presenter: false,
 		follow: false,
-		token: sessionStorage.getItem(TOKEN_KEY),
 		messages: [],
 		messageId: null,
 		stream: null,
@@ -142,18 +143,13 @@
 		}
 	}
 
-	function authHeaders() {
-		return state.token ? { Authorization: "Bearer " + state.token } : {};
-	}
-
 	async function api(path) {
 		const r = await fetch(path, {
-			headers: authHeaders(),
 			credentials: "same-origin",
 			cache: "no-store",
 		});
 		if (r.status === 401) {
-			askToken();
+			setStatus("auth", "401: this server needs its --http-token");
 			throw new ApiError(401, "unauthorized");
 		}
 		if (!r.ok) {
@@ -178,88 +174,24 @@
 		p.textContent = text;
 	}
 
-	function askToken() {
-		$("token-form").hidden = false;
-		setStatus("auth", "this server needs its API token");
-	}
-
 	/* ---- the live stream ---- */
 
 	function startStream() {
 		stopStream();
-		if (!state.token && window.EventSource) {
-			const es = new EventSource(API + "/events");
-			state.stream = { close: () => es.close() };
-			es.onopen = () => {
-				setStatus("live", "live");
-				reloadAll(); /* after (re)connecting: fill any gap */
-			};
-			es.onmessage = (m) => onLine(m.data);
-			es.onerror = () => setStatus("reconnecting", "reconnecting…");
-			return;
-		}
-		/* fetch + a stream reader: can send the Authorization header */
-		const ctl = new AbortController();
-		state.stream = { close: () => ctl.abort() };
-		(async () => {
-			let delay = 500;
-			while (!ctl.signal.aborted) {
-				try {
-					const r = await fetch(API + "/events", {
-						headers: Object.assign({ Accept: "text/event-stream" }, authHeaders()),
-						cache: "no-store",
-						signal: ctl.signal,
-					});
-					if (r.status === 401) {
-						askToken();
-						return;
-					}
-					if (!r.ok || !r.body)
-						throw new Error("events: " + r.status);
-					setStatus("live", "live");
-					delay = 500;
-					reloadAll();
-					await readSse(r.body, ctl.signal);
-				} catch (e) {
-					if (ctl.signal.aborted)
-						return;
-				}
-				setStatus("reconnecting", "reconnecting…");
-				await new Promise((res) => setTimeout(res, delay));
-				delay = Math.min(delay * 2, 10000);
-			}
-		})();
+		const es = new EventSource(API + "/events");
+		state.stream = { close: () => es.close() };
+		es.onopen = () => {
+			setStatus("live", "live");
+			reloadAll(); /* after (re)connecting: fill any gap */
+		};
+		es.onmessage = (m) => onLine(m.data);
+		es.onerror = () => setStatus("reconnecting", "reconnecting…");
 	}
 
 	function stopStream() {
 		if (state.stream)
 			state.stream.close();
 		state.stream = null;
-	}
-
-	/* text/event-stream: "data:" lines up to a blank line are one message */
-	async function readSse(body, signal) {
-		const reader = body.getReader();
-		const dec = new TextDecoder("utf-8");
-		let buf = "", data = [];
-		while (!signal.aborted) {
-			const { value, done } = await reader.read();
-			if (done)
-				return;
-			buf += dec.decode(value, { stream: true });
-			let i;
-			while ((i = buf.search(/\r\n|\r|\n/)) >= 0) {
-				const line = buf.slice(0, i);
-				buf = buf.slice(i + (buf.startsWith("\r\n", i) ? 2 : 1));
-				if (line === "") {
-					if (data.length)
-						onLine(data.join("\n"));
-					data = [];
-				} else if (line.startsWith("data:")) {
-					data.push(line.slice(line.startsWith("data: ") ? 6 : 5));
-				}
-			}
-		}
 	}
 
 	/* one transcript line from the stream */
@@ -291,20 +223,11 @@
 			select(e.session);
 		if (e.dir === "close")
 			scheduleReload(); /* the server's own counts, once it is over */
-		if (e.dir === "info" && (e.event === "accepted" || /^accepted as /.test(e.text || "")))
+		if (e.dir === "info" && e.event === "accepted")
 			scheduleMessages();
 	}
 
 	/* ---- sessions: summaries ---- */
-
-	function parseConnect(text) {
-		/* pre-schema text: "127.0.0.1:57022 -> 127.0.0.1:2599 profile=x" */
-		const m = /^(\S+):(\d+) -> (\S+):(\d+)/.exec(text || "");
-		if (!m)
-			return [null, null];
-		const strip = (a) => a.replace(/^\[(.*)\]$/, "$1");
-		return [{ addr: strip(m[1]), port: +m[2] }, { addr: strip(m[3]), port: +m[4] }];
-	}
 
 	function sessionFor(e) {
 		let s = state.sessions.get(e.session);
@@ -334,20 +257,15 @@
 		s.events = (s.events || 0) + 1;
 		switch (e.dir) {
 		case "connect": {
-			const [c, sv] = parseConnect(e.text);
-			s.client = e.client || s.client || c;
-			s.server = e.server || s.server || sv;
+			s.client = e.client || s.client;
+			s.server = e.server || s.server;
 			s.started = s.started || e.time;
 			break;
 		}
 		case "close": {
 			s.state = "closed";
 			s.ended = e.time;
-			const m = /^(\S+)(?: \((.*)\))?$/.exec(e.text || "");
-			s.close = {
-				how: e.how || (m ? m[1] : ""),
-				reason: e.reason !== undefined ? e.reason : (m && m[2]) || "",
-			};
+			s.close = { how: e.how || "", reason: e.reason || "" };
 			if (e.rule)
 				s.close.rule = e.rule;
 			break;
@@ -359,11 +277,9 @@
 		case "tls":
 			if (e.event === "handshake_done")
 				s.tls = { version: e.version, suite: e.suite };
-			else if (!s.tls && /^handshake done: /.test(e.text || ""))
-				s.tls = { version: e.text.split(" ")[2], suite: { name: e.text.split(" ")[3] } };
 			break;
 		case "info":
-			if (e.event === "accepted" || /^accepted as /.test(e.text || ""))
+			if (e.event === "accepted")
 				s.messages = (s.messages || 0) + 1;
 			break;
 		}
@@ -669,27 +585,13 @@
 
 	/* ---- TLS ---- */
 
-	/* pre-schema text: "ClientHello TLSv1.2,TLSv1.3 suites: A, B sni=x" */
-	function parseHello(text) {
-		const m = /^ClientHello (\S+) suites: (.*?)(?: sni=(\S+))?$/.exec(text || "");
-		if (!m)
-			return null;
-		return {
-			versions: m[1].split(","),
-			suites: m[2].split(", ").filter(Boolean).map((n) => (/^0x[0-9a-f]+$/i.test(n) ? { name: "", hex: n } : { name: n, hex: "" })),
-			sni: m[3] || null,
-		};
-	}
-
 	function onTls(v, e) {
 		const ev = e.event || "";
-		if (ev === "client_hello" || (!ev && /^ClientHello /.test(e.text || "")))
-			v.tls.hello = e.offered || parseHello(e.text) || {};
+		if (ev === "client_hello")
+			v.tls.hello = e.offered || {};
 		else if (ev === "handshake_done")
 			v.tls.done = { version: e.version, suite: e.suite };
-		else if (!ev && /^handshake done: /.test(e.text || ""))
-			v.tls.done = { version: e.text.split(" ")[2], suite: { name: e.text.split(" ")[3] || "" } };
-		else if (ev === "alert" || /^alert /.test(e.text || ""))
+		else if (ev === "alert")
 			v.tls.alerts.push(e.alert ? [e.alert.sent ? "sent" : "received", e.alert.level, e.alert.description].filter(Boolean).join(" ") : e.text);
 		else if (ev === "handshake_failed")
 			v.tls.alerts.push("handshake failed: " + (e.reason || e.text || ""));
@@ -860,16 +762,6 @@
 		state.follow = follow.checked;
 		follow.addEventListener("change", () => {
 			state.follow = follow.checked;
-		});
-		$("token-form").addEventListener("submit", (ev) => {
-			ev.preventDefault();
-			state.token = $("token-input").value.trim() || null;
-			if (state.token)
-				sessionStorage.setItem(TOKEN_KEY, state.token);
-			else
-				sessionStorage.removeItem(TOKEN_KEY);
-			$("token-form").hidden = true;
-			startStream();
 		});
 		setPresenter(q.get("presenter") === "1");
 		startStream();

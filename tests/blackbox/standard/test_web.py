@@ -442,6 +442,20 @@ class WebView(ServerTest):
         self.assertIsNone(self.js("return window.__pwned === undefined ? "
                                   "null : window.__pwned"))
 
+        # Session 3: a control character and a bidi override, raw bytes:
+        # shown as visible escapes, not acted on.
+        c = srv.connect()
+        self.assertEqual(c.banner(), STD_BANNER)
+        c.cmd("NOOP \x1b[31mred\u202etxt")
+        c.cmd("QUIT")
+        self.wait_session(3, "closed")
+        self.show_session(3)
+        rows = self.wait_rows(lambda r: r and r[-1]["dir"] == "close" and r,
+                              "the whole transcript of session 3")
+        self.assertEqual(rows[2]["dir"], "C")
+        self.assertEqual((rows[2]["client"], rows[2]["server"]),
+                         ("NOOP \\x1b[31mred\\u{202e}txt",) * 2)
+
     def test_presenter_mode_follows_new_session_with_large_type(self):
         srv = self.start_web("standard")
         s = smtplib.SMTP("127.0.0.1", srv.port, timeout=WAIT)
