@@ -23,7 +23,7 @@ what the page shows, with exact strings:
 
 Screenshots of the normal view (web-normal.png: the middlebox session and
 its message), a TLS session (web-tls.png) and the presenter view
-(web-presenter.png) go to
+(web-presenter.png; web-presenter-middlebox.png: the ASA session) go to
 $SMTP_MIMIC_ARTEFACTS (default <repo>/build/artefacts); their paths are
 printed. No sleeps: every wait is a bounded WebDriverWait on what the page
 shows.
@@ -366,6 +366,14 @@ class WebView(ServerTest):
         self.assertTrue(raw.endswith("\n%s\n" % BODY_LINE), raw)
         self.assert_not_reloaded()
         self.screenshot("web-normal.png")
+        # The same session on the projector: both hops, masks marked.
+        self.click("#presenter-toggle")
+        self.wait_for(lambda: self.js(
+            "return document.body.dataset.presenter") == "1",
+            "presenter mode on")
+        self.assertEqual(self.text("#session-title"),
+                         "Session #1 (esa-behind-asa)")
+        self.screenshot("web-presenter-middlebox.png")
 
     def test_tls_client_hello_rule_firing_and_escaping(self):
         srv = self.start_web("std-rules")
