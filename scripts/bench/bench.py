@@ -33,6 +33,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
 LOAD = os.path.join(HERE, "load.py")
+sys.path.insert(0, HERE)
+import bench_http  # noqa: E402
 
 sys.path.insert(0, os.path.join(TOP, "scripts", "lib"))
 from mimic import (HOST, NotReady, Process, free_port,  # noqa: E402
@@ -47,6 +49,8 @@ FULL = {
               (102400, False): 8000, (102400, True): 10000},
     # smtp-mimic with --transcript FILE vs the same without (1 KB).
     "transcript": {(1024, False): 20000, (1024, True): 60000},
+    # with --http and an SSE reader vs without (bench_http.py)
+    "http": {(1024, False): 20000, (1024, True): 60000},
     "spool": {(1024, False): 1500, (1024, True): 2500,
               (102400, False): 1200, (102400, True): 1500},
     "tls_seconds": 5,
@@ -62,6 +66,7 @@ SMOKE = {
     "plain": {(1024, False): 40, (1024, True): 80,
               (102400, False): 20, (102400, True): 20},
     "transcript": {(1024, False): 40, (1024, True): 80},
+    "http": {(1024, False): 40, (1024, True): 80},
     "spool": {(1024, False): 20, (1024, True): 20,
               (102400, False): 10, (102400, True): 10},
     "tls_seconds": 1,
@@ -213,7 +218,7 @@ class Bench:
 
     # ------------------------------------------------------------ servers
     def mimic_cmd(self, port, spool=None, tls=False, workers=None,
-                  transcript=None):
+                  transcript=None, ready=None):
         cmd = [self.args.binary, "-P", self.args.profiles,
                "--profile", "standard", "-q",
                "--listen", "%s:%d%s" % (HOST, port, "/tls" if tls else ""),
@@ -224,10 +229,12 @@ class Bench:
             cmd += ["--workers", str(workers)]
         if transcript:
             cmd += ["--transcript", transcript]
+        if ready:
+            cmd += ["--http", "127.0.0.1:0", "--ready-file", ready]
         return cmd
 
     def start(self, contender, kind="plain", spool_dir=None,
-              transcript=None):
+              transcript=None, ready=None):
         """Start one contender's server; returns the Server. kind
         "transcript": both contenders are smtp-mimic, "mimic" with
         --transcript TRANSCRIPT, "ref" without."""
@@ -236,6 +243,8 @@ class Bench:
         if kind == "transcript":
             cmd = self.mimic_cmd(port, transcript=(
                 transcript if contender == "mimic" else None))
+        elif kind == "http":  # "mimic" with --http (ready), "ref" without
+            cmd = self.mimic_cmd(port, ready=ready)
         elif contender.startswith("mimic"):
             tls = kind == "tls"
             cmd = self.mimic_cmd(port, spool=spool_dir, tls=tls,
@@ -427,6 +436,10 @@ class Bench:
                 return dict(extra, **{fig: v})
             self.measure("transcript", [(fig, "msgs/s", "higher")],
                          ["mimic", "ref"], one)
+
+    def fig_http(self):
+        """smtp-mimic with --http and one SSE subscriber vs without."""
+        bench_http.fig_http(self, BenchError)
 
     def fig_tls(self):
         fig = "TLS handshakes/s, implicit TLS (s_time -new)"
@@ -657,7 +670,8 @@ class Bench:
                  "ratio mimic/ref | runs |", "|---|---|---|---|---|"]
         refname = {"throughput": "smtp-sink", "tls": "openssl s_server",
                    "idle": "smtp-sink", "latency": "smtp-sink",
-                   "transcript": "smtp-mimic, no transcript"}
+                   "transcript": "smtp-mimic, no transcript",
+                   "http": "smtp-mimic, no --http"}
         results = []
         for row in self.rows:
             s = row["samples"]
@@ -733,6 +747,14 @@ class Bench:
                 "per run, checked after it to hold one 'accepted as' event "
                 "per message, then deleted) vs the same without; the ratio "
                 "is with/without, the issue's target is >= 0.85.")
+        if any(r["group"] == "http" for r in self.rows):
+            self.notes.append(
+                "http rows: smtp-mimic (standard profile, --spool none, -q) "
+                "with --http 127.0.0.1:0 and one SSE subscriber reading "
+                "/api/v1/events throughout (a thread of the bench, checked "
+                "to have read at least one line per message) vs the same "
+                "without --http; the ratio is with/without, the issue's "
+                "target is >= 0.9.")
         if any(r["group"] == "idle" and "CPU per message" in r["figure"]
                for r in self.rows):
             self.notes.append(
@@ -981,14 +1003,14 @@ def main():
     ap.add_argument("--idle", default="",
                     help="idle-session levels, e.g. 1000,10000,30000")
     ap.add_argument("--only", default="",
-                    help="comma list of: plain,transcript,spool,tls,"
+                    help="comma list of: plain,transcript,http,spool,tls,"
                          "starttls,idle,latency (default all)")
     args = ap.parse_args()
     args.binary = os.path.abspath(args.binary)
     b = Bench(args)
     only = set(filter(None, args.only.split(",")))
-    groups = ("plain", "transcript", "spool", "tls", "starttls", "idle",
-              "latency")
+    groups = ("plain", "transcript", "http", "spool", "tls", "starttls",
+              "idle", "latency")
     if only - set(groups):
         ap.error("--only: unknown group(s) %s; known: %s" % (
             ",".join(sorted(only - set(groups))), ",".join(groups)))
@@ -1004,6 +1026,7 @@ def main():
                port, b.work).stop()
         steps = [("plain", lambda: b.fig_throughput(False)),
                  ("transcript", b.fig_transcript),
+                 ("http", b.fig_http),
                  ("spool", lambda: b.fig_throughput(True)),
                  ("tls", b.fig_tls), ("starttls", b.fig_starttls),
                  ("idle", b.fig_idle), ("latency", b.fig_latency)]
