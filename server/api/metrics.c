@@ -92,50 +92,61 @@ plain(struct evbuffer *out, const char *name, const json_t *t, const char *key)
 	    (long long)json_integer_value(json_object_get(t, key)));
 }
 
+/* One metric family: where its values are in the totals, and how they
+ * are labelled (no label: a plain integer). */
+static const struct family_row {
+	const char *name, *type, *help;
+	const char *key;            /* in the totals object */
+	const char *label, *label2; /* NULL: fewer labels */
+} families[] = {
+    {"smtp_mimic_sessions_open", "gauge",
+     "SMTP sessions open now, per profile.", "sessions_open", "profile", NULL},
+    {"smtp_mimic_sessions_total", "counter",
+     "SMTP sessions since start, per profile.", "sessions_total", "profile",
+     NULL},
+    {"smtp_mimic_messages_accepted_total", "counter",
+     "Messages accepted (250 after DATA), per profile.", "messages", "profile",
+     NULL},
+    {"smtp_mimic_rule_firings_total", "counter",
+     "Rule firings, per profile and rule.", "rules", "profile", "rule"},
+    {"smtp_mimic_tls_handshakes_total", "counter",
+     "Completed TLS handshakes, per version and suite.", "tls", "version",
+     "suite"},
+    {"smtp_mimic_closes_total", "counter",
+     "Closed sessions, per way the server closed (fin, rst, drop).", "closes",
+     "how", NULL},
+    {"smtp_mimic_bytes_received_total", "counter",
+     "Bytes read from SMTP clients (closed sessions).", "bytes_in", NULL, NULL},
+    {"smtp_mimic_bytes_sent_total", "counter",
+     "Bytes written to SMTP clients (closed sessions).", "bytes_out", NULL,
+     NULL},
+    {"smtp_mimic_transcript_lines_total", "counter",
+     "Transcript events seen by the HTTP API.", "lines", NULL, NULL},
+    {"smtp_mimic_events_dropped_total", "counter",
+     "Transcript lines the live stream dropped (buffer full).",
+     "stream_dropped", NULL, NULL},
+    {"smtp_mimic_events_subscribers_dropped_total", "counter",
+     "Live stream subscribers dropped as too slow.", "subscribers_dropped",
+     NULL, NULL},
+};
+
 /* metrics_format - the exposition text of totals */
 void
 metrics_format(const json_t *t, struct evbuffer *out)
 {
-	family(out, "smtp_mimic_sessions_open", "gauge",
-	       "SMTP sessions open now, per profile.");
-	by_one(out, "smtp_mimic_sessions_open", "profile",
-	       json_object_get(t, "sessions_open"));
-	family(out, "smtp_mimic_sessions_total", "counter",
-	       "SMTP sessions since start, per profile.");
-	by_one(out, "smtp_mimic_sessions_total", "profile",
-	       json_object_get(t, "sessions_total"));
-	family(out, "smtp_mimic_messages_accepted_total", "counter",
-	       "Messages accepted (250 after DATA), per profile.");
-	by_one(out, "smtp_mimic_messages_accepted_total", "profile",
-	       json_object_get(t, "messages"));
-	family(out, "smtp_mimic_rule_firings_total", "counter",
-	       "Rule firings, per profile and rule.");
-	by_two(out, "smtp_mimic_rule_firings_total", "profile", "rule",
-	       json_object_get(t, "rules"));
-	family(out, "smtp_mimic_tls_handshakes_total", "counter",
-	       "Completed TLS handshakes, per version and suite.");
-	by_two(out, "smtp_mimic_tls_handshakes_total", "version", "suite",
-	       json_object_get(t, "tls"));
-	family(out, "smtp_mimic_closes_total", "counter",
-	       "Closed sessions, per way the server closed (fin, rst, drop).");
-	by_one(out, "smtp_mimic_closes_total", "how",
-	       json_object_get(t, "closes"));
-	family(out, "smtp_mimic_bytes_received_total", "counter",
-	       "Bytes read from SMTP clients (closed sessions).");
-	plain(out, "smtp_mimic_bytes_received_total", t, "bytes_in");
-	family(out, "smtp_mimic_bytes_sent_total", "counter",
-	       "Bytes written to SMTP clients (closed sessions).");
-	plain(out, "smtp_mimic_bytes_sent_total", t, "bytes_out");
-	family(out, "smtp_mimic_transcript_lines_total", "counter",
-	       "Transcript events seen by the HTTP API.");
-	plain(out, "smtp_mimic_transcript_lines_total", t, "lines");
-	family(out, "smtp_mimic_events_dropped_total", "counter",
-	       "Transcript lines the live stream dropped (buffer full).");
-	plain(out, "smtp_mimic_events_dropped_total", t, "stream_dropped");
-	family(out, "smtp_mimic_events_subscribers_dropped_total", "counter",
-	       "Live stream subscribers dropped as too slow.");
-	plain(out, "smtp_mimic_events_subscribers_dropped_total", t,
-	      "subscribers_dropped");
+	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
+		const struct family_row *f = &families[i];
+
+		family(out, f->name, f->type, f->help);
+		if (f->label == NULL)
+			plain(out, f->name, t, f->key);
+		else if (f->label2 == NULL)
+			by_one(out, f->name, f->label,
+			       json_object_get(t, f->key));
+		else
+			by_two(out, f->name, f->label, f->label2,
+			       json_object_get(t, f->key));
+	}
 }
 
 static void
