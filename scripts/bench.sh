@@ -3,12 +3,14 @@
 # s_server for TLS) in one run, and write a Markdown table and a PNG plot.
 #
 # usage: scripts/bench.sh [--smoke] [--binary FILE] [--out DIR] [--runs N]
-#                         [--only plain,transcript,spool,tls,starttls,idle,latency]
+#                         [--only plain,transcript,http,spool,tls,starttls,idle,latency]
 #                         [--idle 1000,10000,30000]
 #
 #   --only LIST    measure only these figure groups (default all); in
 #                  "transcript" both contenders are smtp-mimic, with and
 #                  without --transcript FILE (ratio = with/without).
+#                  In "http" both are smtp-mimic too, with --http and one
+#                  SSE subscriber reading /api/v1/events, and without.
 #   --smoke        tiny counts, a few seconds: proves every measurement path
 #                  (and the plot) still runs; the numbers mean nothing.
 #                  tests/blackbox/bench/test_bench_smoke.py runs this.
