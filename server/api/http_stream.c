@@ -62,10 +62,18 @@ sub_forget(struct http_api *api, struct http_sub *sub)
 	update_listen(api);
 }
 
+/* The subscriber went away. When the client closed (EOF), libevent has
+ * already taken the unfinished reply off the connection and left it to
+ * us: ending it frees it (with no connection, evhttp_send_reply_end only
+ * frees). When the connection goes for another reason it still holds the
+ * request and frees it itself. */
 static void
 sub_closed(struct evhttp_connection *evcon, void *arg)
 {
 	struct http_sub *sub = arg;
+
+	if (evhttp_request_get_connection(sub->req) == NULL)
+		evhttp_send_reply_end(sub->req);
 	sub_forget(sub->api, sub);
 }
 
@@ -226,10 +234,16 @@ wait_timeout(evutil_socket_t fd, short what, void *arg)
 	wait_answer(arg, true);
 }
 
+/* The waiting client went away: as with a subscriber, a request libevent
+ * left to us (no connection) is freed by answering it. */
 static void
 wait_closed(struct evhttp_connection *evcon, void *arg)
 {
-	wait_forget(arg);
+	struct http_wait *w = arg;
+
+	if (evhttp_request_get_connection(w->req) == NULL)
+		evhttp_send_reply(w->req, 408, "Request Timeout", NULL);
+	wait_forget(w);
 }
 
 /* "N" as a count >= 0, or -1 if absent; -2 if not a number */
