@@ -21,6 +21,7 @@
 
 struct hub_sess {
 	TAILQ_ENTRY(hub_sess) link;
+	struct hub_sess *hnext; /* in hub->byid[id % HUB_BUCKETS] */
 	unsigned long id;
 	json_t *summary;
 	char *lines; /* the event lines, each ending in '\n' */
@@ -39,10 +40,15 @@ struct hub_msg {
 TAILQ_HEAD(hub_sess_list, hub_sess);
 TAILQ_HEAD(hub_msg_list, hub_msg);
 
+/* Sessions by id: every event looks its session up, and a list scan
+ * over thousands of kept sessions was half the server's CPU. */
+#define HUB_BUCKETS 4096
+
 struct hub {
 	pthread_mutex_t lock;
 	struct hub_limits lim;
 	struct hub_sess_list sessions;
+	struct hub_sess *byid[HUB_BUCKETS];
 	size_t nsessions, bytes;
 	struct hub_msg_list messages;
 	size_t nmessages;
@@ -120,6 +126,12 @@ sess_free(struct hub_sess *s)
 static void
 drop_session(struct hub *hub, struct hub_sess *s)
 {
+	struct hub_sess **pp = &hub->byid[s->id % HUB_BUCKETS];
+
+	while (*pp != NULL && *pp != s)
+		pp = &(*pp)->hnext;
+	if (*pp == s)
+		*pp = s->hnext;
 	TAILQ_REMOVE(&hub->sessions, s, link);
 	hub->nsessions--;
 	hub->bytes -= s->cap + SESS_OVERHEAD;
@@ -242,13 +254,11 @@ or_unknown(const char *s)
 static struct hub_sess *
 find_session(struct hub *hub, unsigned long id)
 {
-	struct hub_sess *s;
+	struct hub_sess *s = hub->byid[id % HUB_BUCKETS];
 
-	/* newest first: an event is almost always for a recent session */
-	TAILQ_FOREACH_REVERSE(s, &hub->sessions, hub_sess_list, link)
-		if (s->id == id)
-			return s;
-	return NULL;
+	while (s != NULL && s->id != id)
+		s = s->hnext;
+	return s;
 }
 
 static struct hub_sess *
@@ -279,6 +289,8 @@ new_session(struct hub *hub, unsigned long id, const json_t *o)
 	if (time == NULL || hub_time_ms(time, &s->started_ms) != 0)
 		s->started_ms = 0;
 	TAILQ_INSERT_TAIL(&hub->sessions, s, link);
+	s->hnext = hub->byid[id % HUB_BUCKETS];
+	hub->byid[id % HUB_BUCKETS] = s;
 	hub->nsessions++;
 	hub->bytes += SESS_OVERHEAD;
 	if (json_object_get(o, "profile") == NULL)
