@@ -101,7 +101,7 @@ rcpt_objects(const json_t *list)
 	return out;
 }
 
-/* Complete a hub stub with the spool's facts; returns its headers. */
+/* Complete a hub summary with the spool's facts; returns its headers. */
 static json_t *
 enrich(struct http_api *api, json_t *m)
 {
@@ -186,7 +186,7 @@ messages_get(struct http_api *api, struct evhttp_request *req, const char *rest)
 	http_reply_json(req, 200, m);
 }
 
-/* The stub of message id, or NULL. */
+/* The summary of message id, or NULL. */
 static json_t *
 find_message(struct http_api *api, const char *id, size_t idlen)
 {

@@ -34,7 +34,7 @@ struct hub_sess {
 
 struct hub_msg {
 	TAILQ_ENTRY(hub_msg) link;
-	json_t *o; /* the stub of hub_messages_json */
+	json_t *o; /* the summary of hub_messages_json */
 };
 
 TAILQ_HEAD(hub_sess_list, hub_sess);
@@ -661,7 +661,7 @@ hub_session_json(struct hub *hub, unsigned long id)
 	return out;
 }
 
-/* hub_messages_json - copies of the message stubs, oldest first */
+/* hub_messages_json - copies of the message summaries, oldest first */
 json_t *
 hub_messages_json(struct hub *hub)
 {
