@@ -215,27 +215,47 @@ load_server(struct server *srv, const char *name, const char *text, size_t len,
 	return p;
 }
 
+/* What a base switch replaced, to be released outside the lock. */
+struct retired {
+	struct profile *base, *composite;
+	char *name;
+};
+
+/* Make p (a reference the call takes) the base, with srv->lock held. */
+static void
+swap_base_locked(struct server *srv, struct profile *p, enum base_from from,
+                 const char *name, struct retired *r)
+{
+	struct control *c = srv->ctl;
+
+	r->base = c->base;
+	r->name = c->base_name;
+	c->base = p;
+	c->from = from;
+	c->base_name = name != NULL ? strdup(name) : NULL;
+	c->base_gen++;
+	r->composite = recompose(srv);
+}
+
+static void
+retired_free(struct retired *r)
+{
+	profile_unref(r->composite);
+	profile_unref(r->base);
+	free(r->name);
+}
+
 /* Make p (a reference the call takes) the base. */
 static void
 set_base(struct server *srv, struct profile *p, enum base_from from,
          const char *name)
 {
-	struct control *c = srv->ctl;
-	struct profile *old_base, *old;
-	char *old_name;
+	struct retired r;
 
 	pthread_mutex_lock(&srv->lock);
-	old_base = c->base;
-	old_name = c->base_name;
-	c->base = p;
-	c->from = from;
-	c->base_name = name != NULL ? strdup(name) : NULL;
-	c->base_gen++;
-	old = recompose(srv);
+	swap_base_locked(srv, p, from, name, &r);
 	pthread_mutex_unlock(&srv->lock);
-	profile_unref(old);
-	profile_unref(old_base);
-	free(old_name);
+	retired_free(&r);
 }
 
 /* server_use_profile - new sessions get another profile */
@@ -404,27 +424,19 @@ server_reset(struct server *srv)
 {
 	struct control *c = srv->ctl;
 	struct injected **rules;
-	struct profile *old, *old_base;
+	struct retired r;
 	size_t n;
-	char *old_name, start[128];
+	char start[128];
 
 	pthread_mutex_lock(&srv->lock);
 	rules = c->rules;
 	n = c->nrules;
 	c->rules = NULL;
 	c->nrules = c->nlimited = 0;
-	old_base = c->base;
-	old_name = c->base_name;
-	c->base = profile_ref(c->start);
 	snprintf(start, sizeof(start), "%s", c->start->name);
-	c->base_name = NULL;
-	c->from = BASE_START;
-	c->base_gen++;
-	old = recompose(srv);
+	swap_base_locked(srv, profile_ref(c->start), BASE_START, NULL, &r);
 	pthread_mutex_unlock(&srv->lock);
-	profile_unref(old);
-	profile_unref(old_base);
-	free(old_name);
+	retired_free(&r);
 	for (size_t i = 0; i < n; i++)
 		injected_free(rules[i]);
 	free(rules);
