@@ -442,9 +442,41 @@ bind_all(struct http_api *api, const struct http_config *cfg, char *err,
 }
 
 static void
+flush_now(struct http_api *api)
+{
+	event_base_gettimeofday_cached(api->base, &api->last_flush);
+	http_stream_notify(api);
+}
+
+static void
+flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	flush_now(arg);
+}
+
+/*
+ * The hub has new lines. The first after a quiet spell goes out at once;
+ * under load the lines gather for up to HTTP_FLUSH_MS and leave as one
+ * chunk per subscriber. The hub does not wake us again until we take
+ * what it holds, so a busy SMTP path costs the workers one wake-up per
+ * flush, not one per line, and the HTTP thread a few writes a second.
+ */
+static void
 notify_cb(evutil_socket_t fd, short what, void *arg)
 {
-	http_stream_notify(arg);
+	struct http_api *api = arg;
+	struct timeval now, since, wait = {0, HTTP_FLUSH_MS * 1000};
+
+	if (evtimer_pending(api->flush_timer, NULL))
+		return;
+	event_base_gettimeofday_cached(api->base, &now);
+	evutil_timersub(&now, &api->last_flush, &since);
+	if (evutil_timercmp(&since, &wait, >=) || since.tv_sec < 0) {
+		flush_now(api);
+		return;
+	}
+	evutil_timersub(&wait, &since, &wait);
+	evtimer_add(api->flush_timer, &wait);
 }
 
 /* hub -> HTTP thread, from a worker: only wakes the HTTP loop */
@@ -472,6 +504,8 @@ api_free(struct http_api *api)
 		evhttp_free(api->http);
 	if (api->notify != NULL)
 		event_free(api->notify);
+	if (api->flush_timer != NULL)
+		event_free(api->flush_timer);
 	if (api->base != NULL)
 		event_base_free(api->base);
 	hub_free(api->hub);
@@ -513,6 +547,8 @@ http_api_start(const struct http_config *cfg, struct server *srv,
 	    (api->base = event_base_new()) == NULL ||
 	    (api->http = evhttp_new(api->base)) == NULL ||
 	    (api->notify = event_new(api->base, -1, 0, notify_cb, api)) ==
+	        NULL ||
+	    (api->flush_timer = evtimer_new(api->base, flush_cb, api)) ==
 	        NULL) {
 		snprintf(err, errlen, "--http: out of memory");
 		api_free(api);

@@ -20,6 +20,8 @@ struct evhttp;
 
 /* SSE: a subscriber whose unsent output passes this is dropped. */
 #define HTTP_SSE_MAX_BACKLOG (4u * 1024 * 1024)
+/* the longest a line waits in the hub for the SSE stream and /wait */
+#define HTTP_FLUSH_MS 25
 /* GET /api/v1/wait: the longest timeout (seconds) and the default. */
 #define HTTP_WAIT_MAX_S      3600
 #define HTTP_WAIT_DEFAULT_S  30
@@ -47,6 +49,10 @@ struct http_api {
 	pthread_t thread;
 	bool running;
 	struct event *notify; /* hub -> HTTP thread */
+	/* At most one flush per HTTP_FLUSH_MS under load: a wake-up that
+	 * comes sooner arms this timer instead (see notify_cb). */
+	struct event *flush_timer;
+	struct timeval last_flush; /* monotonic, of the last flush */
 	unsigned char token_hash[32];
 	bool has_token;
 	char bound[96];

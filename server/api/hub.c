@@ -322,9 +322,7 @@ keep_line(struct hub *hub, struct hub_sess *s, const char *line, size_t len)
 	memcpy(s->lines + s->len, line, len);
 	s->lines[s->len + len] = '\n';
 	s->len += len + 1;
-	s->nevents++;
-	json_object_set_new(s->summary, "events",
-	                    json_integer((json_int_t)s->nevents));
+	s->nevents++; /* into the summary when it is read (summary_copy) */
 }
 
 static void
@@ -472,9 +470,18 @@ enforce_bounds(struct hub *hub)
 static void
 queue_stream(struct hub *hub, const char *line, size_t len)
 {
-	char id[32];
-	int n = snprintf(id, sizeof(id),
-	                 "id: %llu\ndata: ", (unsigned long long)hub->seq);
+	char id[40];
+	size_t n = sizeof(id);
+	uint64_t v = hub->seq;
+
+	/* "id: <seq>\ndata: " without a printf per line */
+	n -= 7;
+	memcpy(id + n, "\ndata: ", 7);
+	do
+		id[--n] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	n -= 4;
+	memcpy(id + n, "id: ", 4);
 
 	if (evbuffer_get_length(hub->pending) + len + 64 >
 	    hub->lim.max_stream_bytes) {
@@ -482,7 +489,7 @@ queue_stream(struct hub *hub, const char *line, size_t len)
 		hub->dropped_total++;
 		return;
 	}
-	evbuffer_add(hub->pending, id, (size_t)n);
+	evbuffer_add(hub->pending, id + n, sizeof(id) - n);
 	evbuffer_add(hub->pending, line, len);
 	evbuffer_add(hub->pending, "\n\n", 2);
 }
@@ -501,8 +508,7 @@ hub_tap(const json_t *o, const char *line, size_t len, void *arg)
 	if (dir == NULL)
 		return;
 	pthread_mutex_lock(&hub->lock);
-	hub->seq++;
-	count_add(hub->totals, "lines", 1);
+	hub->seq++; /* = the totals' "lines", set when they are read */
 	if (json_is_integer(sid) && json_integer_value(sid) > 0) {
 		unsigned long id = (unsigned long)json_integer_value(sid);
 
@@ -606,6 +612,16 @@ sess_matches(const struct hub_sess *s, const struct hub_filter *f)
 	return true;
 }
 
+/* A copy of a session's summary, its event count brought up to date. */
+static json_t *
+summary_copy(const struct hub_sess *s)
+{
+	json_t *o = json_deep_copy(s->summary);
+
+	json_object_set_new(o, "events", json_integer((json_int_t)s->nevents));
+	return o;
+}
+
 /* hub_sessions_json - the summaries that pass f, oldest first */
 json_t *
 hub_sessions_json(struct hub *hub, const struct hub_filter *f)
@@ -616,7 +632,7 @@ hub_sessions_json(struct hub *hub, const struct hub_filter *f)
 	pthread_mutex_lock(&hub->lock);
 	TAILQ_FOREACH(s, &hub->sessions, link)
 		if (sess_matches(s, f))
-			json_array_append_new(list, json_deep_copy(s->summary));
+			json_array_append_new(list, summary_copy(s));
 	pthread_mutex_unlock(&hub->lock);
 	out = json_object();
 	json_object_set_new(out, "sessions", list);
@@ -634,7 +650,7 @@ hub_session_json(struct hub *hub, unsigned long id)
 
 	pthread_mutex_lock(&hub->lock);
 	if ((s = find_session(hub, id)) != NULL) {
-		out = json_deep_copy(s->summary);
+		out = summary_copy(s);
 		if ((lines = malloc(s->len + 1)) != NULL) {
 			memcpy(lines, s->lines, s->len);
 			len = s->len;
@@ -712,6 +728,8 @@ hub_totals(struct hub *hub)
 	pthread_mutex_lock(&hub->lock);
 	json_object_set_new(hub->totals, "stream_dropped",
 	                    json_integer((json_int_t)hub->dropped_total));
+	json_object_set_new(hub->totals, "lines",
+	                    json_integer((json_int_t)hub->seq));
 	o = json_deep_copy(hub->totals);
 	pthread_mutex_unlock(&hub->lock);
 	return o;

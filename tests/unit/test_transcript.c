@@ -19,6 +19,7 @@
 
 #include <cmocka.h>
 #include <jansson.h>
+#include <limits.h>
 
 #include "transcript.h"
 #include "transcript_util.h"
@@ -312,6 +313,232 @@ test_json_sink(void **state)
 	assert_int_equal(failed, 0);
 }
 
+/* What event_json() builds for ev, dumped by jansson: the reference the
+ * fast line (transcript_line.c) must equal byte for byte. */
+static char *
+jansson_line(const struct tr_event *ev, const char *when)
+{
+	json_t *o = json_object();
+	char *out;
+
+	json_object_set_new(o, "schema", json_integer(TR_SCHEMA));
+	json_object_set_new(o, "time", json_string(when));
+	json_object_set_new(o, "session",
+	                    json_integer((json_int_t)ev->session));
+	json_object_set_new(o, "dir", json_string(tr_kind_str(ev->kind)));
+	json_object_set_new(o, "text", json_stringn(ev->text, ev->len));
+	if (ev->rule != NULL)
+		json_object_set_new(o, "rule", json_string(ev->rule));
+	if (ev->why != NULL)
+		json_object_set_new(o, "why", json_string(ev->why));
+	if (ev->profile != NULL)
+		json_object_set_new(o, "profile", json_string(ev->profile));
+	if (ev->lost != NULL) {
+		json_object_set_new(o, "delivered", json_false());
+		json_object_set_new(o, "lost", json_string(ev->lost));
+	}
+	if (ev->fields != NULL)
+		json_object_update(o, (json_t *)ev->fields);
+	out = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	return out;
+}
+
+static void
+count_tap(const json_t *o, const char *line, size_t len, void *arg)
+{
+	(void)o;
+	(void)line;
+	(void)len;
+	(*(int *)arg)++;
+}
+
+/*
+ * Most lines are written without json_dumpb (transcript_line.c): each
+ * must still be the bytes jansson writes for the object event_json()
+ * builds, on the fast path (plain strings, integers, nested fields) and
+ * on the fallback (quotes, controls, UTF-8, a common key as a field, a
+ * line past the stack buffer), with and without a tap listening.
+ */
+static void
+test_json_fast_same_as_jansson(void **state)
+{
+	static char big[3000];
+	json_t *connect =
+	    json_pack("{s:{s:s, s:i}, s:{s:s, s:i}, s:b}", "client", "addr",
+	              "127.0.0.1", "port", 33560, "server", "addr", "::1",
+	              "port", 25, "tls_listener", 0);
+	json_t *closing =
+	    json_pack("{s:s, s:n, s:I, s:I, s:[s,s], s:{}}", "how", "rst",
+	              "reason", "bytes_in", (json_int_t)-5, "bytes_out",
+	              (json_int_t)LLONG_MAX, "rcpts", "a@b", "c@d", "none");
+	json_t *real = json_pack("{s:f}", "ratio", 0.5);
+	json_t *quoted = json_pack("{s:s}", "reason", "said \"no\"");
+	json_t *common = json_pack("{s:s}", "profile", "other");
+	const struct {
+		unsigned long session;
+		enum tr_kind kind;
+		const char *profile, *text, *rule, *why, *lost;
+		json_t *fields;
+	} cases[] = {
+	    {.session = 1,
+	     .kind = TR_SERVER,
+	     .profile = "standard",
+	     .text = "220 mx.test ESMTP"},
+	    {.session = 0,
+	     .kind = TR_CLIENT,
+	     .profile = "std",
+	     .text = "MAIL FROM:<a@b> SIZE=10"},
+	    {.session = ULONG_MAX,
+	     .kind = TR_INFO,
+	     .profile = "x.y-z_1",
+	     .text = ""},
+	    {.session = 2,
+	     .kind = TR_CLIENT,
+	     .profile = NULL,
+	     .text = "no profile"},
+	    {.session = 7,
+	     .kind = TR_CLIENT,
+	     .profile = "std",
+	     .text = "say \"hi\""},
+	    {.session = 7,
+	     .kind = TR_CLIENT,
+	     .profile = "std",
+	     .text = "back\\slash"},
+	    {.session = 7,
+	     .kind = TR_CLIENT,
+	     .profile = "std",
+	     .text = "a/b ~ {x}"},
+	    {.session = 7,
+	     .kind = TR_CLIENT,
+	     .profile = "std",
+	     .text = "tab\there"},
+	    {.session = 7,
+	     .kind = TR_SERVER,
+	     .profile = "std",
+	     .text = "250 caf\xc3\xa9"},
+	    {.session = 8, .kind = TR_SERVER, .profile = "std", .text = big},
+	    {.session = 9,
+	     .kind = TR_RULE,
+	     .profile = "std",
+	     .text = "fired",
+	     .rule = "r1",
+	     .why = "because",
+	     .lost = NULL},
+	    {.session = 9,
+	     .kind = TR_CLIENT_SAW,
+	     .profile = "std",
+	     .text = "XXXX",
+	     .rule = "asa",
+	     .why = NULL,
+	     .lost = "masked"},
+	    {.session = 10,
+	     .kind = TR_CONNECT,
+	     .profile = "std",
+	     .text = "1.2.3.4:5 -> 6.7.8.9:25",
+	     .rule = NULL,
+	     .why = NULL,
+	     .lost = NULL,
+	     .fields = connect},
+	    {.session = 10,
+	     .kind = TR_CLOSE,
+	     .profile = "std",
+	     .text = "rst",
+	     .rule = NULL,
+	     .why = NULL,
+	     .lost = NULL,
+	     .fields = closing},
+	    {.session = 10,
+	     .kind = TR_INFO,
+	     .profile = "std",
+	     .text = "r",
+	     .rule = NULL,
+	     .why = NULL,
+	     .lost = NULL,
+	     .fields = real},
+	    {.session = 10,
+	     .kind = TR_CLOSE,
+	     .profile = "std",
+	     .text = "q",
+	     .rule = NULL,
+	     .why = NULL,
+	     .lost = NULL,
+	     .fields = quoted},
+	    {.session = 10,
+	     .kind = TR_INFO,
+	     .profile = "std",
+	     .text = "c",
+	     .rule = NULL,
+	     .why = NULL,
+	     .lost = NULL,
+	     .fields = common},
+	};
+	char path[256], err[256], *buf, *lines[2 * NELEM(cases)];
+	static int taps; /* a tap stays for the process: this test runs last */
+	size_t i, n;
+	int fd;
+
+	(void)state;
+	memset(big, 'x', sizeof(big) - 1);
+	temp_path(path, sizeof(path));
+	assert_int_equal(transcript_open(false, false, path, err, sizeof(err)),
+	                 0);
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 1) /* the tap makes the object be built too */
+			assert_int_equal(transcript_add_tap(count_tap, &taps),
+			                 0);
+		for (i = 0; i < NELEM(cases); i++) {
+			struct tr_event ev = {.session = cases[i].session,
+			                      .kind = cases[i].kind,
+			                      .profile = cases[i].profile,
+			                      .text = cases[i].text,
+			                      .len = strlen(cases[i].text),
+			                      .rule = cases[i].rule,
+			                      .why = cases[i].why,
+			                      .lost = cases[i].lost,
+			                      .fields = cases[i].fields};
+
+			transcript_emit(&ev);
+		}
+	}
+	transcript_close();
+	assert_int_equal(taps, NELEM(cases));
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	buf = read_fd(fd);
+	close(fd);
+	n = split_lines(buf, lines, NELEM(lines));
+	assert_int_equal(n, 2 * NELEM(cases));
+	for (i = 0; i < n; i++) {
+		size_t c = i % NELEM(cases);
+		struct tr_event ev = {.session = cases[c].session,
+		                      .kind = cases[c].kind,
+		                      .profile = cases[c].profile,
+		                      .text = cases[c].text,
+		                      .len = strlen(cases[c].text),
+		                      .rule = cases[c].rule,
+		                      .why = cases[c].why,
+		                      .lost = cases[c].lost,
+		                      .fields = cases[c].fields};
+		json_t *o = json_loads(lines[i], 0, NULL);
+		char *want;
+
+		assert_non_null(o);
+		want = jansson_line(
+		    &ev, json_string_value(json_object_get(o, "time")));
+		assert_string_equal(lines[i], want);
+		free(want);
+		json_decref(o);
+	}
+	free(buf);
+	remove_temp(path);
+	json_decref(connect);
+	json_decref(closing);
+	json_decref(real);
+	json_decref(quoted);
+	json_decref(common);
+}
+
 static void
 stdout_events(void)
 {
@@ -593,6 +820,7 @@ main(void)
 	    cmocka_unit_test(test_open_symlink),
 	    cmocka_unit_test(test_readable),
 	    cmocka_unit_test(test_threads),
+	    cmocka_unit_test(test_json_fast_same_as_jansson), /* adds a tap */
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
