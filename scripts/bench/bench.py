@@ -751,7 +751,7 @@ class Bench:
             self.notes.append(
                 "http rows: smtp-mimic (standard profile, --spool none, -q) "
                 "with --http 127.0.0.1:0 and one SSE subscriber reading "
-                "/api/v1/events throughout (a thread of the bench, checked "
+                "/api/v1/events throughout (curl -N into grep -c, checked "
                 "to have read at least one line per message) vs the same "
                 "without --http; the ratio is with/without, the issue's "
                 "target is >= 0.9.")

@@ -547,6 +547,8 @@ void
 hub_reset(struct hub *hub)
 {
 	struct hub_sess *s, *next;
+	void (*notify)(void *) = NULL;
+	void *notify_arg = NULL;
 
 	pthread_mutex_lock(&hub->lock);
 	for (s = TAILQ_FIRST(&hub->sessions); s != NULL; s = next) {
@@ -557,7 +559,20 @@ hub_reset(struct hub *hub)
 	drop_messages(hub, NULL);
 	hub->w_messages = hub->w_closed = 0;
 	json_object_clear(hub->w_rules);
+	/* Tell the stream: an open page forgets its closed sessions too. */
+	if (hub->stream) {
+		static const char reset[] = "event: reset\ndata: {}\n\n";
+
+		evbuffer_add(hub->pending, reset, sizeof(reset) - 1);
+		if (hub->notify != NULL && !hub->notified) {
+			hub->notified = true;
+			notify = hub->notify;
+			notify_arg = hub->notify_arg;
+		}
+	}
 	pthread_mutex_unlock(&hub->lock);
+	if (notify != NULL)
+		notify(notify_arg);
 }
 
 /* --- queries (HTTP thread) --- */

@@ -185,7 +185,30 @@
 			reloadAll(); /* after (re)connecting: fill any gap */
 		};
 		es.onmessage = (m) => onLine(m.data);
+		es.addEventListener("reset", onReset);
 		es.onerror = () => setStatus("reconnecting", "reconnecting…");
+	}
+
+	/* POST /api/v1/reset dropped the closed sessions and the messages from
+	 * the server's index: the page drops them too. */
+	function onReset() {
+		for (const [id, s] of [...state.sessions]) {
+			if (s.state === "open")
+				continue;
+			state.sessions.delete(id);
+			const li = sessionItem(id);
+			if (li)
+				li.remove();
+		}
+		if (state.view && !state.sessions.has(state.view.id)) {
+			state.view = null;
+			clear($("transcript-body"));
+			clear($("session-summary"));
+			$("session-title").textContent = "No session selected";
+		}
+		$("session-count").textContent = String(state.sessions.size);
+		$("session-empty").hidden = state.sessions.size > 0;
+		loadMessages();
 	}
 
 	function stopStream() {

@@ -263,6 +263,23 @@ class HttpApi(ServerTest):
         self.assertEqual(seen, [e for e in srv.events()
                                 if e.get("session") == 1])
 
+    def test_events_stream_says_reset(self):
+        """POST /api/v1/reset reaches subscribers as an "event: reset"
+        message, so a live page can forget what the index forgot."""
+        srv, api = self.start_api()
+        c = http.client.HTTPConnection("127.0.0.1", api.port, timeout=10)
+        try:
+            c.request("GET", "/api/v1/events")
+            r = c.getresponse()
+            self.assertEqual(r.readline(), b": smtp-mimic events\n")
+            self.assertEqual(r.readline(), b"\n")
+            self.assertEqual(api.json("POST", "/api/v1/reset")[2],
+                             {"reset": True})
+            lines = [r.readline() for _ in range(3)]
+        finally:
+            c.close()
+        self.assertEqual(lines, [b"event: reset\n", b"data: {}\n", b"\n"])
+
     def test_metrics_move(self):
         srv, api = self.start_api()
 

@@ -39,6 +39,7 @@ import sys
 import tempfile
 import time
 import unittest
+import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import harness  # noqa: E402
@@ -528,6 +529,29 @@ class WebView(ServerTest):
                       "Session #2 (standard)", "the newest session")
         self.wait_rows(lambda r: len(r) > 2, "session 2's transcript")
         self.assertEqual(self.font_px(line), presenter_px)
+
+    def test_reset_clears_the_open_page(self):
+        srv = self.start_web("standard")
+        s = smtplib.SMTP("127.0.0.1", srv.port, timeout=WAIT)
+        s.ehlo("first.example.test")
+        s.quit()
+        self.open_page(srv)
+        self.wait_session(1, "closed")
+        self.show_session(1)
+        req = urllib.request.Request(
+            "http://%s/api/v1/reset" % srv.http, method="POST", data=b"")
+        with urllib.request.urlopen(req, timeout=WAIT) as r:
+            self.assertEqual(json.load(r), {"reset": True})
+        self.wait_for(lambda: self.sessions() == [],
+                      "an empty session list after POST /api/v1/reset")
+        self.assertEqual(self.text("#session-title"), "No session selected")
+        self.assertEqual(self.text("#session-count"), "0")
+        self.assert_not_reloaded()
+        # the next session shows up as usual
+        c = srv.connect()
+        self.assertEqual(c.banner(), STD_BANNER)
+        c.cmd("QUIT")
+        self.wait_session(2, "closed")
 
 
 if __name__ == "__main__":
