@@ -446,7 +446,12 @@ on_tls(struct hub *hub, struct hub_sess *s, const json_t *o)
 	if (s == NULL || (t = json_object()) == NULL)
 		return;
 	json_object_set_new(t, "version", json_string(or_unknown(version)));
-	json_object_set_new(t, "suite", json_string(or_unknown(suite)));
+	/* {name, hex} as the line has it, shared (not copied) */
+	if (json_is_object(json_object_get(o, "suite")))
+		json_object_set(t, "suite", json_object_get(o, "suite"));
+	else
+		json_object_set_new(t, "suite",
+		                    json_pack("{s:n, s:s}", "name", "hex", ""));
 	json_object_set_new(s->summary, "tls", t);
 }
 

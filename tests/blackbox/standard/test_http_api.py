@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import smtplib
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -134,6 +135,23 @@ class HttpApi(ServerTest):
         for bad in ("99", "x", "1x"):
             self.assertEqual(api.json("GET", "/api/v1/sessions/" + bad)[::2],
                              (404, {"error": "no such session"}))
+
+    def test_session_tls_summary(self):
+        """A STARTTLS session's summary names the version and the suite as
+        the transcript's handshake_done line does: {name, hex}."""
+        srv, api = self.start_api()
+        with smtplib.SMTP("127.0.0.1", srv.port, timeout=10) as c:
+            c.starttls(context=ssl._create_unverified_context())
+            c.noop()
+        self.assertEqual(api.json("GET", "/api/v1/wait?sessions_closed=1"
+                                  "&timeout=10")[0], 200)
+        [done] = [e for e in srv.events() if e.get("event") ==
+                  "handshake_done"]
+        [s] = api.json("GET", "/api/v1/sessions")[2]["sessions"]
+        self.assertEqual(s["tls"], {"version": done["version"],
+                                    "suite": done["suite"]})
+        self.assertEqual(sorted(s["tls"]["suite"]), ["hex", "name"])
+        self.assertRegex(s["tls"]["suite"]["hex"], r"^0x[0-9a-f]{4}$")
 
     def test_messages_search_raw_and_purge(self):
         srv, api = self.start_api()
