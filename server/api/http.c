@@ -4,7 +4,8 @@
  *
  * Does: bind [ADDR:]PORT (a non-loopback ADDR only with --http-token),
  * one thread running its own event_base with evhttp, the token check on
- * every request (SHA-256 of both sides compared with CRYPTO_memcmp),
+ * every request but the page's own files (http_route_open; SHA-256 of
+ * both sides compared with CRYPTO_memcmp),
  * 413 over 1 MiB (libevent refuses the body, we answer), 404 JSON for an
  * unknown path, 405 for a known path with another method. Does not: the
  * routes themselves (http_sessions.c, http_messages.c, http_stream.c,
@@ -208,6 +209,18 @@ http_route(struct http_api *api, const char *method, const char *path,
 	snprintf(r->path, sizeof(r->path), "%s", path);
 	r->fn = handler;
 	r->exact = exact;
+	r->open = false;
+	return 0;
+}
+
+/* http_route_open - an exact route answered without the token */
+int
+http_route_open(struct http_api *api, const char *method, const char *path,
+                http_handler_fn handler)
+{
+	if (http_route(api, method, path, handler, true) == -1)
+		return -1;
+	api->routes[api->nroutes - 1].open = true;
 	return 0;
 }
 
@@ -281,14 +294,6 @@ dispatch(struct evhttp_request *req, void *arg)
 		http_error(req, 413, "request body over 1 MiB");
 		return;
 	}
-	if (!authorized(api, req)) {
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-		                  "WWW-Authenticate", "Bearer");
-		http_error(req, 401,
-		           "missing or wrong Authorization: Bearer "
-		           "token (--http-token)");
-		return;
-	}
 	u = evhttp_request_get_evhttp_uri(req);
 	path = u != NULL ? evhttp_uri_get_path(u) : NULL;
 	if (path == NULL || *path == '\0')
@@ -308,7 +313,13 @@ dispatch(struct evhttp_request *req, void *arg)
 			         n ? ", " : "", r->method);
 		}
 	}
-	if (hit != NULL) {
+	if ((hit == NULL || !hit->open) && !authorized(api, req)) {
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		                  "WWW-Authenticate", "Bearer");
+		http_error(req, 401,
+		           "missing or wrong Authorization: Bearer "
+		           "token (--http-token)");
+	} else if (hit != NULL) {
 		hit->fn(api, req, path + strlen(hit->path));
 	} else if (allow[0] != '\0') {
 		evhttp_add_header(evhttp_request_get_output_headers(req),

@@ -33,7 +33,13 @@ struct http_route_ent {
 	char path[64];
 	http_handler_fn fn;
 	bool exact;
+	/* answered without --http-token's token: the page's own files, which
+	 * hold no data (the page then sends the token with every call) */
+	bool open;
 };
+/* http_route_open - an exact GET route that needs no token */
+int http_route_open(struct http_api *api, const char *method, const char *path,
+                    http_handler_fn handler);
 
 struct http_sub;  /* an SSE subscriber (http_stream.c) */
 struct http_wait; /* a waiting GET /api/v1/wait (http_stream.c) */

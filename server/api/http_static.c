@@ -164,5 +164,5 @@ http_static_routes(struct http_api *api)
 {
 	http_route(api, "GET", "/api/v1/openapi.json", openapi_get, true);
 	for (size_t i = 0; i < sizeof(web_files) / sizeof(web_files[0]); i++)
-		http_route(api, "GET", web_files[i].path, web_get, true);
+		http_route_open(api, "GET", web_files[i].path, web_get);
 }

@@ -17,10 +17,11 @@
  * Does not: use innerHTML or any HTML parsing for data (every byte from the
  * transcript is attacker-controlled: it goes in as text nodes, control and
  * bidi characters shown as visible escapes), talk to any other origin, or
- * keep more than the bounded lists below. It sends no credentials: with
- * --http-token every request (the page itself too) needs "Authorization:
- * Bearer", which a browser's navigation and EventSource cannot send; a
- * 401 is shown as such.
+ * keep more than the bounded lists below. With --http-token the page's
+ * own files load without the token (they hold no data) and every API call
+ * needs "Authorization: Bearer": a 401 shows a token field, the token is
+ * kept in sessionStorage (this tab only), and the live stream is then
+ * read with fetch(), since EventSource cannot send a header.
  */
 "use strict";
 
@@ -143,13 +144,41 @@
 		}
 	}
 
+	const TOKEN_KEY = "smtp-mimic-token";
+
+	function authHeaders() {
+		const t = sessionStorage.getItem(TOKEN_KEY);
+		return t ? { Authorization: "Bearer " + t } : {};
+	}
+
+	/* the server wants its --http-token: ask for it, stop the stream */
+	function needToken() {
+		stopStream();
+		setStatus("auth", "401: this server needs its --http-token");
+		$("token-form").hidden = false;
+		$("token").focus();
+	}
+
+	function tokenEntered(ev) {
+		ev.preventDefault();
+		const t = $("token").value.trim();
+		if (!t)
+			return;
+		sessionStorage.setItem(TOKEN_KEY, t);
+		$("token").value = "";
+		$("token-form").hidden = true;
+		setStatus("connecting", "connecting…");
+		startStream();
+	}
+
 	async function api(path) {
 		const r = await fetch(path, {
 			credentials: "same-origin",
 			cache: "no-store",
+			headers: authHeaders(),
 		});
 		if (r.status === 401) {
-			setStatus("auth", "401: this server needs its --http-token");
+			needToken();
 			throw new ApiError(401, "unauthorized");
 		}
 		if (!r.ok) {
@@ -178,6 +207,10 @@
 
 	function startStream() {
 		stopStream();
+		if (sessionStorage.getItem(TOKEN_KEY)) {
+			fetchStream();
+			return;
+		}
 		const es = new EventSource(API + "/events");
 		state.stream = { close: () => es.close() };
 		es.onopen = () => {
@@ -186,7 +219,73 @@
 		};
 		es.onmessage = (m) => onLine(m.data);
 		es.addEventListener("reset", onReset);
-		es.onerror = () => setStatus("reconnecting", "reconnecting…");
+		es.onerror = () => {
+			setStatus("reconnecting", "reconnecting…");
+			/* a 401 closes an EventSource for good: find out why */
+			if (es.readyState === EventSource.CLOSED)
+				api("/healthz").then(() => setTimeout(startStream, 1000),
+				                     () => {});
+		};
+	}
+
+	/* The stream with the token in a header: text/event-stream parsed
+	 * here (data, event and blank lines; comments skipped). */
+	async function fetchStream() {
+		const ctl = new AbortController();
+		const mine = { close: () => ctl.abort() };
+		state.stream = mine;
+		try {
+			const r = await fetch(API + "/events", {
+				cache: "no-store",
+				headers: authHeaders(),
+				signal: ctl.signal,
+			});
+			if (r.status === 401) {
+				sessionStorage.removeItem(TOKEN_KEY);
+				needToken();
+				return;
+			}
+			if (!r.ok)
+				throw new ApiError(r.status, r.statusText);
+			setStatus("live", "live");
+			reloadAll();
+			const reader = r.body.getReader();
+			const dec = new TextDecoder();
+			let buf = "", kind = "message", data = [];
+			for (;;) {
+				const { value, done } = await reader.read();
+				if (done)
+					break;
+				buf += dec.decode(value, { stream: true });
+				let nl;
+				while ((nl = buf.indexOf("\n")) >= 0) {
+					const line = buf.slice(0, nl);
+					buf = buf.slice(nl + 1);
+					if (line === "") {
+						if (data.length && kind === "reset")
+							onReset();
+						else if (data.length)
+							onLine(data.join("\n"));
+						kind = "message";
+						data = [];
+					} else if (line.startsWith("data: ")) {
+						data.push(line.slice(6));
+					} else if (line.startsWith("event: ")) {
+						kind = line.slice(7);
+					}
+				}
+			}
+		} catch (e) {
+			if (state.stream !== mine)
+				return; /* stopped on purpose */
+		}
+		if (state.stream === mine) {
+			setStatus("reconnecting", "reconnecting…");
+			setTimeout(() => {
+				if (state.stream === mine)
+					startStream();
+			}, 1000);
+		}
 	}
 
 	/* POST /api/v1/reset dropped the closed sessions and the messages from
@@ -787,6 +886,7 @@
 			state.follow = follow.checked;
 		});
 		setPresenter(q.get("presenter") === "1");
+		$("token-form").addEventListener("submit", tokenEntered);
 		startStream();
 	}
 

@@ -350,6 +350,13 @@ class HttpApi(ServerTest):
                 "Authorization": wrong})[0], 401, wrong)
         self.assertEqual(Api(api.port, "s3cret-token").request(
             "GET", "/healthz")[::2], (200, b"ok\n"))
+        # the page's own files hold no data: they load without it, so a
+        # browser can show the page, which then asks for the token
+        for path in ("/", "/app.js", "/style.css"):
+            self.assertEqual(api.request("GET", path)[0], 200, path)
+        for path in ("/api/v1/sessions", "/api/v1/events", "/metrics",
+                     "/api/v1/openapi.json", "/index.html", "/nope"):
+            self.assertEqual(api.request("GET", path)[0], 401, path)
 
     def test_non_loopback_needs_token(self):
         cp = run_cli(["--http", "0.0.0.0:0", "--listen", "127.0.0.1:0",

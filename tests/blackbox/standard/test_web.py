@@ -530,6 +530,40 @@ class WebView(ServerTest):
         self.wait_rows(lambda r: len(r) > 2, "session 2's transcript")
         self.assertEqual(self.font_px(line), presenter_px)
 
+    def test_token_asked_for_then_sent(self):
+        """With --http-token the page loads, asks for the token, and with it
+        streams and lists sessions like the loopback page."""
+        d = tempfile.mkdtemp(prefix="mimic-token-")
+        self.addCleanup(shutil.rmtree, d)
+        tok = os.path.join(d, "token")
+        with open(tok, "w") as f:
+            f.write("page-token-1\n")
+        srv = self.start(
+            "standard", args=["--http", "127.0.0.1:0", "--web-root",
+                              WEB_ROOT, "--http-token", tok])
+        srv.http = self.http_address(srv, None)
+        self.driver.get("http://%s/" % srv.http)
+        self.wait_for(lambda: self.js(
+            "return !document.getElementById('token-form').hidden"),
+            "the token field")
+        self.assertEqual(self.js("return document.getElementById("
+                                 "'conn-status').dataset.state"), "auth")
+        self.driver.find_element("id", "token").send_keys("page-token-1")
+        self.click("#token-form button[type=submit]")
+        self.wait_for(lambda: self.js(
+            "return document.getElementById('conn-status')"
+            ".dataset.state") == "live", "the stream live with the token")
+        self.assertTrue(self.js(
+            "return document.getElementById('token-form').hidden"))
+        s = smtplib.SMTP("127.0.0.1", srv.port, timeout=WAIT)
+        s.ehlo("with.token.test")
+        s.quit()
+        self.wait_session(1, "closed")
+        self.show_session(1)
+        self.wait_rows(lambda r: ("C", "ehlo with.token.test") in
+                       [(x["dir"], x["client"]) for x in r],
+                       "session 1's EHLO, streamed with the token")
+
     def test_reset_clears_the_open_page(self):
         srv = self.start_web("standard")
         s = smtplib.SMTP("127.0.0.1", srv.port, timeout=WAIT)
