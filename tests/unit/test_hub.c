@@ -107,7 +107,8 @@ test_summary(void **state)
 	          "\"messages\":1,\"profile\":\"esa\",\"rules\":[\"r1\"],"
 	          "\"server\":{\"addr\":\"127.0.0.1\",\"port\":25},\"started\":"
 	          "\"2026-01-01T00:00:01.000Z\",\"state\":\"closed\",\"tls\":"
-	          "{\"suite\":\"TLS_X\",\"version\":\"TLSv1.2\"}}");
+	          "{\"suite\":{\"hex\":\"0xC02F\",\"name\":\"TLS_X\"},"
+	          "\"version\":\"TLSv1.2\"}}");
 	free(text);
 	json_decref(o);
 	o = hub_session_json(hub, 7);
