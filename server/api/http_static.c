@@ -21,6 +21,11 @@
 
 #include "http_int.h"
 
+#define HTTP_CSP                                                               \
+	"default-src 'none'; script-src 'self'; style-src 'self'; "            \
+	"connect-src 'self'; img-src 'self'; base-uri 'none'; "                \
+	"form-action 'none'; frame-ancestors 'none'"
+
 static const struct {
 	const char *path, *file, *ctype;
 } web_files[] = {
@@ -123,6 +128,13 @@ send_file(struct evhttp_request *req, const char *path, const char *ctype,
 	                  "Content-Type", ctype);
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	                  "X-Content-Type-Options", "nosniff");
+	/* The page runs only its own script and style and talks only to this
+	 * server, so transcript text can never become code, whatever slips
+	 * past app.js's text-only insertion; it is never framed. */
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	                  "Content-Security-Policy", HTTP_CSP);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	                  "Referrer-Policy", "no-referrer");
 	evhttp_send_reply(req, 200, "OK", b);
 	evbuffer_free(b);
 }

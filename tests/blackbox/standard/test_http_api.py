@@ -417,6 +417,12 @@ class HttpApi(ServerTest):
             status, headers, body = api.request("GET", path)
             self.assertEqual((status, headers["content-type"], body),
                              (200, ctype + "; charset=utf-8", files[name]))
+            self.assertEqual(headers["content-security-policy"],
+                             "default-src 'none'; script-src 'self'; "
+                             "style-src 'self'; connect-src 'self'; "
+                             "img-src 'self'; base-uri 'none'; "
+                             "form-action 'none'; frame-ancestors 'none'")
+            self.assertEqual(headers["x-content-type-options"], "nosniff")
         for path in ("/secret.txt", "/index.html", "/../secret.txt",
                      "/app.js/", "/%2e%2e/secret.txt"):
             self.assertEqual(api.request("GET", path)[0], 404, path)
