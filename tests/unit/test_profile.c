@@ -973,6 +973,33 @@ test_reply_formats(void **state)
 	WANT_STR(p->date_format, "%a, %-d %b %Y %H:%M:%S %z");
 	WANT_STR(p->date_format_utc, "");
 	profile_unref(p);
+	/* the shipped Unix MTAs (FACTS.md 7-10) */
+	{
+		static const char *const dirs[] = {"../../profiles"};
+		static const struct {
+			const char *name;
+			enum qid_format qid;
+			const char *date;
+		} mta[] = {
+		    {"postfix", QID_POSTFIX, "%a, %-d %b %Y %H:%M:%S %z"},
+		    {"sendmail", QID_SENDMAIL,
+		     "%a, %-d %b %Y %H:%M:%S %z (%Z)"},
+		    {"exim", QID_EXIM, "%a, %d %b %Y %H:%M:%S %z"},
+		    {"qmail", QID_QMAIL, "%a, %-d %b %Y %H:%M:%S %z"},
+		};
+
+		for (size_t i = 0; i < sizeof(mta) / sizeof(mta[0]); i++) {
+			label = mta[i].name;
+			p = profile_load(mta[i].name, dirs, 1, err,
+			                 sizeof(err));
+			if (p == NULL)
+				fail_msg("%s: %s", mta[i].name, err);
+			WANT_U64(p->queue_id_format, mta[i].qid);
+			WANT_U64(p->session_id_format, SID_NUMBER);
+			WANT_STR(p->date_format, mta[i].date);
+			profile_unref(p);
+		}
+	}
 }
 
 /* ------------------------------------------------------------------ */
