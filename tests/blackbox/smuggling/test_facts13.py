@@ -29,8 +29,8 @@ from harness import PROFILES, ServerTest  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 STANDIN = os.path.join(HERE, "standin")
-# last on the path: "extends: postfix" finds profiles/postfix.yaml first
-ARGS = ["--profile-path", STANDIN]
+# scenarios waiting for their personality (pending/README)
+PENDING = os.path.join(HERE, "pending")
 
 HEAD = b"Subject: legit\r\n\r\nlegit"
 SMUGGLED_BODY = b"Subject: smuggled\r\n\r\nsmuggled\r\n"
@@ -94,9 +94,16 @@ def postfix_bare_lf(host):  # FACTS 7, 13
 
 
 def args_for(profile):
-    """The stand-in directory while profiles/<personality>.yaml is
-    missing (the personality is the profile itself or what it extends)."""
-    return ARGS if os.path.isdir(STANDIN) else []
+    """pending/ first (a scenario there is found before the search dirs),
+    the stand-ins last: "extends: postfix" looks in the file's own
+    directory, then the search dirs, so profiles/postfix.yaml wins over
+    standin/postfix.yaml once it exists. Both go once tpl has landed."""
+    out = []
+    if os.path.exists(os.path.join(PENDING, profile + ".yaml")):
+        out += ["--profile-path", PENDING]
+    if os.path.isdir(STANDIN):
+        out += ["--profile-path", STANDIN]
+    return out
 
 
 class Cells(ServerTest):
