@@ -14,10 +14,9 @@ holds afterwards (bodies and envelopes) and how the connection ended:
   qmail     qmail (first bare LF: 451, exit)
   ESA       esa-smuggling ("Clean")        esa ("Allow", not changed)
 
-The personalities (postfix, sendmail, exim, qmail) come from branch tpl;
-until profiles/<name>.yaml exists, standin/<name>.yaml plays it with the
-strings of FACTS.md 7-10 that these tests meet (see its header). The host
-name is read from each banner.
+The personalities' strings are FACTS.md 7-10 (profiles/postfix.yaml,
+sendmail.yaml, exim.yaml, qmail.yaml); the host name is read from each
+banner, queue ids are matched by their vendor's shape.
 """
 import os
 import re
@@ -27,10 +26,8 @@ import unittest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from harness import PROFILES, ServerTest  # noqa: E402
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-STANDIN = os.path.join(HERE, "standin")
-# scenarios waiting for their personality (pending/README)
-PENDING = os.path.join(HERE, "pending")
+# (no fixture profiles of its own: only the shipped ones)
+ARGS = ["--profile-path", PROFILES]
 
 HEAD = b"Subject: legit\r\n\r\nlegit"
 SMUGGLED_BODY = b"Subject: smuggled\r\n\r\nsmuggled\r\n"
@@ -93,19 +90,6 @@ def postfix_bare_lf(host):  # FACTS 7, 13
     return "550 5.5.2 %s Error: bare <LF> received" % host
 
 
-def args_for(profile):
-    """pending/ first (a scenario there is found before the search dirs),
-    the stand-ins last: "extends: postfix" looks in the file's own
-    directory, then the search dirs, so profiles/postfix.yaml wins over
-    standin/postfix.yaml once it exists. Both go once tpl has landed."""
-    out = []
-    if os.path.exists(os.path.join(PENDING, profile + ".yaml")):
-        out += ["--profile-path", PENDING]
-    if os.path.isdir(STANDIN):
-        out += ["--profile-path", STANDIN]
-    return out
-
-
 class Cells(ServerTest):
 
     def session(self, srv, v, variant):
@@ -142,7 +126,7 @@ class Cells(ServerTest):
         spool holds the legit message and the smuggled one."""
         for name in names:
             with self.subTest(variant=name):
-                srv = self.start(profile, args=args_for(profile))
+                srv = self.start(profile, args=ARGS)
                 host, got, how, rest = self.session(srv, v, VARIANTS[name])
                 self.assertEqual(len(got), 6, got)
                 self.assertRegex(got[0], v.queued_re)
@@ -160,7 +144,7 @@ class Cells(ServerTest):
         commands are text of the one message queued."""
         for name, body in cases:
             with self.subTest(variant=name):
-                srv = self.start(profile, args=args_for(profile))
+                srv = self.start(profile, args=ARGS)
                 host, got, how, rest = self.session(srv, v, VARIANTS[name])
                 self.assertEqual(len(got), 2, got)
                 self.assertRegex(got[0], v.queued_re)
@@ -174,7 +158,7 @@ class Cells(ServerTest):
         Nothing is queued."""
         for name in names:
             with self.subTest(variant=name):
-                srv = self.start(profile, args=args_for(profile))
+                srv = self.start(profile, args=ARGS)
                 host, got, how, rest = self.session(srv, v, VARIANTS[name])
                 want = [reply(host) if callable(reply) else reply]
                 if then_quit:
