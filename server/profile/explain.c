@@ -557,6 +557,8 @@ profile_summary(const struct profile *p, bool with_via, FILE *out)
 
 	fprintf(out, "\nLimits\n");
 	explain_section(&schema_limits, p, &p->limits, 24, false, out);
+	fprintf(out, "\nEnd of data\n");
+	explain_section(&schema_data, p, &p->data, 13, false, out);
 	fprintf(out, "\nAuth\n");
 	explain_section(&schema_auth, p, &p->auth, 13, true, out);
 	/* as given; what OpenSSL makes of them is tls_policy's */

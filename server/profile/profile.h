@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "ids.h"
+#include "message.h"
 #include "middlebox.h"
 #include "proto.h"
 #include "tls_policy.h"
@@ -144,6 +145,17 @@ struct ntlm_settings {
 	struct reply_text supported;
 };
 
+/* "data:": what ends DATA and what a bare LF or CR in it does (FACTS 13;
+ * schema_data.c). line_endings: lenient adds EOD_LENIENT on its own. */
+struct data_policy {
+	char **end_of_data; /* as written: "LF.LF", ... */
+	size_t nend_of_data;
+	unsigned eod;                /* their EOD_SEQ bits (message.h) */
+	int bare_lf;                 /* enum bare_action */
+	int bare_cr;                 /* enum bare_action */
+	enum close_how reject_close; /* after a reject's reply */
+};
+
 struct auth_policy {
 	struct credential *creds;
 	size_t ncreds;
@@ -204,6 +216,7 @@ struct profile {
 	struct reply_text replies[REPLY_COUNT];
 	struct limits limits;
 	struct auth_policy auth;
+	struct data_policy data; /* "data:" */
 	struct tls_settings tls; /* "tls:"; tls.enabled false when absent */
 	struct tls_policy *tls_policy; /* built from tls by the server; freed
 	                                * with the profile */

@@ -12,7 +12,8 @@
  * durations are ms, or a number with ms, s, m or h.
  *
  * The auth section's rows are in schema_auth.c, the tls section's in
- * schema_tls.c, the ids' and dates' top-level rows in schema_reply.h.
+ * schema_tls.c, the data section's in schema_data.c, the ids' and dates'
+ * top-level rows in schema_reply.h.
  *
  * Does not: load anything itself (schema.c walks these rows), hold the
  * code of the T_CUSTOM rows (server_load.c, mbox_load.c, rules_load.c,
@@ -567,6 +568,13 @@ static const struct schema_row top_rows[] = {
      .def = EOL_STRICT,
      CH(eol_names),
      .doc = "strict (only CRLF ends a line) or lenient (LF alone too)"},
+    {.name = "data",
+     .type = T_SECTION,
+     .kinds = KIND_SERVER,
+     .off = PF(data),
+     .sub = &schema_data,
+     .doc = "what ends DATA and what bare LF / CR in the message do "
+            "(schema_data.c)"},
     {.name = "replies",
      .kinds = KIND_SERVER,
      .load = load_replies,

@@ -7,7 +7,9 @@
  * the same result as the whole buffer. Does not: allocate, store the
  * message, parse header bodies, decode MIME, or decide what a limit is.
  */
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "message.h"
 
@@ -16,19 +18,81 @@
  * updated as bytes arrive, so it already covers the line in progress and a
  * caller can enforce a line limit before the line ends. A "." (and the CR
  * after it) held back at the start of a line is not counted until it is
- * known to be content. In strict mode a bare LF neither ends a line nor
- * starts one for dot unstuffing (RFC 5321 2.3.8, 4.5.2 speak of CRLF).
+ * known to be content, nor is a CR until the byte after it says whether it
+ * is bare. In strict mode a bare LF neither ends a line nor starts one for
+ * dot unstuffing (RFC 5321 2.3.8, 4.5.2 speak of CRLF), unless the profile
+ * makes it (data_decoder_set).
  */
+
+const char *const bare_action_names[BARE_ACTION_COUNT] = {
+    [BARE_KEEP] = "keep",     [BARE_CRLF] = "crlf", [BARE_SPACE] = "space",
+    [BARE_REJECT] = "reject", [BARE_EXIT] = "exit",
+};
+
+static const char *const eod_eol_names[EOD_EOL_COUNT] = {
+    [EOD_CRLF] = "CRLF",
+    [EOD_LF] = "LF",
+    [EOD_CR] = "CR",
+};
 
 /* data_decoder.state */
 enum {
-	DS_BOL,    /* at the start of a line */
+	DS_BOL,    /* at the start of a line (prev_eol says after what) */
 	DS_DOT,    /* start of line + "." (held back) */
 	DS_DOT_CR, /* start of line + ".\r" (both held back) */
 	DS_TEXT,   /* inside a line */
-	DS_CR,     /* inside a line, after a CR */
-	DS_DONE,   /* end of data consumed */
+	DS_CR,     /* inside a line, a CR held back */
+	DS_DONE,   /* end of data consumed, or stopped (exited) */
 };
+
+/* eod_seq_from_str - "LF.CRLF" -> EOD_SEQ(EOD_LF, EOD_CRLF) */
+unsigned
+eod_seq_from_str(const char *s)
+{
+	for (int a = 0; a < EOD_EOL_COUNT; a++) {
+		size_t la = strlen(eod_eol_names[a]);
+
+		if (strncasecmp(s, eod_eol_names[a], la) != 0 || s[la] != '.')
+			continue;
+		for (int b = 0; b < EOD_EOL_COUNT; b++)
+			if (strcasecmp(s + la + 1, eod_eol_names[b]) == 0)
+				return EOD_SEQ(a, b);
+	}
+	return 0;
+}
+
+/* eod_seq_str - "CR.CR" for EOD_SEQ(EOD_CR, EOD_CR) */
+const char *
+eod_seq_str(unsigned bit, char *buf, size_t len)
+{
+	for (int a = 0; a < EOD_EOL_COUNT; a++)
+		for (int b = 0; b < EOD_EOL_COUNT; b++)
+			if (bit == EOD_SEQ(a, b)) {
+				snprintf(buf, len, "%s.%s", eod_eol_names[a],
+				         eod_eol_names[b]);
+				return buf;
+			}
+	if (len > 0)
+		buf[0] = '\0';
+	return buf;
+}
+
+static bool
+starts_with(unsigned eod, int eol)
+{
+	for (int b = 0; b < EOD_EOL_COUNT; b++)
+		if (eod & EOD_SEQ(eol, b))
+			return true;
+	return false;
+}
+
+static void
+decoder_derive(struct data_decoder *d)
+{
+	d->lf_breaks =
+	    d->lenient || d->on_lf == BARE_CRLF || starts_with(d->eod, EOD_LF);
+	d->cr_breaks = d->on_cr == BARE_CRLF || starts_with(d->eod, EOD_CR);
+}
 
 /* data_decoder_init - start a message */
 void
@@ -38,7 +102,23 @@ data_decoder_init(struct data_decoder *d, bool lenient)
 	/* The DATA command's own CRLF precedes the first line, so the
 	 * decoder starts at the start of a line: ".\r\n" is empty. */
 	d->state = DS_BOL;
+	d->prev_eol = EOD_CRLF;
 	d->lenient = lenient;
+	d->eod = EOD_STANDARD | (lenient ? EOD_LENIENT : 0);
+	d->on_lf = BARE_KEEP;
+	d->on_cr = BARE_KEEP;
+	decoder_derive(d);
+}
+
+/* data_decoder_set - the profile's end-of-data sequences and bare bytes */
+void
+data_decoder_set(struct data_decoder *d, unsigned eod, enum bare_action on_lf,
+                 enum bare_action on_cr)
+{
+	d->eod |= eod;
+	d->on_lf = (int)on_lf;
+	d->on_cr = (int)on_cr;
+	decoder_derive(d);
 }
 
 static void
@@ -52,6 +132,67 @@ emit(struct data_decoder *d, char *out, size_t *o, char c)
 		d->max_line = d->line_len;
 	if (c == '\0')
 		d->nul = true;
+}
+
+static void
+line_end(struct data_decoder *d, int eol)
+{
+	d->lines++;
+	d->line_len = 0;
+	d->prev_eol = eol;
+	d->state = DS_BOL;
+}
+
+/* A bare LF or CR (c) in the content: what the profile says it does. */
+static void
+bare(struct data_decoder *d, char *out, size_t *o, char c)
+{
+	int act = c == '\n' ? d->on_lf : d->on_cr;
+	bool breaks = c == '\n' ? d->lf_breaks : d->cr_breaks;
+
+	if (c == '\n')
+		d->bare_lf = true;
+	else
+		d->bare_cr = true;
+	switch (act) {
+	case BARE_EXIT:
+		d->exited = c;
+		d->state = DS_DONE;
+		return;
+	case BARE_CRLF:
+		emit(d, out, o, '\r');
+		emit(d, out, o, '\n');
+		break;
+	case BARE_SPACE:
+		emit(d, out, o, ' ');
+		break;
+	case BARE_REJECT:
+		if (d->rejected == 0)
+			d->rejected = c;
+		/* FALLTHROUGH */
+	default:
+		emit(d, out, o, c);
+		break;
+	}
+	if (breaks)
+		line_end(d, c == '\n' ? EOD_LF : EOD_CR);
+	else
+		d->state = DS_TEXT;
+}
+
+/* The "." at the start of a line was followed by line end eol: true if
+ * that ends the data; else the dot is dropped (RFC 5321 4.5.2) and the
+ * line end is content. */
+static bool
+dot_line(struct data_decoder *d, int eol)
+{
+	unsigned bit = EOD_SEQ(d->prev_eol, eol);
+
+	if ((d->eod & bit) == 0)
+		return false;
+	d->eod_seen = (int)bit;
+	d->state = DS_DONE;
+	return true;
 }
 
 /* data_decode - consume DATA input up to and including end of data */
@@ -89,54 +230,57 @@ data_decode(struct data_decoder *d, const char *in, size_t len, char *out,
 				i++;
 				continue;
 			}
-			break;
+			d->state = DS_TEXT;
+			continue; /* c as content */
 		case DS_DOT:
 			if (c == '\r') {
 				d->state = DS_DOT_CR;
 				i++;
 				continue;
 			}
-			if (c == '\n' && d->lenient) {
-				d->state = DS_DONE;
+			if (c == '\n' && dot_line(d, EOD_LF)) {
 				i++;
 				continue;
 			}
 			/* RFC 5321 4.5.2: a line starting with "." and more:
 			 * the first "." is deleted. */
-			break;
+			d->state = DS_TEXT;
+			continue;
 		case DS_DOT_CR:
 			if (c == '\n') {
-				d->state = DS_DONE;
+				if (!dot_line(d, EOD_CRLF)) {
+					/* ".CRLF", not the end: an empty line
+					 */
+					emit(d, out, &o, '\r');
+					emit(d, out, &o, '\n');
+					line_end(d, EOD_CRLF);
+				}
 				i++;
 				continue;
 			}
-			/* ".\r" then something else: the CR is content */
-			emit(d, out, &o, '\r');
-			d->state = DS_CR;
-			break;
-		default:
-			break;
-		}
-
-		/* a content byte, in state BOL, DOT, TEXT or CR */
-		emit(d, out, &o, c);
-		if (c == '\n') {
-			bool crlf = d->state == DS_CR;
-
-			if (!crlf)
-				d->bare_lf = true;
-			/* RFC 5321 2.3.8: only CRLF ends a line; lenient
-			 * mode (profile line_endings) also takes a bare LF. */
-			if (crlf || d->lenient) {
-				d->lines++;
-				d->line_len = 0;
-				d->state = DS_BOL;
+			/* ".CR" and no LF: c is not consumed either way */
+			if (!dot_line(d, EOD_CR))
+				bare(d, out, &o, '\r');
+			continue;
+		case DS_CR:
+			if (c == '\n') {
+				emit(d, out, &o, '\r');
+				emit(d, out, &o, '\n');
+				line_end(d, EOD_CRLF);
+				i++;
 			} else {
-				d->state = DS_TEXT;
+				bare(d, out, &o, '\r'); /* c comes next */
 			}
-		} else {
-			d->state = c == '\r' ? DS_CR : DS_TEXT;
+			continue;
+		default: /* DS_TEXT */
+			break;
 		}
+		if (c == '\r')
+			d->state = DS_CR;
+		else if (c == '\n')
+			bare(d, out, &o, '\n');
+		else
+			emit(d, out, &o, c);
 		i++;
 	}
 	*outlen = o;

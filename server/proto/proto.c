@@ -43,6 +43,8 @@ const char *const reply_id_names[REPLY_COUNT] = {
     [REPLY_MESSAGE_TOO_BIG] = "message_too_big",
     [REPLY_HEADER_TOO_LARGE] = "header_too_large",
     [REPLY_BARE_LF] = "bare_lf",
+    [REPLY_DATA_BARE_LF] = "data_bare_lf",
+    [REPLY_DATA_BARE_CR] = "data_bare_cr",
     [REPLY_IDLE_TIMEOUT] = "idle_timeout",
     [REPLY_CONNECTION_TIMEOUT] = "connection_timeout",
     [REPLY_COMMAND_TIMEOUT] = "command_timeout",
@@ -150,6 +152,10 @@ const char *const reply_id_defaults[REPLY_COUNT] = {
     [REPLY_HEADER_TOO_LARGE] = "552 5.3.4 Too much mail data",
     /* 2.3.8: only CRLF ends a line; model choice: 4.2.2's 500 text */
     [REPLY_BARE_LF] = "500 5.5.2 Syntax error, command unrecognized",
+    /* 2.3.8: CR and LF only as CRLF in the content; model choice: 4.2.2's
+     * 554 text; X.6.0 RFC 3463 3.7 (media error) */
+    [REPLY_DATA_BARE_LF] = "554 5.6.0 Transaction failed",
+    [REPLY_DATA_BARE_CR] = "554 5.6.0 Transaction failed",
     /* 3.8, 4.5.3.2.7, 4.2.2's 421 text; X.4.2 RFC 3463 3.5 */
     [REPLY_IDLE_TIMEOUT] = "421 4.4.2 {hostname} Service not available, "
                            "closing transmission channel",

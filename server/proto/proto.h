@@ -57,6 +57,8 @@ enum reply_id {
 	REPLY_MESSAGE_TOO_BIG,      /* 552: SIZE= or data over limit */
 	REPLY_HEADER_TOO_LARGE,     /* 552: limits.header_size exceeded */
 	REPLY_BARE_LF,              /* strict line endings, bare LF seen */
+	REPLY_DATA_BARE_LF,         /* data.bare_lf: bare LF in DATA */
+	REPLY_DATA_BARE_CR,         /* data.bare_cr: bare CR in DATA */
 	REPLY_IDLE_TIMEOUT,         /* 421: limits.idle_timeout */
 	REPLY_CONNECTION_TIMEOUT,   /* 421: limits.connection_timeout */
 	REPLY_COMMAND_TIMEOUT,      /* 421: limits.command_timeout */

@@ -117,6 +117,10 @@ data_start(struct session *s)
 		return false;
 	}
 	data_decoder_init(&s->dec, s->profile->eol == EOL_LENIENT);
+	/* data: what ends the message, what bare LF / CR do (FACTS 13) */
+	data_decoder_set(&s->dec, s->profile->data.eod,
+	                 (enum bare_action)s->profile->data.bare_lf,
+	                 (enum bare_action)s->profile->data.bare_cr);
 	/* limits.data_timeout: from the 354 (sent next) to the dot */
 	session_deadline_arm(s, REPLY_DATA_TIMEOUT,
 	                     s->profile->limits.data_timeout_ms);
@@ -215,11 +219,34 @@ data_body(struct session *s, const char *buf, size_t len)
 	}
 }
 
+/* The reply to a bare LF or CR the profile refuses (data.bare_lf/cr). */
+static enum reply_id
+data_bare_reply(int c)
+{
+	return c == '\r' ? REPLY_DATA_BARE_CR : REPLY_DATA_BARE_LF;
+}
+
+/* data.bare_lf/bare_cr exit: the reply at once, then FIN, as qmail-smtpd's
+ * straynewline() does (FACTS 10); the rest of the input is never read. */
+static void
+data_exit(struct session *s)
+{
+	int c = s->dec.exited;
+
+	session_eventf(s, TR_WARN, NULL, "bare %s in message data: exit",
+	               c == '\r' ? "CR" : "LF");
+	reply_send(s, data_bare_reply(c));
+	session_close(s, CLOSE_FIN,
+	              c == '\r' ? "bare CR in message data"
+	                        : "bare LF in message data");
+}
+
 /* data_in - decode what DATA input there is; true if it made progress */
 bool
 data_in(struct session *s, struct evbuffer *in)
 {
-	char out[DATA_CHUNK + 2];
+	/* a bare LF or CR may become CRLF: twice the input, plus held bytes */
+	char out[2 * DATA_CHUNK + 2];
 	struct evbuffer_iovec v;
 	size_t len, used, outlen;
 	bool done = false;
@@ -233,17 +260,36 @@ data_in(struct session *s, struct evbuffer *in)
 	len = v.iov_len < DATA_CHUNK ? v.iov_len : DATA_CHUNK;
 	used = data_decode(&s->dec, v.iov_base, len, out, &outlen, &done);
 	evbuffer_drain(in, used);
+	if (s->dec.rejected != 0 && s->verdict == MSG_OK) {
+		session_eventf(s, TR_WARN, NULL,
+		               "bare %s in message data: refused at its end",
+		               s->dec.rejected == '\r' ? "CR" : "LF");
+		s->verdict = MSG_BARE_REJECT;
+	}
+	if (done && s->dec.exited != 0) {
+		session_deadline_off(s);
+		data_exit(s);
+		return false;
+	}
 	if (done) {
 		s->data_done = true;
 		session_deadline_off(s); /* the dot came in time */
 	}
 	data_body(s, out, outlen);
 	if (done) {
+		char seq[16];
+
 		session_eventf(
 		    s, TR_DETAIL, NULL,
 		    "message data: %llu bytes, %llu lines, longest %zu",
 		    (unsigned long long)s->msg_size,
 		    (unsigned long long)s->dec.lines, s->dec.max_line);
+		if (s->dec.eod_seen != EOD_STANDARD)
+			session_eventf(s, TR_WARN, NULL,
+			               "end of data by %s (data.end_of_data): "
+			               "what follows is read as commands",
+			               eod_seq_str((unsigned)s->dec.eod_seen,
+			                           seq, sizeof(seq)));
 		session_event(s, TR_CLIENT, NULL, NULL, ".", 1);
 	}
 	if (s->state == STATE_CLOSING || s->paused)
@@ -460,6 +506,7 @@ void
 data_message_end(struct session *s)
 {
 	const struct rule *vr = s->verdict_rule;
+	bool bare_refused = s->verdict == MSG_BARE_REJECT;
 
 	s->data_done = false;
 	session_enter(s, STATE_HELO);
@@ -475,6 +522,9 @@ data_message_end(struct session *s)
 		break;
 	case MSG_LOCAL_ERROR:
 		reply_send(s, REPLY_LOCAL_ERROR);
+		break;
+	case MSG_BARE_REJECT:
+		reply_send(s, data_bare_reply(s->dec.rejected));
 		break;
 	case MSG_RULE_REPLY:
 		reply_lines(s, &vr->act.reply, vr->name);
@@ -506,7 +556,12 @@ data_message_end(struct session *s)
 	}
 	}
 	session_reset_transaction(s);
-	if (vr != NULL && vr->act.close == CLOSE_FIN)
+	if (bare_refused && s->profile->data.reject_close != CLOSE_NONE)
+		session_close(s, s->profile->data.reject_close,
+		              s->dec.rejected == '\r'
+		                  ? "bare CR in message data"
+		                  : "bare LF in message data");
+	else if (vr != NULL && vr->act.close == CLOSE_FIN)
 		session_close_rule(s, CLOSE_FIN, vr->name, vr->name);
 	else if (s->shutting_down) {
 		reply_send(s, REPLY_SHUTDOWN);

@@ -66,6 +66,7 @@ enum msg_verdict {
 	MSG_HEADER_BIG,    /* limits.header_size */
 	MSG_RULE_REPLY,    /* a rule's reply replaces the 250 */
 	MSG_LOCAL_ERROR,   /* the spool failed: 451 */
+	MSG_BARE_REJECT,   /* data.bare_lf/bare_cr reject: bare LF or CR */
 };
 
 /* Longest EHLO/HELO argument kept; longer ones are cut. */

@@ -106,11 +106,23 @@ def message():
         b"\r\n.\r\n",
         b"Subject: x\n\nlenient\n.\n",
         b"Subject: nul\r\n\r\na\0b\r\n.\r\n",
+        b"Subject: esa\r\n\r\ntext\r.\rMAIL FROM:<x@y>\r\n.\r\n",
+        b"Subject: cr\r\n\r\na\rb\r\r\n\r.\r\n.\r\n",
     ]
+    # flags: bit 0 lenient, bits 1-3 bare LF, bits 4-6 bare CR (keep 0,
+    # crlf 1, space 2, reject 3, exit 4); eod: EOD_SEQ bits (message.h:
+    # bit 3 * before + after, CRLF 0, LF 1, CR 2)
+    unix = 1 << 4 | 1 << 3 | 1 << 1  # LF.LF, LF.CRLF, CRLF.LF
+    esa = 1 << 8 | 1 << 3           # CR.CR, LF.CRLF
+    setups = [(0, 0), (1, 0), (1 << 1, unix), (1 << 1 | 1 << 4, esa),
+              (2 << 1, 0), (3 << 1, 0), (4 << 1, 0), (4 << 4, 0),
+              (0, unix), (2 << 4, esa)]
     out = []
     for i, m in enumerate(msgs):
         cut = len(m) // 2
-        out.append(bytes([i & 1, cut & 0xff, cut >> 8]) + m)
+        for flags, eod in setups[i % 2::2]:
+            out.append(bytes([flags, eod & 0xff, eod >> 8, cut & 0xff,
+                              cut >> 8]) + m)
     return out
 
 

@@ -1,6 +1,7 @@
 /*
- * test_message.c - unit tests for message.c: the DATA decoder and the
- * header scanner.
+ * test_message.c - unit tests for message.c: the DATA decoder (with the
+ * profile's data.* settings: end-of-data sequences, bare LF and CR
+ * actions, FACTS 13) and the header scanner. The runner is message_util.h.
  *
  * Every case runs whole, trickled one byte at a time, and split in two
  * at every position; all runs must give the same output, consumed count,
@@ -17,158 +18,9 @@
 #include <cmocka.h>
 
 #include "message.h"
-
-#define B(s) s, sizeof(s) - 1
-
-/* C-escape buf for failure messages (truncated to fit). */
-static const char *
-esc(const char *buf, size_t len, char *dst, size_t dstlen)
-{
-	size_t i, o = 0;
-
-	for (i = 0; i < len && o + 8 < dstlen; i++) {
-		unsigned char c = (unsigned char)buf[i];
-
-		if (c == '\r')
-			o += (size_t)snprintf(dst + o, dstlen - o, "\\r");
-		else if (c == '\n')
-			o += (size_t)snprintf(dst + o, dstlen - o, "\\n");
-		else if (c < 32 || c > 126 || c == '"' || c == '\\')
-			o +=
-			    (size_t)snprintf(dst + o, dstlen - o, "\\x%02x", c);
-		else
-			dst[o++] = (char)c;
-	}
-	if (i < len)
-		o += (size_t)snprintf(dst + o, dstlen - o, "...");
-	dst[o] = '\0';
-	return dst;
-}
+#include "message_util.h"
 
 /* --- DATA decoder --- */
-
-struct data_case {
-	const char *label;
-	bool lenient;
-	const char *in;
-	size_t in_len;
-	const char *want;
-	size_t want_len;
-	size_t rest; /* bytes left unconsumed (the next command) */
-	bool done;
-	uint64_t lines;
-	size_t max_line;
-	bool bare_lf;
-	bool nul;
-};
-
-struct data_got {
-	char *out;
-	size_t out_len;
-	size_t consumed;
-	bool done;
-	struct data_decoder d;
-};
-
-/*
- * Feed c->in as a first chunk of `first` bytes, then chunks of `step`
- * bytes (0: the rest at once). After done, the rest must not be consumed.
- */
-static void
-data_run(const struct data_case *c, size_t first, size_t step,
-         struct data_got *g)
-{
-	size_t pos = 0, chunk = first;
-
-	memset(g, 0, sizeof(*g));
-	g->out = malloc(c->in_len + 2);
-	assert_non_null(g->out);
-	data_decoder_init(&g->d, c->lenient);
-	while (pos < c->in_len) {
-		size_t n, outlen = 12345;
-		bool done = false;
-
-		if (chunk > c->in_len - pos || chunk == 0)
-			chunk = c->in_len - pos;
-		n = data_decode(&g->d, c->in + pos, chunk, g->out + g->out_len,
-		                &outlen, &done);
-		assert_true(n <= chunk);
-		assert_true(outlen <= chunk + 2);
-		g->out_len += outlen;
-		g->consumed += n;
-		pos += n;
-		g->done = done;
-		if (done)
-			break;
-		assert_int_equal(n, chunk); /* not done: all consumed */
-		chunk = step;
-	}
-	if (g->done && pos < c->in_len) {
-		/* pipelined bytes: a further call consumes nothing */
-		size_t outlen = 1;
-		bool done = false;
-
-		assert_int_equal(
-		    data_decode(&g->d, c->in + pos, c->in_len - pos,
-		                g->out + g->out_len, &outlen, &done),
-		    0);
-		assert_int_equal(outlen, 0);
-		assert_true(done);
-	}
-}
-
-static void
-data_check(const struct data_case *c, const char *mode, struct data_got *g)
-{
-	char b1[512], b2[512];
-	bool ok = true;
-
-	if (g->out_len != c->want_len ||
-	    memcmp(g->out, c->want, c->want_len) != 0) {
-		print_error("%s [%s]: out got \"%s\" want \"%s\"\n", c->label,
-		            mode, esc(g->out, g->out_len, b1, sizeof(b1)),
-		            esc(c->want, c->want_len, b2, sizeof(b2)));
-		ok = false;
-	}
-#define CHECK(what, got, want)                                                 \
-	if ((got) != (want)) {                                                 \
-		print_error("%s [%s]: %s got %llu want %llu\n", c->label,      \
-		            mode, what, (unsigned long long)(got),             \
-		            (unsigned long long)(want));                       \
-		ok = false;                                                    \
-	}
-	CHECK("consumed", g->consumed, c->in_len - c->rest);
-	CHECK("done", g->done, c->done);
-	CHECK("size", g->d.size, c->want_len);
-	CHECK("lines", g->d.lines, c->lines);
-	CHECK("max_line", g->d.max_line, c->max_line);
-	CHECK("bare_lf", g->d.bare_lf, c->bare_lf);
-	CHECK("nul", g->d.nul, c->nul);
-#undef CHECK
-	free(g->out);
-	g->out = NULL;
-	if (!ok)
-		fail();
-}
-
-/* whole, trickled, and split in two at every position */
-static void
-data_case_run(const struct data_case *c)
-{
-	struct data_got g;
-	char mode[64];
-	size_t k;
-
-	data_run(c, c->in_len, 0, &g);
-	data_check(c, "whole", &g);
-	data_run(c, 1, 1, &g);
-	data_check(c, "trickle", &g);
-	for (k = 1; k < c->in_len; k++) {
-		data_run(c, k, 0, &g);
-		snprintf(mode, sizeof(mode), "split at %zu", k);
-		data_check(c, mode, &g);
-	}
-}
 
 static const struct data_case data_cases[] = {
     {"empty message", false, B(".\r\n"), B(""), 0, true, 0, 0, false, false},
@@ -284,6 +136,347 @@ test_data_long_lines(void **state)
 	data_case_run(&c);
 	free(in);
 	free(want);
+}
+
+/* --- profile data.*: end-of-data sequences and bare LF / CR --- */
+
+#define IN(s)   .in = s, .in_len = sizeof(s) - 1
+#define WANT(s) .want = s, .want_len = sizeof(s) - 1
+#define S(a, b) EOD_SEQ(EOD_##a, EOD_##b)
+#define STD     EOD_STANDARD
+/* FACTS 13: what Postfix, Sendmail and Exim took before their fixes */
+#define UNIX_EODS (S(LF, LF) | S(LF, CRLF) | S(CRLF, LF))
+/* FACTS 13: Cisco ESA's "Clean" CR/LF handling */
+#define ESA_EODS (S(CR, CR) | S(LF, CRLF))
+
+static const struct cfg_case cfg_cases[] = {
+    {{.label = "unix: CRLF.LF ends, rest is commands",
+      IN("a\r\n.\nMAIL FROM:<x>\r\n"),
+      WANT("a\r\n"),
+      .rest = 15,
+      .done = true,
+      .lines = 1,
+      .max_line = 3,
+      .bare_lf = false},
+     {.eod = UNIX_EODS, .on_lf = BARE_CRLF, .eod_seen = S(CRLF, LF)}},
+    {{.label = "unix: LF.CRLF ends, bare LF normalised",
+      IN("a\n.\r\nNEXT"),
+      WANT("a\r\n"),
+      .rest = 4,
+      .done = true,
+      .lines = 1,
+      .max_line = 3,
+      .bare_lf = true},
+     {.eod = UNIX_EODS, .on_lf = BARE_CRLF, .eod_seen = S(LF, CRLF)}},
+    {{.label = "unix: LF.LF ends",
+      IN("a\n.\nX"),
+      WANT("a\r\n"),
+      .rest = 1,
+      .done = true,
+      .lines = 1,
+      .max_line = 3,
+      .bare_lf = true},
+     {.eod = UNIX_EODS, .on_lf = BARE_CRLF, .eod_seen = S(LF, LF)}},
+    {{.label = "unix: LF.LF ends, bare LF kept",
+      IN("a\nb\n.\nX"),
+      WANT("a\nb\n"),
+      .rest = 1,
+      .done = true,
+      .lines = 2,
+      .max_line = 2,
+      .bare_lf = true},
+     {.eod = UNIX_EODS, .eod_seen = S(LF, LF)}},
+    {{.label = "unix: CR.CR does not end",
+      IN("a\r.\rX\r\n.\r\n"),
+      WANT("a\r.\rX\r\n"),
+      .rest = 0,
+      .done = true,
+      .lines = 1,
+      .max_line = 7,
+      .bare_lf = false},
+     {.eod = UNIX_EODS, .on_lf = BARE_CRLF, .bare_cr = true, .eod_seen = STD}},
+    {{.label = "unix: unstuffing after a bare LF",
+      IN("a\n..b\r\n.\r\n"),
+      WANT("a\r\n.b\r\n"),
+      .rest = 0,
+      .done = true,
+      .lines = 2,
+      .max_line = 4,
+      .bare_lf = true},
+     {.eod = UNIX_EODS, .on_lf = BARE_CRLF, .eod_seen = STD}},
+    {{.label = "first line: CRLF.LF right after DATA",
+      IN(".\nX"),
+      WANT(""),
+      .rest = 1,
+      .done = true,
+      .lines = 0,
+      .max_line = 0,
+      .bare_lf = false},
+     {.eod = S(CRLF, LF), .eod_seen = S(CRLF, LF)}},
+    {{.label = "normalize: LF.LF is a line with a dot, unstuffed",
+      IN("a\n.\nb\r\n.\r\n"),
+      WANT("a\r\n\r\nb\r\n"),
+      .rest = 0,
+      .done = true,
+      .lines = 3,
+      .max_line = 3,
+      .bare_lf = true},
+     {.on_lf = BARE_CRLF, .eod_seen = STD}},
+    {{.label = "normalize: CRLF.LF does not end",
+      IN("a\r\n.\nb\r\n.\r\n"),
+      WANT("a\r\n\r\nb\r\n"),
+      .rest = 0,
+      .done = true,
+      .lines = 3,
+      .max_line = 3,
+      .bare_lf = true},
+     {.on_lf = BARE_CRLF, .eod_seen = STD}},
+    {{.label = "esa clean: CR.CR ends",
+      IN("a\r.\rMAIL"),
+      WANT("a\r\n"),
+      .rest = 4,
+      .done = true,
+      .lines = 1,
+      .max_line = 3,
+      .bare_lf = false},
+     {.eod = ESA_EODS,
+      .on_lf = BARE_CRLF,
+      .on_cr = BARE_CRLF,
+      .bare_cr = true,
+      .eod_seen = S(CR, CR)}},
+    {{.label = "esa clean: LF.CRLF ends",
+      IN("a\n.\r\nX"),
+      WANT("a\r\n"),
+      .rest = 1,
+      .done = true,
+      .lines = 1,
+      .max_line = 3,
+      .bare_lf = true},
+     {.eod = ESA_EODS,
+      .on_lf = BARE_CRLF,
+      .on_cr = BARE_CRLF,
+      .eod_seen = S(LF, CRLF)}},
+    {{.label = "esa clean: LF.LF does not end",
+      IN("a\n.\nb\r\n.\r\n"),
+      WANT("a\r\n\r\nb\r\n"),
+      .rest = 0,
+      .done = true,
+      .lines = 3,
+      .max_line = 3,
+      .bare_lf = true},
+     {.eod = ESA_EODS,
+      .on_lf = BARE_CRLF,
+      .on_cr = BARE_CRLF,
+      .eod_seen = STD}},
+    {{.label = "esa clean: CR CR LF",
+      IN("a\r\r\n.\r\n"),
+      WANT("a\r\n\r\n"),
+      .rest = 0,
+      .done = true,
+      .lines = 2,
+      .max_line = 3,
+      .bare_lf = false},
+     {.eod = ESA_EODS,
+      .on_lf = BARE_CRLF,
+      .on_cr = BARE_CRLF,
+      .bare_cr = true,
+      .eod_seen = STD}},
+    {{.label = "esa clean: CR.CR waits for the byte after",
+      IN("a\r.\r"),
+      WANT("a\r\n"),
+      .rest = 0,
+      .done = false,
+      .lines = 1,
+      .max_line = 3,
+      .bare_lf = false},
+     {.eod = ESA_EODS,
+      .on_lf = BARE_CRLF,
+      .on_cr = BARE_CRLF,
+      .bare_cr = true}},
+    {{.label = "esa clean: CR.CRLF is not CR.CR",
+      IN("a\r.\r\nb\r\n.\r\n"),
+      WANT("a\r\n\r\nb\r\n"),
+      .rest = 0,
+      .done = true,
+      .lines = 3,
+      .max_line = 3,
+      .bare_lf = false},
+     {.eod = ESA_EODS,
+      .on_lf = BARE_CRLF,
+      .on_cr = BARE_CRLF,
+      .bare_cr = true,
+      .eod_seen = STD}},
+    {{.label = "CR.CR, CR kept: a bare CR ends a line",
+      IN("a\r..b\r\n.\r\n"),
+      WANT("a\r.b\r\n"),
+      .rest = 0,
+      .done = true,
+      .lines = 2,
+      .max_line = 4,
+      .bare_lf = false},
+     {.eod = S(CR, CR), .bare_cr = true, .eod_seen = STD}},
+    {{.label = "space: bare LF",
+      IN("a\nb\r\n.\r\n"),
+      WANT("a b\r\n"),
+      .rest = 0,
+      .done = true,
+      .lines = 1,
+      .max_line = 5,
+      .bare_lf = true},
+     {.on_lf = BARE_SPACE, .eod_seen = STD}},
+    {{.label = "space: LF.LF is text",
+      IN("a\n.\nb\r\n.\r\n"),
+      WANT("a . b\r\n"),
+      .rest = 0,
+      .done = true,
+      .lines = 1,
+      .max_line = 7,
+      .bare_lf = true},
+     {.on_lf = BARE_SPACE, .eod_seen = STD}},
+    {{.label = "space: bare CR",
+      IN("a\rb\r\n.\r\n"),
+      WANT("a b\r\n"),
+      .rest = 0,
+      .done = true,
+      .lines = 1,
+      .max_line = 5,
+      .bare_lf = false},
+     {.on_cr = BARE_SPACE, .bare_cr = true, .eod_seen = STD}},
+    {{.label = "reject: bare LF, read to the end",
+      IN("a\nb\n\r\n.\r\nQUIT"),
+      WANT("a\nb\n\r\n"),
+      .rest = 4,
+      .done = true,
+      .lines = 1,
+      .max_line = 6,
+      .bare_lf = true},
+     {.on_lf = BARE_REJECT, .eod_seen = STD, .rejected = '\n'}},
+    {{.label = "reject: bare CR",
+      IN("a\rb\r\n.\r\n"),
+      WANT("a\rb\r\n"),
+      .rest = 0,
+      .done = true,
+      .lines = 1,
+      .max_line = 5,
+      .bare_lf = false},
+     {.on_cr = BARE_REJECT,
+      .bare_cr = true,
+      .eod_seen = STD,
+      .rejected = '\r'}},
+    {{.label = "reject: CRLF alone is fine",
+      IN("a\r\n.\r\n"),
+      WANT("a\r\n"),
+      .rest = 0,
+      .done = true,
+      .lines = 1,
+      .max_line = 3,
+      .bare_lf = false},
+     {.on_lf = BARE_REJECT, .on_cr = BARE_REJECT, .eod_seen = STD}},
+    {{.label = "exit: the first bare LF stops",
+      IN("ok\r\nbad\nmore\r\n.\r\n"),
+      WANT("ok\r\nbad"),
+      .rest = 9,
+      .done = true,
+      .lines = 1,
+      .max_line = 4,
+      .bare_lf = true},
+     {.on_lf = BARE_EXIT, .exited = '\n'}},
+    {{.label = "exit: LF.LF stops at the first LF",
+      IN("a\n.\n"),
+      WANT("a"),
+      .rest = 2,
+      .done = true,
+      .lines = 0,
+      .max_line = 1,
+      .bare_lf = true},
+     {.on_lf = BARE_EXIT, .exited = '\n'}},
+    {{.label = "exit: bare CR stops before the next byte",
+      IN("a\rb\r\n.\r\n"),
+      WANT("a"),
+      .rest = 6,
+      .done = true,
+      .lines = 0,
+      .max_line = 1,
+      .bare_lf = false},
+     {.on_cr = BARE_EXIT, .bare_cr = true, .exited = '\r'}},
+    {{.label = "exit: CRLF is not bare",
+      IN("a\r\n.\r\n"),
+      WANT("a\r\n"),
+      .rest = 0,
+      .done = true,
+      .lines = 1,
+      .max_line = 3,
+      .bare_lf = false},
+     {.on_lf = BARE_EXIT, .on_cr = BARE_EXIT, .eod_seen = STD}},
+    {{.label = "lenient plus CR.CR",
+      .lenient = true,
+      IN("a\n.\n"),
+      WANT("a\n"),
+      .done = true,
+      .lines = 1,
+      .max_line = 2,
+      .bare_lf = true},
+     {.eod = S(CR, CR), .eod_seen = S(LF, LF)}},
+};
+
+static void
+test_data_profile_table(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(cfg_cases) / sizeof(cfg_cases[0]); i++) {
+		cur_cfg = &cfg_cases[i].k;
+		data_case_run(&cfg_cases[i].c);
+	}
+	cur_cfg = NULL;
+}
+
+static void
+test_eod_names(void **state)
+{
+	static const struct {
+		const char *in;
+		unsigned want;
+	} cases[] = {
+	    {"LF.LF", S(LF, LF)},
+	    {"lf.crlf", S(LF, CRLF)},
+	    {"CRLF.LF", S(CRLF, LF)},
+	    {"CR.CR", S(CR, CR)},
+	    {"CRLF.CRLF", STD},
+	    {"Cr.Lf", S(CR, LF)},
+	    {"LF", 0},
+	    {"LF.", 0},
+	    {".LF", 0},
+	    {"X.LF", 0},
+	    {"LF.LFX", 0},
+	    {"LF LF", 0},
+	    {"", 0},
+	    {"CRLF.CRLF.", 0},
+	};
+	char buf[16];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		unsigned got = eod_seq_from_str(cases[i].in);
+
+		if (got != cases[i].want) {
+			print_error(
+			    "eod_seq_from_str(\"%s\") got %#x want %#x\n",
+			    cases[i].in, got, cases[i].want);
+			fail();
+		}
+	}
+	for (int a = 0; a < EOD_EOL_COUNT; a++)
+		for (int b = 0; b < EOD_EOL_COUNT; b++) {
+			unsigned bit = EOD_SEQ(a, b);
+
+			assert_int_equal(eod_seq_from_str(eod_seq_str(
+			                     bit, buf, sizeof(buf))),
+			                 bit);
+		}
+	assert_string_equal(eod_seq_str(S(LF, CRLF), buf, sizeof(buf)),
+	                    "LF.CRLF");
+	assert_string_equal(eod_seq_str(3, buf, sizeof(buf)), "");
+	assert_string_equal(bare_action_names[BARE_CRLF], "crlf");
 }
 
 /* --- header scanner --- */
@@ -540,6 +733,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_data_table),
 	    cmocka_unit_test(test_data_long_lines),
+	    cmocka_unit_test(test_data_profile_table),
+	    cmocka_unit_test(test_eod_names),
 	    cmocka_unit_test(test_header_table),
 	    cmocka_unit_test(test_header_count),
 	    cmocka_unit_test(test_header_long_name),

@@ -1017,7 +1017,14 @@ static const struct bad_case bad_cases[] = {
      "name, description, kind, extends, scenario, vendor, faithfulness,"
      " via, hostname, greeting, session_id_format, queue_id_format,"
      " date_format, date_format_utc, ehlo, "
-     "commands, line_endings, replies, limits, auth, tls, rules)"},
+     "commands, line_endings, data, replies, limits, auth, tls, rules)"},
+    {"bad end_of_data sequence", "bad_data_eod",
+     "profiles/bad_data_eod.yaml:3:24: bad sequence \"LF.X\" in "
+     "\"data.end_of_data\" (write A.B with A and B each CRLF, LF or CR, "
+     "e.g. LF.LF or CR.CR)"},
+    {"bad bare_lf action", "bad_data_bare",
+     "profiles/bad_data_bare.yaml:3:12: bad value \"drop\" for "
+     "\"data.bare_lf\" (use keep, crlf, space, reject or exit)"},
     {"unknown key in limits", "bad_limits_key",
      "profiles/bad_limits_key.yaml:4:3: unknown key \"repiles\" under "
      "\"limits\" (known: line_length, text_line_length, recipients, "
@@ -1128,7 +1135,7 @@ static const struct bad_case bad_cases[] = {
      "name, description, kind, extends, scenario, vendor, faithfulness,"
      " via, hostname, greeting, session_id_format, queue_id_format,"
      " date_format, date_format_utc, ehlo, "
-     "commands, line_endings, replies, limits, auth, tls, rules)"},
+     "commands, line_endings, data, replies, limits, auth, tls, rules)"},
     {"duplicate key", "bad_dup_key",
      "profiles/bad_dup_key.yaml:5:1: duplicate key \"hostname\" (first at "
      "line 2; keep one)"},
@@ -1486,7 +1493,7 @@ test_list(void **state)
 	                            "good-parent)  a field bug on good-parent"
 	                            "\n\nmiddleboxes:\n"));
 	assert_non_null(list_line(buf, "good_scenario_child"));
-	assert_int_equal(lines, 92);
+	assert_int_equal(lines, 94);
 	free(buf);
 }
 
