@@ -12,7 +12,7 @@
  * durations are ms, or a number with ms, s, m or h.
  *
  * The auth section's rows are in schema_auth.c, the tls section's in
- * schema_tls.c.
+ * schema_tls.c, the pace section's in schema_pace.c.
  *
  * Does not: load anything itself (schema.c walks these rows), hold the
  * code of the T_CUSTOM rows (server_load.c, mbox_load.c, rules_load.c,
@@ -626,6 +626,13 @@ static const struct schema_row top_rows[] = {
      .off = PF(tls),
      .sub = &schema_tls,
      .doc = "TLS settings; merged key by key, lists replace"},
+    {.name = "pace",
+     .type = T_SECTION,
+     .kinds = KIND_SERVER,
+     .off = PF(pace),
+     .sub = &schema_pace,
+     .doc = "pacing, synchronisation checks and error pacing "
+            "(schema_pace.c)"},
     {.name = "rules",
      .kinds = KIND_SERVER,
      .flags = SR_LIST,
