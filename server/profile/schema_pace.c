@@ -76,13 +76,13 @@ static const struct schema_row pace_rows[] = {
      .def = PACE_SYNC_CLOSE,
      CH(sync_then_names),
      .doc = "after sync_reply: close (FIN), or reject (before the greeting "
-            "sync_reply replaces it; then every command but sync_allow gets "
-            "reject_reply)"},
+            "sync_reply replaces it; then every known verb but sync_allow gets "
+            "reject_reply, unknown verbs unknown_command)"},
     {.name = "reject_reply",
      .type = T_REPLY,
      .off = PC(reject_reply),
      .def_str = "550 5.5.1 Command rejected",
-     .doc = "sync_then reject: the reply to each command but sync_allow "
+     .doc = "sync_then reject: the reply to each known verb but sync_allow "
             "(model choice: RFC 5321 4.2.2's 550)"},
     {.name = "sync_allow",
      .type = T_WORDS,

@@ -236,7 +236,8 @@ pace_command(struct session *s, int verb)
 		session_close(s, CLOSE_FIN, "non-SMTP command");
 		return true;
 	}
-	if (s->sync_rejecting &&
+	/* an unknown verb keeps its unknown_command reply */
+	if (s->sync_rejecting && verb >= 0 &&
 	    !pace_verb_in(s, p->sync_allow, p->nsync_allow)) {
 		reply_lines(s, &p->reject_reply, NULL);
 		return true;
