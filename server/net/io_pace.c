@@ -122,6 +122,13 @@ io_pace_tick(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (io->bev == NULL) /* the connection is gone already */
 		return;
+	if (io->broken) {
+		/* nothing more will leave: a waiting close goes on now */
+		io_pace_free(io);
+		if (close)
+			io_close(io, how);
+		return;
+	}
 	if (over) {
 		io_pace_end(io);
 		pc = NULL;
