@@ -98,6 +98,8 @@ reply_vars(struct session *s, struct tpl_vars *v, char *max_size,
 		v->v[TPL_RECIPIENT] =
 		    s->nrcpts > 0 ? s->rcpts[s->nrcpts - 1] : "";
 	v->v[TPL_VERB] = s->cmd.verb;
+	/* e.g. Sendmail's 500 5.5.1 Command unrecognized: "{line}" */
+	v->v[TPL_LINE] = s->line != NULL ? s->line : "";
 	v->v[TPL_PARAM] = t->param;
 	v->v[TPL_PROFILE] = p->name;
 }
