@@ -22,7 +22,8 @@
  * io_starttls, or the loop turn after it was written) passes it through
  * them to the socket. A box's cut reaches the session as IO_CUT
  * (io_via.c holds the chain's entry points). It counts the socket's bytes
- * both ways (io_bytes), for the transcript's close event.
+ * both ways (io_bytes), for the transcript's close event. Paced output
+ * (io_pace) waits in io_pace.c's buffer before all of this.
  * Does not: parse anything, know about SMTP or profiles.
  */
 #include <errno.h>
@@ -537,6 +538,7 @@ io_free(struct io *io)
 	if (io->drain_fd >= 0)
 		close(io->drain_fd);
 	event_free(io->aux);
+	io_pace_free(io);
 	via_free(io->via);
 	free(io);
 }
@@ -553,6 +555,8 @@ io_input(struct io *io)
 struct evbuffer *
 io_output(struct io *io)
 {
+	if (io->pace != NULL)
+		return io_pace_output(io);
 	return io->via != NULL ? via_output(io->via) : io->wire;
 }
 
@@ -565,6 +569,7 @@ io_queued(const struct io *io)
 	if (io->bev == NULL)
 		return 0;
 	n = evbuffer_get_length(bufferevent_get_output(io->bev));
+	n += io_pace_queued(io);
 	n += io->tls_out != NULL ? evbuffer_get_length(io->tls_out) : 0;
 	if (io->under != NULL)
 		n += evbuffer_get_length(bufferevent_get_output(io->under));
@@ -654,7 +659,7 @@ io_set_read_max(struct io *io, size_t max)
 void
 io_close(struct io *io, enum io_close how)
 {
-	if (io->closing || io->bev == NULL)
+	if (io->closing || io->bev == NULL || io_pace_close(io, how))
 		return;
 	/* What is still on its way through the boxes leaves first (the
 	 * caller has flushed: a cut found here only changes how). */
@@ -697,7 +702,7 @@ io_close(struct io *io, enum io_close how)
 bool
 io_closing(const struct io *io)
 {
-	return io->closing;
+	return io->closing || io_pace_closing(io);
 }
 
 /* io_error - reason for the last IO_ERROR */
@@ -714,6 +719,7 @@ io_starttls(struct io *io, SSL *ssl)
 	struct bufferevent *f;
 
 	/* The 220 (say) passes the boxes in plaintext, before TLS. */
+	io_pace_end(io);
 	io_flush(io);
 	if (io->bev == NULL || io->closing || io->ssl != NULL) {
 		SSL_free(ssl);

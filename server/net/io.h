@@ -109,6 +109,14 @@ const char *io_lost(const struct io *io);
  * in the transcript as the client sent it */
 bool io_logs_lines(const struct io *io);
 
+/*
+ * io_pace - from now on what is written to io_output() leaves n bytes per
+ * interval_ms, the first at once; for_ms after now (0: never) what is held
+ * leaves at once and pacing ends, as it does at io_starttls(). A close
+ * waits until the held bytes have left. n 0: nothing. 0, or -1 (no memory).
+ */
+int io_pace(struct io *io, unsigned n, unsigned interval_ms, unsigned for_ms);
+
 /* io_set_timeout - idle timeout for reads and writes; 0 = none */
 void io_set_timeout(struct io *io, unsigned ms);
 

@@ -63,8 +63,18 @@ struct io {
 	struct via *via;
 	bool via_flush_queued;
 	enum io_close cut_how; /* the last IO_CUT's */
+	struct io_pace *pace;  /* io_pace.c: output let out slowly */
 	/* Socket bytes: received, and written to the socket (not queued). */
 	uint64_t bytes_in, bytes_out;
 };
+
+/* io_pace.c: the holding buffer (NULL: not pacing), bytes held, a close
+ * that waits for them (true), what is held leaving at once, the end. */
+struct evbuffer *io_pace_output(struct io *io);
+size_t io_pace_queued(const struct io *io);
+bool io_pace_close(struct io *io, enum io_close how);
+bool io_pace_closing(const struct io *io);
+void io_pace_end(struct io *io);
+void io_pace_free(struct io *io);
 
 #endif

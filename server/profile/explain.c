@@ -561,6 +561,13 @@ profile_summary(const struct profile *p, bool with_via, FILE *out)
 	explain_section(&schema_data, p, &p->data, 13, false, out);
 	fprintf(out, "\nAuth\n");
 	explain_section(&schema_auth, p, &p->auth, 13, true, out);
+	/* only a profile that paces shows it: the others' text is unchanged */
+	if (p->pace.bytes || p->pace.greeting_wait_ms || p->pace.sync_early ||
+	    p->pace.sync_pipelining || p->pace.error_delay_after ||
+	    p->pace.header_command.n) {
+		fprintf(out, "\nPace\n");
+		explain_section(&schema_pace, p, &p->pace, 19, false, out);
+	}
 	/* as given; what OpenSSL makes of them is tls_policy's */
 	fprintf(out, "\nTLS (as configured)\n");
 	if (!p->tls.enabled)

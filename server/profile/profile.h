@@ -125,6 +125,36 @@ struct limits {
 	unsigned max_sessions_per_client; /* 0 = unlimited */
 };
 
+/*
+ * "pace:" when and how fast the server speaks, what it makes of a client
+ * that does not wait for it, and how it slows down a client that errs
+ * (schema_pace.c). Zero everywhere: none of it.
+ */
+enum pace_sync_then {
+	PACE_SYNC_CLOSE,  /* sync_reply, then FIN */
+	PACE_SYNC_REJECT, /* sync_reply (as the greeting), then every command
+	                   * but sync_allow gets reject_reply */
+};
+
+struct pace_settings {
+	unsigned bytes;       /* replies leave n bytes per interval; 0 off */
+	unsigned interval_ms; /* the interval */
+	unsigned for_ms;      /* pacing ends this long after the accept; 0 */
+	unsigned greeting_wait_ms; /* before the greeting's last line */
+	bool sync_early;           /* input before the greeting's last line */
+	bool sync_pipelining; /* input after a command, PIPELINING unoffered */
+	struct reply_text sync_reply;
+	enum pace_sync_then sync_then;
+	struct reply_text reject_reply; /* sync_then reject */
+	char **sync_allow;              /* verbs that run while rejecting */
+	size_t nsync_allow;
+	unsigned error_delay_after; /* from this many bad commands... */
+	unsigned error_delay_ms;    /* ...each reply waits this long; 0 off */
+	struct reply_text header_command; /* "Name:" as a verb; n 0 off */
+	char **forbidden_commands;        /* verbs answered the same way */
+	size_t nforbidden_commands;
+};
+
 struct credential {
 	char *user;
 	char *password;
@@ -217,6 +247,7 @@ struct profile {
 	struct limits limits;
 	struct auth_policy auth;
 	struct data_policy data; /* "data:" */
+	struct pace_settings pace;
 	struct tls_settings tls; /* "tls:"; tls.enabled false when absent */
 	struct tls_policy *tls_policy; /* built from tls by the server; freed
 	                                * with the profile */

@@ -163,6 +163,7 @@ extern const struct schema_section schema_ehlo, schema_box_ehlo;
 extern const struct schema_section schema_limits, schema_auth, schema_tls;
 extern const struct schema_section schema_auth_ntlm;
 extern const struct schema_section schema_data;
+extern const struct schema_section schema_pace; /* schema_pace.c */
 extern const struct schema_section schema_box_commands, schema_box_dup;
 extern const struct schema_section schema_box_limit;
 extern const struct schema_section schema_rule, schema_do;

@@ -12,7 +12,8 @@
  * durations are ms, or a number with ms, s, m or h.
  *
  * The auth section's rows are in schema_auth.c, the tls section's in
- * schema_tls.c, the data section's in schema_data.c, the ids' and dates'
+ * schema_tls.c, the data section's in schema_data.c, the pace section's
+ * in schema_pace.c, the ids' and dates'
  * top-level rows in schema_reply.h.
  *
  * Does not: load anything itself (schema.c walks these rows), hold the
@@ -636,6 +637,13 @@ static const struct schema_row top_rows[] = {
      .off = PF(tls),
      .sub = &schema_tls,
      .doc = "TLS settings; merged key by key, lists replace"},
+    {.name = "pace",
+     .type = T_SECTION,
+     .kinds = KIND_SERVER,
+     .off = PF(pace),
+     .sub = &schema_pace,
+     .doc = "pacing, synchronisation checks and error pacing "
+            "(schema_pace.c)"},
     {.name = "rules",
      .kinds = KIND_SERVER,
      .flags = SR_LIST,

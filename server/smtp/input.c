@@ -5,7 +5,9 @@
  * line limit checked on what is buffered, before the line ends (RFC 4954's
  * 12288 for AUTH), strict or lenient line endings, the command hook's
  * rules, then the command table or the AUTH exchange; the deadline of
- * limits.command_timeout from a line's first byte to its LF.
+ * limits.command_timeout from a line's first byte to its LF; the hooks
+ * of pace.c (the error delay before a line, the synchronisation check
+ * after it, a header line or a rejected command instead of the table).
  * Does not: read message bodies (data.c) or judge a command (commands.c).
  */
 #include <stdlib.h>
@@ -18,6 +20,7 @@
 #include "commands.h"
 #include "input.h"
 #include "io.h"
+#include "pace.h"
 #include "reply.h"
 #include "session.h"
 
@@ -33,7 +36,7 @@ input_command(struct session *s)
 	ctx.verb = s->cmd.verb;
 	ctx.nth = verb >= 0 ? ++s->verb_uses[verb] : ++s->unknown_uses;
 	ctx.args = s->cmd.args != NULL ? s->cmd.args : "";
-	if (!actions_hook(s, &ctx))
+	if (!actions_hook(s, &ctx) && !pace_command(s, verb))
 		commands_run(s);
 }
 
@@ -97,6 +100,8 @@ input_line(struct session *s, struct evbuffer *in)
 	len = (size_t)p.pos;
 	total = len + 1;
 	session_deadline_off(s); /* the line ended in time */
+	if (pace_error_wait(s))
+		return false; /* pace.error_delay: woken when it is over */
 	if (s->skipping || total > limit) {
 		evbuffer_drain(in, total);
 		session_eventf(s, TR_WARN, NULL,
@@ -123,6 +128,8 @@ input_line(struct session *s, struct evbuffer *in)
 		session_bad_command(s, REPLY_BARE_LF);
 		return true;
 	}
+	if (pace_sync_line(s, in))
+		return true;
 	if (s->state == STATE_AUTH)
 		commands_auth_line(s);
 	else

@@ -28,6 +28,7 @@
 #include "data.h"
 #include "input.h"
 #include "io.h"
+#include "pace.h"
 #include "reply.h"
 #include "session.h"
 #include "session_tls.h"
@@ -191,6 +192,8 @@ session_timers_off(struct session *s)
 		evtimer_del(s->timer);
 	if (s->life_timer)
 		evtimer_del(s->life_timer);
+	if (s->pace_timer)
+		evtimer_del(s->pace_timer);
 	session_deadline_off(s);
 }
 
@@ -316,6 +319,8 @@ session_release(struct session *s)
 		event_free(s->life_timer);
 	if (s->deadline)
 		event_free(s->deadline);
+	if (s->pace_timer)
+		event_free(s->pace_timer);
 	if (s->scratch)
 		evbuffer_free(s->scratch);
 	profile_unref(s->profile);
@@ -388,8 +393,12 @@ session_process(struct session *s)
 		in = io_input(s->io);
 		switch (s->state) {
 		case STATE_CONNECTED:
+			/* input during the greeting's wait (pace.c) */
+			if (evbuffer_get_length(in) == 0 || !pace_early(s))
+				return;
+			break;
 		case STATE_TLS:
-			return; /* greeting not sent yet / TLS owns the bytes */
+			return; /* TLS owns the bytes */
 		case STATE_DATA:
 			progress = data_in(s, in);
 			break;
@@ -563,6 +572,7 @@ session_new(const struct session_env *env, struct profile *p, int fd,
 	}
 	s->refuse = refuse;
 	s->implicit_tls = implicit_tls;
+	pace_start(s);
 	if (refuse != REPLY_COUNT) {
 		if (!implicit_tls) {
 			session_refuse(s);
@@ -596,12 +606,15 @@ session_refuse(struct session *s)
 	session_close(s, CLOSE_FIN, reply_id_str(s->refuse));
 }
 
-/* session_greet - run the connect rules, then greet (or what they say) */
+/* session_greet - run the connect rules, then greet (or what they say);
+ * pace.greeting_wait holds the greeting's last line back (pace.c) */
 void
 session_greet(struct session *s)
 {
 	struct rule_ctx ctx = {.hook = HOOK_CONNECT, .client_ip = s->client_ip};
 
+	if (pace_greet(s))
+		return; /* its last line (or the rules) after the wait */
 	if (!actions_hook(s, &ctx))
 		actions_normal(s, HOOK_CONNECT);
 }

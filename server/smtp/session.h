@@ -221,6 +221,14 @@ struct session {
 
 	bool cut_pending; /* IO_CUT held back by a rule's pause */
 
+	/* pace.c: one timer (made on first use) for the greeting's wait
+	 * and the error delay */
+	struct event *pace_timer;
+	bool greet_waiting;  /* the greeting's last line is held back */
+	bool pace_waiting;   /* the error delay holds the next line back */
+	bool pace_waited;    /* ...and is over for the line now buffered */
+	bool sync_rejecting; /* pace.sync_then reject: commands refused */
+
 	struct evbuffer *scratch; /* reply expansion */
 };
 
