@@ -626,6 +626,13 @@ static const struct schema_row top_rows[] = {
      .off = PF(tls),
      .sub = &schema_tls,
      .doc = "TLS settings; merged key by key, lists replace"},
+    {.name = "greylist",
+     .type = T_SECTION,
+     .kinds = KIND_SERVER,
+     .off = PF(greylist),
+     .sub = &schema_greylist,
+     .doc = "greylisting at RCPT and the bounds of policy state "
+            "(schema_grey.c)"},
     {.name = "rules",
      .kinds = KIND_SERVER,
      .flags = SR_LIST,

@@ -34,6 +34,9 @@ static const char *const tpl_names[TPL_COUNT] = {
     [TPL_VERB] = "verb",
     [TPL_PARAM] = "param",
     [TPL_PROFILE] = "profile",
+    [TPL_RECIPIENT_DOMAIN] = "recipient_domain",
+    [TPL_GREYLIST_WAIT] = "greylist_wait",
+    [TPL_GREYLIST_DELAY] = "greylist_delay",
 };
 
 /* template_var_name - the placeholder name of a variable, or NULL */

@@ -34,6 +34,12 @@ enum tpl_var {
 	TPL_VERB,        /* verb of the current command */
 	TPL_PARAM,       /* the offending parameter */
 	TPL_PROFILE,     /* profile name */
+
+	/* the domain of {recipient}; greylist: seconds still to wait, and
+	 * seconds a triplet was delayed */
+	TPL_RECIPIENT_DOMAIN,
+	TPL_GREYLIST_WAIT,
+	TPL_GREYLIST_DELAY,
 	TPL_COUNT
 };
 

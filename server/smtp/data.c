@@ -21,6 +21,7 @@
 
 #include "actions.h"
 #include "data.h"
+#include "greylist.h"
 #include "reply.h"
 #include "session.h"
 #include "spool.h"
@@ -86,7 +87,7 @@ data_begin_message(struct session *s)
 	s->end_hook_done = false;
 	s->data_done = false;
 	s->msg = spool_begin(s->env->spool, t->queue_id);
-	if (s->msg == NULL) {
+	if (s->msg == NULL || greylist_header(s) == -1) {
 		session_eventf(s, TR_WARN, NULL,
 		               "spool: cannot start message: %s",
 		               strerror(errno));

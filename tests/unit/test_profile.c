@@ -960,7 +960,7 @@ static const struct bad_case bad_cases[] = {
      "profiles/bad_top_key.yaml:3:1: unknown key \"hostnme\" (known: "
      "name, description, kind, extends, scenario, vendor, faithfulness,"
      " via, hostname, greeting, ehlo, "
-     "commands, line_endings, replies, limits, auth, tls, rules)"},
+     "commands, line_endings, replies, limits, auth, tls, greylist, rules)"},
     {"unknown key in limits", "bad_limits_key",
      "profiles/bad_limits_key.yaml:4:3: unknown key \"repiles\" under "
      "\"limits\" (known: line_length, text_line_length, recipients, "
@@ -1070,7 +1070,7 @@ static const struct bad_case bad_cases[] = {
      "profiles/bad_top_key.yaml:3:1: unknown key \"hostnme\" (known: "
      "name, description, kind, extends, scenario, vendor, faithfulness,"
      " via, hostname, greeting, ehlo, "
-     "commands, line_endings, replies, limits, auth, tls, rules)"},
+     "commands, line_endings, replies, limits, auth, tls, greylist, rules)"},
     {"duplicate key", "bad_dup_key",
      "profiles/bad_dup_key.yaml:5:1: duplicate key \"hostname\" (first at "
      "line 2; keep one)"},
