@@ -14,6 +14,7 @@
  * Does not: decide (out/grey_store.c) or act (smtp/greylist.c).
  */
 #include "schema.h"
+#include "schema_reply.h"
 
 #define CH(t)   .choices = (t), .nchoices = nitems(t)
 #define ROWS(t) .rows = (t), .nrows = nitems(t)
@@ -121,6 +122,7 @@ static const struct schema_row greylist_rows[] = {
     {.name = "header_date",
      .type = T_LINE,
      .off = GF(header_date),
+     .load = load_date_format,
      .def_str = "%a, %d %b %Y %T %Z",
      .doc = "strftime(3) form of {date} in the header (postgrey's)"},
 };

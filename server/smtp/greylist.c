@@ -27,6 +27,7 @@
 #include "reply.h"
 #include "session.h"
 #include "spool.h"
+#include "template.h"
 
 /* The policy's numbers in seconds, from the profile's ms. */
 static void
@@ -123,17 +124,15 @@ greylist_header(struct session *s)
 	const struct greylist_settings *g = &s->profile->greylist;
 	struct session_txn *t = s->txn;
 	struct evbuffer *b;
-	char date[128];
+	char date[TEMPLATE_DATE_MAX];
 	time_t now;
-	struct tm tm;
 	int rc;
 
 	if (t == NULL || !t->grey_header_due || s->msg == NULL)
 		return 0;
 	t->grey_header_due = false;
 	now = (time_t)clock_now();
-	if (localtime_r(&now, &tm) == NULL ||
-	    strftime(date, sizeof(date), g->header_date, &tm) == 0)
+	if (template_date(g->header_date, now, date, sizeof(date)) == 0)
 		date[0] = '\0';
 	if ((b = evbuffer_new()) == NULL) {
 		errno = ENOMEM;
