@@ -113,7 +113,8 @@ class GreylistTest(ServerTest):
         self.set_clock(T0 + 86400)
         _, r, end = self.attempt(srv, body="Subject: 2\r\n\r\nagain\r\n")
         self.assertEqual(end[0][:3], "250", end)
-        self.assertEqual(srv.messages()[1][0], b"Subject: 2\r\n\r\nagain\r\n")
+        self.assertEqual([b for b, _ in srv.messages() if b"again" in b],
+                         [b"Subject: 2\r\n\r\nagain\r\n"])
 
     def test_one_header_for_two_delayed_recipients(self):
         srv = self.start(PROFILE)
@@ -177,7 +178,8 @@ class GreylistTest(ServerTest):
         self.assertEqual(r[0][:3], "250", r)
         self.assertEqual(end[0][:3], "250", end)
         # whitelisted: delivered at once, no header
-        self.assertEqual(srv.messages()[-1][0], b"Subject: awl\r\n\r\nx\r\n")
+        self.assertEqual([b for b, _ in srv.messages() if b"awl" in b],
+                         [b"Subject: awl\r\n\r\nx\r\n"])
         srv.wait_event(lambda e: "auto-whitelisted after 5" in e.get("text", ""))
 
     def test_state_survives_a_restart(self):
