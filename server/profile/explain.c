@@ -581,8 +581,14 @@ profile_summary(const struct profile *p, bool with_via, FILE *out)
 	else
 		explain_section(&schema_tls, p, &p->tls, 18, false, out);
 
+	/* only what a profile greylists with; rules' fail_first counts use
+	 * the bounds (max_age, max_entries) either way */
 	fprintf(out, "\nGreylist (policy state across sessions)\n");
-	explain_section(&schema_greylist, p, &p->greylist, 24, false, out);
+	if (!p->greylist.enabled)
+		fprintf(out, "  off\n");
+	else
+		explain_section(&schema_greylist, p, &p->greylist, 24, false,
+		                out);
 
 	fprintf(out, "\nReplies (each with the file that set it and its "
 	             "source)\n");

@@ -163,8 +163,9 @@ reply_expand(struct session *s, const char *tpl, const char *date,
 {
 	struct tpl_vars v;
 	char max_size[MAX_SIZE_LEN];
+	struct smtp_path rcpt;
 
-	reply_vars(s, &v, max_size);
+	reply_vars(s, &v, max_size, &rcpt);
 	if (date != NULL)
 		v.v[TPL_DATE] = date;
 	template_expand(tpl, &v, out);
