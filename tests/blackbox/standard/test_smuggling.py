@@ -64,10 +64,16 @@ PROFILES["exchange2013-cscwh48138"] = PROFILES["exchange2013"]
 PROFILES["esa-behind-asa"] = PROFILES["esa"]  # the ASA passes DATA as is
 
 
+# postgrey is postfix behind a greylist: its first RCPT gets a 450, so
+# this transaction never reaches DATA; its DATA is postfix's.
+NOT_HERE = {"postgrey"}
+
+
 def shipped_server_profiles():
     top = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                        "..", "..", "..", "profiles")
-    return sorted(f[:-5] for f in os.listdir(top) if f.endswith(".yaml"))
+    return sorted(f[:-5] for f in os.listdir(top)
+                  if f.endswith(".yaml") and f[:-5] not in NOT_HERE)
 
 
 class Smuggling(ServerTest):
