@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
@@ -34,7 +35,9 @@ def x_greylist(seconds, host, date):
             % (seconds, host, date)).encode()
 
 
-class GreylistTest(ServerTest):
+class ClockTest(ServerTest):
+    """A server test with the policy clock in a file of its own."""
+
     def setUp(self):
         super().setUp()
         self.tmp = tempfile.mkdtemp(prefix="postgrey-")
@@ -77,6 +80,8 @@ class GreylistTest(ServerTest):
         c.close()
         return host, r, end
 
+
+class GreylistTest(ClockTest):
     def test_first_attempt_gets_the_exact_450(self):
         srv = self.start(PROFILE)
         _, r, end = self.attempt(srv)
@@ -227,6 +232,35 @@ class GreylistTest(ServerTest):
                            stderr=subprocess.STDOUT, timeout=30)
         self.assertEqual(p.returncode, 0, p.stdout)
         self.assertEqual(len(srv.messages()), 1)
+
+
+
+class WorkersTest(ClockTest):
+    """The state is shared by every worker thread (one lock): clients
+    spread over four workers see one table."""
+
+    def test_four_workers_share_the_state(self):
+        srv = self.start(PROFILE, args=["--workers", "4"])
+        rcpts = ["w%d@lab.test" % i for i in range(24)]
+        results = {}
+
+        def run(rcpt):
+            results[rcpt] = self.attempt(srv, rcpt=rcpt)[1]
+
+        def all_at_once():
+            ts = [threading.Thread(target=run, args=(r,)) for r in rcpts]
+            for t in ts:
+                t.start()
+            for t in ts:
+                t.join(30)
+
+        all_at_once()
+        self.assertEqual(results, {r: [greylisted(r)] for r in rcpts})
+        self.set_clock(T0 + 300)
+        all_at_once()
+        self.assertEqual({r: v[0][:3] for r, v in results.items()},
+                         {r: "250" for r in rcpts})
+        self.assertEqual(len(srv.messages()), len(rcpts))
 
 
 if __name__ == "__main__":
