@@ -92,6 +92,9 @@ static const char usage_text[] =
     "./spool;\n"
     "                            envelopes in DIR/envelope); none = discard\n"
     "  -t, --transcript FILE|-   also write JSON Lines events (- = stdout)\n"
+    "      --state-file FILE     keep greylisting and fail_first counts in "
+    "FILE\n"
+    "                            across restarts (written atomically)\n"
     "  -v, --verbose             also state changes, data sizes (both\n"
     "                            transcripts) and spool ids (stderr)\n"
     "  -q, --quiet               no readable transcript on stderr\n"
@@ -146,6 +149,7 @@ enum {
 	OPT_HTTP,
 	OPT_HTTP_TOKEN,
 	OPT_WEB_ROOT,
+	OPT_STATE_FILE,
 };
 
 static const struct option long_options[] = {
@@ -158,6 +162,7 @@ static const struct option long_options[] = {
     {"user", required_argument, NULL, 'u'},
     {"spool", required_argument, NULL, 's'},
     {"transcript", required_argument, NULL, 't'},
+    {"state-file", required_argument, NULL, OPT_STATE_FILE},
     {"verbose", no_argument, NULL, 'v'},
     {"quiet", no_argument, NULL, 'q'},
     {"seed", required_argument, NULL, OPT_SEED},
@@ -336,6 +341,9 @@ cli_flag(struct cli *c, int ch, const char *arg)
 		return -1;
 	case 't':
 		c->transcript_path = arg;
+		return -1;
+	case OPT_STATE_FILE:
+		c->state_file = arg;
 		return -1;
 	case 'v':
 		c->verbose = true;

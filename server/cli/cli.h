@@ -73,6 +73,7 @@ struct cli {
 	size_t nvia;
 	bool no_profile_via; /* --via none */
 	const char *spool_dir, *transcript_path, *user;
+	const char *state_file; /* --state-file: policy state; NULL: memory */
 	const char *http, *http_token, *web_root; /* --http, NULL: off */
 	const char *cert, *key, *write_cert;
 	bool verbose, quiet, seed_given;

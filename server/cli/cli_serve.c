@@ -23,6 +23,7 @@
 #include <openssl/rand.h>
 
 #include "cli.h"
+#include "grey_store.h"
 #include "http.h"
 #include "listen_addr.h"
 #include "log.h"
@@ -77,6 +78,21 @@ libevent_log(int severity, const char *msg)
 		log_warnx("libevent: %s", msg);
 }
 
+/* --state-file: written when it changed, once a second (main thread) */
+static void
+state_save_cb(evutil_socket_t fd, short what, void *arg)
+{
+	static bool failing;
+	char err[512];
+
+	if (grey_store_save(arg, err, sizeof(err)) == -1) {
+		if (!failing)
+			log_warnx("--state-file: %s", err);
+		failing = true;
+	} else
+		failing = false;
+}
+
 static unsigned
 default_workers(void)
 {
@@ -101,6 +117,9 @@ cli_serve(const struct cli *c)
 	struct event_base *base;
 	struct server *srv;
 	struct http_api *api = NULL;
+	struct grey_store *store;
+	struct event *state_timer = NULL;
+	const struct timeval every_second = {1, 0};
 	struct stats *stats = NULL; /* --summary, --expect (and --http) */
 	char err[1024], http_name[96];
 	int status;
@@ -152,6 +171,15 @@ cli_serve(const struct cli *c)
 	if ((spool = spool_open_as(c->spool_dir, c->user ? &own : NULL, err,
 	                           sizeof(err))) == NULL)
 		log_fatal("--spool %s: %s", c->spool_dir, err);
+	/* Greylisting and fail_first state, shared by every worker. */
+	if ((store = grey_store_open(c->state_file, err, sizeof(err))) == NULL)
+		log_fatal("--state-file %s", err);
+	cfg.store = store;
+	if (c->state_file != NULL &&
+	    ((state_timer = event_new(base, -1, EV_PERSIST, state_save_cb,
+	                              store)) == NULL ||
+	     event_add(state_timer, &every_second) == -1))
+		log_fatal("cannot set up the state file's timer");
 	if (transcript_open(!c->quiet, c->verbose, c->transcript_path, err,
 	                    sizeof(err)) == -1)
 		log_fatal("--transcript %s: %s", c->transcript_path, err);
@@ -223,6 +251,11 @@ cli_serve(const struct cli *c)
 	status = server_run(srv);
 
 	server_free(srv);
+	if (state_timer != NULL)
+		event_free(state_timer);
+	if (grey_store_save(store, err, sizeof(err)) == -1)
+		log_warnx("--state-file: %s", err);
+	grey_store_free(store);
 	http_api_stop(api);
 	/* Sessions abandoned by server_free have closed: count them too. */
 	status = cli_ci_finish(c, stats, status);

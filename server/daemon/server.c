@@ -568,6 +568,7 @@ worker_new(struct server *srv, unsigned index)
 	w->index = index;
 	w->env = (struct session_env){
 	    .spool = srv->spool,
+	    .store = srv->cfg.store,
 	    .seed = srv->cfg.seed,
 	    .via = srv->cfg.via,
 	    .nvia = srv->cfg.nvia,

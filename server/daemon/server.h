@@ -24,6 +24,7 @@
 #include "listen_addr.h"
 #include "session.h"
 
+struct grey_store;
 struct profile;
 struct spool;
 struct session;
@@ -42,7 +43,8 @@ struct server_config {
 	bool no_profile_via;        /* --via none: "no inspect esmtp" */
 	struct profile *const *via; /* --via middleboxes, client side first */
 	size_t nvia;
-	unsigned workers; /* event loops (threads); >= 1 */
+	unsigned workers;         /* event loops (threads); >= 1 */
+	struct grey_store *store; /* policy state for every session, or NULL */
 };
 
 struct listener; /* one bound address, plain or implicit TLS */

@@ -193,6 +193,21 @@ summary_rule(FILE *out, const struct rule *r)
 		fprintf(out, ", at %s", at_names[d->at]);
 	if (*sep == ' ')
 		fprintf(out, " nothing");
+	if (d->fail_first != 0) {
+		static const char *const parts[] = {"client",    "client_net",
+		                                    "helo",      "sender",
+		                                    "recipient", "args"};
+		const char *ksep = "";
+
+		fprintf(out, "\n    for the first %u attempts of each key (",
+		        d->fail_first);
+		for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+			if (d->key & (1u << i)) {
+				fprintf(out, "%s%s", ksep, parts[i]);
+				ksep = ", ";
+			}
+		fprintf(out, "), then not");
+	}
 	fprintf(out, "\n    probability %g, ", r->probability);
 	if (r->times != 0)
 		fprintf(out, "at most %u times per process\n", r->times);
@@ -574,6 +589,15 @@ profile_summary(const struct profile *p, bool with_via, FILE *out)
 		fprintf(out, "  disabled (STARTTLS gets tls_unavailable)\n");
 	else
 		explain_section(&schema_tls, p, &p->tls, 18, false, out);
+
+	/* only what a profile greylists with; rules' fail_first counts use
+	 * the bounds (max_age, max_entries) either way */
+	fprintf(out, "\nGreylist (policy state across sessions)\n");
+	if (!p->greylist.enabled)
+		fprintf(out, "  off\n");
+	else
+		explain_section(&schema_greylist, p, &p->greylist, 24, false,
+		                out);
 
 	fprintf(out, "\nReplies (each with the file that set it and its "
 	             "source)\n");

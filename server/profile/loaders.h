@@ -78,6 +78,9 @@ int load_do_reply(struct layer *l, const struct schema_row *r,
                   const yaml_node_t *x, const char *what, void *base);
 int load_do_at(struct layer *l, const struct schema_row *r,
                const yaml_node_t *x, const char *what, void *base);
+int load_do_key(struct layer *l, const struct schema_row *r,
+                const yaml_node_t *x, const char *what, void *base);
+void init_do_key(const struct schema_row *r, void *base);
 int load_rule_do(struct layer *l, const struct schema_row *row,
                  const yaml_node_t *n, const char *where, void *base);
 int load_rule(struct layer *l, const yaml_node_t *seq, yaml_node_t *n,

@@ -86,6 +86,21 @@ struct rule_do {
 	bool hang;      /* stop reading; ends at limits.hang_timeout */
 	int alert;      /* TLS alert number to send; -1 = none */
 	enum tls_at at; /* for TLS actions */
+	/* "fail_first: N": the rule fires for the first N attempts of each
+	 * key (the key parts' values) and not after, so the engine goes on
+	 * as if the rule did not exist; counted in the policy state */
+	unsigned fail_first; /* 0: no such limit */
+	unsigned key;        /* enum rule_key_part bits */
+};
+
+/* Parts of the key a rule's "fail_first" counts attempts by. */
+enum rule_key_part {
+	KEY_CLIENT = 1u << 0,     /* the client's address */
+	KEY_CLIENT_NET = 1u << 1, /* its network (greylist.ipv4/6_prefix) */
+	KEY_HELO = 1u << 2,       /* the EHLO/HELO argument */
+	KEY_SENDER = 1u << 3,     /* the transaction's MAIL FROM */
+	KEY_RECIPIENT = 1u << 4,  /* the address of the RCPT being given */
+	KEY_ARGS = 1u << 5,       /* the command's arguments */
 };
 
 struct rule {
@@ -153,6 +168,33 @@ struct pace_settings {
 	struct reply_text header_command; /* "Name:" as a verb; n 0 off */
 	char **forbidden_commands;        /* verbs answered the same way */
 	size_t nforbidden_commands;
+};
+
+enum greylist_lookup {
+	GREYLIST_BY_NET,  /* the client's network (postgrey's default) */
+	GREYLIST_BY_HOST, /* the client's address (--lookup-by-host) */
+};
+
+/*
+ * "greylist:": greylisting at RCPT keyed on (client network, sender,
+ * recipient), postgrey's decision (out/grey_store.h), and the bounds of
+ * all policy state (rules' fail_first counts too). Durations in ms.
+ */
+struct greylist_settings {
+	bool enabled;
+	unsigned delay_ms;
+	unsigned retry_window_ms;
+	unsigned max_age_ms;
+	unsigned auto_whitelist; /* passed triplets; 0 off */
+	unsigned auto_whitelist_interval_ms;
+	unsigned max_entries;
+	enum greylist_lookup lookup;
+	int ipv4_prefix;
+	int ipv6_prefix;
+	bool sender_substitutions; /* strip +ext, digits -> # */
+	struct reply_text reply;   /* the deferral */
+	char *header;              /* prepended to a delayed message; "" none */
+	char *header_date;         /* strftime for {date} in the header */
 };
 
 struct credential {
@@ -249,6 +291,7 @@ struct profile {
 	struct data_policy data; /* "data:" */
 	struct pace_settings pace;
 	struct tls_settings tls; /* "tls:"; tls.enabled false when absent */
+	struct greylist_settings greylist;
 	struct tls_policy *tls_policy; /* built from tls by the server; freed
 	                                * with the profile */
 	struct rule *rules;

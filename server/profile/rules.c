@@ -1,7 +1,8 @@
 /*
  * rules.c - match a profile's rules at a hook point.
  *
- * Does: conditions, probability draws, per-process "times" caps.
+ * Does: conditions, probability draws, fail_first (through the caller's
+ * attempts count), per-process "times" caps.
  * Does not: perform actions or keep per-session state beyond the
  * generator the caller owns.
  */
@@ -139,6 +140,12 @@ rules_match(struct profile *p, const struct rule_ctx *ctx, struct rng *rng)
 		/* Draw only for rules whose conditions hold, so the sequence
 		 * of draws depends on the conversation alone. */
 		if (r->probability < 1.0 && rng_unit(rng) >= r->probability)
+			continue;
+		/* fail_first: past the first N attempts of its key the rule
+		 * steps aside (before "times", which it does not use up) */
+		if (r->act.fail_first != 0 && ctx->attempts != NULL &&
+		    ctx->attempts(r, ctx, ctx->attempts_arg) >
+		        r->act.fail_first)
 			continue;
 		if (!rule_take(r))
 			continue;

@@ -46,6 +46,13 @@ struct rule_ctx {
 	unsigned tls_version;          /* HOOK_TLS_HANDSHAKE_DONE: bit */
 	int tls_suite;                 /* HOOK_TLS_HANDSHAKE_DONE: id */
 	const char *tls_reason;        /* HOOK_TLS_FAILED */
+	/* A rule with do.fail_first whose conditions hold: count this
+	 * attempt of its key and return the attempts so far (this one
+	 * included); the rule fires while that is at most fail_first.
+	 * NULL: every attempt is the first. */
+	uint64_t (*attempts)(const struct rule *r, const struct rule_ctx *c,
+	                     void *arg);
+	void *attempts_arg;
 };
 
 /* rules_match - the first rule that fires, or NULL */

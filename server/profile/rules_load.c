@@ -163,6 +163,46 @@ load_do_at(struct layer *l, const struct schema_row *r, const yaml_node_t *x,
 	return 0;
 }
 
+/* The names of enum rule_key_part's bits, in bit order. */
+static const char *const key_part_names[] = {
+    "client", "client_net", "helo", "sender", "recipient", "args",
+};
+
+/* load_do_key - do.key: a non-empty list of key part names */
+int
+load_do_key(struct layer *l, const struct schema_row *r, const yaml_node_t *x,
+            const char *what, void *base)
+{
+	struct rule_do *d = base;
+	unsigned bits = 0;
+
+	if (x->type != YAML_SEQUENCE_NODE ||
+	    x->data.sequence.items.top == x->data.sequence.items.start)
+		return err_node(l, x,
+		                "\"%s\" must be a list of client, client_net, "
+		                "helo, sender, recipient, args",
+		                what);
+	for (yaml_node_item_t *it = x->data.sequence.items.start;
+	     it < x->data.sequence.items.top; it++) {
+		int c;
+
+		if (get_choice(l, node(l, *it), what, key_part_names,
+		               nitems(key_part_names), &c) < 0)
+			return -1;
+		bits |= 1u << c;
+	}
+	d->key = bits;
+	return 0;
+}
+
+/* init_do_key - postgrey's triplet */
+void
+init_do_key(const struct schema_row *r, void *base)
+{
+	((struct rule_do *)base)->key =
+	    KEY_CLIENT_NET | KEY_SENDER | KEY_RECIPIENT;
+}
+
 /* load_rule_do - do: at least one action, its keys by schema_do */
 int
 load_rule_do(struct layer *l, const struct schema_row *row,

@@ -161,6 +161,7 @@ extern const struct schema_type_ops schema_types[T_TYPE_COUNT];
 extern const struct schema_section schema_top;
 extern const struct schema_section schema_ehlo, schema_box_ehlo;
 extern const struct schema_section schema_limits, schema_auth, schema_tls;
+extern const struct schema_section schema_greylist; /* schema_grey.c */
 extern const struct schema_section schema_auth_ntlm;
 extern const struct schema_section schema_data;
 extern const struct schema_section schema_pace; /* schema_pace.c */

@@ -644,6 +644,13 @@ static const struct schema_row top_rows[] = {
      .sub = &schema_pace,
      .doc = "pacing, synchronisation checks and error pacing "
             "(schema_pace.c)"},
+    {.name = "greylist",
+     .type = T_SECTION,
+     .kinds = KIND_SERVER,
+     .off = PF(greylist),
+     .sub = &schema_greylist,
+     .doc = "greylisting at RCPT and the bounds of policy state "
+            "(schema_grey.c)"},
     {.name = "rules",
      .kinds = KIND_SERVER,
      .flags = SR_LIST,

@@ -89,6 +89,21 @@ static const struct schema_row do_rows[] = {
      .def_doc = "the hook's own point",
      .doc = "tls_* hooks only: client_hello (with tls_client_hello) or "
             "handshake_done"},
+    {.name = "fail_first",
+     .type = T_COUNT,
+     .off = DF(fail_first),
+     .zero = "every attempt",
+     .doc = "the rule acts on the first N attempts of each key, then "
+            "no more: the engine goes on as without it (the count is "
+            "policy state: greylist.max_age, max_entries, --state-file)"},
+    {.name = "key",
+     .off = DF(key),
+     .load = load_do_key,
+     .init = init_do_key,
+     .def_doc = "[client_net, sender, recipient]",
+     .doc = "what fail_first counts attempts of: a list of client, "
+            "client_net, helo, sender, recipient (the RCPT's address), "
+            "args (the command's arguments)"},
 };
 
 const struct schema_section schema_do = {

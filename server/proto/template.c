@@ -43,6 +43,9 @@ static const char *const tpl_names[TPL_COUNT] = {
     [TPL_PID] = "pid",
     [TPL_CTIME] = "ctime",
     [TPL_LINE] = "line",
+    [TPL_RECIPIENT_DOMAIN] = "recipient_domain",
+    [TPL_GREYLIST_WAIT] = "greylist_wait",
+    [TPL_GREYLIST_DELAY] = "greylist_delay",
 };
 
 /* template_var_name - the placeholder name of a variable, or NULL */

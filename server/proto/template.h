@@ -43,6 +43,12 @@ enum tpl_var {
 	TPL_PID,         /* the server's process id, computed if NULL */
 	TPL_CTIME,       /* ctime(3) without "\n", computed if NULL */
 	TPL_LINE,        /* the command line as received, without CRLF */
+
+	/* the domain of {recipient}; greylist: seconds still to wait, and
+	 * seconds a triplet was delayed */
+	TPL_RECIPIENT_DOMAIN,
+	TPL_GREYLIST_WAIT,
+	TPL_GREYLIST_DELAY,
 	TPL_COUNT
 };
 

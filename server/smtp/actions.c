@@ -13,6 +13,7 @@
 #include "actions.h"
 #include "commands.h"
 #include "data.h"
+#include "greylist.h"
 #include "io.h"
 #include "reply.h"
 #include "session.h"
@@ -184,11 +185,15 @@ actions_fire(struct session *s, struct rule *r, enum hook h)
 bool
 actions_hook(struct session *s, const struct rule_ctx *ctx)
 {
+	struct rule_ctx c = *ctx;
 	struct rule *r;
 
 	if (s->profile->nrules == 0)
 		return false;
-	if ((r = rules_match(s->profile, ctx, &s->rng)) == NULL)
+	/* do.fail_first counts in the policy state (greylist.c) */
+	c.attempts = greylist_attempts;
+	c.attempts_arg = s;
+	if ((r = rules_match(s->profile, &c, &s->rng)) == NULL)
 		return false;
 	actions_fire(s, r, ctx->hook);
 	return true;

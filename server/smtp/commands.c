@@ -21,6 +21,7 @@
 #include "auth.h"
 #include "commands.h"
 #include "data.h"
+#include "greylist.h"
 #include "io.h"
 #include "reply.h"
 #include "session.h"
@@ -380,6 +381,12 @@ check_rcpt(struct session *s)
 		return local_error(s);
 	if ((s->rcpts[s->nrcpts] = rcpt_pack(&path)) == NULL)
 		return local_error(s);
+	/* greylist.c: a deferral replies itself (not the client's error) */
+	if (!greylist_rcpt(s, s->rcpts[s->nrcpts])) {
+		free(s->rcpts[s->nrcpts]);
+		s->rcpts[s->nrcpts] = NULL;
+		return false;
+	}
 	return true;
 }
 

@@ -24,6 +24,7 @@
 
 #include "actions.h"
 #include "data.h"
+#include "greylist.h"
 #include "ids.h"
 #include "reply.h"
 #include "session.h"
@@ -99,7 +100,7 @@ data_begin_message(struct session *s)
 	s->end_hook_done = false;
 	s->data_done = false;
 	s->msg = spool_begin(s->env->spool, t->spool_id);
-	if (s->msg == NULL) {
+	if (s->msg == NULL || greylist_header(s) == -1) {
 		session_eventf(s, TR_WARN, NULL,
 		               "spool: cannot start message: %s",
 		               strerror(errno));

@@ -102,6 +102,11 @@ reply_vars(struct session *s, struct tpl_vars *v, char *max_size,
 	v->v[TPL_LINE] = s->line != NULL ? s->line : "";
 	v->v[TPL_PARAM] = t->param;
 	v->v[TPL_PROFILE] = p->name;
+	v->v[TPL_RECIPIENT_DOMAIN] = strrchr(v->v[TPL_RECIPIENT], '@') != NULL
+	                                 ? strrchr(v->v[TPL_RECIPIENT], '@') + 1
+	                                 : "";
+	v->v[TPL_GREYLIST_WAIT] = t->grey_wait;
+	v->v[TPL_GREYLIST_DELAY] = t->grey_delay;
 }
 
 /* Queue the line now in s->scratch, plus CRLF, and record it. */
@@ -151,6 +156,21 @@ void
 reply_send(struct session *s, enum reply_id id)
 {
 	reply_lines(s, &s->profile->replies[id], NULL);
+}
+
+/* reply_expand - a template with the session's values, not sent */
+void
+reply_expand(struct session *s, const char *tpl, const char *date,
+             struct evbuffer *out)
+{
+	struct tpl_vars v;
+	char max_size[MAX_SIZE_LEN];
+	struct smtp_path rcpt;
+
+	reply_vars(s, &v, max_size, &rcpt);
+	if (date != NULL)
+		v.v[TPL_DATE] = date;
+	template_expand(tpl, &v, out);
 }
 
 /* reply_raw - one literal line */

@@ -11,6 +11,7 @@
 #include "profile.h"
 #include "proto.h"
 
+struct evbuffer;
 struct session;
 
 /* reply_send - the profile's reply for a situation */
@@ -19,6 +20,12 @@ void reply_send(struct session *s, enum reply_id id);
 /* reply_lines - a given reply (a rule's), tagged with the rule name */
 void reply_lines(struct session *s, const struct reply_text *t,
                  const char *rule);
+
+/* reply_expand - a template with the session's values appended to out,
+ * for text that is not a reply (a header line); date replaces {date}'s
+ * clock time unless NULL. Nothing is sent or recorded. */
+void reply_expand(struct session *s, const char *tpl, const char *date,
+                  struct evbuffer *out);
 
 /* reply_raw - one literal line (AUTH's 334 challenges) */
 void reply_raw(struct session *s, const char *line);

@@ -148,6 +148,7 @@ session_reset_transaction(struct session *s)
 		s->txn->mail_from[0] = '\0';
 		memset(&s->txn->mail, 0, sizeof(s->txn->mail));
 		s->txn->queue_id[0] = '\0';
+		s->txn->grey_header_due = false;
 	}
 	if (s->msg != NULL) {
 		spool_abort(s->msg);

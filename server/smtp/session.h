@@ -31,6 +31,7 @@
 struct io;
 struct spool;
 struct spool_msg;
+struct grey_store;
 struct session;
 struct event;
 struct evbuffer;
@@ -87,6 +88,11 @@ struct session_txn {
 	char internal_id[24];
 	char size_str[24]; /* {size}: the last chunk or message */
 	char param[64];    /* offending parameter for {param} */
+	/* greylist.c: {greylist_wait} and {greylist_delay}, and whether
+	 * the message gets greylist.header (once: postgrey's "instance") */
+	char grey_wait[24];
+	char grey_delay[24];
+	bool grey_header_due;
 };
 
 /* What AUTH learnt: made by the first AUTH with a mechanism we run. */
@@ -111,7 +117,10 @@ struct session_tls_strings {
 struct session_env {
 	struct event_base *base; /* the loop the session runs on */
 	struct spool *spool;     /* where accepted messages go */
-	uint64_t seed;           /* --seed, for the rules' odds */
+	/* policy state shared by every session (greylist, fail_first);
+	 * NULL: each session starts with none */
+	struct grey_store *store;
+	uint64_t seed; /* --seed, for the rules' odds */
 	/* --via middleboxes, client side first; the profile's own "via:"
 	 * follow them unless no_profile_via (--via none) */
 	struct profile *const *via;

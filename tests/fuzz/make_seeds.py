@@ -199,10 +199,21 @@ def tls_hello():
     return out
 
 
+def grey_file():
+    # policy state files as grey_store.c writes them (grey_file.h)
+    m = b"smtp-mimic state 1\n"
+    return [m, m + b"T 1000000000 1000000301 127.0.0.0/a@b.test/c@d.test\n",
+            m + b"T 1 2 192.0.2.0/#@lists.test/u@d.test\nC 5 18000 192.0.2.1\n"
+                b"N 3 7 fail-twice/127.0.0.1/x\n",
+            m + b"N 1 2 r/%22quoted%20local%22@x/%25%01%7F%FF\n",
+            m + b"C 9223372036854775807 0 2001:db8::1\n",
+            m + b"T 1 2 cut", b"smtp-mimic state 2\n"]
+
+
 only = sys.argv[1:]
 for name, fn in [("smtp_parse", smtp_parse), ("ntlm", ntlm),
                  ("template", template), ("message", message),
                  ("middlebox", middlebox), ("profile", profile),
-                 ("tls_hello", tls_hello)]:
+                 ("tls_hello", tls_hello), ("grey_file", grey_file)]:
     if not only or name in only:
         write(name, fn())

@@ -1017,7 +1017,7 @@ static const struct bad_case bad_cases[] = {
      "name, description, kind, extends, scenario, vendor, faithfulness,"
      " via, hostname, greeting, session_id_format, queue_id_format,"
      " date_format, date_format_utc, ehlo, "
-     "commands, line_endings, data, replies, limits, auth, tls, pace, rules)"},
+     "commands, line_endings, data, replies, limits, auth, tls, pace, greylist, rules)"},
     {"bad end_of_data sequence", "bad_data_eod",
      "profiles/bad_data_eod.yaml:3:24: bad sequence \"LF.X\" in "
      "\"data.end_of_data\" (write A.B with A and B each CRLF, LF or CR, "
@@ -1135,7 +1135,7 @@ static const struct bad_case bad_cases[] = {
      "name, description, kind, extends, scenario, vendor, faithfulness,"
      " via, hostname, greeting, session_id_format, queue_id_format,"
      " date_format, date_format_utc, ehlo, "
-     "commands, line_endings, data, replies, limits, auth, tls, pace, rules)"},
+     "commands, line_endings, data, replies, limits, auth, tls, pace, greylist, rules)"},
     {"duplicate key", "bad_dup_key",
      "profiles/bad_dup_key.yaml:5:1: duplicate key \"hostname\" (first at "
      "line 2; keep one)"},

@@ -29,7 +29,7 @@ static const char *const want_names[TPL_COUNT] = {
     "server_port", "helo",  "session",   "queue_id",    "message_id",
     "internal_id", "size",  "max_size",  "sender",      "recipient",
     "verb",        "param", "profile",   "session_id",  "unix_time",
-    "pid",         "ctime", "line"};
+    "pid",         "ctime", "line", "recipient_domain", "greylist_wait", "greylist_delay"};
 
 /* expand tpl and return a malloc'ed NUL-terminated copy */
 static char *
