@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ids.h"
 #include "middlebox.h"
 #include "proto.h"
 #include "tls_policy.h"
@@ -177,6 +178,11 @@ struct profile {
 	 * profile it extends (not inherited; --list-profiles groups it) */
 	bool scenario;
 	char *hostname;
+	/* How the vendor writes its ids and dates (schema_reply.c) */
+	enum sid_format session_id_format; /* {session_id} */
+	enum qid_format queue_id_format;   /* {queue_id} */
+	char *date_format;                 /* {date}, strftime-like */
+	char *date_format_utc;             /* {date} at offset 0; "": same */
 	/* EHLO: first line and keyword lines, in order, templates */
 	char *ehlo_greeting;
 	char **ehlo_keywords;

@@ -12,13 +12,14 @@
  * durations are ms, or a number with ms, s, m or h.
  *
  * The auth section's rows are in schema_auth.c, the tls section's in
- * schema_tls.c.
+ * schema_tls.c, the ids' and dates' top-level rows in schema_reply.h.
  *
  * Does not: load anything itself (schema.c walks these rows), hold the
  * code of the T_CUSTOM rows (server_load.c, mbox_load.c, rules_load.c,
  * load.c) or their --check lines (explain.c).
  */
 #include "schema.h"
+#include "schema_reply.h"
 
 #include <stdlib.h>
 
@@ -517,6 +518,7 @@ static const struct schema_row top_rows[] = {
      .def_doc = "\"220 {hostname} ESMTP smtp-mimic\"",
      .doc = "the connection greeting, a reply (or {text, source} as in "
             "replies)"},
+    SCHEMA_REPLY_ROWS,
     {.name = "banner",
      .type = T_CHOICE,
      .kinds = KIND_MBOX,

@@ -2,14 +2,18 @@
  * template.c - {placeholder} expansion for reply texts and banners.
  *
  * Does: the fixed name table, a load-time check (unknown names, unclosed
- * "{"), and expansion into a libevent evbuffer, with {date} formatted as
- * an RFC 5322 3.3 date-time in local time with English names (no locale).
+ * "{"), and expansion into a libevent evbuffer, with {date} in local time
+ * in the profile's date_format (default: an RFC 5322 3.3 date-time),
+ * {ctime} as ctime(3), both with English names (no locale), and
+ * {unix_time} and {pid} from the clock and the process.
  *
  * Does not: escape values (a value with CR/LF is the caller's problem),
  * choose replies, or allocate beyond what evbuffer does.
  */
+#include <stdbool.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 
@@ -34,6 +38,10 @@ static const char *const tpl_names[TPL_COUNT] = {
     [TPL_VERB] = "verb",
     [TPL_PARAM] = "param",
     [TPL_PROFILE] = "profile",
+    [TPL_SESSION_ID] = "session_id",
+    [TPL_UNIX_TIME] = "unix_time",
+    [TPL_PID] = "pid",
+    [TPL_CTIME] = "ctime",
 };
 
 /* template_var_name - the placeholder name of a variable, or NULL */
@@ -94,35 +102,176 @@ template_check(const char *tpl, size_t *errpos)
 	return 0;
 }
 
-/*
- * RFC 5322 3.3 date-time, e.g. "Fri, 5 Aug 2016 16:24:41 -0700": the
- * form Exchange 2013 prints ("%a, %-d %b %Y %H:%M:%S %z"), with fixed
- * English names since strftime's %a/%b follow the locale.
- */
-static void
-add_date(struct evbuffer *out)
-{
-	static const char *const wday[7] = {"Sun", "Mon", "Tue", "Wed",
-	                                    "Thu", "Fri", "Sat"};
-	static const char *const mon[12] = {"Jan", "Feb", "Mar", "Apr",
-	                                    "May", "Jun", "Jul", "Aug",
-	                                    "Sep", "Oct", "Nov", "Dec"};
-	time_t now = time(NULL);
-	struct tm tm;
-	char zone[16];
+static const char *const wday_names[7] = {"Sun", "Mon", "Tue", "Wed",
+                                          "Thu", "Fri", "Sat"};
+static const char *const wday_long[7] = {"Sunday",    "Monday",   "Tuesday",
+                                         "Wednesday", "Thursday", "Friday",
+                                         "Saturday"};
+static const char *const mon_names[12] = {"Jan", "Feb", "Mar", "Apr",
+                                          "May", "Jun", "Jul", "Aug",
+                                          "Sep", "Oct", "Nov", "Dec"};
+static const char *const mon_long[12] = {
+    "January", "February", "March",     "April",   "May",      "June",
+    "July",    "August",   "September", "October", "November", "December"};
 
-	if (localtime_r(&now, &tm) == NULL) {
-		evbuffer_add_printf(out, "Thu, 1 Jan 1970 00:00:00 -0000");
-		return;
+/* The conversions template_date passes to strftime (or names itself):
+ * none of them follows the locale or writes a line break. */
+static const char date_convs[] = "aAbBhCdDeFgGHIjklmMRsSTuUVwWyYzZ%";
+
+/*
+ * At fmt[i] == '%': the length of the conversion (flags, width, the
+ * letter), or 0 when it is not one template_date allows.
+ */
+static size_t
+date_conv_len(const char *fmt, size_t i)
+{
+	size_t j = i + 1;
+
+	while (fmt[j] != '\0' && strchr("-_0^#", fmt[j]) != NULL)
+		j++;
+	while (fmt[j] >= '0' && fmt[j] <= '9' && j - i < 8)
+		j++;
+	if (fmt[j] == '\0' || strchr(date_convs, fmt[j]) == NULL)
+		return 0;
+	return j - i + 1;
+}
+
+/* template_date_check - validate a date format once, at profile load */
+int
+template_date_check(const char *fmt, size_t *errpos)
+{
+	for (size_t i = 0; fmt[i] != '\0'; i++) {
+		size_t n;
+
+		if ((unsigned char)fmt[i] < 0x20 || fmt[i] == 0x7f) {
+			*errpos = i;
+			return -1;
+		}
+		if (fmt[i] != '%')
+			continue;
+		if ((n = date_conv_len(fmt, i)) == 0) {
+			*errpos = i;
+			return -1;
+		}
+		i += n - 1;
 	}
-	/* %z is numeric and locale-free; RFC 5322 3.3: "-0000" when the
-	 * local zone is unknown */
-	if (strftime(zone, sizeof(zone), "%z", &tm) != 5)
-		strcpy(zone, "-0000");
-	evbuffer_add_printf(out, "%s, %d %s %d %02d:%02d:%02d %s",
-	                    wday[tm.tm_wday % 7], tm.tm_mday,
-	                    mon[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour,
-	                    tm.tm_min, tm.tm_sec, zone);
+	return 0;
+}
+
+/* Append s to buf at *off (cut at len), upper case with the ^ flag. */
+static void
+date_put(char *buf, size_t len, size_t *off, const char *s, bool upper)
+{
+	for (; *s != '\0' && *off + 1 < len; s++)
+		buf[(*off)++] = upper && *s >= 'a' && *s <= 'z'
+		                    ? (char)(*s - 'a' + 'A')
+		                    : *s;
+}
+
+/* template_date - t in local time, formatted as fmt, English names */
+size_t
+template_date(const char *fmt, time_t t, char *buf, size_t len)
+{
+	struct tm tm;
+	size_t off = 0;
+
+	if (len == 0)
+		return 0;
+	if (localtime_r(&t, &tm) == NULL)
+		memset(&tm, 0, sizeof(tm));
+	for (size_t i = 0; fmt[i] != '\0' && off + 1 < len; i++) {
+		char one[16], piece[TEMPLATE_DATE_MAX];
+		size_t n;
+		char c;
+		bool upper;
+
+		if (fmt[i] != '%' || (n = date_conv_len(fmt, i)) == 0) {
+			buf[off++] = fmt[i]; /* unchecked: text stays */
+			continue;
+		}
+		c = fmt[i + n - 1];
+		upper = memchr(fmt + i, '^', n) != NULL;
+		switch (c) {
+		case 'a':
+			date_put(buf, len, &off, wday_names[tm.tm_wday % 7],
+			         upper);
+			break;
+		case 'A':
+			date_put(buf, len, &off, wday_long[tm.tm_wday % 7],
+			         upper);
+			break;
+		case 'b':
+		case 'h':
+			date_put(buf, len, &off, mon_names[tm.tm_mon % 12],
+			         upper);
+			break;
+		case 'B':
+			date_put(buf, len, &off, mon_long[tm.tm_mon % 12],
+			         upper);
+			break;
+		case 'z':
+			/* RFC 5322 3.3: "-0000" when the zone is unknown */
+			if (strftime(piece, sizeof(piece), "%z", &tm) != 5)
+				strcpy(piece, "-0000");
+			date_put(buf, len, &off, piece, false);
+			break;
+		default:
+			/* digits and the zone's name: the locale has no say */
+			memcpy(one, fmt + i, n);
+			one[n] = '\0';
+			if (strftime(piece, sizeof(piece), one, &tm) == 0)
+				piece[0] = '\0';
+			date_put(buf, len, &off, piece, false);
+			break;
+		}
+		i += n - 1;
+	}
+	buf[off] = '\0';
+	return off;
+}
+
+/* {date}: the profile's format, the UTC one when the offset is 0. */
+static void
+add_date(struct evbuffer *out, const struct tpl_vars *vars)
+{
+	const char *fmt = TEMPLATE_DATE_RFC5322;
+	time_t now = time(NULL);
+	char buf[TEMPLATE_DATE_MAX];
+	struct tm tm;
+
+	if (vars != NULL && vars->date_format != NULL)
+		fmt = vars->date_format;
+	if (vars != NULL && vars->date_format_utc != NULL &&
+	    vars->date_format_utc[0] != '\0' &&
+	    localtime_r(&now, &tm) != NULL && tm.tm_gmtoff == 0)
+		fmt = vars->date_format_utc;
+	evbuffer_add(out, buf, template_date(fmt, now, buf, sizeof(buf)));
+}
+
+/* A placeholder with no value given: the clock's or the process's. */
+static void
+add_computed(struct evbuffer *out, int v, const struct tpl_vars *vars)
+{
+	char buf[TEMPLATE_DATE_MAX];
+
+	switch (v) {
+	case TPL_DATE:
+		add_date(out, vars);
+		break;
+	case TPL_UNIX_TIME:
+		evbuffer_add_printf(out, "%lld", (long long)time(NULL));
+		break;
+	case TPL_PID:
+		evbuffer_add_printf(out, "%ld", (long)getpid());
+		break;
+	case TPL_CTIME:
+		evbuffer_add(out, buf,
+		             template_date(TEMPLATE_DATE_CTIME, time(NULL), buf,
+		                           sizeof(buf)));
+		break;
+	default:
+		break;
+	}
 }
 
 /* template_expand - append tpl to out with placeholders replaced */
@@ -153,8 +302,8 @@ template_expand(const char *tpl, const struct tpl_vars *vars,
 		}
 		if (vars != NULL && vars->v[v] != NULL)
 			evbuffer_add(out, vars->v[v], strlen(vars->v[v]));
-		else if (v == TPL_DATE)
-			add_date(out);
+		else
+			add_computed(out, v, vars);
 		i = lit = close + 1;
 	}
 	evbuffer_add(out, tpl + lit, i - lit);

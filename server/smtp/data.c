@@ -2,7 +2,8 @@
  * data.c - a message's body: DATA (RFC 5321 4.1.1.4) and BDAT chunks
  * (RFC 3030).
  *
- * Does: new message ids, the spool file, unstuffing (message.h), the
+ * Does: new message ids (the queue id in the profile's queue_id_format,
+ * ids.h; the spool's own hex name), the spool file, unstuffing (message.h), the
  * size, text-line and header limits, the header and data hooks while the
  * body streams in, and the reply at the end of the data: the verdict's,
  * or the 250 once the spool has the message.
@@ -13,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <jansson.h>
@@ -21,6 +24,7 @@
 
 #include "actions.h"
 #include "data.h"
+#include "ids.h"
 #include "reply.h"
 #include "session.h"
 #include "spool.h"
@@ -29,7 +33,7 @@ static void data_finish(struct session *s);
 
 /* New message ids, shared by DATA and BDAT. */
 static void
-data_new_ids(struct session_txn *t)
+data_new_ids(struct session_txn *t, enum qid_format fmt)
 {
 	static _Atomic unsigned long long counter;
 	/* Message-ids must be unique, not secret: a per-thread generator
@@ -41,9 +45,18 @@ data_new_ids(struct session_txn *t)
 	unsigned long long n = ++counter;
 	unsigned char g[16];
 	uint64_t a, b;
+	struct timeval tv;
+	struct ids_in in;
 
-	snprintf(t->queue_id, sizeof(t->queue_id), "%08llX%06llX",
-	         (unsigned long long)time(NULL) & 0xffffffffull, n & 0xffffff);
+	gettimeofday(&tv, NULL);
+	in.sec = tv.tv_sec;
+	in.usec = (long)tv.tv_usec;
+	in.pid = (long)getpid();
+	in.seq = n;
+	/* The spool's name part stays hex; {queue_id} and the accepted
+	 * event carry the profile's shape (queue_id_format). */
+	ids_queue_id(QID_HEX, &in, t->spool_id, sizeof(t->spool_id));
+	ids_queue_id(fmt, &in, t->queue_id, sizeof(t->queue_id));
 	if (!seeded) {
 		if (RAND_bytes((unsigned char *)&a, sizeof(a)) != 1)
 			a = (uint64_t)time(NULL);
@@ -74,7 +87,7 @@ data_begin_message(struct session *s)
 
 	if (t == NULL)
 		return false;
-	data_new_ids(t);
+	data_new_ids(t, s->profile->queue_id_format);
 	/* Only a session receiving a message carries a header scanner. */
 	if (s->hdr == NULL && (s->hdr = malloc(sizeof(*s->hdr))) == NULL)
 		return false;
@@ -85,7 +98,7 @@ data_begin_message(struct session *s)
 	s->headers_done = false;
 	s->end_hook_done = false;
 	s->data_done = false;
-	s->msg = spool_begin(s->env->spool, t->queue_id);
+	s->msg = spool_begin(s->env->spool, t->spool_id);
 	if (s->msg == NULL) {
 		session_eventf(s, TR_WARN, NULL,
 		               "spool: cannot start message: %s",

@@ -3,15 +3,19 @@
  *
  * Expands the profile's template for a situation, records each line in
  * the transcript exactly as it goes out, and queues it with CRLF on the
- * connection (which passes any middleboxes on its way out).
+ * connection (which passes any middleboxes on its way out). Makes the
+ * session's {session_id} with its first reply.
  *
  * Does not: choose which reply to send (session.c, commands.c).
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/buffer.h>
+#include <openssl/rand.h>
 
+#include "ids.h"
 #include "io.h"
 #include "reply.h"
 #include "session.h"
@@ -19,6 +23,38 @@
 
 /* Room for {max_size}, on the caller's stack while the reply expands. */
 #define MAX_SIZE_LEN 24
+
+/*
+ * {session_id}: made once, with the session's first reply (the greeting,
+ * sent at connect), in the profile's session_id_format. Its random bits
+ * come from a per-thread generator seeded once from OpenSSL, not from the
+ * session's rule generator, so --seed replays the same rule outcomes.
+ */
+static void
+reply_session_id(struct session *s)
+{
+	static _Thread_local struct rng sids;
+	static _Thread_local bool seeded;
+	uint64_t r0 = 0, r1 = 0;
+
+	if (s->session_id[0] != '\0')
+		return;
+	if (s->profile->session_id_format != SID_NUMBER) {
+		if (!seeded) {
+			uint64_t seed;
+
+			if (RAND_bytes((unsigned char *)&seed, sizeof(seed)) !=
+			    1)
+				seed = (uint64_t)time(NULL) ^ (uint64_t)s->id;
+			rng_seed(&sids, seed, s->id);
+			seeded = true;
+		}
+		r0 = rng_next(&sids);
+		r1 = rng_next(&sids);
+	}
+	ids_session_id(s->profile->session_id_format, s->id, r0, r1,
+	               s->session_id, sizeof(s->session_id));
+}
 
 /* The template values; before any transaction its strings are empty. */
 static void
@@ -28,6 +64,10 @@ reply_vars(struct session *s, struct tpl_vars *v, char *max_size)
 	const struct session_txn *t = session_txn_peek(s);
 
 	memset(v, 0, sizeof(*v));
+	reply_session_id(s);
+	v->v[TPL_SESSION_ID] = s->session_id;
+	v->date_format = p->date_format;
+	v->date_format_utc = p->date_format_utc;
 	v->v[TPL_HOSTNAME] = p->hostname;
 	v->v[TPL_CLIENT_IP] = s->client_ip;
 	v->v[TPL_CLIENT_PORT] = s->client_port;

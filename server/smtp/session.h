@@ -80,7 +80,8 @@ enum msg_verdict {
 struct session_txn {
 	char mail_from[SMTP_PATH_MAX + 1];
 	struct mail_params mail;
-	char queue_id[24];
+	char queue_id[IDS_MAX]; /* {queue_id}: queue_id_format's shape */
+	char spool_id[24];      /* the spool file's name part (hex) */
 	char message_id[40];
 	char internal_id[24];
 	char size_str[24]; /* {size}: the last chunk or message */
@@ -135,6 +136,8 @@ struct session {
 	struct io *io;
 	unsigned long id;
 	char id_str[24];
+	/* {session_id}: made with the first reply (the greeting), reply.c */
+	char session_id[IDS_MAX];
 	char client_ip[INET6_ADDRSTRLEN];
 	char client_port[8];
 	char server_ip[INET6_ADDRSTRLEN];

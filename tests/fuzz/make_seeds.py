@@ -88,7 +88,12 @@ def template():
         for m in re.finditer(r'"([0-9]{3}[ -][^"\n]*)"', open(f).read()):
             out.add(m.group(1).encode())
     out |= {b"{{literal} {hostname}", b"{unclosed", b"{nosuch}", b""}
-    return sorted(out)[:40]
+    # the input is also a date_format (template_date): vendors' formats
+    dates = {b"%a, %-d %b %Y %H:%M:%S %z (%Z)", b"%a, %d %b %Y %H:%M:%S %z",
+             b"%a, %-d %b %Y %H:%M:%S GMT", b"%a %b %e %H:%M:%S %Y",
+             b"%^A %_5d %c %n %Q 100%", b"250 ok {unix_time} qp {pid}",
+             b"250 2.1.0 OK {session_id} - gsmtp", b"; {ctime}"}
+    return sorted(out)[:40] + sorted(dates)
 
 
 def message():

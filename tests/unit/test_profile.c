@@ -946,6 +946,35 @@ test_good(void **state)
 	profile_unref(p);
 }
 
+/* The reply-format keys (schema_reply.h) land in the profile. */
+static void
+test_reply_formats(void **state)
+{
+	char err[2048] = "";
+	struct profile *p;
+
+	(void)state;
+	label = "reply formats";
+	p = profile_load("profiles/reply/good_reply_formats.yaml", fixture_dirs,
+	                 1, err, sizeof(err));
+	if (p == NULL)
+		fail_msg("good_reply_formats: %s", err);
+	WANT_U64(p->session_id_format, SID_GMAIL);
+	WANT_U64(p->queue_id_format, QID_SENDMAIL);
+	WANT_STR(p->date_format, "%a, %-d %b %Y %H:%M:%S %z (%Z)");
+	WANT_STR(p->date_format_utc, "%a, %-d %b %Y %H:%M:%S GMT");
+	profile_unref(p);
+	/* the defaults: today's shapes */
+	p = profile_load("good_min", fixture_dirs, 1, err, sizeof(err));
+	if (p == NULL)
+		fail_msg("good_min: %s", err);
+	WANT_U64(p->session_id_format, SID_NUMBER);
+	WANT_U64(p->queue_id_format, QID_HEX);
+	WANT_STR(p->date_format, "%a, %-d %b %Y %H:%M:%S %z");
+	WANT_STR(p->date_format_utc, "");
+	profile_unref(p);
+}
+
 /* ------------------------------------------------------------------ */
 /* Bad profiles: the exact error line                                  */
 
@@ -959,7 +988,8 @@ static const struct bad_case bad_cases[] = {
     {"unknown top-level key", "bad_top_key",
      "profiles/bad_top_key.yaml:3:1: unknown key \"hostnme\" (known: "
      "name, description, kind, extends, scenario, vendor, faithfulness,"
-     " via, hostname, greeting, ehlo, "
+     " via, hostname, greeting, session_id_format, queue_id_format,"
+     " date_format, date_format_utc, ehlo, "
      "commands, line_endings, replies, limits, auth, tls, rules)"},
     {"unknown key in limits", "bad_limits_key",
      "profiles/bad_limits_key.yaml:4:3: unknown key \"repiles\" under "
@@ -1069,7 +1099,8 @@ static const struct bad_case bad_cases[] = {
     {"error in the parent", "bad_parent_error",
      "profiles/bad_top_key.yaml:3:1: unknown key \"hostnme\" (known: "
      "name, description, kind, extends, scenario, vendor, faithfulness,"
-     " via, hostname, greeting, ehlo, "
+     " via, hostname, greeting, session_id_format, queue_id_format,"
+     " date_format, date_format_utc, ehlo, "
      "commands, line_endings, replies, limits, auth, tls, rules)"},
     {"duplicate key", "bad_dup_key",
      "profiles/bad_dup_key.yaml:5:1: duplicate key \"hostname\" (first at "
@@ -1268,6 +1299,15 @@ static const struct bad_case bad_cases[] = {
      "profiles/auth/bad_ntlm_version.yaml:3:22: bad version \"6.3\" in "
      "\"auth.ntlm.os_version\" (write major.minor.build, each a number, "
      "e.g. 6.3.9600)"},
+    {"date_format: locale's %c", "profiles/reply/bad_date_format.yaml",
+     "profiles/reply/bad_date_format.yaml:3:14: date_format: bad "
+     "conversion at byte 13 of \"%%a, %%d %%b %%Y %%c\" (use strftime's a "
+     "A b B h C d D e F g G H I j k l m M R s S T u U V w W y Y z Z %%, "
+     "e.g. \"%%a, %%-d %%b %%Y %%H:%%M:%%S %%z\")"},
+    {"queue_id_format: unknown", "profiles/reply/bad_queue_id_format.yaml",
+     "profiles/reply/bad_queue_id_format.yaml:2:18: bad value \"zmailer\" "
+     "for \"queue_id_format\" (use hex, postfix, sendmail, exim or "
+     "qmail)"},
     {"tls: do with only at", "bad_tls_only_at",
      "profiles/bad_tls_only_at.yaml:5:9: \"rules.when-only.do\" has only "
      "\"at\", which says when, not what (give at least one of delay, "
@@ -2302,7 +2342,7 @@ int
 main(void)
 {
 	struct CMUnitTest tests[sizeof(good_cases) / sizeof(good_cases[0]) +
-	                        sizeof(bad_cases) / sizeof(bad_cases[0]) + 15];
+	                        sizeof(bad_cases) / sizeof(bad_cases[0]) + 20];
 	size_t n = 0;
 
 	for (size_t i = 0; i < sizeof(good_cases) / sizeof(good_cases[0]); i++)
@@ -2331,5 +2371,6 @@ main(void)
 	    (struct CMUnitTest)cmocka_unit_test(test_schema_wrong_type);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_schema_extends);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_man_page);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_reply_formats);
 	return _cmocka_run_group_tests("profile", tests, n, NULL, NULL);
 }
