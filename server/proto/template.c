@@ -42,6 +42,7 @@ static const char *const tpl_names[TPL_COUNT] = {
     [TPL_UNIX_TIME] = "unix_time",
     [TPL_PID] = "pid",
     [TPL_CTIME] = "ctime",
+    [TPL_LINE] = "line",
 };
 
 /* template_var_name - the placeholder name of a variable, or NULL */

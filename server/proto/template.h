@@ -42,6 +42,7 @@ enum tpl_var {
 	TPL_UNIX_TIME,   /* seconds since the epoch, computed if NULL */
 	TPL_PID,         /* the server's process id, computed if NULL */
 	TPL_CTIME,       /* ctime(3) without "\n", computed if NULL */
+	TPL_LINE,        /* the command line as received, without CRLF */
 	TPL_COUNT
 };
 

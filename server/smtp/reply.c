@@ -58,9 +58,11 @@ reply_session_id(struct session *s)
 
 /* The template values; before any transaction its strings are empty. */
 static void
-reply_vars(struct session *s, struct tpl_vars *v, char *max_size)
+reply_vars(struct session *s, struct tpl_vars *v, char *max_size,
+           struct smtp_path *rcpt)
 {
 	const struct profile *p = s->profile;
+	size_t bad;
 	const struct session_txn *t = session_txn_peek(s);
 
 	memset(v, 0, sizeof(*v));
@@ -83,13 +85,21 @@ reply_vars(struct session *s, struct tpl_vars *v, char *max_size)
 	         (unsigned long long)p->limits.message_size);
 	v->v[TPL_MAX_SIZE] = max_size;
 	v->v[TPL_SENDER] = t->mail_from;
-	/* During RCPT the address being accepted sits just past the list. */
-	v->v[TPL_RECIPIENT] = s->rcpts == NULL ? ""
-	                      : s->rcpts[s->nrcpts] != NULL
-	                          ? s->rcpts[s->nrcpts]
-	                      : s->nrcpts > 0 ? s->rcpts[s->nrcpts - 1]
-	                                      : "";
+	/* During RCPT the address being accepted sits just past the list;
+	 * one being refused (a rule's reply, a limit) is read from the RCPT
+	 * line itself, so "550 <{recipient}>: ..." names it. */
+	if (s->rcpts != NULL && s->rcpts[s->nrcpts] != NULL)
+		v->v[TPL_RECIPIENT] = s->rcpts[s->nrcpts];
+	else if (strcmp(s->cmd.verb, "RCPT") == 0 && s->cmd.args != NULL &&
+	         smtp_parse_path(s->cmd.args, s->cmd.args_len, "TO:", false,
+	                         rcpt, &bad) == PATH_OK)
+		v->v[TPL_RECIPIENT] = rcpt->addr;
+	else
+		v->v[TPL_RECIPIENT] =
+		    s->nrcpts > 0 ? s->rcpts[s->nrcpts - 1] : "";
 	v->v[TPL_VERB] = s->cmd.verb;
+	/* e.g. Sendmail's 500 5.5.1 Command unrecognized: "{line}" */
+	v->v[TPL_LINE] = s->line != NULL ? s->line : "";
 	v->v[TPL_PARAM] = t->param;
 	v->v[TPL_PROFILE] = p->name;
 }
@@ -125,10 +135,11 @@ reply_lines(struct session *s, const struct reply_text *t, const char *rule)
 {
 	struct tpl_vars v;
 	char max_size[MAX_SIZE_LEN];
+	struct smtp_path rcpt;
 
 	if (io_closing(s->io))
 		return;
-	reply_vars(s, &v, max_size);
+	reply_vars(s, &v, max_size, &rcpt);
 	for (size_t i = 0; i < t->n; i++) {
 		template_expand(t->lines[i], &v, s->scratch);
 		reply_flush_line(s, rule);
@@ -164,10 +175,11 @@ reply_ehlo(struct session *s)
 	struct ehlo_list l = profile_ehlo(p, s->tls);
 	struct tpl_vars v;
 	char max_size[MAX_SIZE_LEN];
+	struct smtp_path rcpt;
 
 	if (io_closing(s->io))
 		return;
-	reply_vars(s, &v, max_size);
+	reply_vars(s, &v, max_size, &rcpt);
 	evbuffer_add(s->scratch, l.nkeywords == 0 ? "250 " : "250-", 4);
 	template_expand(p->ehlo_greeting, &v, s->scratch);
 	reply_flush_line(s, NULL);

@@ -29,7 +29,7 @@ static const char *const want_names[TPL_COUNT] = {
     "server_port", "helo",  "session",   "queue_id",    "message_id",
     "internal_id", "size",  "max_size",  "sender",      "recipient",
     "verb",        "param", "profile",   "session_id",  "unix_time",
-    "pid",         "ctime"};
+    "pid",         "ctime", "line"};
 
 /* expand tpl and return a malloc'ed NUL-terminated copy */
 static char *
@@ -83,7 +83,7 @@ static const struct check_case check_cases[] = {
      "{hostname}{date}{client_ip}{client_port}{server_ip}{server_port}"
      "{helo}{session}{queue_id}{message_id}{internal_id}{size}"
      "{max_size}{sender}{recipient}{verb}{param}{profile}"
-     "{session_id}{unix_time}{pid}{ctime}",
+     "{session_id}{unix_time}{pid}{ctime}{line}",
      0, 0},
     {"escaped brace", "a {{ b", 0, 0},
     {"escaped placeholder", "{{hostname}", 0, 0},
