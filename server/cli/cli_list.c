@@ -1,7 +1,8 @@
 /*
- * cli_list.c - --list-profiles: every server profile, scenario (a field
- * bug on top of a profile, shown with the profile it extends) and
- * middlebox found in the search path, with its description; when there is
+ * cli_list.c - --list-profiles: every server profile by vendor, each
+ * scenario (a field bug on top of a profile) under the profile it
+ * extends, and every middlebox found in the search path, with its
+ * description; when there is
  * none, one line naming each directory searched, and exit status 1.
  *
  * Does not: read the files itself (profile_list).
@@ -12,8 +13,8 @@
 #include "cli.h"
 #include "profile.h"
 
-/* cli_list - --list-profiles: list them (peers, "scenarios:",
- * "middleboxes:"), or say where none was found */
+/* cli_list - --list-profiles: list them ("vendor:" groups with their
+ * scenarios, "invalid:", "middleboxes:"), or say where none was found */
 int
 cli_list(const struct cli *c)
 {

@@ -148,7 +148,12 @@ summary_rule(FILE *out, const struct rule *r)
 			    w->version != 0 ? "," : "",
 			    tls_suite_name((uint16_t)w->suite, b, sizeof(b)),
 			    (unsigned)w->suite);
-		if (w->version == 0 && w->suite < 0)
+		if (w->dh_short)
+			fprintf(out,
+			        "%s with the client's DH public value "
+			        "shorter than the prime",
+			        w->version != 0 || w->suite >= 0 ? "," : "");
+		else if (w->version == 0 && w->suite < 0)
 			fprintf(out, " (any version and suite)");
 		break;
 	case HOOK_TLS_FAILED:

@@ -1,9 +1,10 @@
 /*
  * list.c - profile_list, --list-profiles: every profile and middlebox
- * in the search dirs with its description, or why it does not load, in
- * three groups: the peers themselves, "scenarios:" (files that say
- * "scenario: true": a field bug on top of a peer, shown with the profile
- * they extend) and "middleboxes:".
+ * in the search dirs with its description, or why it does not load.
+ * Server profiles are grouped by vendor (the "vendor:" key, inherited
+ * along "extends"), each scenario ("scenario: true": a field bug on top
+ * of a peer) indented under the profile it extends; then the files that
+ * do not load ("invalid:") and the "middleboxes:".
  *
  * Does not: look a profile up by name (load.c).
  */
@@ -18,23 +19,29 @@ struct list_ent {
 	char *path;
 	bool box_dir;  /* found in a "middleboxes" subdirectory */
 	bool box;      /* listed with the middleboxes */
-	bool scenario; /* "scenario: true": listed with the scenarios */
+	bool scenario; /* "scenario: true": listed under its parent */
+	bool invalid;  /* does not load: listed with the invalid */
+	bool shown;    /* printed already */
+	char *vendor;  /* "vendor:" (inherited), "(none)" without one */
+	char *parent;  /* a scenario's profile (what it extends), or NULL */
 	char *text;    /* description, or why it does not load */
 };
 
 static int
 list_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct list_ent *)a)->name,
-	              ((const struct list_ent *)b)->name);
+	const struct list_ent *x = a, *y = b;
+	int c = strcmp(x->vendor ? x->vendor : "", y->vendor ? y->vendor : "");
+
+	return c != 0 ? c : strcmp(x->name, y->name);
 }
 
-/* 0: a peer, 1: a scenario on a peer, 2: a middlebox (a middlebox
- * scenario stays with the boxes; its text names what it is laid on) */
+/* 0: a peer or a scenario (by vendor), 1: invalid, 2: a middlebox (a
+ * middlebox scenario stays with the boxes; its text names its base) */
 static int
 list_group(const struct list_ent *e)
 {
-	return e->box ? 2 : e->scenario ? 1 : 0;
+	return e->box ? 2 : e->invalid ? 1 : 0;
 }
 
 /* Append the *.yaml files of dir (length dirlen) to *ents. */
@@ -74,13 +81,115 @@ list_scan(const char *dir, size_t dirlen, bool box_dir, struct list_ent **ents,
 	closedir(dh);
 }
 
+/* Does a peer (not a box, not invalid) of this name exist? */
+static bool
+list_has_peer(const struct list_ent *ents, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (list_group(&ents[i]) == 0 &&
+		    strcmp(ents[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+/* The column width of the names of a vendor's tree (indent included). */
+static int
+list_width(const struct list_ent *ents, size_t n, const struct list_ent *e,
+           int depth)
+{
+	int w = 2 * depth + (int)strlen(e->name);
+
+	for (size_t i = 0; i < n && depth < 8; i++)
+		if (ents[i].scenario && list_group(&ents[i]) == 0 &&
+		    ents[i].parent != NULL &&
+		    strcmp(ents[i].parent, e->name) == 0) {
+			int c = list_width(ents, n, &ents[i], depth + 1);
+			if (c > w)
+				w = c;
+		}
+	return w;
+}
+
+/* Print e at depth, then the scenarios laid on it, one level deeper. */
+static void
+list_tree(struct list_ent *ents, size_t n, struct list_ent *e, int depth,
+          int width, FILE *out)
+{
+	int indent = 2 * depth;
+
+	e->shown = true;
+	fprintf(out, "%*s%-*s  %s\n", indent, "", width - indent, e->name,
+	        e->text);
+	for (size_t i = 0; i < n && depth < 8; i++)
+		if (!ents[i].shown && ents[i].scenario &&
+		    list_group(&ents[i]) == 0 && ents[i].parent != NULL &&
+		    strcmp(ents[i].parent, e->name) == 0)
+			list_tree(ents, n, &ents[i], depth + 1, width, out);
+}
+
+/* Is e a top-level line of its vendor: a peer, or a scenario whose base
+ * is not listed as a peer (then its text names the base)? */
+static bool
+list_top(const struct list_ent *ents, size_t n, const struct list_ent *e)
+{
+	return list_group(e) == 0 && (!e->scenario || e->parent == NULL ||
+	                              !list_has_peer(ents, n, e->parent));
+}
+
+/* The peers and scenarios, "vendor:" by vendor. */
+static void
+list_vendors(struct list_ent *ents, size_t n, FILE *out)
+{
+	const char *last = NULL;
+	int width = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (list_top(ents, n, &ents[i])) {
+			int w = list_width(ents, n, &ents[i], 1);
+			if (w > width)
+				width = w;
+		}
+	for (size_t i = 0; i < n; i++) {
+		if (!list_top(ents, n, &ents[i]))
+			continue;
+		/* sorted by vendor: a vendor's peers follow each other */
+		if (last == NULL || strcmp(last, ents[i].vendor) != 0)
+			fprintf(out, "%s:\n", ents[i].vendor);
+		last = ents[i].vendor;
+		list_tree(ents, n, &ents[i], 1, width, out);
+	}
+}
+
+/* A loaded profile's line: its description; a scenario's says so, and
+ * names its base. */
+static void
+list_describe(struct list_ent *e, struct profile *p)
+{
+	const struct profile_impl *pi = impl_of(p);
+	const char *d = p->description ? p->description : "";
+	const char *v = profile_vendor(p);
+	size_t len;
+
+	e->vendor = xstrdup(v != NULL ? v : "(none)");
+	if (!p->scenario) {
+		e->text = xstrdup(d);
+		return;
+	}
+	e->scenario = true;
+	e->parent = xstrdup(pi->nchain > 1 ? pi->chain_names[1] : "?");
+	len = strlen(e->parent) + strlen(d) + 32;
+	e->text = xmalloc(len);
+	snprintf(e->text, len, "(scenario on %s)  %s", e->parent, d);
+}
+
 /*
- * profile_list - "name  description" for every server profile in dirs,
- * then a "scenarios:" group, "name  (on parent)  description" for each
- * file that says "scenario: true", then a "middleboxes:" group: the files
- * of each dir's "middleboxes" subdirectory and any middlebox found among
- * the profiles. A name is listed once as a server and once as a box, from
- * the place a lookup would find it first.
+ * profile_list - the server profiles by vendor ("microsoft:", then
+ * "  name  description" for each peer, "    name  (scenario on peer)
+ * description" under it for each scenario laid on it), "invalid:" for the
+ * files that do not load, then "middleboxes:": the files of each dir's
+ * "middleboxes" subdirectory and any middlebox found among the profiles.
+ * A name is listed once as a server and once as a box, from the place a
+ * lookup would find it first.
  */
 size_t
 profile_list(const char *const *dirs, size_t ndirs, FILE *out)
@@ -112,6 +221,7 @@ profile_list(const char *const *dirs, size_t ndirs, FILE *out)
 			    strcmp(ents[j].name, e->name) == 0)
 				seen = true;
 		if (p == NULL) {
+			e->invalid = !e->box;
 			len = strlen(err) + 16;
 			e->text = xmalloc(len);
 			snprintf(e->text, len, "(invalid: %s)", err);
@@ -122,24 +232,29 @@ profile_list(const char *const *dirs, size_t ndirs, FILE *out)
 			         "(invalid: %s is a server profile (kind: "
 			         "server), not a middlebox)",
 			         e->path);
-		} else if (p->scenario) {
+		} else if (p->scenario && e->box) {
 			const struct profile_impl *pi = impl_of(p);
 			const char *on =
 			    pi->nchain > 1 ? pi->chain_names[1] : "?";
 			const char *d = p->description ? p->description : "";
 
-			e->scenario = true;
 			len = strlen(on) + strlen(d) + 16;
 			e->text = xmalloc(len);
 			snprintf(e->text, len, "(on %s)  %s", on, d);
-		} else {
+		} else if (e->box) {
 			e->text = xstrdup(p->description ? p->description : "");
+		} else {
+			list_describe(e, p);
 		}
+		if (e->vendor == NULL)
+			e->vendor = xstrdup("");
 		profile_unref(p);
 		if (seen) {
 			free(e->name);
 			free(e->path);
 			free(e->text);
+			free(e->vendor);
+			free(e->parent);
 			continue;
 		}
 		if ((int)strlen(e->name) > width[list_group(e)])
@@ -149,20 +264,25 @@ profile_list(const char *const *dirs, size_t ndirs, FILE *out)
 	}
 	if (keep > 0)
 		qsort(ents, keep, sizeof(*ents), list_cmp);
-	for (int g = 0; g < 3; g++) {
-		if (g > 0 && any[g])
-			fprintf(out, "%s%s:\n",
-			        any[0] || (g == 2 && any[1]) ? "\n" : "",
-			        g == 1 ? "scenarios" : "middleboxes");
+	if (any[0])
+		list_vendors(ents, keep, out);
+	for (int g = 1; g < 3; g++) {
+		if (!any[g])
+			continue;
+		fprintf(out, "%s%s:\n",
+		        any[0] || (g == 2 && any[1]) ? "\n" : "",
+		        g == 1 ? "invalid" : "middleboxes");
 		for (size_t i = 0; i < keep; i++)
 			if (list_group(&ents[i]) == g)
-				fprintf(out, "%s%-*s  %s\n", g > 0 ? "  " : "",
-				        width[g], ents[i].name, ents[i].text);
+				fprintf(out, "  %-*s  %s\n", width[g],
+				        ents[i].name, ents[i].text);
 	}
 	for (size_t i = 0; i < keep; i++) {
 		free(ents[i].name);
 		free(ents[i].path);
 		free(ents[i].text);
+		free(ents[i].vendor);
+		free(ents[i].parent);
 	}
 	free(ents);
 	return keep;

@@ -65,6 +65,8 @@ struct rule_when {
 	/* HOOK_TLS_HANDSHAKE_DONE */
 	unsigned version; /* negotiated version bit; 0 = any */
 	int suite;        /* negotiated suite id; -1 = any */
+	bool dh_short;    /* the client's DHE public value encoded shorter
+	                   * than the prime (leading zero bytes stripped) */
 	/* HOOK_TLS_FAILED */
 	char *reason_pattern; /* POSIX ERE on OpenSSL's reason string */
 	regex_t reason_re;

@@ -103,7 +103,8 @@ rule_conditions(const struct rule *r, const struct rule_ctx *c)
 		return hello_conditions(w, c->hello);
 	case HOOK_TLS_HANDSHAKE_DONE:
 		return (w->version == 0 || w->version == c->tls_version) &&
-		       (w->suite < 0 || w->suite == c->tls_suite);
+		       (w->suite < 0 || w->suite == c->tls_suite) &&
+		       (!w->dh_short || c->tls_dh_short);
 	case HOOK_TLS_FAILED:
 		return w->reason_pattern == NULL ||
 		       regexec(&w->reason_re, c->tls_reason, 0, NULL, 0) == 0;
@@ -229,10 +230,13 @@ rules_describe(const struct rule *r, char *buf, size_t len)
 		char name[64] = "any suite";
 		if (w->suite >= 0)
 			tls_suite_name((uint16_t)w->suite, name, sizeof(name));
-		n = snprintf(buf, len, "TLS handshake done: %s, %s",
+		n = snprintf(buf, len, "TLS handshake done: %s, %s%s",
 		             w->version ? tls_version_str(w->version)
 		                        : "any version",
-		             name);
+		             name,
+		             w->dh_short ? ", client DH public value shorter "
+		                           "than the prime"
+		                         : "");
 		break;
 	}
 	case HOOK_TLS_FAILED:

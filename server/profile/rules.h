@@ -45,7 +45,8 @@ struct rule_ctx {
 	const struct tls_hello *hello; /* HOOK_TLS_CLIENT_HELLO */
 	unsigned tls_version;          /* HOOK_TLS_HANDSHAKE_DONE: bit */
 	int tls_suite;                 /* HOOK_TLS_HANDSHAKE_DONE: id */
-	const char *tls_reason;        /* HOOK_TLS_FAILED */
+	bool tls_dh_short;      /* ...: DHE, client's value shorter than p */
+	const char *tls_reason; /* HOOK_TLS_FAILED */
 	/* A rule with do.fail_first whose conditions hold: count this
 	 * attempt of its key and return the attempts so far (this one
 	 * included); the rule fires while that is at most fail_first.

@@ -477,7 +477,7 @@ static const struct schema_row top_rows[] = {
      .def_doc = "false",
      .doc = "true: this file is a scenario, one field bug laid on top of "
             "the healthy peer it extends (extends is then required); "
-            "--list-profiles lists it under \"scenarios:\" with its "
+            "--list-profiles lists it indented under its "
             "parent, --check names it; not inherited"},
     {.name = "vendor",
      .kinds = KIND_SERVER,

@@ -201,6 +201,12 @@ static const struct schema_row done_rows[] = {
      .load = load_when_suite,
      .def_doc = "any",
      .doc = "the negotiated suite"},
+    {.name = "client_dh_short",
+     .type = T_BOOL,
+     .off = WF(dh_short),
+     .doc = "true: only when the key exchange was DHE and the client's "
+            "public value (ClientKeyExchange dh_Yc) took fewer bytes than "
+            "the prime (a stripped leading zero byte)"},
 };
 
 static const struct schema_row failed_rows[] = {

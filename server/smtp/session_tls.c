@@ -302,6 +302,22 @@ tls_act(struct session *s, struct rule *r)
 	session_close_rule(s, CLOSE_FIN, r->name, r->name);
 }
 
+/* A DHE exchange: is the client's public value shorter than the prime?
+ * Said in the transcript either way (the evidence for a DHE rule). */
+static bool
+tls_dh_short(struct session *s, SSL *ssl)
+{
+	unsigned p_len, yc_len;
+
+	if (!tls_conn_dh_lengths(ssl, &p_len, &yc_len))
+		return false;
+	session_eventf(
+	    s, TR_INFO, NULL,
+	    "DHE: client public value %u bytes, prime %u bytes%s", yc_len,
+	    p_len, yc_len < p_len ? " (shorter: leading zero stripped)" : "");
+	return yc_len < p_len;
+}
+
 /* session_tls_ready - the handshake completed */
 void
 session_tls_ready(struct session *s)
@@ -343,6 +359,7 @@ session_tls_ready(struct session *s)
 		 * knows. */
 		ctx.tls_version = tls_version_from_str(ts->version);
 		ctx.tls_suite = c ? SSL_CIPHER_get_protocol_id(c) : -1;
+		ctx.tls_dh_short = tls_dh_short(s, ssl);
 		if ((r = rules_match(s->profile, &ctx, &s->rng)) != NULL) {
 			tls_rule_event(s, r);
 			tls_act(s, r);

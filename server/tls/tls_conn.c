@@ -7,7 +7,10 @@
  * that captures the first ClientHello, asks the client_hello hook, and
  * keeps a held handshake suspended (nothing is sent) on every retry; an
  * info callback that passes OpenSSL's events to the info hook; and, when
- * the context asks, a TLS_FALLBACK_SCSV that OpenSSL will not fail.
+ * the context asks, a TLS_FALLBACK_SCSV that OpenSSL will not fail; a
+ * message callback that notes, for a DHE key exchange, how many bytes
+ * the prime (our ServerKeyExchange) and the client's public value (its
+ * ClientKeyExchange) take on the wire (tls_conn_dh_lengths).
  *
  * Does not: decide anything about a hello, log, or touch the transcript
  * (the hooks do, from above), or close connections (io.c, the session).
@@ -17,6 +20,7 @@
 #include <stdlib.h>
 
 #include <openssl/crypto.h>
+#include <openssl/objects.h>
 
 #include "tls_conn.h"
 
@@ -25,6 +29,11 @@ struct tls_conn {
 	void *arg;
 	bool seen; /* the first ClientHello went to the hook */
 	bool held; /* ... which said hold: stay suspended */
+	/* DHE only (RFC 5246 7.4.3 / 7.4.7.2): the encoded length of dh_p
+	 * in the ServerKeyExchange we sent and of dh_Yc in the client's
+	 * ClientKeyExchange; 0 until seen. */
+	unsigned dh_p_len;
+	unsigned dh_yc_len;
 };
 
 static CRYPTO_ONCE index_once = CRYPTO_ONCE_STATIC_INIT;
@@ -154,6 +163,57 @@ conn_info(const SSL *ssl, int where, int ret)
 		c->hooks.info(c->arg, where, ret);
 }
 
+/* A handshake message's first two body bytes, big-endian, or 0. */
+static unsigned
+msg_u16(const unsigned char *m, size_t len)
+{
+	return len >= 6 ? (unsigned)((m[4] << 8) | m[5]) : 0;
+}
+
+/*
+ * The message callback: for a DHE suite, the length prefix of dh_p in the
+ * ServerKeyExchange we send and of dh_Yc in the ClientKeyExchange we get
+ * (each a 4-byte handshake header, then the opaque<1..2^16-1>). TLS 1.3
+ * has neither message; ECDHE's ServerKeyExchange is not counted.
+ */
+static void
+conn_msg(int write_p, int version, int content_type, const void *buf,
+         size_t len, SSL *ssl, void *arg)
+{
+	struct tls_conn *c;
+	const unsigned char *m = buf;
+	const SSL_CIPHER *cipher;
+
+	(void)version;
+	(void)arg;
+	if (content_type != SSL3_RT_HANDSHAKE || len < 6 ||
+	    (c = conn_of(ssl)) == NULL)
+		return;
+	if (write_p && m[0] == SSL3_MT_SERVER_KEY_EXCHANGE) {
+		cipher = SSL_get_pending_cipher(ssl);
+		if (cipher != NULL &&
+		    SSL_CIPHER_get_kx_nid(cipher) == NID_kx_dhe)
+			c->dh_p_len = msg_u16(m, len);
+	} else if (!write_p && m[0] == SSL3_MT_CLIENT_KEY_EXCHANGE &&
+	           c->dh_p_len != 0) {
+		c->dh_yc_len = msg_u16(m, len);
+	}
+}
+
+/* tls_conn_dh_lengths - the DHE prime's and the client's public value's
+ * encoded lengths */
+bool
+tls_conn_dh_lengths(const SSL *ssl, unsigned *p_len, unsigned *yc_len)
+{
+	const struct tls_conn *c = ssl != NULL ? conn_of(ssl) : NULL;
+
+	if (c == NULL || c->dh_p_len == 0 || c->dh_yc_len == 0)
+		return false;
+	*p_len = c->dh_p_len;
+	*yc_len = c->dh_yc_len;
+	return true;
+}
+
 /* tls_conn_install - put the TLS layer's callbacks on ctx, with flags */
 void
 tls_conn_install(SSL_CTX *ctx, unsigned flags)
@@ -163,6 +223,7 @@ tls_conn_install(SSL_CTX *ctx, unsigned flags)
 	SSL_CTX_set_client_hello_cb(ctx, conn_client_hello,
 	                            (void *)(uintptr_t)flags);
 	SSL_CTX_set_info_callback(ctx, conn_info);
+	SSL_CTX_set_msg_callback(ctx, conn_msg);
 }
 
 /* tls_conn_attach - call hooks (copied) with arg for this SSL's handshake */

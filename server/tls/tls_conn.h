@@ -2,10 +2,10 @@
  * tls_conn.h - the TLS layer's own OpenSSL callbacks, and the hooks a
  * connection's owner registers to hear from them.
  *
- * tls_policy_new installs a client hello callback and an info callback on
- * every SSL_CTX it builds. The owner of an SSL (the SMTP session) attaches
- * its hooks and an argument to that SSL with tls_conn_attach; the
- * callbacks capture the ClientHello and call the hooks. An SSL without
+ * tls_policy_new installs a client hello callback, an info callback and a
+ * message callback on every SSL_CTX it builds. The owner of an SSL (the SMTP
+ * session) attaches its hooks and an argument to that SSL with tls_conn_attach;
+ * the callbacks capture the ClientHello and call the hooks. An SSL without
  * hooks handshakes as if no callback were installed, but for what the
  * context's flags ask of every ClientHello (TLS_CONN_x).
  *
@@ -14,6 +14,8 @@
  */
 #ifndef TLS_CONN_H
 #define TLS_CONN_H
+
+#include <stdbool.h>
 
 #include <openssl/ssl.h>
 
@@ -51,6 +53,15 @@ void tls_conn_install(SSL_CTX *ctx, unsigned flags);
  * handshake, until the SSL is freed. Returns 0, or -1 when out of memory.
  */
 int tls_conn_attach(SSL *ssl, const struct tls_conn_hooks *hooks, void *arg);
+
+/*
+ * tls_conn_dh_lengths - for a DHE key exchange (TLS <= 1.2), how many
+ * bytes the prime took in our ServerKeyExchange and the client's public
+ * value in its ClientKeyExchange (RFC 5246 7.4.7.2 does not say the value
+ * must be padded; some peers strip leading zero bytes, which older
+ * Schannel mishandles). false: no DHE exchange seen (yet).
+ */
+bool tls_conn_dh_lengths(const SSL *ssl, unsigned *p_len, unsigned *yc_len);
 
 /*
  * tls_conn_keep_session - keep ssl's session resumable although the

@@ -110,7 +110,7 @@ class Check(unittest.TestCase):
         cp = run_cli(["--list-profiles"] + ARGS)
         self.assertEqual(cp.returncode, 0, cp.stderr)
         out = cp.stdout
-        self.assertRegex(out, r"(?m)^esa-behind-asa +Cisco ESA with TLS "
+        self.assertRegex(out, r"(?m)^  esa-behind-asa +Cisco ESA with TLS "
                               r"behind an ASA")
         boxes = out[out.index("middleboxes:"):]
         for name in ("asa-esmtp-inspect", "pix-fixup", "pix-fixup-pre723",

@@ -66,7 +66,7 @@ class Outside(unittest.TestCase):
     def test_copied_binary_lists_the_shipped_profiles(self):
         cp = self.run_here("--list-profiles")
         self.assertEqual(cp.returncode, 0, cp.stderr)
-        self.assertRegex(cp.stdout, r"(?m)^standard +well-behaved RFC 5321")
+        self.assertRegex(cp.stdout, r"(?m)^  standard +well-behaved RFC 5321")
 
     def test_help_names_the_builtin_dirs(self):
         dirs = builtin_dirs(self.binary)
@@ -168,7 +168,7 @@ class ListNothing(unittest.TestCase):
                                       "--profile-path", self.empty],
                         cwd=self.dir)
         self.assertEqual(cp.returncode, 0, cp.stderr)
-        self.assertRegex(cp.stdout, r"^standard +well-behaved RFC 5321")
+        self.assertRegex(cp.stdout, r"^smtp-mimic:\n  standard +well-behaved RFC 5321")
 
 
 NOT_AN_ADDRESS = ("not an address (use PORT, ADDR:PORT or [IPV6]:PORT, e.g. "
