@@ -76,11 +76,33 @@ PROFILES["exim"] = (
 PROFILES["exchange2013-tls10"] = PROFILES["exchange2013"]
 PROFILES["exchange2013-cscwh48138"] = PROFILES["exchange2013"]
 PROFILES["esa-behind-asa"] = PROFILES["esa"]  # the ASA passes DATA as is
+# FACTS.md 11 and 14: the Microsoft shelf speaks exchange2013's words
+for _name, _host in [("exchange2010", r"ex2010\.lab\.test"),
+                     ("exchange2016", r"ex2016\.lab\.test"),
+                     ("exchange2019", r"ex2019\.lab\.test"),
+                     ("exchange2013-dhe-leading-zero", r"ex2013\.lab\.test"),
+                     ("exchange-online",
+                      r"BN8NAM12FT021\.mail\.protection\.outlook\.com")]:
+    PROFILES[_name] = PROFILES["exchange2013"][:3] + (
+        r"^250 2\.6\.0 <[0-9a-f-]+@%s> \[InternalId=\d+, Hostname=%s\] "
+        r"Queued mail for delivery$" % (_host, _host),
+        PROFILES["exchange2013"][4])
+# Gmail: every reply ends "<sid> - gsmtp" (a regex where a string starts ^)
+_SID = r"[0-9a-f]+-[0-9a-f]+si\d+[a-z]\.\d+ - gsmtp$"
+PROFILES["gmail"] = (
+    r"^250 2\.1\.0 OK " + _SID, r"^250 2\.1\.5 OK " + _SID,
+    r"^354  Go ahead " + _SID, r"^250 2\.0\.0 OK  \d+ " + _SID,
+    r"^221 2\.0\.0 closing connection " + _SID)
+PROFILES["gmail-unknown-user"] = PROFILES["gmail"]  # c@d.test is known
 
 
 # postgrey is postfix behind a greylist: its first RCPT gets a 450, so
-# this transaction never reaches DATA; its DATA is postfix's.
-NOT_HERE = {"postgrey"}
+# this transaction never reaches DATA; its DATA is postfix's. The same for
+# the scenarios that refuse this transaction before its end of data, or
+# answer it with a multi-line reject: their DATA is their peer's.
+NOT_HERE = {"postgrey", "exchange-online-banned-ip", "exchange-online-busy",
+            "gmail-over-quota", "gmail-rate-limit", "gmail-unauthenticated",
+            "spamd"}  # spamd: 451 at DATA, then FIN
 
 
 def shipped_server_profiles():
@@ -99,6 +121,15 @@ def shipped_server_profiles():
 
 
 class Smuggling(ServerTest):
+    def assert_reply(self, got, want):
+        """got is one line: want itself, or matching want if it is a
+        regex (starts with ^)."""
+        self.assertEqual(len(got), 1, got)
+        if want.startswith("^"):
+            self.assertRegex(got[0], want)
+        else:
+            self.assertEqual(got[0], want)
+
     def smuggle(self, srv, replies, variant):
         """One session: the transaction with variant inside its DATA;
         returns the replies after the 354, up to and with QUIT's."""
@@ -106,9 +137,9 @@ class Smuggling(ServerTest):
         c = srv.connect()
         c.reply()
         self.assertEqual(c.cmd("EHLO client.test")[0][:4], "250-")
-        self.assertEqual(c.cmd("MAIL FROM:<a@b.test>"), [mail])
-        self.assertEqual(c.cmd("RCPT TO:<c@d.test>"), [rcpt])
-        self.assertEqual(c.cmd("DATA"), [data])
+        self.assert_reply(c.cmd("MAIL FROM:<a@b.test>"), mail)
+        self.assert_reply(c.cmd("RCPT TO:<c@d.test>"), rcpt)
+        self.assert_reply(c.cmd("DATA"), data)
         c.send(HEAD + variant + SMUGGLED + END + b"QUIT\r\n")
         got = []
         while True:
@@ -138,7 +169,7 @@ class Smuggling(ServerTest):
                     got = self.smuggle(srv, replies, variant)
                     self.assertEqual(len(got), 2, (name, vname, got))
                     self.assertRegex(got[0], replies[3], (name, vname))
-                    self.assertEqual(got[1], replies[4], (name, vname))
+                    self.assert_reply(got[1:], replies[4])
                 want = [(HEAD + kept + SMUGGLED, "a@b.test", ["c@d.test"])
                         for _, _, kept in VARIANTS]
                 for (vname, _, _), q, w in zip(VARIANTS,
