@@ -220,7 +220,13 @@ template_date(const char *fmt, time_t t, char *buf, size_t len)
 			date_put(buf, len, &off, piece, false);
 			break;
 		default:
-			/* digits and the zone's name: the locale has no say */
+			/* digits and the zone's name: the locale has no say;
+			 * a conversion longer than any strftime needs (a
+			 * width of many digits) writes nothing */
+			if (n >= sizeof(one)) {
+				i += n - 1;
+				continue;
+			}
 			memcpy(one, fmt + i, n);
 			one[n] = '\0';
 			if (strftime(piece, sizeof(piece), one, &tm) == 0)
