@@ -170,7 +170,8 @@ test_bounds(void **state)
 	assert_int_equal(grey_store_count(st, &b, "a", T0), 1);
 	assert_int_equal(grey_store_count(st, &b, "b", T0), 1);
 	assert_int_equal(grey_store_count(st, &b, "c", T0), 1);
-	assert_int_equal(grey_store_count(st, &b, "a", T0), 2); /* a: most recent */
+	assert_int_equal(grey_store_count(st, &b, "a", T0),
+	                 2); /* a: most recent */
 	assert_int_equal(grey_store_count(st, &b, "d", T0), 1); /* b goes */
 	assert_int_equal(grey_store_size(st), 3);
 	assert_int_equal(grey_store_count(st, &b, "a", T0), 3);

@@ -25,11 +25,12 @@
 #define NROWS(t) (sizeof(t) / sizeof((t)[0]))
 
 static const char *const want_names[TPL_COUNT] = {
-    "hostname",    "date",  "client_ip", "client_port", "server_ip",
-    "server_port", "helo",  "session",   "queue_id",    "message_id",
-    "internal_id", "size",  "max_size",  "sender",      "recipient",
-    "verb",        "param", "profile",   "session_id",  "unix_time",
-    "pid",         "ctime", "line", "recipient_domain", "greylist_wait", "greylist_delay"};
+    "hostname",      "date",  "client_ip", "client_port",      "server_ip",
+    "server_port",   "helo",  "session",   "queue_id",         "message_id",
+    "internal_id",   "size",  "max_size",  "sender",           "recipient",
+    "verb",          "param", "profile",   "session_id",       "unix_time",
+    "pid",           "ctime", "line",      "recipient_domain", "greylist_wait",
+    "greylist_delay"};
 
 /* expand tpl and return a malloc'ed NUL-terminated copy */
 static char *
