@@ -21,7 +21,6 @@
  * Not here: deciding what to record (session.c), log messages (log.c).
  */
 #include <errno.h>
-#include <limits.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
