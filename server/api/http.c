@@ -588,7 +588,7 @@ http_api_start(const struct http_config *cfg, struct server *srv,
 	http_control_routes(api);
 	http_static_routes(api); /* last: "/" is its prefix */
 	hub_set_notify(api->hub, hub_woke, api);
-	if (transcript_add_tap(hub_tap, api->hub) == -1) {
+	if (transcript_add_tap_ev(hub_tap, hub_tap_ev, api->hub) == -1) {
 		snprintf(err, errlen,
 		         "--http: no room for another transcript "
 		         "tap");

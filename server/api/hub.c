@@ -18,6 +18,16 @@
 #include <event2/buffer.h>
 
 #include "hub.h"
+#include "transcript.h"
+
+/* One event as the handlers read it: from the worker's struct tr_event
+ * (hub_tap_ev, no JSON built) or from a JSON line's object (hub_tap). */
+struct hub_ev {
+	enum tr_kind kind;
+	unsigned long session; /* 0: none */
+	const char *profile, *time, *rule;
+	const json_t *f; /* the facts: the event's fields, or the object */
+};
 
 struct hub_sess {
 	TAILQ_ENTRY(hub_sess) link;
@@ -262,10 +272,10 @@ find_session(struct hub *hub, unsigned long id)
 }
 
 static struct hub_sess *
-new_session(struct hub *hub, unsigned long id, const json_t *o)
+new_session(struct hub *hub, unsigned long id, const char *profile,
+            const char *time)
 {
 	struct hub_sess *s = calloc(1, sizeof(*s));
-	const char *time = str_field(o, "time");
 	json_t *j;
 
 	if (s == NULL || (j = json_object()) == NULL) {
@@ -275,7 +285,8 @@ new_session(struct hub *hub, unsigned long id, const json_t *o)
 	s->id = id;
 	s->summary = j;
 	json_object_set_new(j, "id", json_integer((json_int_t)id));
-	json_object_set(j, "profile", json_object_get(o, "profile"));
+	json_object_set_new(
+	    j, "profile", profile != NULL ? json_string(profile) : json_null());
 	json_object_set_new(j, "client", json_null());
 	json_object_set_new(j, "server", json_null());
 	json_object_set_new(j, "started", json_string(or_unknown(time)));
@@ -293,8 +304,6 @@ new_session(struct hub *hub, unsigned long id, const json_t *o)
 	hub->byid[id % HUB_BUCKETS] = s;
 	hub->nsessions++;
 	hub->bytes += SESS_OVERHEAD;
-	if (json_object_get(o, "profile") == NULL)
-		json_object_set_new(j, "profile", json_null());
 	return s;
 }
 
@@ -326,9 +335,10 @@ keep_line(struct hub *hub, struct hub_sess *s, const char *line, size_t len)
 }
 
 static void
-on_connect(struct hub *hub, struct hub_sess *s, const json_t *o)
+on_connect(struct hub *hub, struct hub_sess *s, const struct hub_ev *e)
 {
-	const char *profile = str_field(o, "profile");
+	const char *profile = e->profile;
+	const json_t *o = e->f;
 
 	json_object_set(s->summary, "client", json_object_get(o, "client"));
 	json_object_set(s->summary, "server", json_object_get(o, "server"));
@@ -344,23 +354,28 @@ on_connect(struct hub *hub, struct hub_sess *s, const json_t *o)
 }
 
 static void
-on_close(struct hub *hub, struct hub_sess *s, const json_t *o)
+on_close(struct hub *hub, struct hub_sess *s, const struct hub_ev *e)
 {
-	json_t *c = json_object(), *t = hub->totals;
+	const json_t *o = e->f;
+	json_t *c, *t = hub->totals;
 	const char *profile = str_field(s->summary, "profile");
 	const char *how = str_field(o, "how");
 	json_int_t in = json_integer_value(json_object_get(o, "bytes_in"));
 	json_int_t out = json_integer_value(json_object_get(o, "bytes_out"));
 
-	if (s->closed)
+	if (s->closed || (c = json_object()) == NULL)
 		return;
 	s->closed = true;
-	json_object_set(s->summary, "ended", json_object_get(o, "time"));
+	json_object_set_new(s->summary, "ended",
+	                    e->time != NULL ? json_string(e->time)
+	                                    : json_null());
 	json_object_set_new(s->summary, "state", json_string("closed"));
 	json_object_set(c, "how", json_object_get(o, "how"));
 	json_object_set(c, "reason", json_object_get(o, "reason"));
 	if (json_object_get(o, "rule") != NULL)
 		json_object_set(c, "rule", json_object_get(o, "rule"));
+	else if (e->rule != NULL)
+		json_object_set_new(c, "rule", json_string(e->rule));
 	json_object_set_new(s->summary, "close", c);
 	hub->w_closed++;
 	count_add(json_object_get(t, "closes"), or_unknown(how), 1);
@@ -371,10 +386,10 @@ on_close(struct hub *hub, struct hub_sess *s, const json_t *o)
 }
 
 static void
-on_rule(struct hub *hub, struct hub_sess *s, const json_t *o)
+on_rule(struct hub *hub, struct hub_sess *s, const struct hub_ev *e)
 {
-	const char *rule = str_field(o, "rule");
-	const char *profile = str_field(o, "profile");
+	const char *rule = e->rule;
+	const char *profile = e->profile;
 	json_t *rules = json_object_get(s->summary, "rules"), *v;
 	size_t i;
 	bool seen = false;
@@ -392,12 +407,13 @@ on_rule(struct hub *hub, struct hub_sess *s, const json_t *o)
 }
 
 static void
-on_accepted(struct hub *hub, struct hub_sess *s, const json_t *o)
+on_accepted(struct hub *hub, struct hub_sess *s, const struct hub_ev *e)
 {
 	struct hub_msg *m;
 	json_t *j;
+	const json_t *o = e->f;
 	const char *qid = str_field(o, "queue_id");
-	const char *profile = str_field(o, "profile");
+	const char *profile = e->profile;
 
 	hub->w_messages++;
 	count_add(json_object_get(hub->totals, "messages"), or_unknown(profile),
@@ -412,9 +428,15 @@ on_accepted(struct hub *hub, struct hub_sess *s, const json_t *o)
 	m->o = j;
 	json_object_set_new(j, "id", json_string(qid));
 	json_object_set_new(j, "queue_id", json_string(qid));
-	json_object_set(j, "session", json_object_get(o, "session"));
-	json_object_set(j, "profile", json_object_get(o, "profile"));
-	json_object_set(j, "received", json_object_get(o, "time"));
+	json_object_set_new(j, "session",
+	                    e->session != 0
+	                        ? json_integer((json_int_t)e->session)
+	                        : json_null());
+	json_object_set_new(
+	    j, "profile", profile != NULL ? json_string(profile) : json_null());
+	json_object_set_new(j, "received",
+	                    e->time != NULL ? json_string(e->time)
+	                                    : json_null());
 	json_object_set(j, "mail_from", json_object_get(o, "mail_from"));
 	json_object_set(j, "rcpts", json_object_get(o, "rcpts"));
 	json_object_set(j, "size", json_object_get(o, "size"));
@@ -432,8 +454,9 @@ on_accepted(struct hub *hub, struct hub_sess *s, const json_t *o)
 }
 
 static void
-on_tls(struct hub *hub, struct hub_sess *s, const json_t *o)
+on_tls(struct hub *hub, struct hub_sess *s, const struct hub_ev *e)
 {
+	const json_t *o = e->f;
 	const char *event = str_field(o, "event");
 	const char *version = str_field(o, "version");
 	const char *suite = str_field(json_object_get(o, "suite"), "name");
@@ -499,52 +522,109 @@ queue_stream(struct hub *hub, const char *line, size_t len)
 	evbuffer_add(hub->pending, "\n\n", 2);
 }
 
-/* hub_tap - one event from a worker thread */
-void
-hub_tap(const json_t *o, const char *line, size_t len, void *arg)
+/* Under the lock: count the line, keep it with session id (0: none), its
+ * summary made if new; the session, or NULL. */
+static struct hub_sess *
+take_line(struct hub *hub, unsigned long id, const char *profile,
+          const char *time, const char *line, size_t len)
 {
-	struct hub *hub = arg;
-	const char *dir = str_field(o, "dir");
-	json_t *sid = json_object_get(o, "session");
 	struct hub_sess *s = NULL;
-	void (*notify)(void *) = NULL;
-	void *notify_arg = NULL;
 
-	if (dir == NULL)
-		return;
-	pthread_mutex_lock(&hub->lock);
 	hub->seq++; /* = the totals' "lines", set when they are read */
-	if (json_is_integer(sid) && json_integer_value(sid) > 0) {
-		unsigned long id = (unsigned long)json_integer_value(sid);
-
-		if ((s = find_session(hub, id)) == NULL)
-			s = new_session(hub, id, o);
-	}
-	if (s != NULL) {
+	if (id > 0 && (s = find_session(hub, id)) == NULL)
+		s = new_session(hub, id, profile, time);
+	if (s != NULL)
 		keep_line(hub, s, line, len);
-		if (strcmp(dir, "connect") == 0)
-			on_connect(hub, s, o);
-		else if (strcmp(dir, "close") == 0)
-			on_close(hub, s, o);
-	}
-	if (strcmp(dir, "rule") == 0 && s != NULL)
-		on_rule(hub, s, o);
-	else if (strcmp(dir, "tls") == 0)
-		on_tls(hub, s, o);
-	else if (strcmp(dir, "info") == 0 &&
-	         strcmp(or_unknown(str_field(o, "event")), "accepted") == 0)
-		on_accepted(hub, s, o);
+	return s;
+}
+
+/* Under the lock, last: queue for the stream, bound, say who to wake. */
+static void
+end_line(struct hub *hub, const char *line, size_t len, void (**notify)(void *),
+         void **notify_arg)
+{
 	if (hub->stream)
 		queue_stream(hub, line, len);
 	enforce_bounds(hub);
 	if (hub->wake && !hub->notified && hub->notify != NULL) {
 		hub->notified = true;
-		notify = hub->notify;
-		notify_arg = hub->notify_arg;
+		*notify = hub->notify;
+		*notify_arg = hub->notify_arg;
 	}
+}
+
+/* One event under the lock: keep it, read its facts, stream it. */
+static void
+hub_event(struct hub *hub, const struct hub_ev *e, const char *line, size_t len)
+{
+	struct hub_sess *s;
+	void (*notify)(void *) = NULL;
+	void *notify_arg = NULL;
+
+	pthread_mutex_lock(&hub->lock);
+	s = take_line(hub, e->session, e->profile, e->time, line, len);
+	switch (e->kind) {
+	case TR_CONNECT:
+		if (s != NULL)
+			on_connect(hub, s, e);
+		break;
+	case TR_CLOSE:
+		if (s != NULL)
+			on_close(hub, s, e);
+		break;
+	case TR_RULE:
+		if (s != NULL && e->rule != NULL)
+			on_rule(hub, s, e);
+		break;
+	case TR_TLS:
+		on_tls(hub, s, e);
+		break;
+	case TR_INFO:
+		if (strcmp(or_unknown(str_field(e->f, "event")), "accepted") ==
+		    0)
+			on_accepted(hub, s, e);
+		break;
+	default:
+		break;
+	}
+	end_line(hub, line, len, &notify, &notify_arg);
 	pthread_mutex_unlock(&hub->lock);
 	if (notify != NULL)
 		notify(notify_arg);
+}
+
+/* hub_tap_ev - one event from a worker thread, as it made it */
+void
+hub_tap_ev(const struct tr_event *ev, const char *when, const char *line,
+           size_t len, void *arg)
+{
+	struct hub_ev e = {ev->kind, ev->session, ev->profile,
+	                   when,     ev->rule,    ev->fields};
+
+	hub_event(arg, &e, line, len);
+}
+
+/* hub_tap - one event from a worker thread, as its JSON object */
+void
+hub_tap(const json_t *o, const char *line, size_t len, void *arg)
+{
+	const char *dir = str_field(o, "dir");
+	json_t *sid = json_object_get(o, "session");
+	struct hub_ev e = {TR_COUNT,
+	                   0,
+	                   str_field(o, "profile"),
+	                   str_field(o, "time"),
+	                   str_field(o, "rule"),
+	                   o};
+
+	if (dir == NULL)
+		return;
+	for (int k = 0; k < TR_COUNT; k++)
+		if (strcmp(dir, tr_kind_str(k)) == 0)
+			e.kind = k;
+	if (json_is_integer(sid) && json_integer_value(sid) > 0)
+		e.session = (unsigned long)json_integer_value(sid);
+	hub_event(arg, &e, line, len);
 }
 
 /* hub_reset - closed sessions, messages and the wait counts go */

@@ -47,8 +47,13 @@ struct hub;
 struct hub *hub_new(const struct hub_limits *lim);
 void hub_free(struct hub *hub);
 
-/* hub_tap - the transcript tap (transcript_add_tap(hub_tap, hub)) */
+/* hub_tap - the transcript tap (transcript_add_tap_ev(hub_tap,
+ * hub_tap_ev, hub)) */
 void hub_tap(const json_t *o, const char *line, size_t len, void *arg);
+/* hub_tap_ev - the same without JSON (transcript_add_tap_ev) */
+struct tr_event;
+void hub_tap_ev(const struct tr_event *ev, const char *when, const char *line,
+                size_t len, void *arg);
 
 /*
  * hub_set_notify - fn(arg) is called (on a worker thread, without the hub

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "stats.h"
+#include "transcript.h"
 
 struct stats {
 	pthread_mutex_t lock;
@@ -273,54 +274,73 @@ count_close(struct stats *st, const json_t *o, const char *profile)
 	st->bytes_out.value += uint_field(o, "bytes_out");
 }
 
-/* stats_tap - count one event (any thread) */
-void
-stats_tap(const struct json_t *o, const char *line, size_t len, void *arg)
+/* Count one event: its kind, profile, rule and facts (the fields, or
+ * the whole JSON object: the same members). */
+static void
+stats_event(struct stats *st, enum tr_kind kind, const char *profile,
+            const char *rule, const json_t *f)
 {
-	struct stats *st = arg;
-	const char *dir = str_field(o, "dir"), *profile, *rule;
-
-	(void)line;
-	(void)len;
 	/* Most events are C:/S: lines: out before the lock. */
-	if (dir == NULL ||
-	    (strcmp(dir, "connect") != 0 && strcmp(dir, "close") != 0 &&
-	     strcmp(dir, "rule") != 0 && strcmp(dir, "tls") != 0 &&
-	     strcmp(dir, "info") != 0))
+	if (kind != TR_CONNECT && kind != TR_CLOSE && kind != TR_RULE &&
+	    kind != TR_TLS && kind != TR_INFO)
 		return;
-	if (strcmp(dir, "info") == 0 &&
-	    !same(str_field(o, "event"), "accepted"))
+	if (kind == TR_INFO && !same(str_field(f, "event"), "accepted"))
 		return;
-	if (strcmp(dir, "tls") == 0 &&
-	    !same(str_field(o, "event"), "handshake_done"))
+	if (kind == TR_TLS && !same(str_field(f, "event"), "handshake_done"))
 		return;
-	profile = str_field(o, "profile");
-	rule = str_field(o, "rule");
 	pthread_mutex_lock(&st->lock);
-	switch (dir[0]) {
-	case 'c':
-		if (dir[1] == 'l') {
-			count_close(st, o, profile);
-			break;
-		}
+	switch (kind) {
+	case TR_CLOSE:
+		count_close(st, f, profile);
+		break;
+	case TR_CONNECT:
 		st->sessions++;
 		row_add(st, STATS_SESSIONS_TOTAL, profile, NULL, NULL, 1);
 		row_add(st, STATS_SESSIONS_OPEN, profile, NULL, NULL, 1);
 		break;
-	case 'r':
+	case TR_RULE:
 		if (rule != NULL)
 			row_add(st, STATS_RULE, profile, rule, NULL, 1);
 		break;
-	case 't':
-		count_tls(st, o);
+	case TR_TLS:
+		count_tls(st, f);
 		break;
-	case 'i':
+	default: /* TR_INFO, accepted */
 		st->messages++;
 		st->window_messages++;
 		row_add(st, STATS_MESSAGES, profile, NULL, NULL, 1);
 		break;
 	}
 	pthread_mutex_unlock(&st->lock);
+}
+
+/* stats_tap - count one event (any thread), as its JSON object */
+void
+stats_tap(const struct json_t *o, const char *line, size_t len, void *arg)
+{
+	const char *dir = str_field(o, "dir");
+	enum tr_kind kind = TR_COUNT;
+
+	(void)line;
+	(void)len;
+	if (dir == NULL)
+		return;
+	for (int k = 0; k < TR_COUNT; k++)
+		if (strcmp(dir, tr_kind_str(k)) == 0)
+			kind = k;
+	stats_event(arg, kind, str_field(o, "profile"), str_field(o, "rule"),
+	            o);
+}
+
+/* stats_tap_ev - the same, as the worker made it (no JSON object) */
+void
+stats_tap_ev(const struct tr_event *ev, const char *when, const char *line,
+             size_t len, void *arg)
+{
+	(void)when;
+	(void)line;
+	(void)len;
+	stats_event(arg, ev->kind, ev->profile, ev->rule, ev->fields);
 }
 
 /* stats_each - every row to fn, with the lock held */

@@ -56,6 +56,11 @@ void stats_free(struct stats *st);
  * one event. Any thread; o is only read, never kept.
  */
 void stats_tap(const struct json_t *o, const char *line, size_t len, void *arg);
+/* stats_tap_ev - the same without JSON
+ * (transcript_add_tap_ev(stats_tap, stats_tap_ev, st)) */
+struct tr_event;
+void stats_tap_ev(const struct tr_event *ev, const char *when, const char *line,
+                  size_t len, void *arg);
 
 /*
  * stats_each - call fn for every row, with the lock held: fn must not call

@@ -186,7 +186,7 @@ cli_serve(const struct cli *c)
 	/* A tap makes every event a JSON object: only when counted. */
 	if ((cli_ci_wants_stats(c) || c->http != NULL) &&
 	    ((stats = stats_new()) == NULL ||
-	     transcript_add_tap(stats_tap, stats) == -1))
+	     transcript_add_tap_ev(stats_tap, stats_tap_ev, stats) == -1))
 		log_fatal("cannot set up the counters");
 	/* The server owns the profile from here on. */
 	if ((srv = server_new(base, &cfg, lp.profile, spool)) == NULL)

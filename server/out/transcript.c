@@ -51,9 +51,11 @@ static struct {
 	bool json_dirty;     /* buffered lines not flushed yet */
 	struct {
 		tr_tap_fn fn;
+		tr_tap_ev_fn evfn;
 		void *arg;
 	} taps[TR_TAPS_MAX];
 	size_t ntaps; /* set before the workers start: read without lock */
+	size_t nev;   /* of them, with an event function */
 } tr = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
 };
@@ -511,7 +513,9 @@ json_line(const struct tr_event *ev, const char *when, char *stack, size_t cap,
 	/* Most lines need no jansson to write (transcript_line.c); the taps
 	 * still get the object. */
 	*len = tr_line_fast(ev, when, stack, cap - 1);
-	if (*len != 0 && tr.ntaps == 0) {
+	if (*len != 0 && tr.ntaps == tr.nev) {
+		for (size_t i = 0; i < tr.ntaps; i++)
+			tr.taps[i].evfn(ev, when, line, *len, tr.taps[i].arg);
 		line[(*len)++] = '\n';
 		return line;
 	}
@@ -623,11 +627,21 @@ transcript_emit(const struct tr_event *ev)
 int
 transcript_add_tap(tr_tap_fn fn, void *arg)
 {
+	return transcript_add_tap_ev(fn, NULL, arg);
+}
+
+/* transcript_add_tap_ev - the same, the event itself when no JSON is needed */
+int
+transcript_add_tap_ev(tr_tap_fn fn, tr_tap_ev_fn evfn, void *arg)
+{
 	if (tr.ntaps == TR_TAPS_MAX)
 		return -1;
 	tr.taps[tr.ntaps].fn = fn;
+	tr.taps[tr.ntaps].evfn = evfn;
 	tr.taps[tr.ntaps].arg = arg;
 	tr.ntaps++;
+	if (evfn != NULL)
+		tr.nev++;
 	return 0;
 }
 

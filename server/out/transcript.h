@@ -133,6 +133,18 @@ typedef void (*tr_tap_fn)(const struct json_t *o, const char *line, size_t len,
                           void *arg);
 int transcript_add_tap(tr_tap_fn fn, void *arg);
 
+/*
+ * transcript_add_tap_ev - the same, and evfn(...) instead of fn whenever
+ * the line was written without jansson (transcript_line.c: plain ASCII,
+ * the common case): no JSON object is built for the tap, the hot path of
+ * a message. evfn gets the event as the worker made it (its fields, if
+ * any, are the members the line has after the common ones), the time as
+ * the line has it, and the line. evfn NULL: fn gets every event.
+ */
+typedef void (*tr_tap_ev_fn)(const struct tr_event *ev, const char *when,
+                             const char *line, size_t len, void *arg);
+int transcript_add_tap_ev(tr_tap_fn fn, tr_tap_ev_fn evfn, void *arg);
+
 /* transcript_flush - write out buffered JSON lines (call now and then) */
 void transcript_flush(void);
 

@@ -18,6 +18,7 @@
 #include "hub.h"
 #include "mail_headers.h"
 #include "metrics.h"
+#include "transcript.h"
 
 static void
 feed(struct hub *hub, const char *text)
@@ -83,6 +84,94 @@ count_sessions(struct hub *hub, const struct hub_filter *f)
 
 	json_decref(o);
 	return n;
+}
+
+/* The line as a worker hands it over without JSON (hub_tap_ev): the
+ * common members into a struct tr_event, the rest as its fields. */
+static void
+feed_ev(struct hub *hub, const char *text)
+{
+	static const char *common[] = {"time",    "session", "dir",
+	                               "profile", "rule",    "why"};
+	json_t *o = json_loads(text, 0, NULL), *f = json_copy(o);
+	const char *dir = json_string_value(json_object_get(o, "dir"));
+	struct tr_event ev = {0};
+
+	assert_non_null(dir);
+	ev.kind = TR_COUNT;
+	for (int k = 0; k < TR_COUNT; k++)
+		if (strcmp(dir, tr_kind_str(k)) == 0)
+			ev.kind = k;
+	ev.session =
+	    (unsigned long)json_integer_value(json_object_get(o, "session"));
+	ev.profile = json_string_value(json_object_get(o, "profile"));
+	ev.rule = json_string_value(json_object_get(o, "rule"));
+	ev.why = json_string_value(json_object_get(o, "why"));
+	for (size_t i = 0; i < sizeof(common) / sizeof(common[0]); i++)
+		json_object_del(f, common[i]);
+	ev.fields = json_object_size(f) != 0 ? f : NULL;
+	hub_tap_ev(&ev, json_string_value(json_object_get(o, "time")), text,
+	           strlen(text), hub);
+	json_decref(f);
+	json_decref(o);
+}
+
+static char *
+dump_all(struct hub *hub)
+{
+	json_t *all = json_pack("{s:o, s:o, s:o, s:o}", "sessions",
+	                        hub_sessions_json(hub, NULL), "messages",
+	                        hub_messages_json(hub), "totals",
+	                        hub_totals(hub), "window", hub_window(hub));
+	char *text = json_dumps(all, JSON_COMPACT | JSON_SORT_KEYS);
+
+	json_decref(all);
+	return text;
+}
+
+/* Both ways in (hub_tap's JSON object, hub_tap_ev's event) index alike. */
+static void
+test_tap_ev_same_as_json(void **state)
+{
+	static const char *lines[] = {
+	    "{\"time\":\"2026-01-01T00:00:01.000Z\",\"session\":3,\"dir\":"
+	    "\"connect\",\"profile\":\"esa\",\"client\":{\"addr\":"
+	    "\"10.0.0.3\",\"port\":4000},\"server\":{\"addr\":"
+	    "\"127.0.0.1\",\"port\":25}}",
+	    "{\"time\":\"2026-01-01T00:00:01.100Z\",\"session\":3,\"dir\":"
+	    "\"S\",\"profile\":\"esa\",\"text\":\"220 hi\"}",
+	    "{\"time\":\"2026-01-01T00:00:01.200Z\",\"session\":3,\"dir\":"
+	    "\"rule\",\"profile\":\"esa\",\"rule\":\"r1\",\"why\":\"w\"}",
+	    "{\"time\":\"2026-01-01T00:00:01.300Z\",\"session\":3,\"dir\":"
+	    "\"tls\",\"profile\":\"esa\",\"event\":\"handshake_done\","
+	    "\"version\":\"TLSv1.2\",\"suite\":{\"name\":\"TLS_X\","
+	    "\"hex\":\"0xC02F\"}}",
+	    "{\"time\":\"2026-01-01T00:00:02.000Z\",\"session\":3,\"dir\":"
+	    "\"info\",\"profile\":\"esa\",\"event\":\"accepted\","
+	    "\"queue_id\":\"Q3\",\"size\":10,\"spool\":\"f3\","
+	    "\"mail_from\":\"a@b\",\"rcpts\":[\"c@d\"]}",
+	    "{\"time\":\"2026-01-01T00:00:03.000Z\",\"session\":3,\"dir\":"
+	    "\"close\",\"profile\":\"esa\",\"rule\":\"r1\",\"how\":"
+	    "\"rst\",\"reason\":\"r1\",\"bytes_in\":100,\"bytes_out\":50}",
+	};
+	struct hub *a = hub_new(NULL), *b = hub_new(NULL);
+	char *ta, *tb;
+
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		feed(a, lines[i]);
+		feed_ev(b, lines[i]);
+	}
+	ta = dump_all(a);
+	tb = dump_all(b);
+	assert_string_equal(ta, tb);
+	/* and it is the session: not two empty indexes alike */
+	assert_non_null(strstr(ta, "\"close\":{\"how\":\"rst\",\"reason\":"
+	                           "\"r1\",\"rule\":\"r1\"}"));
+	assert_non_null(strstr(ta, "\"queue_id\":\"Q3\""));
+	free(ta);
+	free(tb);
+	hub_free(a);
+	hub_free(b);
 }
 
 static void
@@ -453,6 +542,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_summary),
+	    cmocka_unit_test(test_tap_ev_same_as_json),
 	    cmocka_unit_test(test_filters),
 	    cmocka_unit_test(test_bounds),
 	    cmocka_unit_test(test_window_reset_totals),
