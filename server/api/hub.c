@@ -5,10 +5,13 @@
  * Does: per event, under the lock: append the line to its session, update
  * the session's summary from the event's fields (connect, close, rule,
  * tls handshake_done, info accepted), count, queue the SSE message, and
- * enforce the bounds. Does not: allocate with x* (a failed malloc drops
- * the event from the index, never the session), call the HTTP thread
- * under the lock, or look into "text".
+ * enforce the bounds. The summaries are C fields and shared references to
+ * the event's own values: a worker builds no JSON for them (the HTTP
+ * thread does, when asked: hub_query.c). Does not: allocate with x* (a
+ * failed malloc drops the event from the index, never the session), call
+ * the HTTP thread under the lock, or look into "text".
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
@@ -18,68 +21,25 @@
 #include <event2/buffer.h>
 
 #include "hub.h"
+#include "hub_int.h"
 #include "transcript.h"
-
-/* One event as the handlers read it: from the worker's struct tr_event
- * (hub_tap_ev, no JSON built) or from a JSON line's object (hub_tap). */
-struct hub_ev {
-	enum tr_kind kind;
-	unsigned long session; /* 0: none */
-	const char *profile, *time, *rule;
-	const json_t *f; /* the facts: the event's fields, or the object */
-};
-
-struct hub_sess {
-	TAILQ_ENTRY(hub_sess) link;
-	struct hub_sess *hnext; /* in hub->byid[id % HUB_BUCKETS] */
-	unsigned long id;
-	json_t *summary;
-	char *lines; /* the event lines, each ending in '\n' */
-	size_t len, cap;
-	size_t nevents;
-	bool closed;
-	bool open_counted; /* in sessions_open until it closes */
-	long long started_ms;
-};
-
-struct hub_msg {
-	TAILQ_ENTRY(hub_msg) link;
-	json_t *o; /* the summary of hub_messages_json */
-};
-
-TAILQ_HEAD(hub_sess_list, hub_sess);
-TAILQ_HEAD(hub_msg_list, hub_msg);
-
-/* Sessions by id: every event looks its session up, and a list scan
- * over thousands of kept sessions was half the server's CPU. */
-#define HUB_BUCKETS 4096
-
-struct hub {
-	pthread_mutex_t lock;
-	struct hub_limits lim;
-	struct hub_sess_list sessions;
-	struct hub_sess *byid[HUB_BUCKETS];
-	size_t nsessions, bytes;
-	struct hub_msg_list messages;
-	size_t nmessages;
-	/* since start or reset */
-	uint64_t w_messages, w_closed;
-	json_t *w_rules;
-	/* monotonic */
-	json_t *totals;
-	uint64_t seq;
-	/* the stream */
-	bool stream, wake, notified;
-	struct evbuffer *pending;
-	uint64_t dropped, dropped_total;
-	void (*notify)(void *);
-	void *notify_arg;
-};
 
 static const struct hub_limits default_limits = {
     HUB_MAX_SESSIONS, HUB_MAX_BYTES,        HUB_MAX_SESSION_BYTES,
     HUB_MAX_MESSAGES, HUB_MAX_STREAM_BYTES,
 };
+
+static void
+msg_free(struct hub_msg *m)
+{
+	free(m->qid);
+	free(m->profile);
+	json_decref(m->mail_from);
+	json_decref(m->rcpts);
+	json_decref(m->size);
+	json_decref(m->spool);
+	free(m);
+}
 
 /* What a session costs besides its lines (the summary), for the bound. */
 #define SESS_OVERHEAD 512
@@ -128,7 +88,14 @@ hub_new(const struct hub_limits *lim)
 static void
 sess_free(struct hub_sess *s)
 {
-	json_decref(s->summary);
+	free(s->profile);
+	json_decref(s->client);
+	json_decref(s->server);
+	json_decref(s->close_how);
+	json_decref(s->close_reason);
+	json_decref(s->close_rule);
+	json_decref(s->rules);
+	json_decref(s->tls);
 	free(s->lines);
 	free(s);
 }
@@ -148,18 +115,16 @@ drop_session(struct hub *hub, struct hub_sess *s)
 	sess_free(s);
 }
 
-static void
-drop_messages(struct hub *hub, json_t *names)
+void
+hub_drop_messages_locked(struct hub *hub, json_t *names)
 {
 	struct hub_msg *m;
 
 	while ((m = TAILQ_FIRST(&hub->messages)) != NULL) {
 		TAILQ_REMOVE(&hub->messages, m, link);
 		if (names != NULL)
-			json_array_append(names,
-			                  json_object_get(m->o, "spool"));
-		json_decref(m->o);
-		free(m);
+			json_array_append_new(names, or_null(share(m->spool)));
+		msg_free(m);
 	}
 	hub->nmessages = 0;
 }
@@ -174,7 +139,7 @@ hub_free(struct hub *hub)
 		return;
 	while ((s = TAILQ_FIRST(&hub->sessions)) != NULL)
 		drop_session(hub, s);
-	drop_messages(hub, NULL);
+	hub_drop_messages_locked(hub, NULL);
 	json_decref(hub->w_rules);
 	json_decref(hub->totals);
 	if (hub->pending != NULL)
@@ -247,22 +212,10 @@ count_add2(json_t *obj, const char *k1, const char *k2)
 	count_add(inner, k2, 1);
 }
 
-static const char *
-str_field(const json_t *o, const char *key)
-{
-	return json_string_value(json_object_get(o, key));
-}
-
-static const char *
-or_unknown(const char *s)
-{
-	return s != NULL ? s : "";
-}
-
 /* --- the index --- */
 
-static struct hub_sess *
-find_session(struct hub *hub, unsigned long id)
+struct hub_sess *
+hub_find_session(struct hub *hub, unsigned long id)
 {
 	struct hub_sess *s = hub->byid[id % HUB_BUCKETS];
 
@@ -276,27 +229,14 @@ new_session(struct hub *hub, unsigned long id, const char *profile,
             const char *time)
 {
 	struct hub_sess *s = calloc(1, sizeof(*s));
-	json_t *j;
 
-	if (s == NULL || (j = json_object()) == NULL) {
+	if (s == NULL ||
+	    (profile != NULL && (s->profile = strdup(profile)) == NULL)) {
 		free(s);
 		return NULL;
 	}
 	s->id = id;
-	s->summary = j;
-	json_object_set_new(j, "id", json_integer((json_int_t)id));
-	json_object_set_new(
-	    j, "profile", profile != NULL ? json_string(profile) : json_null());
-	json_object_set_new(j, "client", json_null());
-	json_object_set_new(j, "server", json_null());
-	json_object_set_new(j, "started", json_string(or_unknown(time)));
-	json_object_set_new(j, "ended", json_null());
-	json_object_set_new(j, "state", json_string("open"));
-	json_object_set_new(j, "close", json_null());
-	json_object_set_new(j, "rules", json_array());
-	json_object_set_new(j, "messages", json_integer(0));
-	json_object_set_new(j, "tls", json_null());
-	json_object_set_new(j, "events", json_integer(0));
+	snprintf(s->started, sizeof(s->started), "%s", or_unknown(time));
 	if (time == NULL || hub_time_ms(time, &s->started_ms) != 0)
 		s->started_ms = 0;
 	TAILQ_INSERT_TAIL(&hub->sessions, s, link);
@@ -340,11 +280,19 @@ on_connect(struct hub *hub, struct hub_sess *s, const struct hub_ev *e)
 	const char *profile = e->profile;
 	const json_t *o = e->f;
 
-	json_object_set(s->summary, "client", json_object_get(o, "client"));
-	json_object_set(s->summary, "server", json_object_get(o, "server"));
+	json_decref(s->client);
+	json_decref(s->server);
+	s->client = share(json_object_get(o, "client"));
+	s->server = share(json_object_get(o, "server"));
 	if (profile != NULL) {
-		json_object_set_new(s->summary, "profile",
-		                    json_string(profile));
+		if (s->profile == NULL || strcmp(s->profile, profile) != 0) {
+			char *p = strdup(profile);
+
+			if (p == NULL)
+				return;
+			free(s->profile);
+			s->profile = p;
+		}
 		count_add(json_object_get(hub->totals, "sessions_total"),
 		          profile, 1);
 		count_add(json_object_get(hub->totals, "sessions_open"),
@@ -357,26 +305,22 @@ static void
 on_close(struct hub *hub, struct hub_sess *s, const struct hub_ev *e)
 {
 	const json_t *o = e->f;
-	json_t *c, *t = hub->totals;
-	const char *profile = str_field(s->summary, "profile");
+	json_t *t = hub->totals;
+	const char *profile = s->profile;
 	const char *how = str_field(o, "how");
 	json_int_t in = json_integer_value(json_object_get(o, "bytes_in"));
 	json_int_t out = json_integer_value(json_object_get(o, "bytes_out"));
 
-	if (s->closed || (c = json_object()) == NULL)
+	if (s->closed)
 		return;
 	s->closed = true;
-	json_object_set_new(s->summary, "ended",
-	                    e->time != NULL ? json_string(e->time)
-	                                    : json_null());
-	json_object_set_new(s->summary, "state", json_string("closed"));
-	json_object_set(c, "how", json_object_get(o, "how"));
-	json_object_set(c, "reason", json_object_get(o, "reason"));
+	snprintf(s->ended, sizeof(s->ended), "%s", or_unknown(e->time));
+	s->close_how = share(json_object_get(o, "how"));
+	s->close_reason = share(json_object_get(o, "reason"));
 	if (json_object_get(o, "rule") != NULL)
-		json_object_set(c, "rule", json_object_get(o, "rule"));
+		s->close_rule = share(json_object_get(o, "rule"));
 	else if (e->rule != NULL)
-		json_object_set_new(c, "rule", json_string(e->rule));
-	json_object_set_new(s->summary, "close", c);
+		s->close_rule = json_string(e->rule);
 	hub->w_closed++;
 	count_add(json_object_get(t, "closes"), or_unknown(how), 1);
 	if (s->open_counted && profile != NULL)
@@ -390,12 +334,15 @@ on_rule(struct hub *hub, struct hub_sess *s, const struct hub_ev *e)
 {
 	const char *rule = e->rule;
 	const char *profile = e->profile;
-	json_t *rules = json_object_get(s->summary, "rules"), *v;
+	json_t *rules, *v;
 	size_t i;
 	bool seen = false;
 
 	if (rule == NULL)
 		return;
+	if (s->rules == NULL && (s->rules = json_array()) == NULL)
+		return;
+	rules = s->rules;
 	json_array_foreach(rules, i, v)
 		if (strcmp(json_string_value(v), rule) == 0)
 			seen = true;
@@ -410,7 +357,6 @@ static void
 on_accepted(struct hub *hub, struct hub_sess *s, const struct hub_ev *e)
 {
 	struct hub_msg *m;
-	json_t *j;
 	const json_t *o = e->f;
 	const char *qid = str_field(o, "queue_id");
 	const char *profile = e->profile;
@@ -419,36 +365,25 @@ on_accepted(struct hub *hub, struct hub_sess *s, const struct hub_ev *e)
 	count_add(json_object_get(hub->totals, "messages"), or_unknown(profile),
 	          1);
 	if (s != NULL)
-		count_add(s->summary, "messages", 1);
-	if (qid == NULL || (m = calloc(1, sizeof(*m))) == NULL ||
-	    (j = json_object()) == NULL) {
-		free(qid != NULL ? m : NULL);
+		s->messages++;
+	if (qid == NULL || (m = calloc(1, sizeof(*m))) == NULL)
+		return;
+	if ((m->qid = strdup(qid)) == NULL ||
+	    (profile != NULL && (m->profile = strdup(profile)) == NULL)) {
+		msg_free(m);
 		return;
 	}
-	m->o = j;
-	json_object_set_new(j, "id", json_string(qid));
-	json_object_set_new(j, "queue_id", json_string(qid));
-	json_object_set_new(j, "session",
-	                    e->session != 0
-	                        ? json_integer((json_int_t)e->session)
-	                        : json_null());
-	json_object_set_new(
-	    j, "profile", profile != NULL ? json_string(profile) : json_null());
-	json_object_set_new(j, "received",
-	                    e->time != NULL ? json_string(e->time)
-	                                    : json_null());
-	json_object_set(j, "mail_from", json_object_get(o, "mail_from"));
-	json_object_set(j, "rcpts", json_object_get(o, "rcpts"));
-	json_object_set(j, "size", json_object_get(o, "size"));
-	json_object_set(j, "spool", json_object_get(o, "spool"));
-	if (json_object_get(o, "spool") == NULL)
-		json_object_set_new(j, "spool", json_null());
+	m->session = e->session;
+	snprintf(m->received, sizeof(m->received), "%s", or_unknown(e->time));
+	m->mail_from = share(json_object_get(o, "mail_from"));
+	m->rcpts = share(json_object_get(o, "rcpts"));
+	m->size = share(json_object_get(o, "size"));
+	m->spool = share(json_object_get(o, "spool"));
 	TAILQ_INSERT_TAIL(&hub->messages, m, link);
 	if (++hub->nmessages > hub->lim.max_messages) {
 		m = TAILQ_FIRST(&hub->messages);
 		TAILQ_REMOVE(&hub->messages, m, link);
-		json_decref(m->o);
-		free(m);
+		msg_free(m);
 		hub->nmessages--;
 	}
 }
@@ -475,7 +410,8 @@ on_tls(struct hub *hub, struct hub_sess *s, const struct hub_ev *e)
 	else
 		json_object_set_new(t, "suite",
 		                    json_pack("{s:n, s:s}", "name", "hex", ""));
-	json_object_set_new(s->summary, "tls", t);
+	json_decref(s->tls);
+	s->tls = t;
 }
 
 /* Oldest closed sessions go first; open ones stay (the server bounds how
@@ -531,7 +467,7 @@ take_line(struct hub *hub, unsigned long id, const char *profile,
 	struct hub_sess *s = NULL;
 
 	hub->seq++; /* = the totals' "lines", set when they are read */
-	if (id > 0 && (s = find_session(hub, id)) == NULL)
+	if (id > 0 && (s = hub_find_session(hub, id)) == NULL)
 		s = new_session(hub, id, profile, time);
 	if (s != NULL)
 		keep_line(hub, s, line, len);
@@ -641,7 +577,7 @@ hub_reset(struct hub *hub)
 		if (s->closed)
 			drop_session(hub, s);
 	}
-	drop_messages(hub, NULL);
+	hub_drop_messages_locked(hub, NULL);
 	hub->w_messages = hub->w_closed = 0;
 	json_object_clear(hub->w_rules);
 	/* Tell the stream: an open page forgets its closed sessions too. */
@@ -658,179 +594,4 @@ hub_reset(struct hub *hub)
 	pthread_mutex_unlock(&hub->lock);
 	if (notify != NULL)
 		notify(notify_arg);
-}
-
-/* --- queries (HTTP thread) --- */
-
-static bool
-client_matches(const json_t *client, const char *want)
-{
-	const char *addr = str_field(client, "addr");
-	char both[128];
-
-	if (addr == NULL)
-		return false;
-	if (strcmp(addr, want) == 0)
-		return true;
-	snprintf(
-	    both, sizeof(both), "%s:%lld", addr,
-	    (long long)json_integer_value(json_object_get(client, "port")));
-	return strcmp(both, want) == 0;
-}
-
-static bool
-has_rule(const json_t *rules, const char *rule)
-{
-	size_t i;
-	json_t *v;
-
-	json_array_foreach(rules, i, v)
-		if (strcmp(json_string_value(v), rule) == 0)
-			return true;
-	return false;
-}
-
-static bool
-sess_matches(const struct hub_sess *s, const struct hub_filter *f)
-{
-	const json_t *j = s->summary;
-
-	if (f == NULL)
-		return true;
-	if (f->profile != NULL &&
-	    strcmp(or_unknown(str_field(j, "profile")), f->profile) != 0)
-		return false;
-	if (f->client != NULL &&
-	    !client_matches(json_object_get(j, "client"), f->client))
-		return false;
-	if (f->state != NULL && strcmp(str_field(j, "state"), f->state) != 0)
-		return false;
-	if (f->rule != NULL && !has_rule(json_object_get(j, "rules"), f->rule))
-		return false;
-	if (f->has_since && s->started_ms < f->since_ms)
-		return false;
-	return true;
-}
-
-/* A copy of a session's summary, its event count brought up to date. */
-static json_t *
-summary_copy(const struct hub_sess *s)
-{
-	json_t *o = json_deep_copy(s->summary);
-
-	json_object_set_new(o, "events", json_integer((json_int_t)s->nevents));
-	return o;
-}
-
-/* hub_sessions_json - the summaries that pass f, oldest first */
-json_t *
-hub_sessions_json(struct hub *hub, const struct hub_filter *f)
-{
-	json_t *list = json_array(), *out;
-	struct hub_sess *s;
-
-	pthread_mutex_lock(&hub->lock);
-	TAILQ_FOREACH(s, &hub->sessions, link)
-		if (sess_matches(s, f))
-			json_array_append_new(list, summary_copy(s));
-	pthread_mutex_unlock(&hub->lock);
-	out = json_object();
-	json_object_set_new(out, "sessions", list);
-	return out;
-}
-
-/* hub_session_json - one session with its events, or NULL */
-json_t *
-hub_session_json(struct hub *hub, unsigned long id)
-{
-	struct hub_sess *s;
-	json_t *out = NULL, *events;
-	char *lines = NULL;
-	size_t len = 0;
-
-	pthread_mutex_lock(&hub->lock);
-	if ((s = find_session(hub, id)) != NULL) {
-		out = summary_copy(s);
-		if ((lines = malloc(s->len + 1)) != NULL) {
-			memcpy(lines, s->lines, s->len);
-			len = s->len;
-		}
-	}
-	pthread_mutex_unlock(&hub->lock);
-	if (out == NULL) {
-		free(lines);
-		return NULL;
-	}
-	/* Parse outside the lock: the workers go on meanwhile. */
-	events = json_array();
-	for (size_t at = 0; lines != NULL && at < len;) {
-		char *nl = memchr(lines + at, '\n', len - at);
-		json_t *e;
-
-		*nl = '\0';
-		if ((e = json_loads(lines + at, JSON_DECODE_ANY, NULL)) != NULL)
-			json_array_append_new(events, e);
-		at = (size_t)(nl - lines) + 1;
-	}
-	free(lines);
-	json_object_set_new(out, "events", events);
-	return out;
-}
-
-/* hub_messages_json - copies of the message summaries, oldest first */
-json_t *
-hub_messages_json(struct hub *hub)
-{
-	json_t *list = json_array();
-	struct hub_msg *m;
-
-	pthread_mutex_lock(&hub->lock);
-	TAILQ_FOREACH(m, &hub->messages, link)
-		json_array_append_new(list, json_deep_copy(m->o));
-	pthread_mutex_unlock(&hub->lock);
-	return list;
-}
-
-/* hub_drop_messages - forget the messages, return their spool names */
-json_t *
-hub_drop_messages(struct hub *hub)
-{
-	json_t *names = json_array();
-
-	pthread_mutex_lock(&hub->lock);
-	drop_messages(hub, names);
-	pthread_mutex_unlock(&hub->lock);
-	return names;
-}
-
-/* hub_window - the counts since start or reset */
-json_t *
-hub_window(struct hub *hub)
-{
-	json_t *o = json_object();
-
-	pthread_mutex_lock(&hub->lock);
-	json_object_set_new(o, "messages",
-	                    json_integer((json_int_t)hub->w_messages));
-	json_object_set_new(o, "sessions_closed",
-	                    json_integer((json_int_t)hub->w_closed));
-	json_object_set_new(o, "rules", json_deep_copy(hub->w_rules));
-	pthread_mutex_unlock(&hub->lock);
-	return o;
-}
-
-/* hub_totals - the monotonic counts */
-json_t *
-hub_totals(struct hub *hub)
-{
-	json_t *o;
-
-	pthread_mutex_lock(&hub->lock);
-	json_object_set_new(hub->totals, "stream_dropped",
-	                    json_integer((json_int_t)hub->dropped_total));
-	json_object_set_new(hub->totals, "lines",
-	                    json_integer((json_int_t)hub->seq));
-	o = json_deep_copy(hub->totals);
-	pthread_mutex_unlock(&hub->lock);
-	return o;
 }
