@@ -24,6 +24,7 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -50,10 +51,29 @@ put(struct line_buf *b, const char *s, size_t n)
 
 #define PUTS(b, lit) put((b), (lit), sizeof(lit) - 1)
 
+/* Every byte printable ASCII but '"' and '\\' (what jansson writes as it
+ * is): eight at a time, the classic "has a byte less than n / equal to
+ * c" word tests, which are exact about whether any byte is. */
 static bool
 plain_ascii(const char *s, size_t len)
 {
-	for (size_t i = 0; i < len; i++) {
+	const uint64_t ones = 0x0101010101010101ull;
+	const uint64_t high = 0x8080808080808080ull;
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		uint64_t x, q, bs, del;
+
+		memcpy(&x, s + i, 8);
+		q = x ^ (ones * '"');
+		bs = x ^ (ones * '\\');
+		del = x ^ (ones * 0x7f);
+		if ((((x - ones * 0x20) & ~x) | x | ((q - ones) & ~q) |
+		     ((bs - ones) & ~bs) | ((del - ones) & ~del)) &
+		    high)
+			return false;
+	}
+	for (; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 
 		if (c < 0x20 || c > 0x7e || c == '"' || c == '\\')

@@ -22,6 +22,7 @@
 #include <limits.h>
 
 #include "transcript.h"
+#include "transcript_line.h"
 #include "transcript_util.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -360,6 +361,38 @@ count_tap(const json_t *o, const char *line, size_t len, void *arg)
  * on the fallback (quotes, controls, UTF-8, a common key as a field, a
  * line past the stack buffer), with and without a tap listening.
  */
+/* Every byte value at every place of a text (the fast line checks eight
+ * bytes at a time): written as it is exactly when jansson would not
+ * escape it, else left to jansson (0). */
+static void
+test_line_fast_every_byte(void **state)
+{
+	char text[24], buf[512];
+
+	(void)state;
+	for (int c = 0; c < 256; c++)
+		for (size_t at = 0; at < sizeof(text); at++) {
+			struct tr_event ev = {.session = 1,
+			                      .kind = TR_CLIENT,
+			                      .profile = "p",
+			                      .text = text,
+			                      .len = sizeof(text)};
+			bool plain =
+			    c >= 0x20 && c <= 0x7e && c != '"' && c != '\\';
+			size_t n;
+
+			memset(text, 'a', sizeof(text));
+			text[at] = (char)c;
+			n = tr_line_fast(&ev, "T", buf, sizeof(buf));
+			if (plain != (n != 0))
+				fail_msg("byte 0x%02x at %zu: %s", c, at,
+				         n != 0 ? "written" : "refused");
+			if (n != 0)
+				assert_non_null(
+				    memmem(buf, n, text, sizeof(text)));
+		}
+}
+
 static void
 test_json_fast_same_as_jansson(void **state)
 {
@@ -820,6 +853,7 @@ main(void)
 	    cmocka_unit_test(test_open_symlink),
 	    cmocka_unit_test(test_readable),
 	    cmocka_unit_test(test_threads),
+	    cmocka_unit_test(test_line_fast_every_byte),
 	    cmocka_unit_test(test_json_fast_same_as_jansson), /* adds a tap */
 	};
 
