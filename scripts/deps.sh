@@ -12,7 +12,9 @@
 #               client with their own -C config and spool (exim4/usr/sbin/exim4).
 #   node/       nodemailer from the npm registry (node/node_modules/nodemailer).
 #
-# usage: scripts/deps.sh [--test]
+# --package: what scripts/package.sh needs beyond the build.
+#
+# usage: scripts/deps.sh [--test|--package]
 set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config libevent-dev libssl-dev
@@ -45,11 +47,19 @@ test_pkgs+=(chromium chromium-driver python3-selenium python3-jsonschema)
 # (standard/test_readme_example.py).
 test_pkgs+=(python3-pytest)
 
+# The Debian package (scripts/package.sh, --package): dpkg-shlibdeps
+# (dpkg-dev) and file compute Depends; its test (tests/package/) installs
+# it (adduser for the postinst), verifies the unit (systemd-analyze; man-db
+# resolves its Documentation=) and delivers to it with swaks.
+package_pkgs=(dpkg-dev file adduser systemd man-db)
+test_pkgs+=("${package_pkgs[@]}")
+
 TOOLS=${SMTP_MIMIC_TOOLS:-/opt/smtp-mimic-tools}
 EXIM_PKG=exim4-daemon-light
 
 want=("${build_pkgs[@]}")
 [ "${1:-}" = "--test" ] && want+=("${test_pkgs[@]}")
+[ "${1:-}" = "--package" ] && want+=("${package_pkgs[@]}")
 
 SUDO=
 [ "$(id -u)" -ne 0 ] && SUDO=sudo

@@ -16,6 +16,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+#include <jansson.h>
+#include <openssl/crypto.h>
+#include <yaml.h>
+
 #include "cli.h"
 #include "log.h"
 
@@ -224,17 +229,21 @@ same_dir(const char *a, const char *b)
 }
 
 static void
-add_dir(struct cli *c, const char *dir)
+add_dir(struct cli *c, const char *dir, const char *origin)
 {
 	for (size_t i = 0; i < c->ndirs; i++)
 		if (same_dir(c->dirs[i], dir))
 			return;
-	if (c->ndirs < CLI_MAX_DIRS)
+	if (c->ndirs < CLI_MAX_DIRS) {
+		c->origins[c->ndirs] = origin;
 		c->dirs[c->ndirs++] = dir;
+	}
 }
 
 /*
- * After the --profile-path dirs: the install dir, first as seen from the
+ * After the --profile-path dirs: the site's own profiles (SYSCONFDIR/
+ * smtp-mimic/profiles, kept across upgrades), then the install dir, first
+ * as seen from the
  * binary if it is there (an install moved to another prefix), then the
  * configured one; then the source tree's profiles/, so that a binary built
  * anywhere (cmake -B /elsewhere) still finds the shipped profiles.
@@ -245,6 +254,7 @@ cli_dirs(struct cli *c)
 	char exe[PATH_MAX];
 	ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 
+	add_dir(c, SMTP_MIMIC_SITE_PROFILE_DIR, "site");
 	if (len > 0) {
 		char *slash;
 		exe[len] = '\0';
@@ -255,10 +265,10 @@ cli_dirs(struct cli *c)
 		snprintf(c->share_dir, sizeof(c->share_dir),
 		         "%s/share/smtp-mimic/profiles", exe);
 		if (access(c->share_dir, F_OK) == 0)
-			add_dir(c, c->share_dir);
+			add_dir(c, c->share_dir, "shipped");
 	}
-	add_dir(c, SMTP_MIMIC_PROFILE_DIR);
-	add_dir(c, SMTP_MIMIC_SOURCE_PROFILE_DIR);
+	add_dir(c, SMTP_MIMIC_PROFILE_DIR, "shipped");
+	add_dir(c, SMTP_MIMIC_SOURCE_PROFILE_DIR, "source tree");
 }
 
 /* A --profile-path that names no directory is a mistake worth stopping
@@ -288,6 +298,18 @@ check_flag_dir(const char *dir)
 	return 0;
 }
 
+/* --version: ours, then the libraries as linked at run time (not the
+ * headers built against); the OpenSSL line is the one --check prints. */
+static void
+print_version(void)
+{
+	printf("smtp-mimic %s\n", SMTP_MIMIC_VERSION);
+	printf("  OpenSSL: %s\n", OpenSSL_version(OPENSSL_VERSION));
+	printf("  libevent: %s\n", event_get_version());
+	printf("  libyaml: %s\n", yaml_get_version_string());
+	printf("  jansson: %s\n", jansson_version_str());
+}
+
 static void
 print_help(struct cli *c)
 {
@@ -315,6 +337,7 @@ cli_flag(struct cli *c, int ch, const char *arg)
 		if (c->ndirs == CLI_MAX_FLAG_DIRS)
 			return usage_error("too many --profile-path (max %s)",
 			                   "12");
+		c->origins[c->ndirs] = "-P";
 		c->dirs[c->ndirs++] = arg;
 		return -1;
 	case 'L':
@@ -401,7 +424,7 @@ cli_flag(struct cli *c, int ch, const char *arg)
 	case CLI_OPT_SUMMARY:
 		return cli_ci_flag(c, ch, arg);
 	case 'V':
-		printf("smtp-mimic %s\n", SMTP_MIMIC_VERSION);
+		print_version();
 		return 0;
 	case 'h':
 		print_help(c);

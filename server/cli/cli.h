@@ -66,6 +66,7 @@ struct cli {
 	 * (next to the binary if there is one there, then the configured
 	 * one), then the source tree's profiles/ (cli_dirs in cli.c). */
 	const char *dirs[CLI_MAX_DIRS];
+	const char *origins[CLI_MAX_DIRS]; /* "-P", "site", "shipped" ... */
 	size_t ndirs;
 	const char *listen[CLI_MAX_LISTEN]; /* as given; none: the default */
 	size_t nlisten;

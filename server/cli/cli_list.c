@@ -2,7 +2,8 @@
  * cli_list.c - --list-profiles: every server profile by vendor, each
  * scenario (a field bug on top of a profile) under the profile it
  * extends, and every middlebox found in the search path, with its
- * description; when there is
+ * description, then "from:", where each came from (-P, site, shipped,
+ * source tree); when there is
  * none, one line naming each directory searched, and exit status 1.
  *
  * Does not: read the files itself (profile_list).
@@ -20,7 +21,7 @@ cli_list(const struct cli *c)
 {
 	struct stat st;
 
-	if (profile_list(c->dirs, c->ndirs, stdout) > 0)
+	if (profile_list_from(c->dirs, c->origins, c->ndirs, stdout) > 0)
 		return 0;
 	fprintf(stderr, "smtp-mimic: --list-profiles: no profile found in");
 	for (size_t i = 0; i < c->ndirs; i++)

@@ -385,9 +385,12 @@ emit_readable(const struct tr_event *ev, const struct tm *tm, int ms)
 	if (cap > sizeof(stack) && (line = malloc(cap)) == NULL)
 		return;
 
-	o = (size_t)snprintf(line, cap, "%02d:%02d:%02d.%03d [s%lu] ",
-	                     tm->tm_hour, tm->tm_min, tm->tm_sec, ms,
-	                     ev->session);
+	if (log_journal()) /* the journal stamps every line itself */
+		o = (size_t)snprintf(line, cap, "[s%lu] ", ev->session);
+	else
+		o = (size_t)snprintf(line, cap, "%02d:%02d:%02d.%03d [s%lu] ",
+		                     tm->tm_hour, tm->tm_min, tm->tm_sec, ms,
+		                     ev->session);
 	switch (ev->kind) {
 	case TR_CONNECT:
 		o += (size_t)snprintf(line + o, cap - o, "connect ");

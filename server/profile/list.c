@@ -25,6 +25,7 @@ struct list_ent {
 	char *vendor;  /* "vendor:" (inherited), "(none)" without one */
 	char *parent;  /* a scenario's profile (what it extends), or NULL */
 	char *text;    /* description, or why it does not load */
+	size_t dir;    /* index of the search dir it was found in */
 };
 
 static int
@@ -46,8 +47,8 @@ list_group(const struct list_ent *e)
 
 /* Append the *.yaml files of dir (length dirlen) to *ents. */
 static void
-list_scan(const char *dir, size_t dirlen, bool box_dir, struct list_ent **ents,
-          size_t *n)
+list_scan(const char *dir, size_t dirlen, bool box_dir, size_t dirno,
+          struct list_ent **ents, size_t *n)
 {
 	char *d = xmalloc(dirlen + 1);
 	DIR *dh;
@@ -72,8 +73,8 @@ list_scan(const char *dir, size_t dirlen, bool box_dir, struct list_ent **ents,
 			continue;
 		}
 		*ents = xreallocarray(*ents, *n + 1, sizeof(**ents));
-		(*ents)[*n] =
-		    (struct list_ent){.path = path, .box_dir = box_dir};
+		(*ents)[*n] = (struct list_ent){
+		    .path = path, .box_dir = box_dir, .dir = dirno};
 		(*ents)[*n].name = xmalloc(len - 4);
 		memcpy((*ents)[*n].name, de->d_name, len - 5);
 		(*ents)[(*n)++].name[len - 5] = '\0';
@@ -191,8 +192,44 @@ list_describe(struct list_ent *e, struct profile *p)
  * A name is listed once as a server and once as a box, from the place a
  * lookup would find it first.
  */
+/* "from:": each search dir that supplied an entry, with its origin and
+ * the names listed from it (a count past LIST_FROM_NAMES of them). */
+#define LIST_FROM_NAMES 8
+static void
+list_from(const struct list_ent *ents, size_t n, const char *const *dirs,
+          const char *const *origins, size_t ndirs, FILE *out)
+{
+	fprintf(out, "\nfrom:\n");
+	for (size_t d = 0; d < ndirs; d++) {
+		size_t count = 0, shown = 0;
+
+		for (size_t i = 0; i < n; i++)
+			count += ents[i].dir == d;
+		if (count == 0)
+			continue;
+		fprintf(out, "  %-11s  %s: ", origins[d] ? origins[d] : "",
+		        dirs[d]);
+		if (count > LIST_FROM_NAMES) {
+			fprintf(out, "%zu profiles and middleboxes\n", count);
+			continue;
+		}
+		for (size_t i = 0; i < n; i++)
+			if (ents[i].dir == d)
+				fprintf(out, "%s%s", shown++ ? ", " : "",
+				        ents[i].name);
+		fputc('\n', out);
+	}
+}
+
 size_t
 profile_list(const char *const *dirs, size_t ndirs, FILE *out)
+{
+	return profile_list_from(dirs, NULL, ndirs, out);
+}
+
+size_t
+profile_list_from(const char *const *dirs, const char *const *origins,
+                  size_t ndirs, FILE *out)
 {
 	struct list_ent *ents = NULL;
 	size_t n = 0, keep = 0;
@@ -203,8 +240,8 @@ profile_list(const char *const *dirs, size_t ndirs, FILE *out)
 		char *sub =
 		    path_join(dirs[d], strlen(dirs[d]), "middleboxes", "");
 
-		list_scan(sub, strlen(sub), true, &ents, &n);
-		list_scan(dirs[d], strlen(dirs[d]), false, &ents, &n);
+		list_scan(sub, strlen(sub), true, d, &ents, &n);
+		list_scan(dirs[d], strlen(dirs[d]), false, d, &ents, &n);
 		free(sub);
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -277,6 +314,8 @@ profile_list(const char *const *dirs, size_t ndirs, FILE *out)
 				fprintf(out, "  %-*s  %s\n", width[g],
 				        ents[i].name, ents[i].text);
 	}
+	if (origins != NULL && keep > 0)
+		list_from(ents, keep, dirs, origins, ndirs, out);
 	for (size_t i = 0; i < keep; i++) {
 		free(ents[i].name);
 		free(ents[i].path);

@@ -401,5 +401,10 @@ void profile_summary(const struct profile *p, bool with_via, FILE *out);
  * middleboxes/ subdirectory);
  * returns how many profiles and middleboxes it listed */
 size_t profile_list(const char *const *dirs, size_t ndirs, FILE *out);
+/* profile_list_from - the same, then "from:": for each dir that supplied
+ * an entry, origins[i] (e.g. "site", "shipped"), the dir, and the names
+ * found there (or how many) */
+size_t profile_list_from(const char *const *dirs, const char *const *origins,
+                         size_t ndirs, FILE *out);
 
 #endif

@@ -6,12 +6,19 @@
  * message is formatted first and written with one fwrite, so lines from
  * several threads do not mix.
  *
+ * When stderr is the systemd journal (JOURNAL_STREAM names stderr's device
+ * and inode, as sd_journal_stream_fd(3) says), each line starts with its
+ * syslog priority ("<4>" for a warning), which the journal strips and
+ * records, and log_journal() tells the readable transcript to leave out
+ * its own time of day: the journal stamps every line.
+ *
  * Not here: the SMTP transcript (transcript.c), syslog, log files.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "log.h"
 
@@ -19,20 +26,62 @@
 
 static bool log_verbose;
 static bool log_quiet;
+static bool log_to_journal;
 
-/* log_init - choose what is shown: debug if verbose, no info if quiet */
+/* Is stderr the journal stream systemd set up (JOURNAL_STREAM=DEV:INO)? */
+static bool
+stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (js == NULL || sscanf(js, "%llu:%llu", &dev, &ino) != 2 ||
+	    fstat(2, &st) == -1)
+		return false;
+	return (unsigned long long)st.st_dev == dev &&
+	       (unsigned long long)st.st_ino == ino;
+}
+
+/* log_init - choose what is shown: debug if verbose, no info if quiet;
+ * and notice whether stderr is the journal (log_journal) */
 void
 log_init(bool verbose, bool quiet)
 {
 	log_verbose = verbose;
 	log_quiet = quiet;
+	log_to_journal = stderr_is_journal();
+}
+
+/* log_journal - stderr is the journal: lines need no time of day */
+bool
+log_journal(void)
+{
+	return log_to_journal;
+}
+
+/* The journal's priority prefix for a level ("<3>" error ... "<7>") */
+static const char *
+log_priority(const char *level)
+{
+	if (level[0] == '\0')
+		return "<6>";
+	if (strcmp(level, "debug: ") == 0)
+		return "<7>";
+	if (strcmp(level, "warning: ") == 0)
+		return "<4>";
+	if (strcmp(level, "panic: ") == 0)
+		return "<2>";
+	return "<3>";
 }
 
 static void
 log_vemit(const char *level, const char *fmt, va_list ap)
 {
 	char stack[1024], *line = stack;
-	size_t pre = strlen(LOG_PREFIX) + strlen(level);
+	const char *prio = log_to_journal ? log_priority(level) : "";
+	size_t plen = strlen(prio);
+	size_t pre = plen + strlen(LOG_PREFIX) + strlen(level);
 	va_list ap2;
 	int n;
 
@@ -47,8 +96,9 @@ log_vemit(const char *level, const char *fmt, va_list ap)
 		line = stack;
 		n = (int)(sizeof(stack) - pre - 2);
 	}
-	memcpy(line, LOG_PREFIX, strlen(LOG_PREFIX));
-	memcpy(line + strlen(LOG_PREFIX), level, strlen(level));
+	memcpy(line, prio, plen);
+	memcpy(line + plen, LOG_PREFIX, strlen(LOG_PREFIX));
+	memcpy(line + plen + strlen(LOG_PREFIX), level, strlen(level));
 	vsnprintf(line + pre, (size_t)n + 1, fmt, ap);
 	line[pre + (size_t)n] = '\n';
 	fwrite(line, 1, pre + (size_t)n + 1, stderr);

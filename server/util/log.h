@@ -12,6 +12,9 @@
 #include <stdbool.h>
 
 void log_init(bool verbose, bool quiet);
+/* log_journal - stderr is the systemd journal (JOURNAL_STREAM): the
+ * journal stamps each line, so the readable transcript leaves out its time */
+bool log_journal(void);
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

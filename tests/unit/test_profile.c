@@ -1453,6 +1453,58 @@ list_line(const char *out, const char *name)
 	return NULL;
 }
 
+/* profile_list_from: "from:" names each dir's origin and what it
+ * supplied; a name in the first dir shadows the second's */
+static void
+test_list_from(void **state)
+{
+	char tmp[] = "/tmp/test_list_from.XXXXXX", path[64], want[256];
+	const char *dirs[2] = {tmp, "profiles"};
+	const char *const origins[] = {"site", "shipped"};
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out, *f;
+	const char *from;
+
+	(void)state;
+	assert_non_null(mkdtemp(tmp));
+	snprintf(path, sizeof(path), "%s/good_min.yaml", tmp);
+	assert_non_null(f = fopen(path, "w"));
+	fputs("name: good-min\ndescription: the site's copy\n", f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/site_only.yaml", tmp);
+	assert_non_null(f = fopen(path, "w"));
+	fputs("name: site-only\n", f);
+	fclose(f);
+	out = open_memstream(&buf, &len);
+	profile_list_from(dirs, origins, 2, out);
+	fclose(out);
+	assert_non_null(
+	    strstr(list_line(buf, "good_min"), "  the site's copy\n"));
+	from = strstr(buf, "\n\nfrom:\n");
+	assert_non_null(from);
+	snprintf(want, sizeof(want),
+	         "\n\nfrom:\n  site         %s: good_min, site_only\n"
+	         "  shipped      profiles: ",
+	         tmp);
+	assert_true(strncmp(from, want, strlen(want)) == 0);
+	assert_non_null(strstr(from, " profiles and middleboxes\n"));
+	assert_int_equal(from[strlen(from) - 1], '\n');
+	free(buf);
+	/* without origins: no "from:" (profile_list) */
+	buf = NULL;
+	out = open_memstream(&buf, &len);
+	profile_list(dirs, 2, out);
+	fclose(out);
+	assert_null(strstr(buf, "from:"));
+	free(buf);
+	snprintf(path, sizeof(path), "%s/good_min.yaml", tmp);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/site_only.yaml", tmp);
+	unlink(path);
+	rmdir(tmp);
+}
+
 static void
 test_list(void **state)
 {
@@ -2405,6 +2457,7 @@ main(void)
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_names);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_search_order);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_list);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_list_from);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_load_middlebox);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_shipped);
 	tests[n++] =

@@ -53,7 +53,8 @@ def vendor_of(profiles, name, depth=0):
 
 
 def parse(out):
-    """[(group, depth, name, text)] in order; depth 1 peer, 2 scenario."""
+    """[(group, depth, name, text)] in order; depth 1 peer, 2 scenario;
+    the closing "from:" group (where each came from) is left out."""
     rows, group = [], None
     for line in out.splitlines():
         if not line:
@@ -61,6 +62,8 @@ def parse(out):
         m = re.match(r"(\S.*):$", line)
         if m:
             group = m.group(1)
+            continue
+        if group == "from":
             continue
         m = re.match(r"( +)(\S+) +(.*)$", line)
         assert m, line
@@ -105,6 +108,15 @@ class ListProfiles(unittest.TestCase):
             else:
                 self.assertEqual(depth, 1, name)
         return rows
+
+    def test_from(self):
+        """The listing ends with "from:": the -P dir and how many it gave."""
+        out = self.listing([PROFILES])
+        rows = parse(out)
+        self.assertEqual(
+            out.splitlines()[-3:],
+            ["", "from:", "  -P           %s: %d profiles and middleboxes"
+             % (PROFILES, len(rows))], out)
 
     def test_shipped_shelf(self):
         out = self.listing([PROFILES])

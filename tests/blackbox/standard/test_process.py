@@ -6,6 +6,7 @@ import re
 import shutil
 import signal
 import socket
+import ssl
 import sys
 import tempfile
 import unittest
@@ -147,8 +148,17 @@ class CommandLine(unittest.TestCase):
                      "--spool", "--transcript", "--verbose", "--quiet",
                      "--seed", "--version", "--help"):
             self.assertIn(flag, cp.stdout)
+        # The version, then the libraries as linked at run time; the
+        # OpenSSL one is the library Python's ssl module loaded too.
         cp = run_cli(["-V"])
-        self.assertEqual((cp.returncode, cp.stdout), (0, "smtp-mimic 0.1.0\n"))
+        self.assertEqual(cp.returncode, 0)
+        lines = cp.stdout.splitlines()
+        self.assertEqual(lines[:2], ["smtp-mimic 0.1.0",
+                                     "  OpenSSL: " + ssl.OPENSSL_VERSION])
+        self.assertEqual(len(lines), 5, cp.stdout)
+        self.assertRegex(lines[2], r"^  libevent: 2\.\d+\.\d+-stable$")
+        self.assertRegex(lines[3], r"^  libyaml: 0\.\d+\.\d+$")
+        self.assertRegex(lines[4], r"^  jansson: 2\.\d+(\.\d+)?$")
 
     def test_usage_errors(self):
         cp = run_cli(["--bogus"])
