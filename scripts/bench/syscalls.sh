@@ -37,10 +37,19 @@ done
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cc -O2 -o "$tmp/canned" "$top/scripts/bench/canned.c"
+# The certificate made once, natively: key generation under valgrind takes
+# minutes.
+mkdir "$tmp/cert"
+"$binary" -P "$top/profiles" -q --spool none --listen 127.0.0.1:0 \
+	--write-cert "$tmp/cert" >/dev/null 2>&1 &
+certgen=$!
+for _ in $(seq 300); do [ -s "$tmp/cert/key.pem" ] && break; sleep 0.1; done
+sleep 0.2
+kill "$certgen"; wait "$certgen" 2>/dev/null || true
 
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_port() {
-	for _ in $(seq 200); do
+	for _ in $(seq 1200); do
 		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
 		sleep 0.05
 	done
@@ -49,8 +58,8 @@ wait_port() {
 server_cmd() { # NAME PORT -> argv
 	case "$1" in
 	canned) echo "$tmp/canned $2" ;;
-	mimic) echo "$binary -P $top/profiles --profile standard -q --spool none --max-sessions 100000 --listen 127.0.0.1:$2" ;;
-	mimic-w1) echo "$binary -P $top/profiles --profile standard -q --spool none --max-sessions 100000 --workers 1 --listen 127.0.0.1:$2" ;;
+	mimic) echo "$binary -P $top/profiles --profile standard -q --spool none --max-sessions 100000 --cert $tmp/cert/cert.pem --key $tmp/cert/key.pem --listen 127.0.0.1:$2" ;;
+	mimic-w1) echo "$binary -P $top/profiles --profile standard -q --spool none --max-sessions 100000 --cert $tmp/cert/cert.pem --key $tmp/cert/key.pem --workers 1 --listen 127.0.0.1:$2" ;;
 	esac
 }
 # run TOOL NAME MODE N OUT: serve N units under TOOL (strace|valgrind)
