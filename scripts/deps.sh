@@ -44,6 +44,9 @@ test_pkgs+=(chromium chromium-driver python3-selenium python3-jsonschema)
 # pytest: the README's test-suite example is run as written
 # (standard/test_readme_example.py).
 test_pkgs+=(python3-pytest)
+# strace and valgrind: scripts/bench/syscalls.sh counts syscalls and heap
+# allocations per session (canned reference vs smtp-mimic).
+test_pkgs+=(strace valgrind)
 
 TOOLS=${SMTP_MIMIC_TOOLS:-/opt/smtp-mimic-tools}
 EXIM_PKG=exim4-daemon-light
