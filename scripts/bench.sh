@@ -4,7 +4,7 @@
 #
 # usage: scripts/bench.sh [--smoke] [--binary FILE] [--out DIR] [--runs N]
 #                         [--only plain,transcript,http,spool,tls,starttls,idle,latency]
-#                         [--idle 1000,10000,30000]
+#                         [--idle 1000,10000,30000] [--workers-sweep]
 #
 #   --only LIST    measure only these figure groups (default all); in
 #                  "transcript" both contenders are smtp-mimic, with and
@@ -21,6 +21,14 @@
 #                  during the run; DIR is made o+x because smtp-sink runs
 #                  as nobody.
 #   --runs N       runs per contender (default 3; smoke 1).
+#   --workers-sweep  only the worker sweep (same as --only workers):
+#                  smtp-mimic --workers 1..nproc+1 against --workers 1 and
+#                  the limit, plain 1 KB rows, client on the same CPUs and
+#                  pinned apart with taskset; not part of the default run.
+#
+# The limit columns: scripts/bench/canned.c, a canned-reply epoll server
+# built here with cc -O2 (into DIR), joins the plain throughput rows as the
+# floor no SMTP sink can beat; openssl s_server is the TLS limit.
 #
 # Installs the missing packages (scripts/deps.sh --test), builds, raises the
 # open-files limit as far as it may, then runs scripts/bench/bench.py:
@@ -45,7 +53,8 @@ while [ $# -gt 0 ]; do
 	--binary) binary=$2; shift ;;
 	--out) out=$2; shift ;;
 	--runs | --only | --idle) pass+=("$1" "$2"); shift ;;
-	-h | --help) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--workers-sweep) pass+=(--only workers) ;;
+	-h | --help) sed -n '2,40p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "bench.sh: unknown argument: $1 (see --help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -66,7 +75,8 @@ raise_nofile 70000
 limit=3600
 [ "$smoke" = 1 ] && limit=240
 mkdir -p "$out"
+cc -O2 -o "$out/canned" "$top/scripts/bench/canned.c"
 # --foreground: the benchmark's own children get the signal via bench.py.
 exec timeout --foreground -k 10 "$limit" \
 	python3 -B "$top/scripts/bench/bench.py" --binary "$binary" \
-	--out "$out" "${pass[@]}"
+	--out "$out" --canned "$out/canned" "${pass[@]}"

@@ -46,6 +46,9 @@ test_pkgs+=(chromium chromium-driver python3-selenium python3-jsonschema)
 # pytest: the README's test-suite example is run as written
 # (standard/test_readme_example.py).
 test_pkgs+=(python3-pytest)
+# strace and valgrind: scripts/bench/syscalls.sh counts syscalls and heap
+# allocations per session (canned reference vs smtp-mimic).
+test_pkgs+=(strace valgrind)
 
 # The Debian package (scripts/package.sh, --package): dpkg-shlibdeps
 # (dpkg-dev) and file compute Depends; its test (tests/package/) installs

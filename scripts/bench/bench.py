@@ -15,6 +15,15 @@ server. The table gives the medians and their ratio mimic/reference.
 In the transcript rows both contenders are smtp-mimic: A writes a JSON
 Lines transcript to a file (--transcript FILE), B does not, so the ratio
 is the throughput kept with the transcript on.
+
+The limit columns: in the plain throughput rows a fourth contender,
+scripts/bench/canned.c (an epoll server answering canned replies with no
+parsing beyond line ends; bench.sh builds it, --canned), joins the rotation;
+in the TLS handshake row openssl s_server (the reference there) is the
+limit too. "--only workers" (bench.sh --workers-sweep) measures smtp-mimic
+--workers 1..nproc+1 against --workers 1 (and the limit), both plain 1 KB
+rows, with the server and the client on the same CPUs and pinned apart
+(taskset).
 """
 import argparse
 import json
@@ -215,6 +224,7 @@ class Bench:
                               "dump files went to %s" % (self.out,
                                                          self.dump_root))
         self.extra = {}     # hidden per-run values, e.g. baseline RSS
+        self.sweep = None   # "workers" rows: (N, server cpus, client cpus)
 
     # ------------------------------------------------------------ servers
     def mimic_cmd(self, port, spool=None, tls=False, workers=None,
@@ -240,7 +250,18 @@ class Bench:
         --transcript TRANSCRIPT, "ref" without."""
         port = free_port()
         workers = 1 if contender == "mimic-w1" else None
-        if kind == "transcript":
+        pin = []
+        if kind == "workers":  # mimic: --workers N; ref: --workers 1
+            n, scpu, _ = self.sweep
+            pin = ["taskset", "-c", scpu] if scpu else []
+            kind = "plain"
+            if contender == "ref":
+                contender, workers = "mimic-w1", 1
+            elif contender == "mimic":
+                workers = n
+        if contender == "limit" and kind == "plain":
+            cmd = [self.args.canned, str(port)]
+        elif kind == "transcript":
             cmd = self.mimic_cmd(port, transcript=(
                 transcript if contender == "mimic" else None))
         elif kind == "http":  # "mimic" with --http (ready), "ref" without
@@ -263,7 +284,7 @@ class Bench:
             if spool_dir:
                 cmd += ["-D", os.path.join(spool_dir, "dump")]
             cmd += ["%s:%d" % (HOST, port), "4096"]
-        srv = Server(contender, cmd, port, self.work)
+        srv = Server(contender, pin + cmd, port, self.work)
         self.servers.append(srv)
         return srv
 
@@ -283,6 +304,8 @@ class Bench:
         c = ["mimic", "ref"]
         if with_w1 and self.has_workers:
             c.append("mimic-w1")
+        if with_w1 == "limit" and self.args.canned:
+            c.append("limit")
         return c
 
     def measure(self, group, figures, contenders, fn):
@@ -330,7 +353,10 @@ class Bench:
         """(messages sent, wall seconds) of one smtp-source run. With limit
         (seconds), a run still going then is stopped and measured by its
         own counter (-c)."""
-        cmd = ["smtp-source", "-s", str(sessions or self.cfg["sessions"]),
+        pin = (["taskset", "-c", self.sweep[2]]
+               if self.sweep and self.sweep[2] else [])
+        cmd = pin + ["smtp-source", "-s",
+                     str(sessions or self.cfg["sessions"]),
                "-m", str(msgs), "-l", str(size)]
         if reuse:
             cmd.append("-d")
@@ -400,7 +426,48 @@ class Bench:
                         shutil.rmtree(sdir, ignore_errors=True)
                 return {fig: v}
             self.measure("throughput", [(fig, "msgs/s", "higher")],
-                         self.contenders(True), one)
+                         self.contenders(True if spool else "limit"), one)
+
+    def fig_workers(self):
+        """smtp-mimic --workers N (1..nproc+1) vs --workers 1 and the
+        limit, plain 1 KB (1 conn/msg and -d), the client on the same CPUs
+        and (taskset) on separate ones."""
+        ncpu = os.cpu_count() or 1
+        half = max(1, ncpu // 2)
+        pins = [("same CPUs", None, None)]
+        if ncpu >= 2 and shutil.which("taskset"):
+            pins.append(("server CPUs 0-%d, client %d-%d" % (
+                half - 1, half, ncpu - 1), "0-%d" % (half - 1),
+                "%d-%d" % (half, ncpu - 1)))
+        else:
+            self.notes.append("workers rows: one CPU (or no taskset), so "
+                              "no pinned rows")
+        for pin_name, scpu, ccpu in pins:
+            for n in range(1, ncpu + 2):
+                for (size, reuse), msgs in self.cfg["plain"].items():
+                    if size != 1024:
+                        continue
+                    fig = "msgs/s plain 1 KB, %s [--workers %d, %s]" % (
+                        "reused conn (-d)" if reuse else "1 conn/msg",
+                        n, pin_name)
+
+                    def one(c, run, reuse=reuse, msgs=msgs, fig=fig):
+                        srv = self.start(c, "workers")
+                        try:
+                            v = self.smtp_source(srv.port, 1024, reuse, msgs)
+                            srv.check_alive()
+                        finally:
+                            self.stop(srv)
+                        return {fig: v}
+                    self.sweep = (n, scpu, ccpu)
+                    try:
+                        c = ["mimic", "ref"]
+                        if self.args.canned:
+                            c.append("limit")
+                        self.measure("workers",
+                                     [(fig, "msgs/s", "higher")], c, one)
+                    finally:
+                        self.sweep = None
 
     def fig_transcript(self):
         """smtp-mimic with a JSON Lines transcript to a file vs the same
@@ -468,6 +535,8 @@ class Bench:
             return {fig: int(m.group(1)) / wall}
         self.measure("tls", [(fig, "handshakes/s", "higher")],
                      self.contenders(True), one)
+        # openssl s_server is the limit for handshakes as well.
+        self.rows[-1]["samples"]["limit"] = self.rows[-1]["samples"]["ref"]
 
     def fig_starttls(self):
         fig = "STARTTLS sessions/s (ref: bare TLS handshake on s_server)"
@@ -667,11 +736,13 @@ class Bench:
     # ------------------------------------------------------------- output
     def write(self):
         lines = ["| figure | smtp-mimic (median) | reference (median) | "
-                 "ratio mimic/ref | runs |", "|---|---|---|---|---|"]
+                 "ratio mimic/ref | limit (median) | ratio mimic/limit "
+                 "| runs |", "|---|---|---|---|---|---|---|"]
         refname = {"throughput": "smtp-sink", "tls": "openssl s_server",
                    "idle": "smtp-sink", "latency": "smtp-sink",
                    "transcript": "smtp-mimic, no transcript",
-                   "http": "smtp-mimic, no --http"}
+                   "http": "smtp-mimic, no --http",
+                   "workers": "smtp-mimic --workers 1"}
         results = []
         for row in self.rows:
             s = row["samples"]
@@ -680,6 +751,9 @@ class Bench:
                 variants.append(("mimic-w1", " [--workers 1]"))
             ref = s.get("ref", [])
             ref_med = statistics.median(ref) if ref else None
+            lim = s.get("limit", [])
+            lim_med = (statistics.median(lim)
+                       if len(lim) == self.cfg["runs"] else None)
             for key, suffix in variants:
                 vals = s.get(key, [])
                 med = statistics.median(vals) if vals else None
@@ -700,15 +774,31 @@ class Bench:
                              fmt(ref_med) if ref_med is not None else "—",
                              "FAILED: " + why]
                 runs = "%d+%d A/B" % (len(vals), len(ref))
-                lines.append("| %s | %s | %s | %s | %s |" % (
-                    fig, cells[0], cells[1], cells[2], runs))
+                if "limit" in s and lim is not ref:
+                    runs = "%d+%d+%d A/B/L" % (len(vals), len(ref), len(lim))
+                lratio = (med / lim_med if med is not None and ok and lim_med
+                          else None)
+                if "limit" not in s:
+                    lcells = ["—", "—"]
+                elif lratio is None:
+                    lcells = [fmt(lim_med) if lim_med is not None else "—",
+                              "FAILED: " + (row["error"] or "missing samples"
+                                            ).replace("|", "/")[:160]]
+                else:
+                    lcells = [fmt(lim_med), "%.2f" % lratio]
+                lines.append("| %s | %s | %s | %s | %s | %s | %s |" % (
+                    fig, cells[0], cells[1], cells[2], lcells[0], lcells[1],
+                    runs))
                 results.append({"figure": row["figure"] + suffix,
                                 "group": row["group"],
                                 "reference": refname[row["group"]],
                                 "unit": row["unit"], "better": better,
                                 "mimic": vals, "ref": ref,
                                 "mimic_median": med, "ref_median": ref_med,
-                                "ratio": ratio, "error": row["error"]})
+                                "ratio": ratio, "limit": lim,
+                                "limit_median": lim_med,
+                                "limit_ratio": lratio,
+                                "error": row["error"]})
         head = ["# smtp-mimic benchmark%s" % (" (smoke run: counts too "
                                               "small to mean anything)"
                                               if self.args.smoke else ""),
@@ -999,18 +1089,21 @@ def main():
     ap.add_argument("--profiles", default=os.path.join(TOP, "profiles"))
     ap.add_argument("--out", default=os.path.join(TOP, "build", "bench"))
     ap.add_argument("--smoke", action="store_true")
+    ap.add_argument("--canned", default="",
+                    help="the canned-reply limit server (canned.c, built)")
     ap.add_argument("--runs", type=int, default=0)
     ap.add_argument("--idle", default="",
                     help="idle-session levels, e.g. 1000,10000,30000")
     ap.add_argument("--only", default="",
                     help="comma list of: plain,transcript,http,spool,tls,"
-                         "starttls,idle,latency (default all)")
+                         "starttls,idle,latency,workers (default all "
+                         "but workers)")
     args = ap.parse_args()
     args.binary = os.path.abspath(args.binary)
     b = Bench(args)
     only = set(filter(None, args.only.split(",")))
     groups = ("plain", "transcript", "http", "spool", "tls", "starttls",
-              "idle", "latency")
+              "idle", "latency", "workers")
     if only - set(groups):
         ap.error("--only: unknown group(s) %s; known: %s" % (
             ",".join(sorted(only - set(groups))), ",".join(groups)))
@@ -1029,9 +1122,10 @@ def main():
                  ("http", b.fig_http),
                  ("spool", lambda: b.fig_throughput(True)),
                  ("tls", b.fig_tls), ("starttls", b.fig_starttls),
-                 ("idle", b.fig_idle), ("latency", b.fig_latency)]
+                 ("idle", b.fig_idle), ("latency", b.fig_latency),
+                 ("workers", b.fig_workers)]
         for name, fn in steps:
-            if not only or name in only:
+            if (not only and name != "workers") or name in only:
                 log("== %s" % name)
                 fn()
         table = b.write()

@@ -5,7 +5,10 @@ the benchmark with tiny counts against the binary under test ($SMTP_MIMIC),
 and checks that the Markdown table and the PNG plot are written and that
 every row has a numeric ratio (a failed measurement, such as a server that
 crashed under load, shows up as a FAILED cell instead). No timing is
-asserted: the numbers from a smoke run mean nothing.
+asserted: the numbers from a smoke run mean nothing. The limit columns
+(the canned-reply server, scripts/bench/canned.c, in the plain throughput
+rows; openssl s_server in the TLS handshake row) carry a number where they
+apply and a dash elsewhere.
 """
 import os
 import re
@@ -19,7 +22,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from harness import BINARY, TOP  # noqa: E402
 
 BENCH = os.path.join(TOP, "scripts", "bench.sh")
-TOOLS = ("smtp-sink", "smtp-source", "openssl", "gnuplot")
+TOOLS = ("smtp-sink", "smtp-source", "openssl", "gnuplot", "cc")
 
 
 def have(tool):
@@ -57,7 +60,8 @@ class BenchSmoke(unittest.TestCase):
         rows = [line for line in table.splitlines()
                 if line.startswith("| ") and not line.startswith("| figure")]
         self.assertIn("| figure | smtp-mimic (median) | reference (median) "
-                      "| ratio mimic/ref | runs |", table)
+                      "| ratio mimic/ref | limit (median) "
+                      "| ratio mimic/limit | runs |", table)
         # Every measurement path has its row.
         for fig in ("msgs/s plain 1 KB, 1 conn/msg",
                     "msgs/s plain 1 KB, reused conn (-d)",
@@ -77,10 +81,22 @@ class BenchSmoke(unittest.TestCase):
                             "no row for %r in:\n%s" % (fig, table))
         for r in rows:
             cells = [c.strip() for c in r.strip("|").split("|")]
-            self.assertEqual(len(cells), 5, r)
+            self.assertEqual(len(cells), 7, r)
             self.assertRegex(cells[3], r"^\d+(\.\d+)?$",
                              "ratio is not a number in: %s" % r)
-            self.assertTrue(re.match(r"^\d+\+\d+ A/B$", cells[4]), r)
+            self.assertTrue(re.match(r"^\d+\+\d+(\+\d+ A/B/L| A/B)$",
+                                     cells[6]), r)
+            limited = (r.startswith("| msgs/s plain ") or
+                       r.startswith("| TLS handshakes/s"))
+            if limited:
+                self.assertRegex(cells[4], r"^\d+(\.\d+)?$", r)
+                self.assertRegex(cells[5], r"^\d+(\.\d+)?$",
+                                 "limit ratio is not a number in: %s" % r)
+            else:
+                self.assertEqual(cells[4:6], ["—", "—"], r)
+        # The canned server joined the plain rows' rotation.
+        self.assertRegex(table, r"\| msgs/s plain 1 KB, 1 conn/msg .*"
+                                r"\| \d+\+\d+\+\d+ A/B/L \|")
         # The transcript rows name their reference; the idle levels get
         # a cost-per-message summary (one line per contender).
         self.assertIn("ref smtp-mimic, no transcript", table)
