@@ -43,6 +43,7 @@ data_new_ids(struct session_txn *t, enum qid_format fmt)
 	 * --seed replays the same rule outcomes. */
 	static _Thread_local struct rng ids;
 	static _Thread_local bool seeded;
+	static _Thread_local long pid; /* workers start after any fork */
 	unsigned long long n = ++counter;
 	unsigned char g[16];
 	uint64_t a, b;
@@ -52,7 +53,9 @@ data_new_ids(struct session_txn *t, enum qid_format fmt)
 	gettimeofday(&tv, NULL);
 	in.sec = tv.tv_sec;
 	in.usec = (long)tv.tv_usec;
-	in.pid = (long)getpid();
+	if (pid == 0)
+		pid = (long)getpid(); /* glibc makes a syscall of each call */
+	in.pid = pid;
 	in.seq = n;
 	/* The spool's name part stays hex; {queue_id} and the accepted
 	 * event carry the profile's shape (queue_id_format). */
