@@ -99,8 +99,10 @@ static const struct pp_case cases[] = {
            "\x7f\x00\x00\x01"
            "\x7f\x00\x00\x02"
            "\x04\xd2\x00\x19"
-           "\x04\x00\x03" "abc"
-           "\x01\x00\x04" "smtp"),
+           "\x04\x00\x03"
+           "abc"
+           "\x01\x00\x04"
+           "smtp"),
      PROXY_PROTO_V2, PROXY_PROTO_DONE, 41, "127.0.0.1 1234", "127.0.0.2 25",
      NULL},
     {"v2 tlv past end",
@@ -108,7 +110,8 @@ static const struct pp_case cases[] = {
            "\x7f\x00\x00\x01"
            "\x7f\x00\x00\x02"
            "\x04\xd2\x00\x19"
-           "\x04\x00\x09" "a"),
+           "\x04\x00\x09"
+           "a"),
      PROXY_PROTO_ANY, PROXY_PROTO_ERROR, 0, NULL, NULL,
      "v2: TLV runs past the header"},
     {"v2 tlv cut header",
