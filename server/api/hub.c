@@ -555,9 +555,7 @@ hub_tap(const json_t *o, const char *line, size_t len, void *arg)
 
 	if (dir == NULL)
 		return;
-	for (int k = 0; k < TR_COUNT; k++)
-		if (strcmp(dir, tr_kind_str(k)) == 0)
-			e.kind = k;
+	e.kind = tr_kind_from_str(dir);
 	if (json_is_integer(sid) && json_integer_value(sid) > 0)
 		e.session = (unsigned long)json_integer_value(sid);
 	hub_event(arg, &e, line, len);

@@ -319,17 +319,13 @@ void
 stats_tap(const struct json_t *o, const char *line, size_t len, void *arg)
 {
 	const char *dir = str_field(o, "dir");
-	enum tr_kind kind = TR_COUNT;
 
 	(void)line;
 	(void)len;
 	if (dir == NULL)
 		return;
-	for (int k = 0; k < TR_COUNT; k++)
-		if (strcmp(dir, tr_kind_str(k)) == 0)
-			kind = k;
-	stats_event(arg, kind, str_field(o, "profile"), str_field(o, "rule"),
-	            o);
+	stats_event(arg, tr_kind_from_str(dir), str_field(o, "profile"),
+	            str_field(o, "rule"), o);
 }
 
 /* stats_tap_ev - the same, as the worker made it (no JSON object) */

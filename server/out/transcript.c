@@ -83,6 +83,16 @@ tr_kind_str(enum tr_kind kind)
 	return tr_kind_names[kind];
 }
 
+/* tr_kind_from_str - the kind whose "dir" is dir, or TR_COUNT */
+enum tr_kind
+tr_kind_from_str(const char *dir)
+{
+	for (int k = 0; dir != NULL && k < TR_COUNT; k++)
+		if (strcmp(dir, tr_kind_names[k]) == 0)
+			return k;
+	return TR_COUNT;
+}
+
 /*
  * True if s can go into "text" as is: UTF-8 without NUL, since a NUL
  * (\u0000) breaks C consumers and jansson's own parser refuses it.

@@ -77,6 +77,9 @@ enum tr_kind {
 /* tr_kind_str - the "dir" field in JSON: "connect","close","C","S",... */
 const char *tr_kind_str(enum tr_kind kind);
 
+/* tr_kind_from_str - the inverse; TR_COUNT for NULL or an unknown dir */
+enum tr_kind tr_kind_from_str(const char *dir);
+
 struct tr_event {
 	unsigned long session;
 	enum tr_kind kind;

@@ -94,6 +94,20 @@ static const struct escape_case escape_cases[] = {
     ESC("outlen 1", "abc", 1, ""),
 };
 
+/* tr_kind_from_str undoes tr_kind_str for every kind, and only for those */
+static void
+test_kind_from_str(void **state)
+{
+	(void)state;
+	for (int k = 0; k < TR_COUNT; k++)
+		assert_int_equal(tr_kind_from_str(tr_kind_str(k)), k);
+	assert_int_equal(tr_kind_from_str("?"), TR_COUNT);
+	assert_int_equal(tr_kind_from_str("c"), TR_COUNT);
+	assert_int_equal(tr_kind_from_str("connec"), TR_COUNT);
+	assert_int_equal(tr_kind_from_str(""), TR_COUNT);
+	assert_int_equal(tr_kind_from_str(NULL), TR_COUNT);
+}
+
 static void
 test_escape(void **state)
 {
@@ -845,6 +859,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_kind_str),
+	    cmocka_unit_test(test_kind_from_str),
 	    cmocka_unit_test(test_escape),
 	    cmocka_unit_test(test_json_sink),
 	    cmocka_unit_test(test_json_stdout),
