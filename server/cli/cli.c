@@ -23,6 +23,7 @@
 
 #include "cli.h"
 #include "log.h"
+#include "proxy_proto.h"
 
 static const char usage_text[] =
     "usage: smtp-mimic [options]\n"
@@ -74,6 +75,13 @@ static const char usage_text[] =
     "  -u, --user NAME           drop root to NAME after binding (port 25)\n"
     "      PORT/tls              (as a --listen suffix) implicit TLS, port 465 "
     "style\n"
+    "      --proxy-protocol[=v1|v2|any]\n"
+    "                            behind a TCP load balancer (HAProxy\n"
+    "                            send-proxy / send-proxy-v2): every "
+    "connection\n"
+    "                            starts with a PROXY protocol header, whose\n"
+    "                            source is the client (transcript, limits);\n"
+    "                            no version given: any (v1 or v2)\n"
     "\n"
     "HTTP API (off by default; see smtp-mimic(1)):\n"
     "      --http [ADDR:]PORT    serve the HTTP API and web view (ADDR "
@@ -155,6 +163,7 @@ enum {
 	OPT_HTTP_TOKEN,
 	OPT_WEB_ROOT,
 	OPT_STATE_FILE,
+	OPT_PROXY_PROTOCOL,
 };
 
 static const struct option long_options[] = {
@@ -168,6 +177,7 @@ static const struct option long_options[] = {
     {"spool", required_argument, NULL, 's'},
     {"transcript", required_argument, NULL, 't'},
     {"state-file", required_argument, NULL, OPT_STATE_FILE},
+    {"proxy-protocol", optional_argument, NULL, OPT_PROXY_PROTOCOL},
     {"verbose", no_argument, NULL, 'v'},
     {"quiet", no_argument, NULL, 'q'},
     {"seed", required_argument, NULL, OPT_SEED},
@@ -214,6 +224,23 @@ parse_number(const char *flag, const char *s, unsigned long long max,
 		return 2;
 	}
 	return 0;
+}
+
+/* --proxy-protocol[=v1|v2|any]: the header versions accepted (bare: any),
+ * as PROXY_PROTO_V1 and _V2 bits. */
+static int
+parse_proxy_protocol(struct cli *c, const char *arg)
+{
+	if (arg == NULL || strcmp(arg, "any") == 0)
+		c->proxy_protocol = PROXY_PROTO_ANY;
+	else if (strcmp(arg, "v1") == 0)
+		c->proxy_protocol = PROXY_PROTO_V1;
+	else if (strcmp(arg, "v2") == 0)
+		c->proxy_protocol = PROXY_PROTO_V2;
+	else
+		return usage_error("--proxy-protocol=%s: not v1, v2 or any",
+		                   arg);
+	return -1;
 }
 
 /* Two names for one directory? (Either may not exist.) */
@@ -368,6 +395,8 @@ cli_flag(struct cli *c, int ch, const char *arg)
 	case OPT_STATE_FILE:
 		c->state_file = arg;
 		return -1;
+	case OPT_PROXY_PROTOCOL:
+		return parse_proxy_protocol(c, arg);
 	case 'v':
 		c->verbose = true;
 		return -1;

@@ -81,6 +81,8 @@ struct cli {
 	unsigned long long seed;
 	unsigned max_sessions, workers; /* 0: the profile's / one per CPU */
 	unsigned grace_s; /* --grace: DATA sessions may finish (seconds) */
+	/* --proxy-protocol: PROXY_PROTO_V1 | _V2 (proxy_proto.h); 0: off */
+	unsigned proxy_protocol;
 	char share_dir[PATH_MAX + 64]; /* BIN/../share/smtp-mimic/profiles */
 	/* For CI (cli_ci.c): --ready-file, --summary, --exit-after N
 	 * (0: never), --expect. */

@@ -165,6 +165,7 @@ cli_serve(const struct cli *c)
 	    .via = lp.boxes,
 	    .nvia = lp.nboxes,
 	    .workers = workers,
+	    .proxy_protocol = c->proxy_protocol,
 	};
 	if (c->user != NULL)
 		own = lookup_user(c->user);

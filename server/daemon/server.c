@@ -9,7 +9,8 @@
  * profile's 421; out of descriptors, accept_guard.c pauses accepting
  * rather than spin), SIGTERM / SIGINT graceful stop (sessions in DATA may
  * finish within a grace period), SIGHUP profile reload for new sessions
- * (control.c, which also makes the profile workers take at accept).
+ * (control.c, which also makes the profile workers take at accept);
+ * with --proxy-protocol, a connection's header first (proxy_accept.c).
  * The main thread only handles signals; each worker thread runs its own
  * event base and owns its sessions outright.
  * Does not: speak SMTP, or touch a session's socket.
@@ -34,6 +35,7 @@
 #include "listen_addr.h"
 #include "log.h"
 #include "profile.h"
+#include "proxy_accept.h"
 #include "reply.h"
 #include "server.h"
 #include "session.h"
@@ -197,17 +199,16 @@ listen_known_local(const struct sockaddr_storage *ss)
 	return false;
 }
 
-/* A new connection on lst: a session, or a refusal with the profile's 421
- * (over the limits, or refuse given: no descriptor to spare). */
+/* A connection becomes a session from peer to local (the real client's,
+ * with --proxy-protocol): or a refusal with the profile's 421 (over the
+ * limits, or refuse given: no descriptor to spare). */
 static void
-server_take(struct listener *lst, evutil_socket_t fd, struct sockaddr *sa,
-            enum reply_id refuse)
+server_session(struct worker *w, evutil_socket_t fd, const struct sockaddr *sa,
+               const struct sockaddr *local, const struct session_proxy *proxy,
+               bool tls, enum reply_id refuse)
 {
-	struct worker *w = lst->w;
 	struct server *srv = w->srv;
 	struct profile *p;
-	struct sockaddr_storage local;
-	socklen_t llen = sizeof(local);
 	unsigned max, per;
 	char ip[INET6_ADDRSTRLEN] = "";
 	struct session *s;
@@ -221,10 +222,6 @@ server_take(struct listener *lst, evutil_socket_t fd, struct sockaddr *sa,
 	max = srv->cfg.max_sessions ? srv->cfg.max_sessions
 	                            : p->limits.max_sessions;
 	per = p->limits.max_sessions_per_client;
-	if (lst->known_local)
-		memcpy(&local, &lst->local, sizeof(local));
-	else if (getsockname(fd, (struct sockaddr *)&local, &llen) == -1)
-		memset(&local, 0, sizeof(local));
 	if (sa->sa_family == AF_INET6)
 		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)sa)->sin6_addr, ip,
 		          sizeof(ip));
@@ -242,9 +239,9 @@ server_take(struct listener *lst, evutil_socket_t fd, struct sockaddr *sa,
 		pthread_mutex_unlock(&srv->lock);
 		counted_client = true;
 	}
-	s = session_new(&w->env, p, fd, sa, (struct sockaddr *)&local,
-	                atomic_fetch_add(&srv->next_id, 1) + 1, refuse,
-	                lst->tls, counted_client);
+	s = session_new(&w->env, p, fd, sa, local,
+	                atomic_fetch_add(&srv->next_id, 1) + 1, refuse, tls,
+	                counted_client, proxy);
 	if (s == NULL) {
 		atomic_fetch_sub(&srv->nsessions, 1);
 		if (counted_client) {
@@ -256,6 +253,45 @@ server_take(struct listener *lst, evutil_socket_t fd, struct sockaddr *sa,
 		return;
 	}
 	TAILQ_INSERT_TAIL(&w->sessions, s, entry);
+}
+
+/* The PROXY protocol header came (proxy_accept.c). */
+static void
+server_proxied(void *owner, evutil_socket_t fd, const struct sockaddr *peer,
+               const struct sockaddr *local, const struct session_proxy *proxy,
+               bool tls, enum reply_id refuse)
+{
+	server_session(owner, fd, peer, local, proxy, tls, refuse);
+}
+
+/* A new connection on lst: a session at once, or first its PROXY
+ * protocol header (--proxy-protocol; the limits then count the client
+ * the header names). */
+static void
+server_take(struct listener *lst, evutil_socket_t fd, struct sockaddr *sa,
+            enum reply_id refuse)
+{
+	struct worker *w = lst->w;
+	struct sockaddr_storage local;
+	socklen_t llen = sizeof(local);
+
+	if (w->stopping) {
+		evutil_closesocket(fd);
+		return;
+	}
+	if (lst->known_local)
+		memcpy(&local, &lst->local, sizeof(local));
+	else if (getsockname(fd, (struct sockaddr *)&local, &llen) == -1)
+		memset(&local, 0, sizeof(local));
+	if (w->proxy == NULL) {
+		server_session(w, fd, sa, (struct sockaddr *)&local, NULL,
+		               lst->tls, refuse);
+		return;
+	}
+	if (proxy_accept_start(
+	        w->proxy, fd, sa, (struct sockaddr *)&local, lst->tls, refuse,
+	        w->profile->limits.idle_timeout_ms, w->profile->name) == -1)
+		log_warnx("out of memory accepting a connection");
 }
 
 static void
@@ -495,6 +531,7 @@ worker_wake(evutil_socket_t fd, short what, void *arg)
 		return;
 	w->stopping = true;
 	accept_guard_stop(w->guard);
+	proxy_accept_clear(w->proxy, "server shutting down");
 	for (size_t i = 0; i < w->nlisteners; i++)
 		listener_free(w->listeners[i]);
 	w->nlisteners = 0;
@@ -588,6 +625,10 @@ worker_new(struct server *srv, unsigned index)
 		w->grace_timer = evtimer_new(w->base, worker_grace_over, w);
 		w->guard = accept_guard_new(w->base, worker_listen,
 		                            server_accept_refuse, w);
+		if (srv->cfg.proxy_protocol != 0)
+			w->proxy =
+			    proxy_accept_new(w->base, srv->cfg.proxy_protocol,
+			                     &srv->next_id, server_proxied, w);
 	}
 	return w;
 }
@@ -599,6 +640,7 @@ worker_free(struct worker *w)
 		return;
 	while (!TAILQ_EMPTY(&w->sessions))
 		session_abandon(TAILQ_FIRST(&w->sessions));
+	proxy_accept_free(w->proxy);
 	for (size_t i = 0; i < w->nlisteners; i++)
 		listener_free(w->listeners[i]);
 	free(w->listeners);
@@ -655,7 +697,8 @@ server_new(struct event_base *base, const struct server_config *cfg,
 	for (unsigned i = 0; i < n; i++) {
 		struct worker *w = worker_new(srv, i);
 		if (w == NULL || w->base == NULL || w->wake == NULL ||
-		    w->grace_timer == NULL || w->guard == NULL) {
+		    w->grace_timer == NULL || w->guard == NULL ||
+		    (srv->cfg.proxy_protocol != 0 && w->proxy == NULL)) {
 			worker_free(w);
 			server_free(srv);
 			return NULL;

@@ -45,12 +45,16 @@ struct server_config {
 	size_t nvia;
 	unsigned workers;         /* event loops (threads); >= 1 */
 	struct grey_store *store; /* policy state for every session, or NULL */
+	/* --proxy-protocol: the PROXY_PROTO_* versions a connection's
+	 * header may be in (proxy_accept.c); 0: no header expected */
+	unsigned proxy_protocol;
 };
 
 struct listener; /* one bound address, plain or implicit TLS */
 struct control;
 struct accept_guard;
 struct client_count;
+struct proxy_accept;
 
 /* One event loop on its own thread, with its own sessions. */
 struct worker {
@@ -68,6 +72,7 @@ struct worker {
 	struct event *wake;     /* the main thread asks us to stop */
 	struct event *grace_timer;
 	struct accept_guard *guard; /* accept errors: reserve fd, pause */
+	struct proxy_accept *proxy; /* --proxy-protocol: headers awaited */
 };
 
 struct server {

@@ -18,7 +18,9 @@
  * Facts travel as fields (struct tr_event.fields), never only in "text";
  * the text and the readable line stay what they always were:
  *   connect  "client":{"addr","port"}, "server":{"addr","port"},
- *            "tls_listener": bool (an implicit-TLS listener)
+ *            "tls_listener": bool (an implicit-TLS listener); with
+ *            --proxy-protocol "proxy":{"addr","port","version"}: the load
+ *            balancer (client is then the PROXY header's source)
  *   close    "how": "fin"|"rst"|"drop", "reason": the words in the
  *            parentheses, "rule": NAME when a rule caused it (absent
  *            otherwise), "bytes_in"/"bytes_out": this connection's socket

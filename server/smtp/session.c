@@ -522,12 +522,45 @@ session_via(struct session *s)
 	return rc;
 }
 
+/* The connect event: the client, the server, and the load balancer a
+ * PROXY protocol header came through (proxy, or NULL). */
+static void
+session_connect_event(struct session *s, bool implicit_tls,
+                      const struct session_proxy *proxy)
+{
+	bool v6 = strchr(s->client_ip, ':') != NULL;
+	char pip[INET6_ADDRSTRLEN] = "", pport[8] = "", via[96] = "";
+	json_t *f;
+
+	f = json_pack("{s:{s:s, s:i}, s:{s:s, s:i}, s:b}", "client", "addr",
+	              s->client_ip, "port", atoi(s->client_port), "server",
+	              "addr", s->server_ip, "port", atoi(s->server_port),
+	              "tls_listener", implicit_tls);
+	if (proxy != NULL) {
+		sockaddr_text((const struct sockaddr *)&proxy->peer, pip,
+		              sizeof(pip), pport, sizeof(pport));
+		if (f != NULL)
+			json_object_set_new(
+			    f, "proxy",
+			    json_pack("{s:s, s:i, s:i}", "addr", pip, "port",
+			              atoi(pport), "version", proxy->version));
+		snprintf(via, sizeof(via), " proxy=%s%s%s:%s v%d",
+		         strchr(pip, ':') ? "[" : "", pip,
+		         strchr(pip, ':') ? "]" : "", pport, proxy->version);
+	}
+	session_eventj(s, TR_CONNECT, NULL, f,
+	               "%s%s%s:%s -> %s%s%s:%s profile=%s%s", v6 ? "[" : "",
+	               s->client_ip, v6 ? "]" : "", s->client_port,
+	               v6 ? "[" : "", s->server_ip, v6 ? "]" : "",
+	               s->server_port, s->profile->name, via);
+}
+
 /* session_new - take over an accepted socket and greet (or not) */
 struct session *
 session_new(const struct session_env *env, struct profile *p, int fd,
             const struct sockaddr *peer, const struct sockaddr *local,
             unsigned long id, enum reply_id refuse, bool implicit_tls,
-            bool counted_client)
+            bool counted_client, const struct session_proxy *proxy)
 {
 	struct session *s;
 	size_t cap;
@@ -558,19 +591,8 @@ session_new(const struct session_env *env, struct profile *p, int fd,
 	}
 	io_set_read_max(s->io, AUTH_LINE_MAX + DATA_CHUNK);
 	io_set_timeout(s->io, p->limits.idle_timeout_ms);
-	if (transcript_wants(TR_CONNECT)) {
-		bool v6 = strchr(s->client_ip, ':') != NULL;
-		session_eventj(
-		    s, TR_CONNECT, NULL,
-		    json_pack("{s:{s:s, s:i}, s:{s:s, s:i}, s:b}", "client",
-		              "addr", s->client_ip, "port",
-		              atoi(s->client_port), "server", "addr",
-		              s->server_ip, "port", atoi(s->server_port),
-		              "tls_listener", implicit_tls),
-		    "%s%s%s:%s -> %s%s%s:%s profile=%s", v6 ? "[" : "",
-		    s->client_ip, v6 ? "]" : "", s->client_port, v6 ? "[" : "",
-		    s->server_ip, v6 ? "]" : "", s->server_port, p->name);
-	}
+	if (transcript_wants(TR_CONNECT))
+		session_connect_event(s, implicit_tls, proxy);
 	s->refuse = refuse;
 	s->implicit_tls = implicit_tls;
 	pace_start(s);

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/queue.h>
+#include <sys/socket.h>
 
 #include "message.h"
 #include "profile.h"
@@ -135,6 +136,16 @@ struct session_env {
 	void (*accepted)(void *owner);
 };
 
+/*
+ * A connection that came through a TCP load balancer speaking the PROXY
+ * protocol (--proxy-protocol): the session's peer and local addresses are
+ * the header's (the real client's), these are the socket's own.
+ */
+struct session_proxy {
+	int version;                  /* of the header: 1 or 2 */
+	struct sockaddr_storage peer; /* the socket's peer: the balancer */
+};
+
 struct session {
 	/* The owner's fields: the session itself never reads them. */
 	TAILQ_ENTRY(session) entry;
@@ -246,13 +257,16 @@ struct session {
  * than REPLY_COUNT (a session limit), send that reply and close instead:
  * at once, or on an implicit-TLS listener after the handshake (a client
  * there reads TLS records first; plaintext would be garbage to it).
+ * proxy: NULL, or how the connection came through a PROXY protocol load
+ * balancer (peer and local are then the header's addresses).
  * NULL when out of memory (the fd is closed).
  */
 struct session *session_new(const struct session_env *env, struct profile *p,
                             int fd, const struct sockaddr *peer,
                             const struct sockaddr *local, unsigned long id,
                             enum reply_id refuse, bool implicit_tls,
-                            bool counted_client);
+                            bool counted_client,
+                            const struct session_proxy *proxy);
 
 /* session_refuse - send s->refuse (a session-limit reply), then FIN */
 void session_refuse(struct session *s);

@@ -662,7 +662,7 @@ conn_open(struct fx *fx, struct profile *p, enum reply_id refuse,
 	atomic_fetch_add(&fx->nsessions, 1);
 	c->s = session_new(&fx->env, p, sv[0], (struct sockaddr *)&peer,
 	                   (struct sockaddr *)&local, ++fx->next_id, refuse,
-	                   false, false);
+	                   false, false, NULL);
 	assert_non_null(c->s);
 	TAILQ_INSERT_TAIL(&fx->sessions, c->s, entry);
 	c->fd = sv[1];
