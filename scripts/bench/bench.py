@@ -808,7 +808,7 @@ class Bench:
                 "(-u nobody) for SMTP, openssl s_server for TLS, and in the "
                 "transcript rows the same smtp-mimic without a transcript." % (
                     self.args.binary,
-                    "smtp-mimic with its default --workers (one per CPU) "
+                    "smtp-mimic with its default --workers (half the CPUs) "
                     "and, in the [--workers 1] rows, one worker"
                     if self.has_workers else
                     "no --workers flag in this binary (single event loop)",

@@ -79,7 +79,7 @@ struct cli {
 	const char *cert, *key, *write_cert;
 	bool verbose, quiet, seed_given;
 	unsigned long long seed;
-	unsigned max_sessions, workers; /* 0: the profile's / one per CPU */
+	unsigned max_sessions, workers; /* 0: the profile's / half the CPUs */
 	unsigned grace_s; /* --grace: DATA sessions may finish (seconds) */
 	/* --proxy-protocol: PROXY_PROTO_V1 | _V2 (proxy_proto.h); 0: off */
 	unsigned proxy_protocol;
