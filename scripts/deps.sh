@@ -49,6 +49,9 @@ test_pkgs+=(python3-pytest)
 # strace and valgrind: scripts/bench/syscalls.sh counts syscalls and heap
 # allocations per session (canned reference vs smtp-mimic).
 test_pkgs+=(strace valgrind)
+# haproxy: the README's load-balancer set-up (mode tcp, send-proxy-v2) run
+# for real in front of --proxy-protocol (proxy/test_haproxy.py).
+test_pkgs+=(haproxy)
 
 # The Debian package (scripts/package.sh, --package): dpkg-shlibdeps
 # (dpkg-dev) and file compute Depends; its test (tests/package/) installs
