@@ -20,7 +20,6 @@
 #include <string.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <unistd.h>
 
@@ -31,6 +30,7 @@
 #include "proxy_accept.h"
 #include "proxy_proto.h"
 #include "transcript.h"
+#include "transcript_facts.h"
 
 struct proxy_wait {
 	TAILQ_ENTRY(proxy_wait) entry;
@@ -75,23 +75,6 @@ proxy_accept_new(struct event_base *base, unsigned mask, atomic_ulong *next_id,
 	return pa;
 }
 
-static void
-addr_text(const struct sockaddr_storage *ss, char *ip, size_t iplen,
-          unsigned *port)
-{
-	ip[0] = '\0';
-	*port = 0;
-	if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *a = (const void *)ss;
-		inet_ntop(AF_INET6, &a->sin6_addr, ip, iplen);
-		*port = ntohs(a->sin6_port);
-	} else if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *a = (const void *)ss;
-		inet_ntop(AF_INET, &a->sin_addr, ip, iplen);
-		*port = ntohs(a->sin_port);
-	}
-}
-
 static size_t
 sa_size(const struct sockaddr *sa)
 {
@@ -115,30 +98,22 @@ wait_free(struct proxy_wait *w)
 static void
 wait_events(struct proxy_wait *w, const char *reason, size_t bytes_in)
 {
-	char cip[INET6_ADDRSTRLEN], sip[INET6_ADDRSTRLEN], text[512];
-	unsigned cport, sport;
 	unsigned long id = atomic_fetch_add(w->pa->next_id, 1) + 1;
 	struct tr_event ev = {.session = id, .profile = w->profile};
-	bool c6, s6;
+	struct tr_connect c = {.client = (const struct sockaddr *)&w->peer,
+	                       .server = (const struct sockaddr *)&w->local,
+	                       .tls_listener = w->tls,
+	                       .profile = w->profile};
+	char text[512];
 	json_t *f;
 	int n;
 
-	addr_text(&w->peer, cip, sizeof(cip), &cport);
-	addr_text(&w->local, sip, sizeof(sip), &sport);
-	c6 = strchr(cip, ':') != NULL;
-	s6 = strchr(sip, ':') != NULL;
 	if (transcript_wants(TR_CONNECT)) {
-		f = json_pack("{s:{s:s, s:i}, s:{s:s, s:i}, s:b}", "client",
-		              "addr", cip, "port", (int)cport, "server", "addr",
-		              sip, "port", (int)sport, "tls_listener", w->tls);
-		n = snprintf(text, sizeof(text),
-		             "%s%s%s:%u -> %s%s%s:%u profile=%s", c6 ? "[" : "",
-		             cip, c6 ? "]" : "", cport, s6 ? "[" : "", sip,
-		             s6 ? "]" : "", sport, w->profile);
+		f = tr_connect_fields(&c, text, sizeof(text));
 		ev.kind = TR_CONNECT;
-		ev.text = text;
-		ev.len = n > 0 && (size_t)n < sizeof(text) ? (size_t)n : 0;
 		ev.fields = f;
+		ev.text = text;
+		ev.len = strlen(text);
 		transcript_emit(&ev);
 		json_decref(f);
 	}
@@ -146,15 +121,12 @@ wait_events(struct proxy_wait *w, const char *reason, size_t bytes_in)
 		char why[256];
 
 		snprintf(why, sizeof(why), "proxy protocol: %s", reason);
-		f = json_pack("{s:s, s:s, s:I, s:I, s:I}", "how", "fin",
-		              "reason", why, "bytes_in", (json_int_t)bytes_in,
-		              "bytes_out", (json_int_t)0, "messages",
-		              (json_int_t)0);
+		f = tr_close_fields("fin", why, NULL, bytes_in, 0, 0);
 		n = snprintf(text, sizeof(text), "fin (%s)", why);
 		ev.kind = TR_CLOSE;
+		ev.fields = f;
 		ev.text = text;
 		ev.len = n > 0 && (size_t)n < sizeof(text) ? (size_t)n : 0;
-		ev.fields = f;
 		transcript_emit(&ev);
 		json_decref(f);
 	}
@@ -169,7 +141,7 @@ wait_fail(struct proxy_wait *w, const char *reason, bool warn)
 	size_t in = w->have;
 	ssize_t n;
 
-	addr_text(&w->peer, ip, sizeof(ip), &port);
+	tr_addr((const struct sockaddr *)&w->peer, ip, sizeof(ip), &port);
 	if (warn)
 		log_warnx(
 		    "proxy protocol: closing the connection from %s%s%s:%u "

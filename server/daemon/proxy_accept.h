@@ -3,11 +3,11 @@
  * header (--proxy-protocol): smtp-mimic behind a TCP load balancer
  * (HAProxy "send-proxy" / "send-proxy-v2").
  *
- * Does: one one-off read event per connection, with the profile's idle
- * timeout; peeks at what arrived, parses it (proto/proxy_proto.c) and
- * takes off the socket exactly the header's bytes, so that what follows
- * (a pipelined EHLO, a TLS ClientHello) stays in the kernel for the
- * session. Then hands the connection on with the header's addresses. A
+ * Does: one read event per connection (persistent until the header is
+ * whole), with the profile's idle timeout; peeks at what arrived, parses it
+ * (proto/proxy_proto.c) and takes off the socket exactly the header's bytes, so
+ * that what follows (a pipelined EHLO, a TLS ClientHello) stays in the kernel
+ * for the session. Then hands the connection on with the header's addresses. A
  * peer that closes, times out or sends no valid header gets a warning
  * line, a connect and a close event in the transcript, and a FIN without
  * a banner. Does not: count sessions or apply limits (server.c does, for

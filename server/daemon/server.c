@@ -13,7 +13,8 @@
  * with --proxy-protocol, a connection's header first (proxy_accept.c).
  * The main thread only handles signals; each worker thread runs its own
  * event base and owns its sessions outright.
- * Does not: speak SMTP, or touch a session's socket.
+ * Does not: speak SMTP, or read a connection's bytes (a session does;
+ * before it, proxy_accept.c reads the PROXY header).
  */
 #include <errno.h>
 #include <signal.h>

@@ -71,8 +71,8 @@ static const char *const cut_action_names[] = {
 
 const char *const mbox_action_why[] = {
     [MBOX_ACT_LOG] = "log (noted, passed on)",
-    [MBOX_ACT_DROP] = "drop-connection (nothing more passes either way; "
-                      "no FIN, no RST: the client's read stalls)",
+    [MBOX_ACT_DROP] = ("drop-connection (nothing more passes either way; "
+                       "no FIN, no RST: the client's read stalls)"),
     [MBOX_ACT_RESET] = "reset (nothing more passes; RST to the client)",
 };
 
@@ -123,8 +123,8 @@ static const char *const others_why[] = {
     [MBOX_OTHERS_PASS] = "pass",
     [MBOX_OTHERS_MASK] = "mask (X's of the same length)",
     [MBOX_OTHERS_MASK_SEQUENCE] =
-        "mask-sequence (X's of the same length, the last one a letter: A "
-        "for the reply's first masked keyword, B for the second, ...)",
+        ("mask-sequence (X's of the same length, the last one a letter: A "
+         "for the reply's first masked keyword, B for the second, ...)"),
 };
 static const char *const allow_tls_why[] = {
     "no (STARTTLS is denied like any verb not allowed, and masked in "

@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <arpa/inet.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -33,6 +32,7 @@
 #include "session.h"
 #include "session_tls.h"
 #include "spool.h"
+#include "transcript_facts.h"
 
 /* Stop reading while this much output waits for a slow reader. */
 #define OUTPUT_HIGH (64 * 1024)
@@ -256,15 +256,9 @@ close_fields(struct session *s, const char *how, const char *reason,
              const char *rule)
 {
 	uint64_t in = 0, out = 0;
-	json_t *o;
 
 	io_bytes(s->io, &in, &out);
-	o = json_pack("{s:s, s:s?, s:I, s:I, s:I}", "how", how, "reason",
-	              reason, "bytes_in", (json_int_t)in, "bytes_out",
-	              (json_int_t)out, "messages", (json_int_t)s->messages);
-	if (o != NULL && rule != NULL)
-		json_object_set_new(o, "rule", json_string(rule));
-	return o;
+	return tr_close_fields(how, reason, rule, in, out, s->messages);
 }
 
 /* session_close - end the session; reason goes to the transcript */
@@ -488,15 +482,10 @@ static void
 sockaddr_text(const struct sockaddr *sa, char *ip, size_t iplen, char *port,
               size_t portlen)
 {
-	if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const void *)sa;
-		inet_ntop(AF_INET6, &s6->sin6_addr, ip, iplen);
-		snprintf(port, portlen, "%u", ntohs(s6->sin6_port));
-	} else {
-		const struct sockaddr_in *s4 = (const void *)sa;
-		inet_ntop(AF_INET, &s4->sin_addr, ip, iplen);
-		snprintf(port, portlen, "%u", ntohs(s4->sin_port));
-	}
+	unsigned n;
+
+	tr_addr(sa, ip, iplen, &n);
+	snprintf(port, portlen, "%u", n);
 }
 
 /* The middleboxes in front of this session, client side first: those
@@ -525,34 +514,22 @@ session_via(struct session *s)
 /* The connect event: the client, the server, and the load balancer a
  * PROXY protocol header came through (proxy, or NULL). */
 static void
-session_connect_event(struct session *s, bool implicit_tls,
+session_connect_event(struct session *s, const struct sockaddr *peer,
+                      const struct sockaddr *local, bool implicit_tls,
                       const struct session_proxy *proxy)
 {
-	bool v6 = strchr(s->client_ip, ':') != NULL;
-	char pip[INET6_ADDRSTRLEN] = "", pport[8] = "", via[96] = "";
-	json_t *f;
+	struct tr_connect c = {
+	    .client = peer,
+	    .server = local,
+	    .proxy =
+	        proxy != NULL ? (const struct sockaddr *)&proxy->peer : NULL,
+	    .proxy_version = proxy != NULL ? proxy->version : 0,
+	    .tls_listener = implicit_tls,
+	    .profile = s->profile->name};
+	char text[512];
+	json_t *f = tr_connect_fields(&c, text, sizeof(text));
 
-	f = json_pack("{s:{s:s, s:i}, s:{s:s, s:i}, s:b}", "client", "addr",
-	              s->client_ip, "port", atoi(s->client_port), "server",
-	              "addr", s->server_ip, "port", atoi(s->server_port),
-	              "tls_listener", implicit_tls);
-	if (proxy != NULL) {
-		sockaddr_text((const struct sockaddr *)&proxy->peer, pip,
-		              sizeof(pip), pport, sizeof(pport));
-		if (f != NULL)
-			json_object_set_new(
-			    f, "proxy",
-			    json_pack("{s:s, s:i, s:i}", "addr", pip, "port",
-			              atoi(pport), "version", proxy->version));
-		snprintf(via, sizeof(via), " proxy=%s%s%s:%s v%d",
-		         strchr(pip, ':') ? "[" : "", pip,
-		         strchr(pip, ':') ? "]" : "", pport, proxy->version);
-	}
-	session_eventj(s, TR_CONNECT, NULL, f,
-	               "%s%s%s:%s -> %s%s%s:%s profile=%s%s", v6 ? "[" : "",
-	               s->client_ip, v6 ? "]" : "", s->client_port,
-	               v6 ? "[" : "", s->server_ip, v6 ? "]" : "",
-	               s->server_port, s->profile->name, via);
+	session_eventj(s, TR_CONNECT, NULL, f, "%s", text);
 }
 
 /* session_new - take over an accepted socket and greet (or not) */
@@ -592,7 +569,7 @@ session_new(const struct session_env *env, struct profile *p, int fd,
 	io_set_read_max(s->io, AUTH_LINE_MAX + DATA_CHUNK);
 	io_set_timeout(s->io, p->limits.idle_timeout_ms);
 	if (transcript_wants(TR_CONNECT))
-		session_connect_event(s, implicit_tls, proxy);
+		session_connect_event(s, peer, local, implicit_tls, proxy);
 	s->refuse = refuse;
 	s->implicit_tls = implicit_tls;
 	pace_start(s);
