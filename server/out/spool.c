@@ -63,6 +63,8 @@ struct spool {
 	int sink;
 	int fd[SD_COUNT]; /* O_DIRECTORY descriptors, read-only after open */
 	char host[SPOOL_HOST_MAX];
+	long
+	    pid; /* ours, for the names: read once, not a syscall per message */
 	unsigned long removed; /* partial messages removed from tmp/ */
 };
 
@@ -263,8 +265,7 @@ abandoned(const struct spool *sp, const char *name, size_t namelen,
 
 	if (pid > 0 && namelen > hl + 1 && name[namelen - hl - 1] == '.' &&
 	    strncmp(name + namelen - hl, sp->host, hl) == 0 &&
-	    (pid == (long)getpid() ||
-	     (kill((pid_t)pid, 0) == -1 && errno == ESRCH)))
+	    (pid == sp->pid || (kill((pid_t)pid, 0) == -1 && errno == ESRCH)))
 		return 1;
 	return time(NULL) - st->st_mtime > SPOOL_STALE_SECS;
 }
@@ -355,6 +356,7 @@ spool_open_as(const char *dir, const struct spool_owner *own, char *err,
 		strcpy(path, "localhost");
 	path[sizeof(path) - 1] = '\0';
 	sanitize(sp->host, sizeof(sp->host), path);
+	sp->pid = (long)getpid();
 
 	if (mkdir_p(dir, &created, err, errlen) != 0)
 		goto fail;
@@ -496,7 +498,7 @@ spool_begin(struct spool *sp, const char *queue_id)
 	sanitize(qid, sizeof(qid), queue_id);
 	gettimeofday(&tv, NULL);
 	n = snprintf(m->name, sizeof(m->name), "%lld.M%ldP%ldQ%lu_%s.%s",
-	             (long long)tv.tv_sec, (long)tv.tv_usec, (long)getpid(),
+	             (long long)tv.tv_sec, (long)tv.tv_usec, sp->pid,
 	             atomic_fetch_add(&spool_counter, 1) + 1, qid, sp->host);
 	if (n < 0 || (size_t)n >= sizeof(m->name)) {
 		free(m);
