@@ -321,6 +321,6 @@ proxy_accept_free(struct proxy_accept *pa)
 {
 	if (pa == NULL)
 		return;
-	proxy_accept_clear(pa, "server stopping");
+	proxy_accept_clear(pa, "server shutting down");
 	free(pa);
 }

@@ -23,7 +23,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
-#include <arpa/inet.h>
 #include <malloc.h>
 #include <unistd.h>
 
@@ -39,6 +38,7 @@
 #include "proxy_accept.h"
 #include "reply.h"
 #include "server.h"
+#include "transcript_facts.h"
 #include "session.h"
 #include "transcript.h"
 
@@ -210,7 +210,7 @@ server_session(struct worker *w, evutil_socket_t fd, const struct sockaddr *sa,
 {
 	struct server *srv = w->srv;
 	struct profile *p;
-	unsigned max, per;
+	unsigned max, per, port;
 	char ip[INET6_ADDRSTRLEN] = "";
 	struct session *s;
 	bool counted_client = false;
@@ -223,12 +223,7 @@ server_session(struct worker *w, evutil_socket_t fd, const struct sockaddr *sa,
 	max = srv->cfg.max_sessions ? srv->cfg.max_sessions
 	                            : p->limits.max_sessions;
 	per = p->limits.max_sessions_per_client;
-	if (sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)sa)->sin6_addr, ip,
-		          sizeof(ip));
-	else
-		inet_ntop(AF_INET, &((struct sockaddr_in *)sa)->sin_addr, ip,
-		          sizeof(ip));
+	tr_addr(sa, ip, sizeof(ip), &port);
 	/* Counted before session_new: the session may end inside it. */
 	if (atomic_fetch_add(&srv->nsessions, 1) >= max && max != 0 &&
 	    refuse == REPLY_COUNT)
@@ -265,6 +260,22 @@ server_proxied(void *owner, evutil_socket_t fd, const struct sockaddr *peer,
 	server_session(owner, fd, peer, local, proxy, tls, refuse);
 }
 
+/* Connections waiting for their PROXY header hold a descriptor and a
+ * buffer each: with this worker's waiting ones and the sessions at the
+ * limit, the next connection is refused at once (the profile's 421, to
+ * the balancer's address: no header was read). */
+static bool
+server_proxy_full(struct worker *w)
+{
+	unsigned max = w->srv->cfg.max_sessions
+	                   ? w->srv->cfg.max_sessions
+	                   : w->profile->limits.max_sessions;
+
+	return max != 0 && atomic_load(&w->srv->nsessions) +
+	                           proxy_accept_pending(w->proxy) >=
+	                       max;
+}
+
 /* A new connection on lst: a session at once, or first its PROXY
  * protocol header (--proxy-protocol; the limits then count the client
  * the header names). */
@@ -284,9 +295,12 @@ server_take(struct listener *lst, evutil_socket_t fd, struct sockaddr *sa,
 		memcpy(&local, &lst->local, sizeof(local));
 	else if (getsockname(fd, (struct sockaddr *)&local, &llen) == -1)
 		memset(&local, 0, sizeof(local));
-	if (w->proxy == NULL) {
+	if (w->proxy == NULL || server_proxy_full(w)) {
 		server_session(w, fd, sa, (struct sockaddr *)&local, NULL,
-		               lst->tls, refuse);
+		               lst->tls,
+		               w->proxy != NULL && refuse == REPLY_COUNT
+		                   ? REPLY_TOO_MANY_SESSIONS
+		                   : refuse);
 		return;
 	}
 	if (proxy_accept_start(

@@ -648,7 +648,7 @@ test_timeout(void **state)
 }
 
 /* proxy_accept_free with a connection half-way through its header: a
- * FIN (the unread bytes drained), "server stopping", no warning. */
+ * FIN (the unread bytes drained), "server shutting down", no warning. */
 static void
 test_free_pending(void **state)
 {
@@ -674,7 +674,7 @@ test_free_pending(void **state)
 	fx.pa = NULL;
 	assert_int_equal(fx.rec.calls, 0);
 	check_fin("free", fx.sv[0]);
-	check_fail_events(&fx, "free", "server stopping", 14);
+	check_fail_events(&fx, "free", "server shutting down", 14);
 	check_warning(&fx, "free", NULL);
 	fx_close(&fx);
 }

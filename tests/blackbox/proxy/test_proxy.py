@@ -304,6 +304,28 @@ class Proxy(ServerTest):
         s.sendall(v1(src="203.0.113.8"))
         self.assertEqual(read_until(s, b"\r\n"), BANNER)
 
+    def test_waiting_connections_count_toward_max_sessions(self):
+        # One session and one connection still without its header fill
+        # --max-sessions 2: the next connection gets the profile's 421 at
+        # once (to the balancer's address: no header was read) and a FIN;
+        # the waiting one, its header in, is still served. One worker, so
+        # the three are accepted in the order they connected.
+        srv = self.start("standard", ["--proxy-protocol", "--max-sessions",
+                                      "2", "--workers", "1"])
+        a = self.raw(srv)
+        a.sendall(v1())
+        self.assertEqual(read_until(a, b"\r\n"), BANNER)
+        b = self.raw(srv)
+        c = self.raw(srv)
+        self.assertEqual(ending(c), (
+            "fin", b"421 4.3.2 mx.lab.test Error: too many connections\r\n"))
+        e = srv.wait_event(lambda e: e["dir"] == "connect"
+                           and e["client"]["port"] == c.getsockname()[1])
+        self.assertEqual(e["client"]["addr"], "127.0.0.1")
+        self.assertNotIn("proxy", e)
+        b.sendall(v1(sport=40002))
+        self.smtp_quit(b)
+
     def test_implicit_tls_listener(self):
         srv = self.start_proxy(listen=["127.0.0.1:{port}/tls"])
         s = self.raw(srv)
