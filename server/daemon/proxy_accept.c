@@ -2,7 +2,8 @@
  * proxy_accept.c - accepted connections waiting for their PROXY protocol
  * header, before they become sessions (--proxy-protocol).
  *
- * Does: per connection, one read event with a timeout; each time bytes
+ * Does: per connection, one read event with a deadline (the profile's
+ * idle timeout from the accept, not from the last byte); each time bytes
  * arrive they are peeked at (recv MSG_PEEK) and parsed from the start of
  * the header. A valid prefix that is not yet a whole header is all
  * header, so it is taken off the socket and kept; a whole header takes
@@ -43,6 +44,8 @@ struct proxy_wait {
 	char *profile;
 	unsigned char buf[PROXY_ACCEPT_CAP];
 	size_t have; /* header bytes already taken off the socket */
+	bool deadline_set;
+	struct timeval deadline; /* the whole header by then */
 };
 
 TAILQ_HEAD(proxy_wait_list, proxy_wait);
@@ -211,6 +214,23 @@ v2_too_long(const unsigned char *buf, size_t len)
 	       16 + ((size_t)buf[14] << 8 | buf[15]) > PROXY_ACCEPT_CAP;
 }
 
+/* A persistent event's timeout starts over each time it fires: put it
+ * back to what is left of the deadline, so a peer trickling a byte now
+ * and then cannot stretch the wait (1024 bytes x the idle timeout). */
+static void
+wait_rearm(struct proxy_wait *w)
+{
+	struct timeval now, left;
+
+	if (!w->deadline_set)
+		return;
+	event_base_gettimeofday_cached(w->pa->base, &now);
+	evutil_timersub(&w->deadline, &now, &left);
+	if (left.tv_sec < 0 || (left.tv_sec == 0 && left.tv_usec == 0))
+		left = (struct timeval){0, 1}; /* due: fires at once */
+	event_add(w->ev, &left);
+}
+
 static void
 wait_read(evutil_socket_t fd, short what, void *arg)
 {
@@ -226,8 +246,10 @@ wait_read(evutil_socket_t fd, short what, void *arg)
 	}
 	n = recv(fd, w->buf + w->have, room, MSG_PEEK | MSG_DONTWAIT);
 	if (n == -1 &&
-	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+		wait_rearm(w);
 		return;
+	}
 	if (n == -1) {
 		wait_fail(w, strerror(errno), true);
 		return;
@@ -258,6 +280,7 @@ wait_read(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 		w->have = len;
+		wait_rearm(w);
 		return;
 	case PROXY_PROTO_ERROR:
 	default:
@@ -294,6 +317,13 @@ proxy_accept_start(struct proxy_accept *pa, evutil_socket_t fd,
 	memcpy(&w->local, local, sa_size(local));
 	TAILQ_INSERT_TAIL(&pa->waits, w, entry);
 	pa->n++;
+	if (timeout_ms) {
+		struct timeval now;
+
+		event_base_gettimeofday_cached(pa->base, &now);
+		evutil_timeradd(&now, &tv, &w->deadline);
+		w->deadline_set = true;
+	}
 	event_add(w->ev, timeout_ms ? &tv : NULL);
 	return 0;
 }

@@ -4,14 +4,15 @@
  * (HAProxy "send-proxy" / "send-proxy-v2").
  *
  * Does: one read event per connection (persistent until the header is
- * whole), with the profile's idle timeout; peeks at what arrived, parses it
- * (proto/proxy_proto.c) and takes off the socket exactly the header's bytes, so
- * that what follows (a pipelined EHLO, a TLS ClientHello) stays in the kernel
- * for the session. Then hands the connection on with the header's addresses. A
- * peer that closes, times out or sends no valid header gets a warning
- * line, a connect and a close event in the transcript, and a FIN without
- * a banner. Does not: count sessions or apply limits (server.c does, for
- * the real client), or speak SMTP.
+ * whole) with a deadline: the profile's idle timeout, counted from the
+ * accept; peeks at what arrived, parses it (proto/proxy_proto.c) and
+ * takes off the socket exactly the header's bytes, so that what follows
+ * (a pipelined EHLO, a TLS ClientHello) stays in the kernel for the
+ * session. Then hands the connection on with the header's addresses. A
+ * peer that closes, misses the deadline or sends no valid header gets a
+ * warning line, a connect and a close event in the transcript, and a FIN
+ * without a banner. Does not: count sessions or apply limits (server.c
+ * does, for the real client), or speak SMTP.
  */
 #ifndef PROXY_ACCEPT_H
 #define PROXY_ACCEPT_H
