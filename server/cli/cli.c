@@ -481,6 +481,16 @@ cli_parse(struct cli *c, int argc, char *argv[])
 		if ((status = cli_flag(c, ch, optarg)) != -1)
 			return status;
 	}
+	if (optind < argc && c->proxy_protocol != 0 &&
+	    (strcmp(argv[optind], "v1") == 0 ||
+	     strcmp(argv[optind], "v2") == 0 ||
+	     strcmp(argv[optind], "any") == 0))
+		/* %1$s twice: the value both as given and as it should be */
+		return usage_error(
+		    "unexpected argument '%1$s': --proxy-protocol "
+		    "takes its value after '=' "
+		    "(--proxy-protocol=%1$s)",
+		    argv[optind]);
 	if (optind < argc)
 		return usage_error(
 		    "unexpected argument '%s' (flags start with -)",

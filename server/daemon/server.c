@@ -295,12 +295,13 @@ server_take(struct listener *lst, evutil_socket_t fd, struct sockaddr *sa,
 		memcpy(&local, &lst->local, sizeof(local));
 	else if (getsockname(fd, (struct sockaddr *)&local, &llen) == -1)
 		memset(&local, 0, sizeof(local));
-	if (w->proxy == NULL || server_proxy_full(w)) {
+	if (w->proxy != NULL && refuse == REPLY_COUNT && server_proxy_full(w))
+		refuse = REPLY_TOO_MANY_SESSIONS;
+	/* A refusal does not wait for a header: it would hold the reserve
+	 * descriptor (accept_guard.c) or a slot over the limit meanwhile. */
+	if (w->proxy == NULL || refuse != REPLY_COUNT) {
 		server_session(w, fd, sa, (struct sockaddr *)&local, NULL,
-		               lst->tls,
-		               w->proxy != NULL && refuse == REPLY_COUNT
-		                   ? REPLY_TOO_MANY_SESSIONS
-		                   : refuse);
+		               lst->tls, refuse);
 		return;
 	}
 	if (proxy_accept_start(

@@ -358,6 +358,12 @@ class Proxy(ServerTest):
         self.assertEqual(cp.returncode, 2)
         self.assertEqual(cp.stderr, "smtp-mimic: --proxy-protocol=v3: not "
                          "v1, v2 or any\nTry 'smtp-mimic --help'.\n")
+        # getopt's optional argument must follow "=": say so.
+        cp = run_cli(["--proxy-protocol", "v2"])
+        self.assertEqual(cp.returncode, 2)
+        self.assertEqual(cp.stderr, "smtp-mimic: unexpected argument 'v2': "
+                         "--proxy-protocol takes its value after '=' "
+                         "(--proxy-protocol=v2)\nTry 'smtp-mimic --help'.\n")
         cp = run_cli(["--help"])
         self.assertIn("--proxy-protocol[=v1|v2|any]", cp.stdout)
 
