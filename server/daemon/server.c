@@ -38,9 +38,9 @@
 #include "proxy_accept.h"
 #include "reply.h"
 #include "server.h"
-#include "transcript_facts.h"
 #include "session.h"
 #include "transcript.h"
+#include "transcript_facts.h"
 
 #define CLIENT_BUCKETS 4096
 

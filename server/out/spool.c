@@ -63,8 +63,7 @@ struct spool {
 	int sink;
 	int fd[SD_COUNT]; /* O_DIRECTORY descriptors, read-only after open */
 	char host[SPOOL_HOST_MAX];
-	long
-	    pid; /* ours, for the names: read once, not a syscall per message */
+	long pid; /* ours, for names: read once, not a syscall each */
 	unsigned long removed; /* partial messages removed from tmp/ */
 };
 
