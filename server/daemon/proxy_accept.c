@@ -54,6 +54,7 @@ struct proxy_accept {
 	struct event_base *base;
 	unsigned mask;
 	atomic_ulong *next_id;
+	atomic_uint *waiting; /* every worker's, or NULL */
 	proxy_accept_done_fn done;
 	void *owner;
 	struct proxy_wait_list waits;
@@ -63,7 +64,7 @@ struct proxy_accept {
 /* proxy_accept_new - waiting connections on base for the versions in mask */
 struct proxy_accept *
 proxy_accept_new(struct event_base *base, unsigned mask, atomic_ulong *next_id,
-                 proxy_accept_done_fn done, void *owner)
+                 atomic_uint *waiting, proxy_accept_done_fn done, void *owner)
 {
 	struct proxy_accept *pa;
 
@@ -72,6 +73,7 @@ proxy_accept_new(struct event_base *base, unsigned mask, atomic_ulong *next_id,
 	pa->base = base;
 	pa->mask = mask;
 	pa->next_id = next_id;
+	pa->waiting = waiting;
 	pa->done = done;
 	pa->owner = owner;
 	TAILQ_INIT(&pa->waits);
@@ -90,6 +92,8 @@ wait_free(struct proxy_wait *w)
 {
 	TAILQ_REMOVE(&w->pa->waits, w, entry);
 	w->pa->n--;
+	if (w->pa->waiting != NULL)
+		atomic_fetch_sub(w->pa->waiting, 1);
 	event_free(w->ev);
 	free(w->profile);
 	free(w);
@@ -317,6 +321,8 @@ proxy_accept_start(struct proxy_accept *pa, evutil_socket_t fd,
 	memcpy(&w->local, local, sa_size(local));
 	TAILQ_INSERT_TAIL(&pa->waits, w, entry);
 	pa->n++;
+	if (pa->waiting != NULL)
+		atomic_fetch_add(pa->waiting, 1);
 	if (timeout_ms) {
 		struct timeval now;
 

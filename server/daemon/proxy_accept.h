@@ -48,10 +48,13 @@ typedef void (*proxy_accept_done_fn)(void *owner, evutil_socket_t fd,
 /*
  * proxy_accept_new - waiting connections on base, accepting the header
  * versions in mask (PROXY_PROTO_V1, _V2); next_id numbers the transcript
- * events of a connection that fails (the server's session counter).
+ * events of a connection that fails (the server's session counter);
+ * waiting (NULL: none) counts the connections waiting, shared by every
+ * worker's proxy_accept, so the server can hold them to its limit.
  */
 struct proxy_accept *proxy_accept_new(struct event_base *base, unsigned mask,
                                       atomic_ulong *next_id,
+                                      atomic_uint *waiting,
                                       proxy_accept_done_fn done, void *owner);
 
 /*

@@ -261,9 +261,9 @@ server_proxied(void *owner, evutil_socket_t fd, const struct sockaddr *peer,
 }
 
 /* Connections waiting for their PROXY header hold a descriptor and a
- * buffer each: with this worker's waiting ones and the sessions at the
- * limit, the next connection is refused at once (the profile's 421, to
- * the balancer's address: no header was read). */
+ * buffer each: with them (every worker's) and the sessions at the limit,
+ * the next connection is refused at once (the profile's 421, to the
+ * balancer's address: no header was read). */
 static bool
 server_proxy_full(struct worker *w)
 {
@@ -272,7 +272,7 @@ server_proxy_full(struct worker *w)
 	                   : w->profile->limits.max_sessions;
 
 	return max != 0 && atomic_load(&w->srv->nsessions) +
-	                           proxy_accept_pending(w->proxy) >=
+	                           atomic_load(&w->srv->nwaiting) >=
 	                       max;
 }
 
@@ -642,9 +642,9 @@ worker_new(struct server *srv, unsigned index)
 		w->guard = accept_guard_new(w->base, worker_listen,
 		                            server_accept_refuse, w);
 		if (srv->cfg.proxy_protocol != 0)
-			w->proxy =
-			    proxy_accept_new(w->base, srv->cfg.proxy_protocol,
-			                     &srv->next_id, server_proxied, w);
+			w->proxy = proxy_accept_new(
+			    w->base, srv->cfg.proxy_protocol, &srv->next_id,
+			    &srv->nwaiting, server_proxied, w);
 	}
 	return w;
 }

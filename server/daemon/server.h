@@ -89,6 +89,7 @@ struct server {
 	bool tls_listener;             /* some listener serves implicit TLS */
 	struct client_count **clients; /* per-address session counts */
 	atomic_uint nsessions;
+	atomic_uint nwaiting; /* connections waiting for a PROXY header */
 	atomic_ulong next_id;
 	atomic_ullong messages;
 	atomic_uint running; /* workers still in their loop */

@@ -81,6 +81,7 @@ struct fx {
 	struct event_base *base;
 	struct proxy_accept *pa;
 	atomic_ulong next_id;
+	atomic_uint waiting;
 	struct done_rec rec;
 	char path[256]; /* the JSON transcript */
 	int log_fd;     /* stderr while the loop runs */
@@ -141,8 +142,9 @@ fx_open(struct fx *fx, unsigned mask)
 	assert_true(fx->log_fd >= 0);
 	unlink(logpath);
 	atomic_init(&fx->next_id, FIRST_ID);
-	fx->pa =
-	    proxy_accept_new(fx->base, mask, &fx->next_id, done_cb, &fx->rec);
+	atomic_init(&fx->waiting, 0);
+	fx->pa = proxy_accept_new(fx->base, mask, &fx->next_id, &fx->waiting,
+	                          done_cb, &fx->rec);
 	assert_non_null(fx->pa);
 }
 
@@ -167,6 +169,7 @@ fx_start(struct fx *fx, unsigned timeout_ms)
 {
 	fx_start_fd(fx, fx->sv[1], timeout_ms);
 	assert_int_equal(proxy_accept_pending(fx->pa), 1);
+	assert_int_equal(atomic_load(&fx->waiting), 1);
 }
 
 static void
@@ -452,6 +455,7 @@ check_done(struct fx *fx, const char *peer_ip, unsigned peer_port,
 	assert_true(fx->rec.tls == fx->tls);
 	assert_int_equal(fx->rec.refuse, REFUSE);
 	assert_int_equal(proxy_accept_pending(fx->pa), 0);
+	assert_int_equal(atomic_load(&fx->waiting), 0);
 	check_no_events(fx);
 	check_warning(fx, "handed on", NULL);
 }
@@ -623,6 +627,7 @@ test_timeout(void **state)
 	event_base_loopexit(fx.base, &guard);
 	pump_flags(&fx, EVLOOP_ONCE, 1);
 	assert_int_equal(proxy_accept_pending(fx.pa), 1); /* the 60 s one */
+	assert_int_equal(atomic_load(&fx.waiting), 1);
 	assert_int_equal(fx.rec.calls, 0);
 	check_fin("timeout", fx.sv[0]);
 	check_fail_events(&fx, "timeout", "no header before the idle timeout",
@@ -656,6 +661,7 @@ test_deadline_not_stretched(void **state)
 	}
 	assert_int_equal(fx.rec.calls, 0);
 	assert_int_equal(proxy_accept_pending(fx.pa), 0);
+	assert_int_equal(atomic_load(&fx.waiting), 0);
 	assert_true(sent < sizeof(hdr) - 1);
 	check_fin("deadline", fx.sv[0]);
 	check_fail_events(&fx, "deadline", "no header before the idle timeout",
@@ -711,8 +717,10 @@ test_clear(void **state)
 	fx_start(&fx, 0);
 	fx_start_fd(&fx, sv2[1], 0);
 	assert_int_equal(proxy_accept_pending(fx.pa), 2);
+	assert_int_equal(atomic_load(&fx.waiting), 2);
 	proxy_accept_clear(fx.pa, "test says so");
 	assert_int_equal(proxy_accept_pending(fx.pa), 0);
+	assert_int_equal(atomic_load(&fx.waiting), 0);
 	check_fin("clear first", fx.sv[0]);
 	check_fin("clear second", sv2[0]);
 	close(sv2[0]);
