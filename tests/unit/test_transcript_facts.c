@@ -18,24 +18,24 @@
 
 #include "transcript_facts.h"
 
-static struct sockaddr_in
-v4(const char *ip, unsigned port)
+/* ip (IPv4, or IPv6 when it has a ':') and port as a socket address */
+static struct sockaddr_storage
+addr(const char *ip, unsigned port)
 {
-	struct sockaddr_in a = {.sin_family = AF_INET,
-	                        .sin_port = htons((uint16_t)port)};
+	struct sockaddr_storage ss = {0};
+	struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
 
-	assert_int_equal(inet_pton(AF_INET, ip, &a.sin_addr), 1);
-	return a;
-}
-
-static struct sockaddr_in6
-v6(const char *ip, unsigned port)
-{
-	struct sockaddr_in6 a = {.sin6_family = AF_INET6,
-	                         .sin6_port = htons((uint16_t)port)};
-
-	assert_int_equal(inet_pton(AF_INET6, ip, &a.sin6_addr), 1);
-	return a;
+	if (strchr(ip, ':') != NULL) {
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((uint16_t)port);
+		assert_int_equal(inet_pton(AF_INET6, ip, &a6->sin6_addr), 1);
+	} else {
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons((uint16_t)port);
+		assert_int_equal(inet_pton(AF_INET, ip, &a4->sin_addr), 1);
+	}
+	return ss;
 }
 
 /* o serialised with sorted keys equals want */
@@ -55,8 +55,8 @@ assert_json(json_t *o, const char *want)
 static void
 test_addr(void **state)
 {
-	struct sockaddr_in a = v4("192.0.2.7", 2525);
-	struct sockaddr_in6 b = v6("2001:db8::1", 25);
+	struct sockaddr_storage a = addr("192.0.2.7", 2525);
+	struct sockaddr_storage b = addr("2001:db8::1", 25);
 	struct sockaddr_un u = {.sun_family = AF_UNIX};
 	char ip[64];
 	unsigned port;
@@ -76,7 +76,8 @@ test_addr(void **state)
 static void
 test_connect_v4(void **state)
 {
-	struct sockaddr_in c = v4("192.0.2.1", 51000), s = v4("127.0.0.1", 25);
+	struct sockaddr_storage c = addr("192.0.2.1", 51000),
+	                        s = addr("127.0.0.1", 25);
 	struct tr_connect tc = {.client = (struct sockaddr *)&c,
 	                        .server = (struct sockaddr *)&s,
 	                        .tls_listener = true,
@@ -95,8 +96,9 @@ test_connect_v4(void **state)
 static void
 test_connect_proxy_v6(void **state)
 {
-	struct sockaddr_in6 c = v6("2001:db8::7", 40000), s = v6("::1", 2525);
-	struct sockaddr_in p = v4("10.0.0.9", 61000);
+	struct sockaddr_storage c = addr("2001:db8::7", 40000),
+	                        s = addr("::1", 2525);
+	struct sockaddr_storage p = addr("10.0.0.9", 61000);
 	struct tr_connect tc = {.client = (struct sockaddr *)&c,
 	                        .server = (struct sockaddr *)&s,
 	                        .proxy = (struct sockaddr *)&p,
@@ -119,7 +121,8 @@ test_connect_proxy_v6(void **state)
 static void
 test_connect_short_text(void **state)
 {
-	struct sockaddr_in c = v4("192.0.2.1", 51000), s = v4("127.0.0.1", 25);
+	struct sockaddr_storage c = addr("192.0.2.1", 51000),
+	                        s = addr("127.0.0.1", 25);
 	struct tr_connect tc = {.client = (struct sockaddr *)&c,
 	                        .server = (struct sockaddr *)&s,
 	                        .profile = "esa"};
